@@ -1,0 +1,97 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { OpenAIError, OpenAIErrorBody } from './openai-error';
+
+/** Fastify's own client errors (bad JSON, body too large, unsupported media type) carry these. */
+interface FrameworkError {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}
+
+const TYPE_BY_STATUS: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'invalid_request_error',
+  405: 'invalid_request_error',
+  413: 'invalid_request_error',
+  415: 'invalid_request_error',
+  429: 'rate_limit_error',
+};
+
+/**
+ * One filter for every error: writes OpenAI's error body with the right status through the
+ * HTTP adapter (works on Fastify), and never lets a stack trace or internal message reach a client.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    const { status, body, headers } = this.describe(exception, request);
+    if (status >= 500) {
+      this.logger.error(
+        `${request.method} ${request.url} → ${status} (request ${String(request.id)})`,
+        exception instanceof Error ? exception.stack : String(exception),
+      );
+    }
+    if (reply.sent) return; // a stream already started; the stream writer reports errors itself
+    for (const [name, value] of Object.entries(headers)) void reply.header(name, value);
+    void reply.header('x-request-id', String(request.id));
+    this.adapterHost.httpAdapter.reply(reply, body, status);
+  }
+
+  private describe(
+    exception: unknown,
+    request: FastifyRequest,
+  ): { status: number; body: OpenAIErrorBody; headers: Record<string, string> } {
+    if (exception instanceof OpenAIError) {
+      return { status: exception.getStatus(), body: exception.toBody(), headers: exception.headers };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const message =
+        status === HttpStatus.NOT_FOUND
+          ? `Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`
+          : status >= 500
+            ? 'The server had an error while processing your request.'
+            : exception.message;
+      return { status, body: errorBody(status, message), headers: {} };
+    }
+    const framework = exception as FrameworkError;
+    if (typeof framework?.statusCode === 'number' && framework.statusCode >= 400 && framework.statusCode < 500) {
+      return { status: framework.statusCode, body: errorBody(framework.statusCode, clientMessage(framework)), headers: {} };
+    }
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      body: errorBody(500, 'The server had an error while processing your request.'),
+      headers: {},
+    };
+  }
+}
+
+function errorBody(status: number, message: string, param: string | null = null, code: string | null = null): OpenAIErrorBody {
+  return { error: { message, type: TYPE_BY_STATUS[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error'), param, code } };
+}
+
+function clientMessage(error: FrameworkError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'We could not parse the JSON body of your request. The body must be valid JSON.';
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'The request body is too large.';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'Unsupported Content-Type: send application/json.';
+    default:
+      // Fastify's messages for client errors are short and safe (no stack, no internals).
+      return error.message ?? 'Invalid request.';
+  }
+}

@@ -1,0 +1,54 @@
+import type {
+  Response,
+  ResponseCreateParams,
+  ResponseInputItem,
+  ResponseItem,
+  ResponseStreamEvent,
+  ResponseStatus as SdkResponseStatus,
+} from 'openai/resources/responses/responses';
+
+/** The wire objects are the `openai` SDK's own types: the SDK is the contract. */
+export type ResponseObject = Response;
+export type ResponseStatus = SdkResponseStatus;
+export type InputItem = ResponseInputItem;
+/** An item as `inputItems.list` returns it: always with an `id`. */
+export type StoredItem = ResponseItem | (ResponseInputItem & { id: string });
+export type StreamEvent = ResponseStreamEvent;
+
+/** A stream event before the run assigns its `sequence_number`. */
+export type UnsequencedEvent = StreamEvent extends infer E ? (E extends StreamEvent ? Omit<E, 'sequence_number'> : never) : never;
+
+export const TERMINAL_STATUSES: readonly ResponseStatus[] = ['completed', 'incomplete', 'failed', 'cancelled'];
+export const isTerminal = (status: ResponseStatus): boolean => TERMINAL_STATUSES.includes(status);
+
+/**
+ * The create parameters after validation: everything needed to run (or re-run) the response,
+ * except the input items, which are stored as rows of their own.
+ */
+export type NormalizedRequest = Pick<
+  ResponseCreateParams,
+  | 'instructions'
+  | 'max_output_tokens'
+  | 'metadata'
+  | 'parallel_tool_calls'
+  | 'previous_response_id'
+  | 'prompt_cache_key'
+  | 'reasoning'
+  | 'safety_identifier'
+  | 'service_tier'
+  | 'temperature'
+  | 'text'
+  | 'tool_choice'
+  | 'tools'
+  | 'top_p'
+  | 'truncation'
+  | 'user'
+  | 'include'
+> & {
+  model: string;
+  store: boolean;
+  background: boolean;
+  stream: boolean;
+  max_tool_calls?: number | null;
+  top_logprobs?: number | null;
+};

@@ -1,0 +1,55 @@
+import { Environment, LogLevel, Role } from './environment';
+
+/** Typed, read-only access to the validated configuration. Injected wherever settings are needed. */
+export class AppConfig {
+  constructor(private readonly env: Environment) {}
+
+  get port(): number {
+    return this.env.PORT;
+  }
+  get host(): string {
+    return this.env.HOST;
+  }
+  get role(): Role {
+    return this.env.ROLE;
+  }
+  get servesHttp(): boolean {
+    return this.env.ROLE !== 'worker';
+  }
+  get runsJobs(): boolean {
+    return this.env.ROLE !== 'api';
+  }
+  get databaseUrl(): string | undefined {
+    return this.env.DATABASE_URL;
+  }
+  get dataDir(): string {
+    return this.env.DATA_DIR;
+  }
+  get redisUrl(): string | undefined {
+    return this.env.REDIS_URL;
+  }
+  get inferenceBaseUrl(): string | undefined {
+    return this.env.INFERENCE_BASE_URL;
+  }
+  get inferenceApiKey(): string | undefined {
+    return this.env.INFERENCE_API_KEY;
+  }
+  get inferenceTimeoutMs(): number {
+    return this.env.INFERENCE_TIMEOUT_MS;
+  }
+  get modelsConfigPath(): string | undefined {
+    return this.env.MODELS_CONFIG;
+  }
+  get apiKeys(): string | undefined {
+    return this.env.API_KEYS;
+  }
+  get logLevel(): LogLevel {
+    return this.env.LOG_LEVEL;
+  }
+  get bodyLimitBytes(): number {
+    return this.env.BODY_LIMIT_BYTES;
+  }
+  get maxChainDepth(): number {
+    return this.env.MAX_CHAIN_DEPTH;
+  }
+}

@@ -1,0 +1,36 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import { PGliteDriver } from 'typeorm-pglite';
+import { ResponseInputItemEntity } from './entities/response-input-item.entity';
+import { ResponseEntity } from './entities/response.entity';
+import { CreateResponses1764000000000 } from './migrations/1764000000000-CreateResponses';
+
+export const ENTITIES = [ResponseEntity, ResponseInputItemEntity];
+export const MIGRATIONS = [CreateResponses1764000000000];
+
+export interface DatabaseSettings {
+  /** Postgres URL; unset means embedded PGlite. */
+  databaseUrl?: string;
+  /** Where PGlite keeps its files; `memory://` for a throwaway database. */
+  dataDir: string;
+}
+
+/**
+ * One definition of the database for the app and the TypeORM CLI (`ormconfig.ts`): Postgres when a
+ * URL is given, else embedded PGlite. Same entities and migrations either way; never `synchronize`.
+ */
+export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
+  const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, logging: false } as const;
+  if (settings.databaseUrl) {
+    return { ...common, type: 'postgres', url: settings.databaseUrl, extra: { max: 20 } };
+  }
+  const dataDir = settings.dataDir.startsWith('memory://') ? settings.dataDir : pgliteDir(settings.dataDir);
+  return { ...common, type: 'postgres', driver: new PGliteDriver({ dataDir }).driver, migrationsRun: true };
+}
+
+function pgliteDir(dataDir: string): string {
+  const dir = resolve(dataDir, 'pglite');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}

@@ -1,0 +1,112 @@
+import type { NormalizedRequest, ResponseObject, ResponseStatus, StoredItem } from '../common/response-types';
+
+export interface StoredResponse {
+  id: string;
+  owner: string;
+  status: ResponseStatus;
+  background: boolean;
+  model: string;
+  previousResponseId: string | null;
+  attempt: number;
+  request: NormalizedRequest;
+  response: ResponseObject;
+  createdAt: Date;
+  updatedAt: Date;
+  completedAt: Date | null;
+}
+
+export interface NewResponse {
+  id: string;
+  owner: string;
+  status: ResponseStatus;
+  background: boolean;
+  model: string;
+  previousResponseId: string | null;
+  attempt: number;
+  request: NormalizedRequest;
+  response: ResponseObject;
+  createdAt: Date;
+  inputItems: StoredItem[];
+}
+
+export interface ResponsePatch {
+  status?: ResponseStatus;
+  response?: ResponseObject;
+  /** The new attempt number (a claim increments it). */
+  attempt?: number;
+  completedAt?: Date | null;
+}
+
+export interface UpdateCondition {
+  /** The patch applies only while the row is in one of these statuses… */
+  allowedStatuses: readonly ResponseStatus[];
+  /** …and, when given, only while its attempt is this one (fencing a stale worker). */
+  attempt?: number;
+}
+
+export interface ListOptions {
+  after?: string;
+  limit: number;
+  order: 'asc' | 'desc';
+  model?: string;
+}
+
+export interface ItemListOptions {
+  after?: string;
+  before?: string;
+  limit: number;
+  order: 'asc' | 'desc';
+}
+
+export interface Page<T> {
+  data: T[];
+  hasMore: boolean;
+}
+
+/** What a `previous_response_id` chain holds, oldest first. */
+export interface ChainHistory {
+  /** Status of the response the chain starts from (the newest one). */
+  headStatus: ResponseStatus;
+  /** Every input item and then every output item of each response, oldest response first. */
+  items: StoredItem[];
+  /** The chain went back further than the depth allowed. */
+  truncated: boolean;
+}
+
+export class CursorNotFoundError extends Error {
+  constructor(readonly param: 'after' | 'before', readonly cursor: string) {
+    super(`No item with id '${cursor}' for '${param}'.`);
+  }
+}
+
+/**
+ * The responses store (port). Every method is scoped by owner: another owner's id is the same as
+ * a missing one. After creation, `updateResponseObject` is the only write path.
+ */
+export abstract class ResponsesStore {
+  /** Inserts the response and its input items atomically. */
+  abstract create(response: NewResponse): Promise<void>;
+
+  abstract get(owner: string, id: string): Promise<StoredResponse | null>;
+
+  /** For workers, which act on a job id alone; the row's owner travels with it. */
+  abstract getById(id: string): Promise<StoredResponse | null>;
+
+  /**
+   * A conditional update: applies `patch` only if the row's status is one of `allowedStatuses`
+   * (and its attempt matches), in a single statement. Returns the new row, or null when another
+   * writer won (a cancel, a retry, a delete).
+   */
+  abstract updateResponseObject(id: string, patch: ResponsePatch, condition: UpdateCondition): Promise<StoredResponse | null>;
+
+  /** Deletes the response and its items; false when there was none. */
+  abstract delete(owner: string, id: string): Promise<boolean>;
+
+  abstract list(owner: string, options: ListOptions): Promise<Page<StoredResponse>>;
+
+  /** @throws CursorNotFoundError for an `after`/`before` that is not an item of this response. */
+  abstract listInputItems(responseId: string, options: ItemListOptions): Promise<Page<StoredItem>>;
+
+  /** The items of the chain ending at `id` (that response included); null when `id` is not found. */
+  abstract chainHistory(owner: string, id: string, maxDepth: number): Promise<ChainHistory | null>;
+}

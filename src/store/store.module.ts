@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/app-config';
+import { dataSourceOptions } from './data-source';
+import { ResponsesStore } from './responses.store';
+import { TypeOrmResponsesStore } from './typeorm-responses.store';
+
+/** The only module that knows TypeORM. Exports the ResponsesStore port. */
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        ...dataSourceOptions({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }),
+        // Fail fast at boot instead of retrying for minutes; the orchestrator restarts us.
+        retryAttempts: 2,
+        retryDelay: 1000,
+      }),
+    }),
+  ],
+  providers: [{ provide: ResponsesStore, useClass: TypeOrmResponsesStore }],
+  exports: [ResponsesStore],
+})
+export class StoreModule {}

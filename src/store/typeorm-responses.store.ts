@@ -1,0 +1,221 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, Repository } from 'typeorm';
+import type { ResponseStatus, StoredItem } from '../common/response-types';
+import { ResponseEntity } from './entities/response.entity';
+import {
+  ChainHistory,
+  CursorNotFoundError,
+  ItemListOptions,
+  ListOptions,
+  NewResponse,
+  Page,
+  ResponsePatch,
+  ResponsesStore,
+  StoredResponse,
+  UpdateCondition,
+} from './responses.store';
+
+/** A `responses` row as the driver returns it (snake_case, raw types). */
+interface ResponseRow {
+  id: string;
+  owner: string;
+  status: ResponseStatus;
+  background: boolean;
+  model: string;
+  previous_response_id: string | null;
+  attempt: number;
+  request: StoredResponse['request'] | string;
+  response: StoredResponse['response'] | string;
+  created_at: Date | string;
+  updated_at: Date | string;
+  completed_at: Date | string | null;
+}
+
+const json = <T>(value: T | string): T => (typeof value === 'string' ? (JSON.parse(value) as T) : value);
+const date = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
+
+function toStored(row: ResponseRow): StoredResponse {
+  return {
+    id: row.id,
+    owner: row.owner,
+    status: row.status,
+    background: row.background,
+    model: row.model,
+    previousResponseId: row.previous_response_id,
+    attempt: Number(row.attempt),
+    request: json(row.request),
+    response: json(row.response),
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+    completedAt: row.completed_at === null ? null : date(row.completed_at),
+  };
+}
+
+const COLUMNS = `id, owner, status, background, model, previous_response_id, attempt, request, response, created_at, updated_at, completed_at`;
+
+/**
+ * The store on TypeORM (Postgres or embedded PGlite). Every write is one SQL statement, so it is
+ * atomic without a multi-statement transaction (PGlite has a single connection that concurrent
+ * transactions would share).
+ */
+@Injectable()
+export class TypeOrmResponsesStore extends ResponsesStore {
+  private readonly responses: Repository<ResponseEntity>;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    super();
+    this.responses = dataSource.getRepository(ResponseEntity);
+  }
+
+  async create(r: NewResponse): Promise<void> {
+    const items = r.inputItems.map((item, position) => ({ position, item_id: item.id, item }));
+    await this.dataSource.query(
+      `WITH inserted AS (
+         INSERT INTO responses (id, owner, status, background, model, previous_response_id, attempt, request, response, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $10)
+         RETURNING id
+       )
+       INSERT INTO response_input_items (response_id, position, item_id, item)
+       SELECT inserted.id, x.position, x.item_id, x.item
+       FROM inserted, jsonb_to_recordset($11::jsonb) AS x(position integer, item_id text, item jsonb)`,
+      [
+        r.id,
+        r.owner,
+        r.status,
+        r.background,
+        r.model,
+        r.previousResponseId,
+        r.attempt,
+        JSON.stringify(r.request),
+        JSON.stringify(r.response),
+        r.createdAt,
+        JSON.stringify(items),
+      ],
+    );
+  }
+
+  async get(owner: string, id: string): Promise<StoredResponse | null> {
+    const rows: ResponseRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM responses WHERE id = $1 AND owner = $2`, [
+      id,
+      owner,
+    ]);
+    return rows.length ? toStored(rows[0]) : null;
+  }
+
+  async getById(id: string): Promise<StoredResponse | null> {
+    const rows: ResponseRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM responses WHERE id = $1`, [id]);
+    return rows.length ? toStored(rows[0]) : null;
+  }
+
+  async updateResponseObject(id: string, patch: ResponsePatch, condition: UpdateCondition): Promise<StoredResponse | null> {
+    const set: Record<string, unknown> = { updatedAt: () => 'now()' };
+    if (patch.status !== undefined) set.status = patch.status;
+    if (patch.attempt !== undefined) set.attempt = patch.attempt;
+    if (patch.completedAt !== undefined) set.completedAt = patch.completedAt;
+    if (patch.response !== undefined) set.response = () => ':response::jsonb';
+    const query = this.responses
+      .createQueryBuilder()
+      .update(ResponseEntity)
+      .set(set)
+      .where('id = :id AND status IN (:...allowed)', { id, allowed: condition.allowedStatuses })
+      .returning(COLUMNS);
+    if (patch.response !== undefined) query.setParameter('response', JSON.stringify(patch.response));
+    if (condition.attempt !== undefined) query.andWhere('attempt = :attempt', { attempt: condition.attempt });
+    const result = await query.execute();
+    const rows = result.raw as ResponseRow[];
+    return rows.length ? toStored(rows[0]) : null;
+  }
+
+  async delete(owner: string, id: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(`DELETE FROM responses WHERE id = $1 AND owner = $2 RETURNING id`, [
+      id,
+      owner,
+    ]);
+    return rows.length > 0;
+  }
+
+  async list(owner: string, options: ListOptions): Promise<Page<StoredResponse>> {
+    const params: unknown[] = [owner];
+    const where = ['owner = $1'];
+    if (options.model) {
+      params.push(options.model);
+      where.push(`model = $${params.length}`);
+    }
+    if (options.after) {
+      params.push(options.after);
+      const seq = await this.dataSource.query(`SELECT seq FROM responses WHERE id = $2 AND owner = $1`, [owner, options.after]);
+      if (!(seq as unknown[]).length) throw new CursorNotFoundError('after', options.after);
+      where.push(`seq ${options.order === 'desc' ? '<' : '>'} (SELECT seq FROM responses WHERE id = $${params.length})`);
+    }
+    params.push(options.limit + 1);
+    const rows: ResponseRow[] = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM responses WHERE ${where.join(' AND ')}
+       ORDER BY seq ${options.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
+      params,
+    );
+    return { data: rows.slice(0, options.limit).map(toStored), hasMore: rows.length > options.limit };
+  }
+
+  async listInputItems(responseId: string, options: ItemListOptions): Promise<Page<StoredItem>> {
+    const params: unknown[] = [responseId];
+    const where = ['response_id = $1'];
+    // `after` continues in the listing's order; `before` goes the other way.
+    const bounds: Array<['after' | 'before', string | undefined]> = [
+      ['after', options.after],
+      ['before', options.before],
+    ];
+    for (const [param, cursor] of bounds) {
+      if (!cursor) continue;
+      const found: Array<{ position: number }> = await this.dataSource.query(
+        `SELECT position FROM response_input_items WHERE response_id = $1 AND item_id = $2 ORDER BY position LIMIT 1`,
+        [responseId, cursor],
+      );
+      if (!found.length) throw new CursorNotFoundError(param, cursor);
+      const forward = (param === 'after') === (options.order === 'asc');
+      params.push(found[0].position);
+      where.push(`position ${forward ? '>' : '<'} $${params.length}`);
+    }
+    params.push(options.limit + 1);
+    const rows: Array<{ item: StoredItem | string }> = await this.dataSource.query(
+      `SELECT item FROM response_input_items WHERE ${where.join(' AND ')}
+       ORDER BY position ${options.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
+      params,
+    );
+    return { data: rows.slice(0, options.limit).map((r) => json(r.item)), hasMore: rows.length > options.limit };
+  }
+
+  async chainHistory(owner: string, id: string, maxDepth: number): Promise<ChainHistory | null> {
+    // One recursive query walks the chain; outputs come from each stored Response document.
+    const rows: Array<{ depth: number; status: ResponseStatus; prev: string | null; kind: number; item: StoredItem | string | null }> =
+      await this.dataSource.query(
+        `WITH RECURSIVE chain AS (
+           SELECT id, previous_response_id, status, response, 0 AS depth
+           FROM responses WHERE id = $1 AND owner = $2
+           UNION ALL
+           SELECT r.id, r.previous_response_id, r.status, r.response, c.depth + 1
+           FROM responses r JOIN chain c ON r.id = c.previous_response_id
+           WHERE r.owner = $2 AND c.depth + 1 < $3
+         )
+         SELECT depth, status, previous_response_id AS prev, 0 AS kind, 0 AS position, NULL::jsonb AS item FROM chain
+         UNION ALL
+         SELECT c.depth, c.status, NULL, 1, i.position, i.item
+         FROM chain c JOIN response_input_items i ON i.response_id = c.id
+         UNION ALL
+         SELECT c.depth, c.status, NULL, 2, (o.ordinality - 1)::integer, o.value
+         FROM chain c, jsonb_array_elements(c.response -> 'output') WITH ORDINALITY AS o(value, ordinality)
+         ORDER BY depth DESC, kind, position`,
+        [id, owner, maxDepth],
+      );
+    if (!rows.length) return null;
+    const links = rows.filter((r) => Number(r.kind) === 0);
+    const head = links.find((r) => Number(r.depth) === 0);
+    if (!head) return null;
+    const oldest = links[0];
+    return {
+      headStatus: head.status,
+      items: rows.filter((r) => Number(r.kind) !== 0).map((r) => json(r.item as StoredItem | string)),
+      truncated: oldest.prev !== null,
+    };
+  }
+}
