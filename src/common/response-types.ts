@@ -8,12 +8,18 @@ import type {
 } from 'openai/resources/responses/responses';
 
 /** The wire objects are the `openai` SDK's own types: the SDK is the contract. */
-export type ResponseObject = Response;
+/** `output_text` is computed by the SDK on the client; servers do not send it. */
+export type ResponseObject = Omit<Response, 'output_text'>;
 export type ResponseStatus = SdkResponseStatus;
 export type InputItem = ResponseInputItem;
 /** An item as `inputItems.list` returns it: always with an `id`. */
 export type StoredItem = ResponseItem | (ResponseInputItem & { id: string });
-export type StreamEvent = ResponseStreamEvent;
+/** Stream events as we send them: lifecycle events carry our ResponseObject (no `output_text`). */
+export type StreamEvent = ResponseStreamEvent extends infer E
+  ? E extends { response: Response }
+    ? Omit<E, 'response'> & { response: ResponseObject }
+    : E
+  : never;
 
 /** A stream event before the run assigns its `sequence_number`. */
 export type UnsequencedEvent = StreamEvent extends infer E ? (E extends StreamEvent ? Omit<E, 'sequence_number'> : never) : never;

@@ -2,7 +2,16 @@ import { Environment, LogLevel, Role } from './environment';
 
 /** Typed, read-only access to the validated configuration. Injected wherever settings are needed. */
 export class AppConfig {
-  constructor(private readonly env: Environment) {}
+  constructor(
+    private readonly env: Environment,
+    /** The raw environment, only for secrets that configuration files name by variable. */
+    private readonly raw: Record<string, string | undefined> = {},
+  ) {}
+
+  /** A secret named by a configuration file (e.g. a provider's `apiKeyEnv`). */
+  secret(name: string): string | undefined {
+    return this.raw[name];
+  }
 
   get port(): number {
     return this.env.PORT;

@@ -7,7 +7,7 @@ import { parseEnvironment } from './environment';
 export class ConfigModule {
   /** Validates `env` (the process environment by default) once, and provides it as AppConfig. */
   static forRoot(env: Record<string, string | undefined> = process.env): DynamicModule {
-    const config = new AppConfig(parseEnvironment(env));
+    const config = new AppConfig(parseEnvironment(env), env);
     return { module: ConfigModule, providers: [{ provide: AppConfig, useValue: config }], exports: [AppConfig] };
   }
 }

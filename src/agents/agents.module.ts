@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { AgentRunner } from './agent-runner';
+
+@Module({ providers: [AgentRunner], exports: [AgentRunner] })
+export class AgentsModule {}

@@ -1,0 +1,189 @@
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type {
+  ResponseFunctionToolCall,
+  ResponseOutputItem,
+  ResponseOutputMessage,
+  ResponseReasoningItem,
+} from 'openai/resources/responses/responses';
+import { newId } from '../common/ids';
+import type { UnsequencedEvent } from '../common/response-types';
+
+type Emit = (event: UnsequencedEvent) => void;
+type ToolCallDelta = NonNullable<ChatCompletionChunk.Choice['delta']['tool_calls']>[number];
+
+interface OpenMessage {
+  kind: 'message';
+  item: ResponseOutputMessage;
+  index: number;
+  part: 'output_text' | 'refusal';
+  text: string;
+}
+interface OpenReasoning {
+  kind: 'reasoning';
+  item: ResponseReasoningItem;
+  index: number;
+  text: string;
+}
+interface OpenCall {
+  kind: 'function_call';
+  item: ResponseFunctionToolCall & { id: string };
+  index: number;
+}
+
+/**
+ * Builds Responses output items from Chat Completions deltas and emits the stream events of the
+ * contract, in its order: `output_item.added` → `content_part.added` → deltas → `*.done` →
+ * `content_part.done` → `output_item.done`. Text and reasoning items close when another item
+ * starts; function calls stay open until `finish()` (chat streams may interleave them).
+ */
+export class OutputBuilder {
+  readonly output: ResponseOutputItem[] = [];
+  private current: OpenMessage | OpenReasoning | null = null;
+  private readonly calls = new Map<number, OpenCall>();
+
+  constructor(
+    private readonly emit: Emit,
+    /** Told each time an item is complete: where a background run saves progress. */
+    private readonly onItemDone: (output: ResponseOutputItem[]) => void = () => undefined,
+  ) {}
+
+  private add(item: ResponseOutputItem): number {
+    const index = this.output.length;
+    this.output.push(item);
+    // Events are serialized when emitted, so the item's later growth does not leak into them.
+    this.emit({ type: 'response.output_item.added', output_index: index, item: structuredClone(item) });
+    return index;
+  }
+
+  reasoning(delta: string): void {
+    if (!delta) return;
+    if (this.current?.kind !== 'reasoning') {
+      this.closeCurrent('completed');
+      const item: ResponseReasoningItem = { id: newId('rs'), type: 'reasoning', summary: [], content: [], status: 'in_progress' };
+      const index = this.add(item);
+      item.content = [{ type: 'reasoning_text', text: '' }];
+      this.emit({ type: 'response.content_part.added', item_id: item.id, output_index: index, content_index: 0, part: { type: 'reasoning_text', text: '' } });
+      this.current = { kind: 'reasoning', item, index, text: '' };
+    }
+    const open = this.current;
+    open.text += delta;
+    this.emit({ type: 'response.reasoning_text.delta', item_id: open.item.id, output_index: open.index, content_index: 0, delta });
+  }
+
+  text(delta: string, part: 'output_text' | 'refusal' = 'output_text'): void {
+    if (!delta) return;
+    if (this.current?.kind !== 'message' || this.current.part !== part) {
+      this.closeCurrent('completed');
+      const item: ResponseOutputMessage = { id: newId('msg'), type: 'message', role: 'assistant', status: 'in_progress', content: [] };
+      const index = this.add(item);
+      const empty = part === 'output_text' ? { type: 'output_text' as const, text: '', annotations: [], logprobs: [] } : { type: 'refusal' as const, refusal: '' };
+      item.content.push(structuredClone(empty));
+      this.emit({ type: 'response.content_part.added', item_id: item.id, output_index: index, content_index: 0, part: empty });
+      this.current = { kind: 'message', item, index, part, text: '' };
+    }
+    const open = this.current;
+    open.text += delta;
+    if (part === 'output_text') {
+      this.emit({ type: 'response.output_text.delta', item_id: open.item.id, output_index: open.index, content_index: 0, delta, logprobs: [] });
+    } else {
+      this.emit({ type: 'response.refusal.delta', item_id: open.item.id, output_index: open.index, content_index: 0, delta });
+    }
+  }
+
+  toolCall(delta: ToolCallDelta): void {
+    let open = this.calls.get(delta.index);
+    if (!open) {
+      this.closeCurrent('completed');
+      const item: OpenCall['item'] = {
+        id: newId('fc'),
+        type: 'function_call',
+        status: 'in_progress',
+        arguments: '',
+        call_id: delta.id || newId('call'),
+        name: delta.function?.name ?? '',
+      };
+      open = { kind: 'function_call', item, index: this.add(item) };
+      this.calls.set(delta.index, open);
+    } else if (delta.function?.name && !open.item.name) {
+      open.item.name = delta.function.name;
+    }
+    const args = delta.function?.arguments;
+    if (args) {
+      open.item.arguments += args;
+      this.emit({ type: 'response.function_call_arguments.delta', item_id: open.item.id, output_index: open.index, delta: args });
+    }
+  }
+
+  /** Feeds one streamed chunk. */
+  chunk(chunk: ChatCompletionChunk): void {
+    const delta = chunk.choices?.[0]?.delta as (ChatCompletionChunk.Choice['delta'] & { reasoning_content?: string | null; reasoning?: string | null }) | undefined;
+    if (!delta) return;
+    // vLLM and DeepSeek say `reasoning_content`; Ollama and others say `reasoning`.
+    const reasoning = delta.reasoning_content ?? delta.reasoning;
+    if (reasoning) this.reasoning(reasoning);
+    if (delta.refusal) this.text(delta.refusal, 'refusal');
+    if (delta.content) this.text(delta.content);
+    for (const call of delta.tool_calls ?? []) this.toolCall(call);
+  }
+
+  /** Closes every open item with `status`; done events follow in output order. */
+  finish(status: 'completed' | 'incomplete'): void {
+    this.closeCurrent(status);
+    const calls = [...this.calls.values()].sort((a, b) => a.index - b.index);
+    for (const call of calls) {
+      const { item, index } = call;
+      item.status = status;
+      this.emit({ type: 'response.function_call_arguments.done', item_id: item.id, output_index: index, arguments: item.arguments, name: item.name });
+      this.done(index, item);
+    }
+    this.calls.clear();
+  }
+
+  private closeCurrent(status: 'completed' | 'incomplete'): void {
+    const open = this.current;
+    if (!open) return;
+    this.current = null;
+    const { index, text } = open;
+    if (open.kind === 'reasoning') {
+      const part = { type: 'reasoning_text' as const, text };
+      open.item.content = [part];
+      open.item.status = status;
+      this.emit({ type: 'response.reasoning_text.done', item_id: open.item.id, output_index: index, content_index: 0, text });
+      this.emit({ type: 'response.content_part.done', item_id: open.item.id, output_index: index, content_index: 0, part });
+      this.done(index, open.item);
+      return;
+    }
+    const part =
+      open.part === 'output_text'
+        ? { type: 'output_text' as const, text, annotations: [], logprobs: [] }
+        : { type: 'refusal' as const, refusal: text };
+    open.item.content = [part];
+    open.item.status = status;
+    if (part.type === 'output_text') {
+      this.emit({ type: 'response.output_text.done', item_id: open.item.id, output_index: index, content_index: 0, text, logprobs: [] });
+    } else {
+      this.emit({ type: 'response.refusal.done', item_id: open.item.id, output_index: index, content_index: 0, refusal: text });
+    }
+    this.emit({ type: 'response.content_part.done', item_id: open.item.id, output_index: index, content_index: 0, part });
+    this.done(index, open.item);
+  }
+
+  private done(index: number, item: ResponseOutputItem): void {
+    this.emit({ type: 'response.output_item.done', output_index: index, item: structuredClone(item) });
+    this.onItemDone(this.output);
+  }
+
+  /** The output as it stands, open items included (for a response that failed or was cancelled). */
+  snapshot(): ResponseOutputItem[] {
+    const current = this.current;
+    if (current) {
+      current.item.content =
+        current.kind === 'reasoning'
+          ? [{ type: 'reasoning_text', text: current.text }]
+          : current.part === 'output_text'
+            ? [{ type: 'output_text', text: current.text, annotations: [], logprobs: [] }]
+            : [{ type: 'refusal', refusal: current.text }];
+    }
+    return structuredClone(this.output);
+  }
+}

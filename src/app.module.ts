@@ -1,0 +1,28 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { AgentsModule } from './agents/agents.module';
+import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { AuthGuard } from './common/auth.guard';
+import { createValidationPipe } from './common/validation';
+import { ConfigModule } from './config/config.module';
+import { HealthModule } from './health/health.module';
+import { InferenceModule } from './inference/inference.module';
+import { ResponsesModule } from './responses/responses.module';
+import { StoreModule } from './store/store.module';
+
+@Module({})
+export class AppModule {
+  /** The HTTP application. `env` defaults to the process environment; tests pass their own. */
+  static forRoot(env?: Record<string, string | undefined>): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(env), StoreModule, InferenceModule, AgentsModule, ResponsesModule, HealthModule],
+      providers: [
+        // Global edges as providers, so a test that builds this module gets them too.
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_GUARD, useClass: AuthGuard },
+      ],
+    };
+  }
+}

@@ -1,0 +1,145 @@
+import type {
+  ChatCompletionAssistantMessageParam,
+  ChatCompletionContentPart,
+  ChatCompletionCreateParamsBase,
+  ChatCompletionMessageFunctionToolCall,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+  ChatCompletionToolChoiceOption,
+} from 'openai/resources/chat/completions';
+import type { FunctionTool, ResponseInputContent, Tool } from 'openai/resources/responses/responses';
+import type { NormalizedRequest, StoredItem } from '../common/response-types';
+import type { ResolvedModel } from './model-registry';
+
+type ChatParams = Omit<ChatCompletionCreateParamsBase, 'stream'>;
+
+/** Text of an input message's content (string or parts), for roles whose chat form is text only. */
+function textOf(content: string | ResponseInputContent[] | Array<{ type: string; text?: string; refusal?: string }>): string {
+  if (typeof content === 'string') return content;
+  return content
+    .map((p) => ('text' in p && typeof p.text === 'string' ? p.text : 'refusal' in p && typeof p.refusal === 'string' ? p.refusal : ''))
+    .join('');
+}
+
+function userParts(content: string | ResponseInputContent[]): string | ChatCompletionContentPart[] {
+  if (typeof content === 'string') return content;
+  return content.map((part): ChatCompletionContentPart => {
+    switch (part.type) {
+      case 'input_text':
+        return { type: 'text', text: part.text };
+      case 'input_image':
+        return {
+          type: 'image_url',
+          image_url: { url: part.image_url ?? '', detail: part.detail === 'original' ? 'high' : part.detail },
+        };
+      case 'input_file':
+        return { type: 'file', file: { file_data: part.file_data, filename: part.filename } };
+      default:
+        // Validation admits only the part types above.
+        return { type: 'text', text: '' };
+    }
+  });
+}
+
+/** Consecutive assistant text and function calls become one chat assistant message. */
+function appendAssistant(messages: ChatCompletionMessageParam[], text: string | null, call?: ChatCompletionMessageFunctionToolCall): void {
+  const last = messages[messages.length - 1];
+  const open = last?.role === 'assistant' && (call !== undefined || !last.tool_calls?.length) ? last : undefined;
+  if (open) {
+    if (text) open.content = `${typeof open.content === 'string' ? open.content : ''}${text}`;
+    if (call) open.tool_calls = [...(open.tool_calls ?? []), call];
+    return;
+  }
+  const message: ChatCompletionAssistantMessageParam = { role: 'assistant', content: text };
+  if (call) message.tool_calls = [call];
+  messages.push(message);
+}
+
+/** Responses items (history, then this request's input) as chat messages. */
+export function toChatMessages(instructions: string | null | undefined, items: StoredItem[]): ChatCompletionMessageParam[] {
+  const messages: ChatCompletionMessageParam[] = [];
+  if (instructions) messages.push({ role: 'system', content: instructions });
+  for (const item of items) {
+    const type = 'type' in item && item.type ? item.type : 'message';
+    if (type === 'message' && 'role' in item) {
+      const { role, content } = item as { role: string; content: string | ResponseInputContent[] };
+      if (role === 'assistant') appendAssistant(messages, textOf(content));
+      // Many open servers know no `developer` role; `system` means the same to them.
+      else if (role === 'system' || role === 'developer') messages.push({ role: 'system', content: textOf(content) });
+      else messages.push({ role: 'user', content: userParts(content) });
+    } else if (type === 'function_call' && 'call_id' in item && 'arguments' in item) {
+      appendAssistant(messages, null, {
+        id: String(item.call_id),
+        type: 'function',
+        function: { name: (item as { name: string }).name, arguments: item.arguments as string },
+      });
+    } else if (type === 'function_call_output' && 'call_id' in item && 'output' in item) {
+      const output = item.output as string | ResponseInputContent[];
+      messages.push({ role: 'tool', tool_call_id: item.call_id, content: typeof output === 'string' ? output : textOf(output) });
+    }
+    // Reasoning items carry nothing an upstream chat model can take back; they are dropped.
+  }
+  return messages;
+}
+
+function toChatTool(tool: FunctionTool): ChatCompletionTool {
+  return {
+    type: 'function',
+    function: {
+      name: tool.name,
+      ...(tool.description ? { description: tool.description } : {}),
+      parameters: tool.parameters ?? { type: 'object', properties: {} },
+      ...(tool.strict !== null && tool.strict !== undefined ? { strict: tool.strict } : {}),
+    },
+  };
+}
+
+/** `tools` and `tool_choice` in chat form; `allowed_tools` narrows the tool list itself. */
+function toolsAndChoice(request: NormalizedRequest): Pick<ChatParams, 'tools' | 'tool_choice' | 'parallel_tool_calls'> {
+  let tools = (request.tools ?? []).filter((t): t is FunctionTool => (t as Tool).type === 'function');
+  if (!tools.length) return {};
+  let choice: ChatCompletionToolChoiceOption | undefined;
+  const requested = request.tool_choice;
+  if (typeof requested === 'string') choice = requested;
+  else if (requested?.type === 'function') choice = { type: 'function', function: { name: requested.name } };
+  else if (requested?.type === 'allowed_tools') {
+    const allowed = new Set(requested.tools.map((t) => (t as { name?: string }).name));
+    tools = tools.filter((t) => allowed.has(t.name));
+    choice = requested.mode;
+  }
+  return {
+    tools: tools.map(toChatTool),
+    ...(choice ? { tool_choice: choice } : {}),
+    ...(request.parallel_tool_calls === false ? { parallel_tool_calls: false } : {}),
+  };
+}
+
+/** The Chat Completions request for one upstream call of a response. */
+export function toChatRequest(request: NormalizedRequest, items: StoredItem[], model: ResolvedModel): ChatParams {
+  const params: ChatParams = { model: model.upstreamModel, messages: toChatMessages(request.instructions as string | null, items) };
+  if (request.temperature != null) params.temperature = request.temperature;
+  if (request.top_p != null) params.top_p = request.top_p;
+  if (request.max_output_tokens != null) params[model.maxTokensParam] = request.max_output_tokens;
+  if (request.top_logprobs) {
+    params.logprobs = true;
+    params.top_logprobs = request.top_logprobs;
+  }
+  const user = request.safety_identifier ?? request.user;
+  if (user) params.user = user;
+  if (request.reasoning?.effort) params.reasoning_effort = request.reasoning.effort as ChatParams['reasoning_effort'];
+  const format = request.text?.format;
+  if (format?.type === 'json_schema') {
+    params.response_format = {
+      type: 'json_schema',
+      json_schema: {
+        name: format.name,
+        schema: format.schema,
+        ...(format.description ? { description: format.description } : {}),
+        ...(format.strict != null ? { strict: format.strict } : {}),
+      },
+    };
+  } else if (format?.type === 'json_object') {
+    params.response_format = { type: 'json_object' };
+  }
+  return { ...params, ...toolsAndChoice(request) };
+}

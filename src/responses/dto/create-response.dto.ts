@@ -1,0 +1,223 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+  ArrayMaxSize,
+} from 'class-validator';
+import { IsMetadata, IsStringOrArray, IsToolChoice } from './validators';
+
+export const INCLUDABLE = [
+  'file_search_call.results',
+  'web_search_call.results',
+  'web_search_call.action.sources',
+  'message.input_image.image_url',
+  'computer_call_output.output.image_url',
+  'code_interpreter_call.outputs',
+  'reasoning.encrypted_content',
+  'message.output_text.logprobs',
+] as const;
+
+export const TOOL_TYPES = [
+  'function',
+  'file_search',
+  'computer',
+  'computer_use_preview',
+  'web_search',
+  'web_search_2025_08_26',
+  'web_search_preview',
+  'web_search_preview_2025_03_11',
+  'mcp',
+  'code_interpreter',
+  'image_generation',
+  'local_shell',
+  'shell',
+  'custom',
+  'namespace',
+  'tool_search',
+  'apply_patch',
+  'programmatic_tool_calling',
+] as const;
+
+const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+export class TextFormatDto {
+  /** `text`, `json_schema` (structured output) or `json_object`. */
+  @IsIn(['text', 'json_schema', 'json_object'])
+  type!: 'text' | 'json_schema' | 'json_object';
+
+  /** Name of the schema (json_schema only). */
+  @ValidateIf((o: TextFormatDto) => o.type === 'json_schema')
+  @IsString() @Matches(NAME, { message: 'must be 1-64 letters, digits, underscores or dashes' })
+  name?: string;
+
+  /** The JSON Schema the output must follow (json_schema only). */
+  @ValidateIf((o: TextFormatDto) => o.type === 'json_schema')
+  @IsObject()
+  schema?: Record<string, unknown>;
+
+  @IsOptional() @IsString()
+  description?: string;
+
+  @IsOptional() @IsBoolean()
+  strict?: boolean | null;
+}
+
+export class TextConfigDto {
+  @IsOptional() @ValidateNested() @Type(() => TextFormatDto)
+  format?: TextFormatDto;
+
+  @IsOptional() @IsIn(['low', 'medium', 'high'])
+  verbosity?: 'low' | 'medium' | 'high' | null;
+}
+
+export class ReasoningDto {
+  @IsOptional() @IsIn(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'])
+  effort?: 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | 'max' | null;
+
+  @IsOptional() @IsIn(['auto', 'concise', 'detailed'])
+  summary?: 'auto' | 'concise' | 'detailed' | null;
+}
+
+export class ToolDto {
+  @IsIn(TOOL_TYPES)
+  type!: (typeof TOOL_TYPES)[number];
+
+  /** The function's name (function tools). */
+  @ValidateIf((o: ToolDto) => o.type === 'function')
+  @IsString() @Matches(NAME, { message: 'must be 1-64 letters, digits, underscores or dashes' })
+  name?: string;
+
+  @ValidateIf((o: ToolDto) => o.type === 'function' && o.parameters !== null && o.parameters !== undefined)
+  @IsObject()
+  parameters?: Record<string, unknown> | null;
+
+  @IsOptional() @IsBoolean()
+  strict?: boolean | null;
+
+  @IsOptional() @IsString()
+  description?: string | null;
+}
+
+/**
+ * `POST /v1/responses`. Unknown fields are ignored (newer SDKs add fields); known fields this
+ * server cannot honour are a 400 `unsupported_parameter`.
+ */
+export class CreateResponseDto {
+  /** Model id, as listed by `GET /v1/models` (`echo` is built in). */
+  @ApiProperty({ example: 'echo' })
+  @IsDefined() @IsString() @IsNotEmpty()
+  model!: string;
+
+  /** Text, or a list of input items (messages, function calls and their outputs). */
+  @ApiProperty({
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'object', additionalProperties: true } }],
+    example: 'Say hello in three languages.',
+  })
+  @IsDefined() @IsStringOrArray()
+  input!: string | unknown[];
+
+  /** A system (developer) message. Not carried over to responses chained with `previous_response_id`. */
+  @IsOptional() @IsString()
+  instructions?: string | null;
+
+  /** Run asynchronously: answer at once with `status: "queued"`, poll or stream it. */
+  @IsOptional() @IsBoolean()
+  background?: boolean | null;
+
+  /** Answer with server-sent events. */
+  @IsOptional() @IsBoolean()
+  stream?: boolean | null;
+
+  /** Keep the response for retrieval and chaining (default true). */
+  @IsOptional() @IsBoolean()
+  store?: boolean | null;
+
+  /** Continue from a stored response: its input and output become this request's history. */
+  @IsOptional() @IsString() @IsNotEmpty()
+  previous_response_id?: string | null;
+
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(2)
+  temperature?: number | null;
+
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(1)
+  top_p?: number | null;
+
+  @IsOptional() @IsInt() @Min(1)
+  max_output_tokens?: number | null;
+
+  @IsOptional() @IsInt() @Min(1)
+  max_tool_calls?: number | null;
+
+  @IsOptional() @IsInt() @Min(0) @Max(20)
+  top_logprobs?: number | null;
+
+  /** Up to 16 string pairs; keys up to 64 characters, values up to 512. */
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { team: 'search' } })
+  @IsOptional() @IsMetadata()
+  metadata?: Record<string, string> | null;
+
+  @IsOptional() @ValidateNested() @Type(() => TextConfigDto)
+  text?: TextConfigDto | null;
+
+  @IsOptional() @ValidateNested() @Type(() => ReasoningDto)
+  reasoning?: ReasoningDto | null;
+
+  @ApiPropertyOptional({ type: [ToolDto] })
+  @IsOptional() @IsArray() @ArrayMaxSize(128) @ValidateNested({ each: true }) @Type(() => ToolDto)
+  tools?: ToolDto[];
+
+  /** `none`, `auto`, `required`, `{type: "function", name}` or `{type: "allowed_tools", mode, tools}`. */
+  @ApiPropertyOptional({ oneOf: [{ type: 'string', enum: ['none', 'auto', 'required'] }, { type: 'object', additionalProperties: true }] })
+  @IsOptional() @IsToolChoice()
+  tool_choice?: unknown;
+
+  @IsOptional() @IsBoolean()
+  parallel_tool_calls?: boolean | null;
+
+  @IsOptional() @IsArray() @IsIn(INCLUDABLE, { each: true })
+  include?: Array<(typeof INCLUDABLE)[number]> | null;
+
+  @IsOptional() @IsIn(['auto', 'disabled'])
+  truncation?: 'auto' | 'disabled' | null;
+
+  @IsOptional() @IsIn(['auto', 'default', 'flex', 'scale', 'priority'])
+  service_tier?: 'auto' | 'default' | 'flex' | 'scale' | 'priority' | null;
+
+  @IsOptional() @IsString() @MaxLength(64)
+  safety_identifier?: string | null;
+
+  /** Deprecated by OpenAI in favour of `safety_identifier` and `prompt_cache_key`. */
+  @IsOptional() @IsString() @MaxLength(256)
+  user?: string | null;
+
+  @IsOptional() @IsString() @MaxLength(256)
+  prompt_cache_key?: string | null;
+
+  @IsOptional() @IsObject()
+  stream_options?: { include_obfuscation?: boolean } | null;
+
+  // Known to the API, not (yet) served here: each is a 400 `unsupported_parameter` when set.
+  @ApiPropertyOptional({ description: 'Not supported by this server yet.' })
+  conversation?: unknown;
+  @ApiPropertyOptional({ description: 'Not supported by this server.' })
+  prompt?: unknown;
+  @ApiPropertyOptional({ description: 'Not supported by this server.' })
+  context_management?: unknown;
+  @ApiPropertyOptional({ description: 'Not supported by this server.' })
+  moderation?: unknown;
+}

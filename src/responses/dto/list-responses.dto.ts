@@ -1,0 +1,56 @@
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+
+// Query strings arrive as text: numbers are parsed here, and only here.
+const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value);
+
+export class PageQueryDto {
+  /** An object id: list the objects that come after it in this order. */
+  @IsOptional() @IsString()
+  after?: string;
+
+  /** How many objects to return, 1 to 100 (default 20). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100)
+  limit?: number;
+
+  /** `asc` or `desc` (default `desc`). */
+  @IsOptional() @IsIn(['asc', 'desc'])
+  order?: 'asc' | 'desc';
+}
+
+export class ListResponsesQueryDto extends PageQueryDto {
+  /** Only responses of this model. */
+  @IsOptional() @IsString()
+  model?: string;
+}
+
+export class ListInputItemsQueryDto extends PageQueryDto {
+  /** An item id: list the items that come before it in this order. */
+  @IsOptional() @IsString()
+  before?: string;
+
+  @IsOptional()
+  include?: string | string[];
+}
+
+const toBool = ({ value }: { value: unknown }): unknown => (value === 'true' ? true : value === 'false' ? false : value);
+
+export class RetrieveResponseQueryDto {
+  /** Stream the response's events (background responses created with `stream: true`). */
+  @IsOptional() @Transform(toBool) @IsIn([true, false])
+  stream?: boolean;
+
+  /** With `stream`: replay only events after this sequence number. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(-1)
+  starting_after?: number;
+
+  @IsOptional() @Transform(toBool) @IsIn([true, false])
+  include_obfuscation?: boolean;
+
+  /** Sent by the SDK as `include[]`. */
+  @IsOptional()
+  include?: string | string[];
+
+  @IsOptional()
+  'include[]'?: string | string[];
+}

@@ -1,0 +1,145 @@
+import { newId } from '../common/ids';
+import { invalidRequest, missingParameter, unsupportedParameter } from '../common/openai-error';
+import type { StoredItem } from '../common/response-types';
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Item types of the API that this server does not run (hosted tools and the like). */
+const UNSUPPORTED_ITEM_TYPES = new Set([
+  'item_reference',
+  'file_search_call',
+  'computer_call',
+  'computer_call_output',
+  'web_search_call',
+  'image_generation_call',
+  'code_interpreter_call',
+  'local_shell_call',
+  'local_shell_call_output',
+  'shell_call',
+  'shell_call_output',
+  'apply_patch_call',
+  'apply_patch_call_output',
+  'mcp_list_tools',
+  'mcp_approval_request',
+  'mcp_approval_response',
+  'mcp_call',
+  'custom_tool_call',
+  'custom_tool_call_output',
+  'compaction',
+  'compaction_trigger',
+  'tool_search_call',
+  'tool_search_output',
+  'additional_tools',
+  'program',
+  'program_output',
+]);
+
+function requireString(item: Json, key: string, path: string): string {
+  const value = item[key];
+  if (value === undefined || value === null) throw missingParameter(`${path}.${key}`);
+  if (typeof value !== 'string') throw invalidRequest(`Invalid type for '${path}.${key}': expected a string.`, `${path}.${key}`, 'invalid_type');
+  return value;
+}
+
+function itemId(item: Json, path: string, prefix: 'msg' | 'fc' | 'fco' | 'rs'): string {
+  if (item.id === undefined || item.id === null) return newId(prefix);
+  if (typeof item.id !== 'string' || !item.id) throw invalidRequest(`Invalid type for '${path}.id': expected a non-empty string.`, `${path}.id`, 'invalid_type');
+  return item.id;
+}
+
+/** Input content parts: user-side parts, or output text/refusal for assistant messages. */
+function contentParts(content: unknown, role: string, path: string): Json[] {
+  if (typeof content === 'string') {
+    return role === 'assistant' ? [{ type: 'output_text', text: content, annotations: [] }] : [{ type: 'input_text', text: content }];
+  }
+  if (!Array.isArray(content)) throw invalidRequest(`Invalid type for '${path}': expected a string or an array of content parts.`, path, 'invalid_type');
+  return content.map((part: unknown, i) => {
+    const at = `${path}[${i}]`;
+    if (!isObject(part)) throw invalidRequest(`Invalid type for '${at}': expected an object.`, at, 'invalid_type');
+    const type = requireString(part, 'type', at);
+    switch (type) {
+      case 'input_text':
+        return { type, text: requireString(part, 'text', at) };
+      case 'output_text':
+        return { type, text: requireString(part, 'text', at), annotations: [] };
+      case 'refusal':
+        return { type, refusal: requireString(part, 'refusal', at) };
+      case 'input_image': {
+        if (part.file_id != null) throw unsupportedParameter(`${at}.file_id`, `'${at}.file_id' is not supported: this server has no Files API; send 'image_url' (an https or data: URL).`);
+        const url = requireString(part, 'image_url', at);
+        const detail = part.detail ?? 'auto';
+        if (!['low', 'high', 'auto', 'original'].includes(detail as string)) {
+          throw invalidRequest(`Invalid value for '${at}.detail': expected one of 'low', 'high', 'auto', 'original'.`, `${at}.detail`);
+        }
+        return { type, image_url: url, detail };
+      }
+      case 'input_file': {
+        if (part.file_id != null || part.file_url != null) {
+          throw unsupportedParameter(`${at}.${part.file_id != null ? 'file_id' : 'file_url'}`, `'${at}': only inline 'file_data' is supported by this server.`);
+        }
+        const out: Json = { type, file_data: requireString(part, 'file_data', at) };
+        if (typeof part.filename === 'string') out.filename = part.filename;
+        return out;
+      }
+      case 'input_audio':
+        throw unsupportedParameter(`${at}.type`, `Content part type 'input_audio' is not supported by this server.`);
+      default:
+        throw invalidRequest(`Invalid value for '${at}.type': unknown content part type '${type}'.`, `${at}.type`);
+    }
+  });
+}
+
+function message(item: Json, path: string): StoredItem {
+  const role = item.role;
+  if (role === undefined) throw missingParameter(`${path}.role`);
+  if (typeof role !== 'string' || !['user', 'assistant', 'system', 'developer'].includes(role)) {
+    throw invalidRequest(`Invalid value for '${path}.role': expected one of 'user', 'assistant', 'system', 'developer'.`, `${path}.role`);
+  }
+  if (item.content === undefined || item.content === null) throw missingParameter(`${path}.content`);
+  const content = contentParts(item.content, role, `${path}.content`);
+  return { id: itemId(item, path, 'msg'), type: 'message', role, content, status: 'completed' } as unknown as StoredItem;
+}
+
+function normalizeItem(raw: unknown, path: string): StoredItem {
+  if (!isObject(raw)) throw invalidRequest(`Invalid type for '${path}': expected an object.`, path, 'invalid_type');
+  const type = raw.type ?? 'message';
+  if (typeof type !== 'string') throw invalidRequest(`Invalid type for '${path}.type': expected a string.`, `${path}.type`, 'invalid_type');
+  switch (type) {
+    case 'message':
+      return message(raw, path);
+    case 'function_call':
+      return {
+        id: itemId(raw, path, 'fc'),
+        type,
+        call_id: requireString(raw, 'call_id', path),
+        name: requireString(raw, 'name', path),
+        arguments: requireString(raw, 'arguments', path),
+        status: 'completed',
+      };
+    case 'function_call_output': {
+      const output = raw.output;
+      if (output === undefined || output === null) throw missingParameter(`${path}.output`);
+      const normalized = typeof output === 'string' ? output : contentParts(output, 'user', `${path}.output`);
+      return { id: itemId(raw, path, 'fco'), type, call_id: requireString(raw, 'call_id', path), output: normalized, status: 'completed' } as unknown as StoredItem;
+    }
+    case 'reasoning': {
+      const summary = Array.isArray(raw.summary) ? raw.summary : [];
+      return { ...raw, id: itemId(raw, path, 'rs'), type, summary } as unknown as StoredItem;
+    }
+    default:
+      if (UNSUPPORTED_ITEM_TYPES.has(type)) {
+        throw unsupportedParameter(`${path}.type`, `Input items of type '${type}' are not supported by this server.`);
+      }
+      throw invalidRequest(`Invalid value for '${path}.type': unknown input item type '${type}'.`, `${path}.type`);
+  }
+}
+
+/** Validates `input` and gives every item an id, as `inputItems.list` shows them. */
+export function normalizeInput(input: string | unknown[], maxItems = 10_000): StoredItem[] {
+  if (typeof input === 'string') {
+    return [{ id: newId('msg'), type: 'message', role: 'user', content: [{ type: 'input_text', text: input }], status: 'completed' }];
+  }
+  if (input.length > maxItems) throw invalidRequest(`'input' has ${input.length} items; at most ${maxItems} are allowed.`, 'input', 'array_above_max_length');
+  return input.map((item, i) => normalizeItem(item, `input[${i}]`));
+}

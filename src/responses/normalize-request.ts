@@ -1,0 +1,69 @@
+import { unsupportedParameter, invalidRequest } from '../common/openai-error';
+import type { NormalizedRequest } from '../common/response-types';
+import type { CreateResponseDto } from './dto/create-response.dto';
+
+/**
+ * The DTO, checked for what class-validator cannot express, as the parameters we store and run.
+ * Known parameters this server cannot honour are refused here, never silently dropped.
+ */
+export function normalizeRequest(dto: CreateResponseDto): NormalizedRequest {
+  for (const param of ['conversation', 'prompt', 'context_management', 'moderation'] as const) {
+    if (dto[param] !== undefined && dto[param] !== null) throw unsupportedParameter(param);
+  }
+  if (dto.truncation === 'auto') {
+    throw unsupportedParameter('truncation', "truncation 'auto' is not supported: this server does not know the upstream model's context window.");
+  }
+  if (dto.top_logprobs) throw unsupportedParameter('top_logprobs');
+  if (dto.include?.length) {
+    const unsupported = dto.include.find((v) => v === 'message.output_text.logprobs' || v === 'reasoning.encrypted_content');
+    if (unsupported) throw unsupportedParameter('include', `include '${unsupported}' is not supported by this server.`);
+  }
+  (dto.tools ?? []).forEach((tool, i) => {
+    if (tool.type !== 'function') throw unsupportedParameter(`tools[${i}].type`, `Tools of type '${tool.type}' are not supported by this server.`);
+  });
+  const functionNames = new Set((dto.tools ?? []).map((t) => t.name));
+  const choice = dto.tool_choice as { type?: string; name?: unknown; mode?: unknown; tools?: unknown } | string | undefined | null;
+  if (choice && typeof choice === 'object') {
+    if (choice.type === 'function') {
+      if (typeof choice.name !== 'string' || !functionNames.has(choice.name)) {
+        throw invalidRequest(`'tool_choice.name' must name one of the function tools of this request.`, 'tool_choice.name');
+      }
+    } else if (choice.type === 'allowed_tools') {
+      if (choice.mode !== 'auto' && choice.mode !== 'required') throw invalidRequest(`'tool_choice.mode' must be 'auto' or 'required'.`, 'tool_choice.mode');
+      if (!Array.isArray(choice.tools)) throw invalidRequest(`'tool_choice.tools' must be an array of tools.`, 'tool_choice.tools');
+    } else {
+      throw unsupportedParameter('tool_choice', `tool_choice of type '${String(choice.type)}' is not supported by this server.`);
+    }
+  }
+  return {
+    model: dto.model,
+    instructions: dto.instructions ?? null,
+    background: dto.background ?? false,
+    stream: dto.stream ?? false,
+    store: dto.store ?? true,
+    previous_response_id: dto.previous_response_id ?? null,
+    temperature: dto.temperature ?? null,
+    top_p: dto.top_p ?? null,
+    max_output_tokens: dto.max_output_tokens ?? null,
+    max_tool_calls: dto.max_tool_calls ?? null,
+    top_logprobs: dto.top_logprobs ?? null,
+    metadata: dto.metadata ?? {},
+    text: dto.text ? (structuredClone(dto.text) as NormalizedRequest['text']) : undefined,
+    reasoning: dto.reasoning ? { effort: dto.reasoning.effort ?? null, summary: dto.reasoning.summary ?? null } : null,
+    tools: (dto.tools ?? []).map((t) => ({
+      type: 'function' as const,
+      name: t.name!,
+      description: t.description ?? null,
+      parameters: t.parameters ?? null,
+      strict: t.strict ?? true,
+    })),
+    tool_choice: (dto.tool_choice ?? 'auto') as NormalizedRequest['tool_choice'],
+    parallel_tool_calls: dto.parallel_tool_calls ?? true,
+    include: dto.include ?? null,
+    truncation: dto.truncation ?? 'disabled',
+    service_tier: dto.service_tier ?? 'auto',
+    safety_identifier: dto.safety_identifier ?? null,
+    user: dto.user ?? null,
+    prompt_cache_key: dto.prompt_cache_key ?? null,
+  } as NormalizedRequest;
+}

@@ -1,0 +1,102 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AgentOutcome, AgentRunner } from '../agents/agent-runner';
+import type { NormalizedRequest, ResponseObject, StoredItem } from '../common/response-types';
+import type { ResolvedModel } from '../inference/model-registry';
+import { UpstreamError } from '../inference/upstream-error';
+import { ResponsesStore } from '../store/responses.store';
+import type { EventSequencer } from './event-sequencer';
+import { buildResponse, ResponseState } from './response-object';
+
+/** A response ready to run: its identity, parameters, full history and model. */
+export interface Execution {
+  id: string;
+  createdAt: Date;
+  request: NormalizedRequest;
+  /** History (the previous_response_id chain) followed by this request's input. */
+  items: StoredItem[];
+  model: ResolvedModel;
+  /** Whether a row exists to update (false for `store: false`). */
+  persisted: boolean;
+  /** The attempt that fences the final write. */
+  attempt: number;
+}
+
+export interface ExecutionResult {
+  response: ResponseObject;
+  outcome: AgentOutcome;
+  /** False when another writer (a cancel, a delete, a retry) won and this result was discarded. */
+  saved: boolean;
+}
+
+function stateOf(outcome: AgentOutcome, completedAt: Date): ResponseState {
+  switch (outcome.status) {
+    case 'completed':
+      return { status: 'completed', output: outcome.output, usage: outcome.usage, completedAt };
+    case 'incomplete':
+      return { status: 'incomplete', output: outcome.output, usage: outcome.usage, incompleteReason: outcome.reason };
+    case 'failed':
+      return { status: 'failed', output: outcome.output, usage: outcome.usage, error: { code: outcome.error.code, message: outcome.error.message } };
+    case 'aborted':
+      return { status: 'cancelled', output: outcome.output, usage: outcome.usage };
+  }
+}
+
+/**
+ * Runs a response from `in_progress` to its terminal state: the `response.in_progress` event,
+ * the agent loop, the conditional terminal write, and the terminal event. Shared by synchronous
+ * requests and background workers.
+ */
+@Injectable()
+export class ResponseExecutor {
+  private readonly logger = new Logger('ResponseExecutor');
+
+  constructor(
+    private readonly agent: AgentRunner,
+    private readonly store: ResponsesStore,
+  ) {}
+
+  async execute(run: Execution, events: EventSequencer, signal: AbortSignal): Promise<ExecutionResult> {
+    const { id, createdAt, request } = run;
+    events.emit({ type: 'response.in_progress', response: buildResponse(id, createdAt, request, { status: 'in_progress' }) });
+    let outcome: AgentOutcome;
+    try {
+      outcome = await this.agent.run({ request, items: run.items, model: run.model, streaming: events.listening }, signal, events);
+    } catch (error) {
+      // A bug of ours, not the upstream's: the response still ends, as failed.
+      this.logger.error(`response ${id} failed unexpectedly`, error instanceof Error ? error.stack : String(error));
+      outcome = { status: 'failed', output: [], usage: null, error: new UpstreamError(500, 'server_error', 'server_error', 'The server had an error while processing your request.') };
+    }
+    const completedAt = new Date();
+    let response = buildResponse(id, createdAt, request, stateOf(outcome, completedAt));
+    let saved = true;
+    if (run.persisted) {
+      const stored = await this.store.updateResponseObject(
+        id,
+        { status: response.status, response, completedAt: response.status === 'completed' ? completedAt : null },
+        { allowedStatuses: ['in_progress'], attempt: run.attempt },
+      );
+      if (!stored) {
+        saved = false;
+        // Another writer decided this response's fate; what it wrote is the truth, if it still exists.
+        const current = await this.store.getById(id);
+        if (current) response = current.response;
+      }
+    }
+    this.emitTerminal(response, events);
+    return { response, outcome, saved };
+  }
+
+  /** The terminal event; a cancelled response ends with `response.failed` (there is no `response.cancelled` event). */
+  emitTerminal(response: ResponseObject, events: EventSequencer): void {
+    switch (response.status) {
+      case 'completed':
+        events.emit({ type: 'response.completed', response });
+        break;
+      case 'incomplete':
+        events.emit({ type: 'response.incomplete', response });
+        break;
+      default:
+        events.emit({ type: 'response.failed', response });
+    }
+  }
+}

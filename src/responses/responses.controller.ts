@@ -1,0 +1,65 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CurrentPrincipal, type Principal } from '../common/principal';
+import type { StreamEvent } from '../common/response-types';
+import { SseWriter } from '../common/sse';
+import { CreateResponseDto } from './dto/create-response.dto';
+import { ListInputItemsQueryDto, ListResponsesQueryDto, RetrieveResponseQueryDto } from './dto/list-responses.dto';
+import { DeletedResponseDto, ResponseDto, ResponseItemListDto, ResponseListDto } from './dto/response.dto';
+import { ResponsesService } from './responses.service';
+
+@ApiTags('Responses')
+@ApiBearerAuth()
+@Controller('v1/responses')
+export class ResponsesController {
+  constructor(private readonly responses: ResponsesService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'createResponse', summary: 'Create a response (JSON, or server-sent events with `stream: true`)' })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiOkResponse({ type: ResponseDto })
+  async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateResponseDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    const prepared = await this.responses.prepare(principal, dto);
+    if (!dto.stream) return this.responses.run(prepared);
+    const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
+    await this.responses.run(prepared, sse, sse.signal).finally(() => sse.end());
+  }
+
+  @Get()
+  @ApiOperation({ operationId: 'listResponses', summary: 'List stored responses, newest first' })
+  @ApiOkResponse({ type: ResponseListDto })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: ListResponsesQueryDto) {
+    return this.responses.list(principal, query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ operationId: 'retrieveResponse', summary: 'Retrieve a response' })
+  @ApiOkResponse({ type: ResponseDto })
+  retrieve(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() _query: RetrieveResponseQueryDto) {
+    return this.responses.retrieve(principal, id);
+  }
+
+  @Delete(':id')
+  @ApiOperation({ operationId: 'deleteResponse', summary: 'Delete a response' })
+  @ApiOkResponse({ type: DeletedResponseDto })
+  delete(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.responses.delete(principal, id);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'cancelResponse', summary: 'Cancel a background response' })
+  @ApiOkResponse({ type: ResponseDto })
+  cancel(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.responses.cancel(principal, id);
+  }
+
+  @Get(':id/input_items')
+  @ApiOperation({ operationId: 'listInputItems', summary: "List a response's input items" })
+  @ApiOkResponse({ type: ResponseItemListDto })
+  listInputItems(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: ListInputItemsQueryDto) {
+    return this.responses.listInputItems(principal, id, query);
+  }
+}
