@@ -4,11 +4,15 @@
 const { TsJestTransformer } = require('ts-jest');
 
 const IMPORT_META_URL = /\bimport\.meta\.url\b/g;
+// `const require = createRequire(import.meta.url)` would redeclare CommonJS's own `require`,
+// which does the same job.
+const OWN_REQUIRE = /^\s*const require = createRequire\(import\.meta\.url\);?\s*$/gm;
 const FILE_URL = "require('node:url').pathToFileURL(__filename).href";
 
 class EsmToCjsTransformer extends TsJestTransformer {
   rewrite(source, path) {
-    return path.includes('/node_modules/') ? source.replace(IMPORT_META_URL, FILE_URL) : source;
+    if (!path.includes('/node_modules/')) return source;
+    return source.replace(OWN_REQUIRE, '').replace(IMPORT_META_URL, FILE_URL);
   }
   process(source, path, options) {
     return super.process(this.rewrite(source, path), path, options);

@@ -128,10 +128,11 @@ export class TypeOrmResponsesStore extends ResponsesStore {
   }
 
   async delete(owner: string, id: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(`DELETE FROM responses WHERE id = $1 AND owner = $2 RETURNING id`, [
-      id,
-      owner,
-    ]);
+    // Wrapped in a SELECT: TypeORM shapes a bare DELETE's result differently on pg and PGlite.
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH deleted AS (DELETE FROM responses WHERE id = $1 AND owner = $2 RETURNING id) SELECT id FROM deleted`,
+      [id, owner],
+    );
     return rows.length > 0;
   }
 

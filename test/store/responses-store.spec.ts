@@ -1,0 +1,184 @@
+import { DataSource } from 'typeorm';
+import { newId } from '../../src/common/ids';
+import type { NormalizedRequest, ResponseObject, StoredItem } from '../../src/common/response-types';
+import { buildResponse } from '../../src/responses/response-object';
+import { dataSourceOptions } from '../../src/store/data-source';
+import { CursorNotFoundError, NewResponse } from '../../src/store/responses.store';
+import { TypeOrmResponsesStore } from '../../src/store/typeorm-responses.store';
+import { storeBackends } from '../support/backends';
+
+const request = (over: Partial<NormalizedRequest> = {}): NormalizedRequest => ({ model: 'm1', store: true, background: false, stream: false, ...over });
+
+const message = (text: string, role: 'user' | 'assistant' = 'user'): StoredItem =>
+  ({ id: newId('msg'), type: 'message', role, content: [{ type: role === 'user' ? 'input_text' : 'output_text', text }] }) as unknown as StoredItem;
+
+function newResponse(over: Partial<NewResponse> = {}): NewResponse {
+  const id = over.id ?? newId('resp');
+  const createdAt = over.createdAt ?? new Date();
+  const req = over.request ?? request();
+  return {
+    id,
+    owner: 'team-a',
+    status: 'in_progress',
+    background: false,
+    model: req.model,
+    previousResponseId: req.previous_response_id ?? null,
+    attempt: 1,
+    request: req,
+    response: buildResponse(id, createdAt, req, { status: 'in_progress' }),
+    createdAt,
+    inputItems: [message('hello')],
+    ...over,
+  };
+}
+
+function completed(r: NewResponse, reply: string): ResponseObject {
+  return buildResponse(r.id, r.createdAt, r.request, { status: 'completed', completedAt: new Date(), output: [message(reply, 'assistant') as never] });
+}
+
+describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
+  let dataSource: DataSource;
+  let store: TypeOrmResponsesStore;
+  let teardown: () => Promise<void>;
+
+  beforeAll(async () => {
+    const { env, teardown: down } = await backend.setup();
+    teardown = down;
+    dataSource = new DataSource(dataSourceOptions({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR ?? '' }));
+    await dataSource.initialize();
+    store = new TypeOrmResponsesStore(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await teardown?.();
+  });
+
+  it('creates a response with its input items and reads it back, for its owner only', async () => {
+    const r = newResponse({ inputItems: [message('a'), message('b')] });
+    await store.create(r);
+    const found = await store.get('team-a', r.id);
+    expect(found).toMatchObject({ id: r.id, owner: 'team-a', status: 'in_progress', attempt: 1, model: 'm1' });
+    expect(found!.response.id).toBe(r.id);
+    expect(found!.createdAt.getTime()).toBe(r.createdAt.getTime());
+    expect(await store.get('team-b', r.id)).toBeNull();
+    const items = await store.listInputItems(r.id, { limit: 10, order: 'asc' });
+    expect(items.data.map((i) => i.id)).toEqual(r.inputItems.map((i) => i.id));
+  });
+
+  it('applies a conditional update only in an allowed status and attempt', async () => {
+    const r = newResponse();
+    await store.create(r);
+    expect(await store.updateResponseObject(r.id, { status: 'completed' }, { allowedStatuses: ['queued'] })).toBeNull();
+    expect(await store.updateResponseObject(r.id, { status: 'completed' }, { allowedStatuses: ['in_progress'], attempt: 2 })).toBeNull();
+    const done = await store.updateResponseObject(
+      r.id,
+      { status: 'completed', response: completed(r, 'hi'), completedAt: new Date() },
+      { allowedStatuses: ['in_progress'], attempt: 1 },
+    );
+    expect(done).toMatchObject({ status: 'completed' });
+    expect(done!.completedAt).toBeInstanceOf(Date);
+    expect(done!.response.output).toHaveLength(1);
+    // Terminal: nothing moves it again.
+    expect(await store.updateResponseObject(r.id, { status: 'cancelled' }, { allowedStatuses: ['queued', 'in_progress'] })).toBeNull();
+  });
+
+  it('lets exactly one of two racing writers win', async () => {
+    for (let i = 0; i < 20; i++) {
+      const r = newResponse();
+      await store.create(r);
+      const [complete, cancel] = await Promise.all([
+        store.updateResponseObject(r.id, { status: 'completed', response: completed(r, 'x') }, { allowedStatuses: ['in_progress'], attempt: 1 }),
+        store.updateResponseObject(r.id, { status: 'cancelled' }, { allowedStatuses: ['queued', 'in_progress'] }),
+      ]);
+      expect([complete, cancel].filter(Boolean)).toHaveLength(1);
+      const final = await store.get('team-a', r.id);
+      expect(final!.status).toBe(complete ? 'completed' : 'cancelled');
+    }
+  });
+
+  it('claims by bumping the attempt, fencing the older attempt out', async () => {
+    const r = newResponse({ status: 'queued', attempt: 0 });
+    await store.create(r);
+    const claimed = await store.updateResponseObject(r.id, { status: 'in_progress', attempt: 1 }, { allowedStatuses: ['queued'], attempt: 0 });
+    expect(claimed!.attempt).toBe(1);
+    expect(await store.updateResponseObject(r.id, { status: 'completed' }, { allowedStatuses: ['in_progress'], attempt: 0 })).toBeNull();
+  });
+
+  it('deletes a response and its items; a late write does not bring it back', async () => {
+    const r = newResponse();
+    await store.create(r);
+    expect(await store.delete('team-b', r.id)).toBe(false);
+    expect(await store.delete('team-a', r.id)).toBe(true);
+    expect(await store.delete('team-a', r.id)).toBe(false);
+    expect(await store.updateResponseObject(r.id, { status: 'completed' }, { allowedStatuses: ['in_progress'] })).toBeNull();
+    expect(await store.getById(r.id)).toBeNull();
+    const rows: unknown[] = await dataSource.query('SELECT 1 FROM response_input_items WHERE response_id = $1', [r.id]);
+    expect(rows).toHaveLength(0);
+  });
+
+  it('pages through responses created in the same millisecond without skipping or repeating', async () => {
+    const owner = `owner-${newId('item')}`;
+    const sameInstant = new Date();
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const r = newResponse({ owner, createdAt: sameInstant, request: request({ model: i % 2 ? 'odd' : 'even' }) });
+      ids.push(r.id);
+      await store.create(r);
+    }
+    for (const order of ['asc', 'desc'] as const) {
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await store.list(owner, { after, limit: 3, order });
+        seen.push(...page.data.map((r) => r.id));
+        if (!page.hasMore) break;
+        after = page.data[page.data.length - 1].id;
+      }
+      expect(seen).toEqual(order === 'asc' ? ids : [...ids].reverse());
+    }
+    const odd = await store.list(owner, { limit: 10, order: 'asc', model: 'odd' });
+    expect(odd.data.map((r) => r.id)).toEqual([ids[1], ids[3], ids[5]]);
+    expect((await store.list('nobody', { limit: 10, order: 'asc' })).data).toHaveLength(0);
+    await expect(store.list(owner, { after: 'resp_missing', limit: 3, order: 'desc' })).rejects.toBeInstanceOf(CursorNotFoundError);
+  });
+
+  it('pages input items with after and before in both orders', async () => {
+    const items = Array.from({ length: 5 }, (_, i) => message(`m${i}`));
+    const r = newResponse({ inputItems: items });
+    await store.create(r);
+    const ids = items.map((i) => i.id);
+    const desc = await store.listInputItems(r.id, { limit: 2, order: 'desc' });
+    expect(desc.data.map((i) => i.id)).toEqual([ids[4], ids[3]]);
+    expect(desc.hasMore).toBe(true);
+    const next = await store.listInputItems(r.id, { limit: 2, order: 'desc', after: ids[3] });
+    expect(next.data.map((i) => i.id)).toEqual([ids[2], ids[1]]);
+    const asc = await store.listInputItems(r.id, { limit: 10, order: 'asc', after: ids[1] });
+    expect(asc.data.map((i) => i.id)).toEqual(ids.slice(2));
+    expect(asc.hasMore).toBe(false);
+    const before = await store.listInputItems(r.id, { limit: 10, order: 'asc', before: ids[2] });
+    expect(before.data.map((i) => i.id)).toEqual(ids.slice(0, 2));
+    await expect(store.listInputItems(r.id, { limit: 2, order: 'asc', after: 'msg_nope' })).rejects.toBeInstanceOf(CursorNotFoundError);
+  });
+
+  it('rebuilds a previous_response_id chain oldest first, within the owner and the depth bound', async () => {
+    const chain: NewResponse[] = [];
+    for (let i = 0; i < 3; i++) {
+      const prev = chain[i - 1]?.id ?? null;
+      const r = newResponse({ request: request({ previous_response_id: prev, instructions: `sys ${i}` }), previousResponseId: prev, inputItems: [message(`q${i}`)] });
+      await store.create(r);
+      await store.updateResponseObject(r.id, { status: 'completed', response: completed(r, `a${i}`) }, { allowedStatuses: ['in_progress'] });
+      chain.push(r);
+    }
+    const history = await store.chainHistory('team-a', chain[2].id, 100);
+    expect(history!.headStatus).toBe('completed');
+    expect(history!.truncated).toBe(false);
+    const texts = history!.items.map((i) => ((i as { content: Array<{ text: string }> }).content[0].text));
+    expect(texts).toEqual(['q0', 'a0', 'q1', 'a1', 'q2', 'a2']);
+    const short = await store.chainHistory('team-a', chain[2].id, 2);
+    expect(short!.truncated).toBe(true);
+    expect(short!.items).toHaveLength(4);
+    expect(await store.chainHistory('team-b', chain[2].id, 100)).toBeNull();
+    expect(await store.chainHistory('team-a', 'resp_missing', 100)).toBeNull();
+  });
+});

@@ -1,0 +1,23 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import OpenAI from 'openai';
+import { createApp } from '../../src/bootstrap';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  /** http://127.0.0.1:PORT */
+  url: string;
+  /** The official client, pointed at the app, without retries (tests see every answer). */
+  client: OpenAI;
+  close(): Promise<void>;
+}
+
+/** The real application, in process, on an ephemeral loopback port. */
+export async function startApp(env: Record<string, string>): Promise<TestApp> {
+  const app = await createApp({ LOG_LEVEL: 'fatal', ...env });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address();
+  if (!address || typeof address === 'string') throw new Error('no TCP address');
+  const url = `http://127.0.0.1:${address.port}`;
+  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: env.TEST_API_KEY ?? 'test-key', maxRetries: 0, timeout: 20_000 });
+  return { app, url, client, close: () => app.close() };
+}
