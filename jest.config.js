@@ -1,10 +1,31 @@
-// Nest 12 ships ESM only, and Jest on Node 20 cannot require() ESM: our transformer (ts-jest plus
-// one rewrite) compiles those packages and our TypeScript to CommonJS. Type-checking is
-// `npm run typecheck`'s job, so ts-jest only transpiles here.
+// Nest 12 and some of its dependencies ship ESM only, and Jest on Node 20 cannot require() ESM:
+// our transformer (ts-jest plus a few rewrites) compiles those packages and our TypeScript to
+// CommonJS. Type-checking is `npm run typecheck`'s job, so ts-jest only transpiles here.
+const { readdirSync, readFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+/** Every installed package whose package.json says "type": "module". */
+function esmPackages(root = join(__dirname, 'node_modules')) {
+  const names = [];
+  for (const entry of readdirSync(root)) {
+    if (entry.startsWith('.')) continue;
+    const scoped = entry.startsWith('@') ? readdirSync(join(root, entry)).map((n) => `${entry}/${n}`) : [entry];
+    for (const name of scoped) {
+      try {
+        if (JSON.parse(readFileSync(join(root, name, 'package.json'), 'utf8')).type === 'module') names.push(name);
+      } catch {
+        // not a package
+      }
+    }
+  }
+  return names;
+}
+
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const transform = {
   '^.+\\.(ts|js|mjs)$': ['<rootDir>/test/jest-transformer.js', { tsconfig: 'tsconfig.jest.json', diagnostics: false }],
 };
-const transformIgnorePatterns = ['/node_modules/(?!(@nestjs|load-esm)/)'];
+const transformIgnorePatterns = [`/node_modules/(?!(${esmPackages().map(escape).join('|')})/)`];
 const common = { testEnvironment: 'node', rootDir: '.', transform, transformIgnorePatterns };
 
 /** @type {import('jest').Config} */

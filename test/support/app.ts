@@ -13,7 +13,7 @@ export interface TestApp {
 
 /** The real application, in process, on an ephemeral loopback port. */
 export async function startApp(env: Record<string, string>): Promise<TestApp> {
-  const app = await createApp({ LOG_LEVEL: 'fatal', ...env });
+  const app = await createApp({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal', ...env });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();
   if (!address || typeof address === 'string') throw new Error('no TCP address');

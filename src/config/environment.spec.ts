@@ -1,0 +1,107 @@
+import { Environment, EnvironmentError, parseEnvironment } from './environment';
+
+const VARIABLES = ['PORT', 'HOST', 'ROLE', 'DATABASE_URL', 'DATA_DIR', 'REDIS_URL', 'INFERENCE_BASE_URL', 'LOG_LEVEL'];
+
+/** The EnvironmentError that parsing `env` throws. */
+function rejection(env: Record<string, string | undefined>): EnvironmentError {
+  try {
+    parseEnvironment(env);
+  } catch (error: unknown) {
+    expect(error).toBeInstanceOf(EnvironmentError);
+    return error as EnvironmentError;
+  }
+  throw new Error('expected an EnvironmentError, but the environment was accepted');
+}
+
+/** Asserts that `env` is refused with a message naming `variable` and no other variable. */
+function expectRefused(env: Record<string, string | undefined>, variable: string): void {
+  const { message } = rejection(env);
+  expect(message).toMatch(new RegExp(`\\b${variable}\\b`));
+  for (const other of VARIABLES.filter((v) => v !== variable)) expect(message).not.toMatch(new RegExp(`\\b${other}\\b`));
+}
+
+describe('parseEnvironment', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const env = parseEnvironment({});
+    expect(env).toBeInstanceOf(Environment);
+    expect(env).toMatchObject({ PORT: 8321, HOST: '127.0.0.1', ROLE: 'all', DATA_DIR: './data', LOG_LEVEL: 'info' });
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.REDIS_URL).toBeUndefined();
+  });
+
+  it('parses PORT from its string form', () => {
+    const env = parseEnvironment({ PORT: '8080' });
+    expect(env.PORT).toBe(8080);
+    expect(typeof env.PORT).toBe('number');
+  });
+
+  it('reads the other variables it knows', () => {
+    const env = parseEnvironment({
+      HOST: '0.0.0.0',
+      ROLE: 'worker',
+      DATA_DIR: '/var/lib/gateway',
+      LOG_LEVEL: 'debug',
+      DATABASE_URL: 'postgresql://u:p@db:5432/gw',
+      REDIS_URL: 'rediss://cache:6380',
+      INFERENCE_TIMEOUT_MS: '30000',
+    });
+    expect(env).toMatchObject({
+      HOST: '0.0.0.0',
+      ROLE: 'worker',
+      DATA_DIR: '/var/lib/gateway',
+      LOG_LEVEL: 'debug',
+      DATABASE_URL: 'postgresql://u:p@db:5432/gw',
+      REDIS_URL: 'rediss://cache:6380',
+      INFERENCE_TIMEOUT_MS: 30000,
+    });
+  });
+
+  it('accepts postgres:// and redis:// URLs', () => {
+    expect(parseEnvironment({ DATABASE_URL: 'postgres://localhost/gw', REDIS_URL: 'redis://localhost:6379' })).toMatchObject({
+      DATABASE_URL: 'postgres://localhost/gw',
+      REDIS_URL: 'redis://localhost:6379',
+    });
+  });
+
+  it('ignores variables it does not know', () => {
+    const env = parseEnvironment({ PATH: '/usr/bin', HOME: '/root' });
+    expect(env).not.toHaveProperty('PATH');
+    expect(env).not.toHaveProperty('HOME');
+  });
+
+  it.each(['abc', '70000', '-1', '80.5'])('refuses PORT=%s, naming PORT', (port) => {
+    expectRefused({ PORT: port }, 'PORT');
+  });
+
+  it('refuses an unknown ROLE, naming ROLE', () => {
+    expectRefused({ ROLE: 'master' }, 'ROLE');
+  });
+
+  it('refuses a DATABASE_URL that is not postgres, naming DATABASE_URL', () => {
+    expectRefused({ DATABASE_URL: 'mysql://localhost/gw' }, 'DATABASE_URL');
+  });
+
+  it('refuses a REDIS_URL that is not redis, naming REDIS_URL', () => {
+    expectRefused({ REDIS_URL: 'http://localhost:6379' }, 'REDIS_URL');
+  });
+
+  it('refuses an unknown LOG_LEVEL, naming LOG_LEVEL', () => {
+    expectRefused({ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL');
+  });
+
+  it('names every bad variable at once', () => {
+    const { message } = rejection({ PORT: 'abc', ROLE: 'master', REDIS_URL: 'nope' });
+    for (const variable of ['PORT', 'ROLE', 'REDIS_URL']) expect(message).toContain(variable);
+  });
+
+  it('counts empty strings as unset', () => {
+    const env = parseEnvironment({ PORT: '', HOST: '', ROLE: '', DATA_DIR: '', LOG_LEVEL: '', DATABASE_URL: '', REDIS_URL: '' });
+    expect(env).toMatchObject({ PORT: 8321, HOST: '127.0.0.1', ROLE: 'all', DATA_DIR: './data', LOG_LEVEL: 'info' });
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.REDIS_URL).toBeUndefined();
+  });
+
+  it('counts undefined values as unset', () => {
+    expect(parseEnvironment({ PORT: undefined, ROLE: undefined })).toMatchObject({ PORT: 8321, ROLE: 'all' });
+  });
+});

@@ -1,0 +1,195 @@
+import { OpenAIError } from '../common/openai-error';
+import { normalizeInput } from './input-items';
+
+/** The OpenAIError `run` throws (fails the test if it throws nothing, or something else). */
+function thrown(run: () => unknown): OpenAIError {
+  try {
+    run();
+  } catch (error: unknown) {
+    expect(error).toBeInstanceOf(OpenAIError);
+    return error as OpenAIError;
+  }
+  throw new Error('expected an OpenAIError, but nothing was thrown');
+}
+
+/** Asserts that normalizing `input` is a 400 invalid_request_error with this param and code. */
+function expectRejected(input: unknown[], param: string, code: string): OpenAIError {
+  const error = thrown(() => normalizeInput(input));
+  expect(error.getStatus()).toBe(400);
+  expect(error.toBody()).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param, code } });
+  return error;
+}
+
+const userMessage = (text = 'hi'): Record<string, unknown> => ({ role: 'user', content: text });
+
+describe('normalizeInput', () => {
+  describe('accepted input', () => {
+    it('turns a string into one user message with a msg_ id and input_text content', () => {
+      expect(normalizeInput('Hello')).toEqual([
+        { id: expect.stringMatching(/^msg_[0-9a-f]{48}$/), type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hello' }], status: 'completed' },
+      ]);
+    });
+
+    it('gives each item a fresh id', () => {
+      const [a, b] = normalizeInput([userMessage('a'), userMessage('b')]);
+      expect(a.id).not.toBe(b.id);
+    });
+
+    it('treats an item without type as a message and turns string content into a part', () => {
+      expect(normalizeInput([{ role: 'developer', content: 'Be terse.' }])).toEqual([
+        { id: expect.stringMatching(/^msg_/), type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'Be terse.' }], status: 'completed' },
+      ]);
+    });
+
+    it('turns assistant string content into output_text', () => {
+      expect(normalizeInput([{ type: 'message', role: 'assistant', content: 'Hi!' }])[0]).toMatchObject({
+        role: 'assistant',
+        content: [{ type: 'output_text', text: 'Hi!', annotations: [] }],
+      });
+    });
+
+    it('keeps the ids it is given', () => {
+      const items = normalizeInput([
+        { id: 'msg_given', role: 'user', content: 'q' },
+        { id: 'fc_given', type: 'function_call', call_id: 'call_1', name: 'f', arguments: '{}' },
+        { id: 'fco_given', type: 'function_call_output', call_id: 'call_1', output: 'r' },
+        { id: 'rs_given', type: 'reasoning', summary: [] },
+      ]);
+      expect(items.map((i) => i.id)).toEqual(['msg_given', 'fc_given', 'fco_given', 'rs_given']);
+    });
+
+    it('normalizes function calls and their outputs', () => {
+      const [fc, out] = normalizeInput([
+        { type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' },
+        { type: 'function_call_output', call_id: 'call_1', output: '21°C' },
+      ]);
+      expect(fc).toEqual({
+        id: expect.stringMatching(/^fc_[0-9a-f]{48}$/),
+        type: 'function_call',
+        call_id: 'call_1',
+        name: 'get_weather',
+        arguments: '{"city":"Paris"}',
+        status: 'completed',
+      });
+      expect(out).toEqual({ id: expect.any(String), type: 'function_call_output', call_id: 'call_1', output: '21°C', status: 'completed' });
+    });
+
+    it("keeps input_image parts, defaulting detail to 'auto'", () => {
+      const [message] = normalizeInput([
+        {
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'What is it?' },
+            { type: 'input_image', image_url: 'https://example.com/a.png' },
+            { type: 'input_image', image_url: 'data:image/png;base64,AAAA', detail: 'high' },
+          ],
+        },
+      ]);
+      expect(message).toMatchObject({
+        content: [
+          { type: 'input_text', text: 'What is it?' },
+          { type: 'input_image', image_url: 'https://example.com/a.png', detail: 'auto' },
+          { type: 'input_image', image_url: 'data:image/png;base64,AAAA', detail: 'high' },
+        ],
+      });
+    });
+
+    it('replays an assistant output message with output_text parts', () => {
+      const [message] = normalizeInput([
+        { id: 'msg_prev', type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Earlier answer', annotations: [] }] },
+      ]);
+      expect(message).toEqual({
+        id: 'msg_prev',
+        type: 'message',
+        role: 'assistant',
+        status: 'completed',
+        content: [{ type: 'output_text', text: 'Earlier answer', annotations: [] }],
+      });
+    });
+  });
+
+  describe('rejected input', () => {
+    it('names a missing message role', () => {
+      expectRejected([userMessage(), { content: 'no role' }], 'input[1].role', 'missing_required_parameter');
+    });
+
+    it('names an unknown message role', () => {
+      expectRejected([userMessage(), { role: 'tool', content: 'x' }], 'input[1].role', 'invalid_value');
+    });
+
+    it('names missing message content', () => {
+      expectRejected([{ role: 'user' }], 'input[0].content', 'missing_required_parameter');
+    });
+
+    it('names a content part of unknown type', () => {
+      const error = expectRejected(
+        [{ role: 'user', content: [{ type: 'input_text', text: 'ok' }, { type: 'input_video', url: 'x' }] }],
+        'input[0].content[1].type',
+        'invalid_value',
+      );
+      expect(error.message).toContain('input_video');
+    });
+
+    it('names a content part without type', () => {
+      expectRejected([{ role: 'user', content: [{ type: 'input_text', text: 'ok' }, { text: 'no type' }] }], 'input[0].content[1].type', 'missing_required_parameter');
+    });
+
+    it('names a content part missing its text', () => {
+      expectRejected([userMessage(), { role: 'user', content: [{ type: 'input_text' }] }], 'input[1].content[0].text', 'missing_required_parameter');
+    });
+
+    it('refuses input_image by file_id as unsupported', () => {
+      expectRejected([{ role: 'user', content: [{ type: 'input_image', file_id: 'file-123', detail: 'auto' }] }], 'input[0].content[0].file_id', 'unsupported_parameter');
+    });
+
+    it('names a bad image detail', () => {
+      expectRejected([{ role: 'user', content: [{ type: 'input_image', image_url: 'https://x/y.png', detail: 'ultra' }] }], 'input[0].content[0].detail', 'invalid_value');
+    });
+
+    it('refuses input_audio parts as unsupported', () => {
+      expectRejected([{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }] }], 'input[0].content[0].type', 'unsupported_parameter');
+    });
+
+    it('names the missing call_id of a function_call_output', () => {
+      const error = expectRejected(
+        [userMessage(), { type: 'function_call', call_id: 'call_1', name: 'f', arguments: '{}' }, { type: 'function_call_output', output: 'r' }],
+        'input[2].call_id',
+        'missing_required_parameter',
+      );
+      expect(error.message).toContain('input[2].call_id');
+    });
+
+    it('names the missing output of a function_call_output', () => {
+      expectRejected([{ type: 'function_call_output', call_id: 'call_1' }], 'input[0].output', 'missing_required_parameter');
+    });
+
+    it.each(['call_id', 'name', 'arguments'])('names the missing %s of a function_call', (field) => {
+      const item: Record<string, unknown> = { type: 'function_call', call_id: 'call_1', name: 'f', arguments: '{}' };
+      delete item[field];
+      expectRejected([item], `input[0].${field}`, 'missing_required_parameter');
+    });
+
+    it('names a function_call field of the wrong type', () => {
+      expectRejected([{ type: 'function_call', call_id: 'call_1', name: 'f', arguments: { a: 1 } }], 'input[0].arguments', 'invalid_type');
+    });
+
+    it.each(['item_reference', 'web_search_call'])('refuses %s items as unsupported, naming input[i].type', (type) => {
+      expectRejected([userMessage(), { type, id: 'x_1' }], 'input[1].type', 'unsupported_parameter');
+    });
+
+    it('names an unknown item type as an invalid value', () => {
+      const error = expectRejected([{ type: 'telepathy', content: 'x' }], 'input[0].type', 'invalid_value');
+      expect(error.message).toContain('telepathy');
+    });
+
+    it('names an item that is not an object', () => {
+      expectRejected([userMessage(), 'just a string'], 'input[1]', 'invalid_type');
+    });
+
+    it('refuses more items than allowed', () => {
+      const error = thrown(() => normalizeInput([userMessage(), userMessage(), userMessage()], 2));
+      expect(error.getStatus()).toBe(400);
+      expect(error.toBody().error).toMatchObject({ param: 'input', code: 'array_above_max_length' });
+    });
+  });
+});

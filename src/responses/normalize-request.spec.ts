@@ -1,0 +1,172 @@
+import { OpenAIError } from '../common/openai-error';
+import type { CreateResponseDto } from './dto/create-response.dto';
+import { normalizeRequest } from './normalize-request';
+
+/** A request body as the validation pipe hands it over (the DTO class adds no behaviour). */
+const dto = (fields: Record<string, unknown> = {}): CreateResponseDto => ({ model: 'echo', input: 'hi', ...fields }) as CreateResponseDto;
+
+const fn = (name: string): Record<string, unknown> => ({ type: 'function', name, parameters: { type: 'object', properties: {} } });
+
+function thrown(run: () => unknown): OpenAIError {
+  try {
+    run();
+  } catch (error: unknown) {
+    expect(error).toBeInstanceOf(OpenAIError);
+    return error as OpenAIError;
+  }
+  throw new Error('expected an OpenAIError, but nothing was thrown');
+}
+
+function expectRejected(fields: Record<string, unknown>, param: string, code: string): OpenAIError {
+  const error = thrown(() => normalizeRequest(dto(fields)));
+  expect(error.getStatus()).toBe(400);
+  expect(error.toBody()).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param, code } });
+  return error;
+}
+
+describe('normalizeRequest', () => {
+  describe('defaults', () => {
+    it('fills in the API defaults for a minimal request', () => {
+      const request = normalizeRequest(dto());
+      expect(request).toMatchObject({
+        model: 'echo',
+        store: true,
+        background: false,
+        stream: false,
+        tool_choice: 'auto',
+        parallel_tool_calls: true,
+        truncation: 'disabled',
+        metadata: {},
+        tools: [],
+        instructions: null,
+        previous_response_id: null,
+        temperature: null,
+        top_p: null,
+        max_output_tokens: null,
+        service_tier: 'auto',
+      });
+    });
+
+    it('treats explicit nulls as unset', () => {
+      const request = normalizeRequest(
+        dto({ store: null, tool_choice: null, parallel_tool_calls: null, truncation: null, metadata: null, background: null, stream: null }),
+      );
+      expect(request).toMatchObject({ store: true, tool_choice: 'auto', parallel_tool_calls: true, truncation: 'disabled', metadata: {}, background: false, stream: false });
+    });
+
+    it('keeps values that are given, including false', () => {
+      const request = normalizeRequest(
+        dto({
+          store: false,
+          background: true,
+          stream: true,
+          parallel_tool_calls: false,
+          truncation: 'disabled',
+          metadata: { team: 'search' },
+          temperature: 0,
+          top_p: 0.5,
+          max_output_tokens: 100,
+          instructions: 'Be brief.',
+          previous_response_id: 'resp_1',
+          service_tier: 'flex',
+        }),
+      );
+      expect(request).toMatchObject({
+        store: false,
+        background: true,
+        stream: true,
+        parallel_tool_calls: false,
+        metadata: { team: 'search' },
+        temperature: 0,
+        top_p: 0.5,
+        max_output_tokens: 100,
+        instructions: 'Be brief.',
+        previous_response_id: 'resp_1',
+        service_tier: 'flex',
+      });
+    });
+
+    it('normalizes function tools, defaulting strict to true', () => {
+      const request = normalizeRequest(dto({ tools: [{ type: 'function', name: 'f' }, { ...fn('g'), description: 'G', strict: false }] }));
+      expect(request.tools).toEqual([
+        { type: 'function', name: 'f', description: null, parameters: null, strict: true },
+        { type: 'function', name: 'g', description: 'G', parameters: { type: 'object', properties: {} }, strict: false },
+      ]);
+    });
+
+    it('does not share the text config object with the DTO', () => {
+      const text = { format: { type: 'json_schema', name: 'x', schema: { type: 'object' } } };
+      const request = normalizeRequest(dto({ text }));
+      expect(request.text).toEqual(text);
+      expect(request.text).not.toBe(text);
+    });
+  });
+
+  describe('unsupported parameters', () => {
+    it.each([
+      ['conversation', 'conv_123'],
+      ['conversation', { id: 'conv_123' }],
+      ['prompt', { id: 'pmpt_1' }],
+      ['context_management', [{ type: 'compaction' }]],
+      ['moderation', { model: 'omni-moderation-latest' }],
+    ])('refuses %s = %j, naming it', (param, value) => {
+      expectRejected({ [param]: value }, param, 'unsupported_parameter');
+    });
+
+    it('accepts those parameters when null', () => {
+      expect(() => normalizeRequest(dto({ conversation: null, prompt: null }))).not.toThrow();
+    });
+
+    it('refuses a non-function tool, naming its type by index', () => {
+      const error = expectRejected({ tools: [fn('f'), { type: 'web_search' }] }, 'tools[1].type', 'unsupported_parameter');
+      expect(error.message).toContain('web_search');
+    });
+
+    it("refuses truncation 'auto'", () => {
+      expectRejected({ truncation: 'auto' }, 'truncation', 'unsupported_parameter');
+    });
+
+    it('refuses top_logprobs', () => {
+      expectRejected({ top_logprobs: 5 }, 'top_logprobs', 'unsupported_parameter');
+    });
+
+    it('refuses include values it cannot honour', () => {
+      expectRejected({ include: ['reasoning.encrypted_content'] }, 'include', 'unsupported_parameter');
+      expectRejected({ include: ['message.output_text.logprobs'] }, 'include', 'unsupported_parameter');
+    });
+
+    it('refuses hosted-tool tool_choice', () => {
+      expectRejected({ tools: [fn('f')], tool_choice: { type: 'file_search' } }, 'tool_choice', 'unsupported_parameter');
+    });
+  });
+
+  describe('tool_choice', () => {
+    it('accepts a function choice that names one of the tools', () => {
+      const request = normalizeRequest(dto({ tools: [fn('f'), fn('g')], tool_choice: { type: 'function', name: 'g' } }));
+      expect(request.tool_choice).toEqual({ type: 'function', name: 'g' });
+    });
+
+    it('refuses a function choice naming an unknown function, with param tool_choice.name', () => {
+      expectRejected({ tools: [fn('f')], tool_choice: { type: 'function', name: 'nope' } }, 'tool_choice.name', 'invalid_value');
+    });
+
+    it('refuses a function choice when there are no tools', () => {
+      expectRejected({ tool_choice: { type: 'function', name: 'f' } }, 'tool_choice.name', 'invalid_value');
+    });
+
+    it('accepts allowed_tools with a valid mode', () => {
+      const choice = { type: 'allowed_tools', mode: 'required', tools: [{ type: 'function', name: 'f' }] };
+      expect(normalizeRequest(dto({ tools: [fn('f')], tool_choice: choice })).tool_choice).toEqual(choice);
+    });
+
+    it('refuses allowed_tools with a bad mode or without a tool list', () => {
+      expectRejected({ tools: [fn('f')], tool_choice: { type: 'allowed_tools', mode: 'none', tools: [] } }, 'tool_choice.mode', 'invalid_value');
+      expectRejected({ tools: [fn('f')], tool_choice: { type: 'allowed_tools', mode: 'auto' } }, 'tool_choice.tools', 'invalid_value');
+    });
+
+    it('passes string choices through', () => {
+      expect(normalizeRequest(dto({ tool_choice: 'required', tools: [fn('f')] })).tool_choice).toBe('required');
+      expect(normalizeRequest(dto({ tool_choice: 'none' })).tool_choice).toBe('none');
+    });
+  });
+});
