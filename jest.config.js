@@ -33,9 +33,11 @@ module.exports = {
   transform,
   transformIgnorePatterns,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  // Global in Jest (not per project): e2e tests start servers and PGlite.
+  testTimeout: 30_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/support/**/*.spec.ts'] },
     { ...common, displayName: 'store', testMatch: ['<rootDir>/test/store/**/*.spec.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'], testTimeout: 30_000 },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
   ],
 };

@@ -246,6 +246,15 @@ describe('OutputBuilder', () => {
       expect(builder.output[0]).toMatchObject({ type: 'function_call', call_id: expect.stringMatching(/^call_[0-9a-f]{48}$/), name: 'f', arguments: '{}' });
     });
 
+    it('takes the name from a later delta when the first one has none', () => {
+      const { builder, events } = setup();
+      builder.chunk(toolDelta({ index: 0, id: 'call_1', type: 'function' }));
+      builder.chunk(toolDelta({ index: 0, function: { name: 'late', arguments: '{}' } }));
+      builder.finish('completed');
+      expect(only(events, 'response.function_call_arguments.done').name).toBe('late');
+      expect(builder.output[0]).toMatchObject({ type: 'function_call', call_id: 'call_1', name: 'late', arguments: '{}' });
+    });
+
     it('keeps the calls open until finish()', () => {
       const { builder, events, doneCalls } = setup();
       feedTwoToolCalls(builder);
@@ -481,13 +490,13 @@ describe('OutputBuilder', () => {
       const wire: StreamEvent[] = [
         { type: 'response.created', response: created } as UnsequencedEvent,
         ...events,
-      ].map((e, i) => ({ ...e, sequence_number: i }) as StreamEvent);
+      ].map((e, i) => ({ ...e, sequence_number: i }));
       const sse = wire.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join('');
       const client = new OpenAI({
         apiKey: 'k',
         baseURL: 'http://gateway.invalid/v1',
         maxRetries: 0,
-        fetch: async () => new Response(sse, { status: 200, headers: { 'content-type': 'text/event-stream' } }),
+        fetch: () => Promise.resolve(new Response(sse, { status: 200, headers: { 'content-type': 'text/event-stream' } })),
       });
 
       const stream = client.responses.stream({ model: 'm', input: 'hi' });

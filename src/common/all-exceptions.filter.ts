@@ -58,7 +58,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const message =
-        status === HttpStatus.NOT_FOUND
+        status === 404
           ? `Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`
           : status >= 500
             ? 'The server had an error while processing your request.'

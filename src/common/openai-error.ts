@@ -11,7 +11,7 @@ export type OpenAIErrorType =
 
 /** The body every error answer carries: `{"error": {message, type, param, code}}`. */
 export interface OpenAIErrorBody {
-  error: { message: string; type: OpenAIErrorType | string; param: string | null; code: string | null };
+  error: { message: string; type: string; param: string | null; code: string | null };
 }
 
 /**
@@ -22,7 +22,8 @@ export class OpenAIError extends HttpException {
   constructor(
     status: number,
     message: string,
-    readonly type: OpenAIErrorType | string = 'invalid_request_error',
+    /** One of OpenAIErrorType, or an upstream's own type passed through. */
+    readonly type: string = 'invalid_request_error',
     readonly param: string | null = null,
     readonly code: string | null = null,
     /** Extra response headers, e.g. retry-after. */

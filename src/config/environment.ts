@@ -79,11 +79,15 @@ export class Environment {
 
 export class EnvironmentError extends Error {}
 
+/** Variables whose values may hold credentials: never echoed in an error. */
+const SECRET = /URL|KEY/;
+
 function describe(errors: ValidationError[]): string {
   return errors
     .map((e) => {
       const constraints = Object.values(e.constraints ?? {}).join('; ');
-      return `${e.property}=${JSON.stringify(e.value)}: ${constraints}`;
+      const value = SECRET.test(e.property) ? '(value hidden)' : JSON.stringify(e.value);
+      return `${e.property}=${value}: ${constraints}`;
     })
     .join('\n  ');
 }

@@ -7,7 +7,7 @@ import type {
   ChatCompletionTool,
   ChatCompletionToolChoiceOption,
 } from 'openai/resources/chat/completions';
-import type { FunctionTool, ResponseInputContent, Tool } from 'openai/resources/responses/responses';
+import type { FunctionTool, ResponseInputContent } from 'openai/resources/responses/responses';
 import type { NormalizedRequest, StoredItem } from '../common/response-types';
 import type { ResolvedModel } from './model-registry';
 
@@ -35,7 +35,7 @@ function userParts(content: string | ResponseInputContent[]): string | ChatCompl
       case 'input_file':
         return { type: 'file', file: { file_data: part.file_data, filename: part.filename } };
       default:
-        // Validation admits only the part types above.
+        // Unreachable: input validation admits only the part types above in user messages.
         return { type: 'text', text: '' };
     }
   });
@@ -96,7 +96,7 @@ function toChatTool(tool: FunctionTool): ChatCompletionTool {
 
 /** `tools` and `tool_choice` in chat form; `allowed_tools` narrows the tool list itself. */
 function toolsAndChoice(request: NormalizedRequest): Pick<ChatParams, 'tools' | 'tool_choice' | 'parallel_tool_calls'> {
-  let tools = (request.tools ?? []).filter((t): t is FunctionTool => (t as Tool).type === 'function');
+  let tools = (request.tools ?? []).filter((t): t is FunctionTool => (t).type === 'function');
   if (!tools.length) return {};
   let choice: ChatCompletionToolChoiceOption | undefined;
   const requested = request.tool_choice;
@@ -116,7 +116,7 @@ function toolsAndChoice(request: NormalizedRequest): Pick<ChatParams, 'tools' | 
 
 /** The Chat Completions request for one upstream call of a response. */
 export function toChatRequest(request: NormalizedRequest, items: StoredItem[], model: ResolvedModel): ChatParams {
-  const params: ChatParams = { model: model.upstreamModel, messages: toChatMessages(request.instructions as string | null, items) };
+  const params: ChatParams = { model: model.upstreamModel, messages: toChatMessages(request.instructions, items) };
   if (request.temperature != null) params.temperature = request.temperature;
   if (request.top_p != null) params.top_p = request.top_p;
   if (request.max_output_tokens != null) params[model.maxTokensParam] = request.max_output_tokens;
@@ -126,7 +126,7 @@ export function toChatRequest(request: NormalizedRequest, items: StoredItem[], m
   }
   const user = request.safety_identifier ?? request.user;
   if (user) params.user = user;
-  if (request.reasoning?.effort) params.reasoning_effort = request.reasoning.effort as ChatParams['reasoning_effort'];
+  if (request.reasoning?.effort) params.reasoning_effort = request.reasoning.effort;
   const format = request.text?.format;
   if (format?.type === 'json_schema') {
     params.response_format = {

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 
 /** The `error.code` values a failed Response may carry (from OpenAI's ResponseError enum). */
 export type ResponseErrorCode = 'server_error' | 'rate_limit_exceeded' | 'invalid_prompt';
@@ -24,30 +24,33 @@ export class UpstreamError extends Error {
 /** True for the error an aborted upstream call ends with (cancel, client gone, shutdown). */
 export function isAbort(error: unknown): boolean {
   return (
-    error instanceof OpenAI.APIUserAbortError ||
+    error instanceof APIUserAbortError ||
     (error instanceof Error && (error.name === 'AbortError' || error.name === 'APIUserAbortError'))
   );
 }
 
-function upstreamMessage(error: InstanceType<typeof OpenAI.APIError>): string {
-  const body = error.error as { message?: unknown } | undefined;
-  return typeof body?.message === 'string' ? body.message : error.message;
+function upstreamMessage(error: APIError): string {
+  const body: unknown = error.error;
+  const message = typeof body === 'object' && body !== null && 'message' in body ? body.message : undefined;
+  return typeof message === 'string' ? message : error.message;
 }
 
 /** Classifies whatever the `openai` client (or a malformed stream) threw. */
 export function toUpstreamError(error: unknown, provider: string): UpstreamError {
   if (error instanceof UpstreamError) return error;
-  if (error instanceof OpenAI.APIConnectionTimeoutError) {
+  if (error instanceof APIConnectionTimeoutError) {
     return new UpstreamError(504, 'server_error', 'server_error', `The upstream model server '${provider}' timed out.`);
   }
-  if (error instanceof OpenAI.APIConnectionError) {
+  if (error instanceof APIConnectionError) {
     return new UpstreamError(502, 'server_error', 'server_error', `Could not reach the upstream model server '${provider}'.`);
   }
-  if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
-    const status = error.status;
-    const detail = upstreamMessage(error);
+  if (error instanceof APIError && typeof error.status === 'number') {
+    // `instanceof` narrows to APIError<any, …>; these are the SDK's documented field types.
+    const apiError = error as APIError<number, Headers | undefined>;
+    const status = apiError.status;
+    const detail = upstreamMessage(apiError);
     if (status === 429) {
-      const retryAfter = error.headers?.get('retry-after') ?? undefined;
+      const retryAfter = apiError.headers?.get('retry-after') ?? undefined;
       return new UpstreamError(429, 'rate_limit_error', 'rate_limit_exceeded', `Upstream rate limit: ${detail}`, null, retryAfter);
     }
     if (status === 404) {

@@ -18,6 +18,6 @@ export class EventSequencer {
 
   emit(event: UnsequencedEvent): void {
     if (!this.out) return;
-    this.out({ ...event, sequence_number: this.next++ } as StreamEvent);
+    this.out({ ...event, sequence_number: this.next++ });
   }
 }

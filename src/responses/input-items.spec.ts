@@ -177,6 +177,21 @@ describe('normalizeInput', () => {
       expectRejected([userMessage(), { type, id: 'x_1' }], 'input[1].type', 'unsupported_parameter');
     });
 
+    // Contract §7 / SDK `ResponseInputItem.ItemReference {id, type?}`: an item with only an `id`
+    // is an item reference, so it must be refused as unsupported, not as a message missing its role.
+    it('refuses a typeless item_reference ({id} only) as unsupported', () => {
+      const error = thrown(() => normalizeInput([userMessage(), { id: 'msg_earlier' }]));
+      expect(error.getStatus()).toBe(400);
+      expect(error.toBody().error.code).toBe('unsupported_parameter');
+      expect(['input[1]', 'input[1].type']).toContain(error.toBody().error.param);
+    });
+
+    // Contract §7: output_text and refusal parts belong to assistant messages only; user, system
+    // and developer content is ResponseInputContent (input_text, input_image, input_file, input_audio).
+    it.each(['user', 'developer'])('refuses an output_text part in a %s message', (role) => {
+      expectRejected([{ role, content: [{ type: 'output_text', text: 'x' }] }], 'input[0].content[0].type', 'invalid_value');
+    });
+
     it('names an unknown item type as an invalid value', () => {
       const error = expectRejected([{ type: 'telepathy', content: 'x' }], 'input[0].type', 'invalid_value');
       expect(error.message).toContain('telepathy');

@@ -48,8 +48,28 @@ function itemId(item: Json, path: string, prefix: 'msg' | 'fc' | 'fco' | 'rs'): 
   return item.id;
 }
 
+/** Which content parts each place accepts: the API's rules, narrowed to what chat upstreams carry. */
+type PartContext = 'user' | 'assistant' | 'system' | 'tool_output';
+const OUTPUT_PARTS = new Set(['output_text', 'refusal']);
+const INPUT_PARTS = new Set(['input_text', 'input_image', 'input_file', 'input_audio']);
+
+function checkPartAllowed(type: string, context: PartContext, at: string): void {
+  if (OUTPUT_PARTS.has(type) && context !== 'assistant') {
+    throw invalidRequest(`Invalid value for '${at}.type': '${type}' parts belong to assistant messages only.`, `${at}.type`);
+  }
+  if (context === 'assistant' && INPUT_PARTS.has(type) && type !== 'input_text') {
+    throw invalidRequest(`Invalid value for '${at}.type': assistant messages hold 'output_text' or 'refusal' parts.`, `${at}.type`);
+  }
+  // Chat upstreams take only text in system messages and tool results.
+  if ((context === 'system' || context === 'tool_output') && INPUT_PARTS.has(type) && type !== 'input_text') {
+    const where = context === 'system' ? 'system and developer messages' : 'function_call_output';
+    throw unsupportedParameter(`${at}.type`, `Content part type '${type}' in ${where} is not supported by this server; only 'input_text' is.`);
+  }
+}
+
 /** Input content parts: user-side parts, or output text/refusal for assistant messages. */
-function contentParts(content: unknown, role: string, path: string): Json[] {
+function contentParts(content: unknown, context: PartContext, path: string): Json[] {
+  const role = context;
   if (typeof content === 'string') {
     return role === 'assistant' ? [{ type: 'output_text', text: content, annotations: [] }] : [{ type: 'input_text', text: content }];
   }
@@ -58,6 +78,7 @@ function contentParts(content: unknown, role: string, path: string): Json[] {
     const at = `${path}[${i}]`;
     if (!isObject(part)) throw invalidRequest(`Invalid type for '${at}': expected an object.`, at, 'invalid_type');
     const type = requireString(part, 'type', at);
+    checkPartAllowed(type, context, at);
     switch (type) {
       case 'input_text':
         return { type, text: requireString(part, 'text', at) };
@@ -97,12 +118,18 @@ function message(item: Json, path: string): StoredItem {
     throw invalidRequest(`Invalid value for '${path}.role': expected one of 'user', 'assistant', 'system', 'developer'.`, `${path}.role`);
   }
   if (item.content === undefined || item.content === null) throw missingParameter(`${path}.content`);
-  const content = contentParts(item.content, role, `${path}.content`);
+  const context: PartContext = role === 'assistant' ? 'assistant' : role === 'user' ? 'user' : 'system';
+  const content = contentParts(item.content, context, `${path}.content`);
   return { id: itemId(item, path, 'msg'), type: 'message', role, content, status: 'completed' } as unknown as StoredItem;
 }
 
 function normalizeItem(raw: unknown, path: string): StoredItem {
   if (!isObject(raw)) throw invalidRequest(`Invalid type for '${path}': expected an object.`, path, 'invalid_type');
+  // `{id}` alone is an item reference (its `type` is optional in the API).
+  const typeless = raw.type === undefined || raw.type === null;
+  if (typeless && raw.role === undefined && raw.content === undefined && raw.id !== undefined) {
+    throw unsupportedParameter(`${path}.type`, `Input items of type 'item_reference' are not supported by this server.`);
+  }
   const type = raw.type ?? 'message';
   if (typeof type !== 'string') throw invalidRequest(`Invalid type for '${path}.type': expected a string.`, `${path}.type`, 'invalid_type');
   switch (type) {
@@ -120,12 +147,12 @@ function normalizeItem(raw: unknown, path: string): StoredItem {
     case 'function_call_output': {
       const output = raw.output;
       if (output === undefined || output === null) throw missingParameter(`${path}.output`);
-      const normalized = typeof output === 'string' ? output : contentParts(output, 'user', `${path}.output`);
+      const normalized = typeof output === 'string' ? output : contentParts(output, 'tool_output', `${path}.output`);
       return { id: itemId(raw, path, 'fco'), type, call_id: requireString(raw, 'call_id', path), output: normalized, status: 'completed' } as unknown as StoredItem;
     }
     case 'reasoning': {
-      const summary = Array.isArray(raw.summary) ? raw.summary : [];
-      return { ...raw, id: itemId(raw, path, 'rs'), type, summary } as unknown as StoredItem;
+      const item: Json = { ...raw, id: itemId(raw, path, 'rs'), type, summary: Array.isArray(raw.summary) ? raw.summary : [] };
+      return item as unknown as StoredItem;
     }
     default:
       if (UNSUPPORTED_ITEM_TYPES.has(type)) {

@@ -3,7 +3,7 @@ import type { CreateResponseDto } from './dto/create-response.dto';
 import { normalizeRequest } from './normalize-request';
 
 /** A request body as the validation pipe hands it over (the DTO class adds no behaviour). */
-const dto = (fields: Record<string, unknown> = {}): CreateResponseDto => ({ model: 'echo', input: 'hi', ...fields }) as CreateResponseDto;
+const dto = (fields: Record<string, unknown> = {}): CreateResponseDto => ({ model: 'echo', input: 'hi', ...fields });
 
 const fn = (name: string): Record<string, unknown> => ({ type: 'function', name, parameters: { type: 'object', properties: {} } });
 

@@ -31,6 +31,12 @@ export function normalizeRequest(dto: CreateResponseDto): NormalizedRequest {
     } else if (choice.type === 'allowed_tools') {
       if (choice.mode !== 'auto' && choice.mode !== 'required') throw invalidRequest(`'tool_choice.mode' must be 'auto' or 'required'.`, 'tool_choice.mode');
       if (!Array.isArray(choice.tools)) throw invalidRequest(`'tool_choice.tools' must be an array of tools.`, 'tool_choice.tools');
+      (choice.tools as unknown[]).forEach((tool, i) => {
+        const name = (tool as { name?: unknown } | null)?.name;
+        if (typeof name !== 'string' || !functionNames.has(name)) {
+          throw invalidRequest(`'tool_choice.tools[${i}]' must name one of the function tools of this request.`, `tool_choice.tools[${i}]`);
+        }
+      });
     } else {
       throw unsupportedParameter('tool_choice', `tool_choice of type '${String(choice.type)}' is not supported by this server.`);
     }

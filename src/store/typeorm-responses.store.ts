@@ -145,8 +145,8 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     }
     if (options.after) {
       params.push(options.after);
-      const seq = await this.dataSource.query(`SELECT seq FROM responses WHERE id = $2 AND owner = $1`, [owner, options.after]);
-      if (!(seq as unknown[]).length) throw new CursorNotFoundError('after', options.after);
+      const seq: unknown[] = await this.dataSource.query(`SELECT seq FROM responses WHERE id = $2 AND owner = $1`, [owner, options.after]);
+      if (!seq.length) throw new CursorNotFoundError('after', options.after);
       where.push(`seq ${options.order === 'desc' ? '<' : '>'} (SELECT seq FROM responses WHERE id = $${params.length})`);
     }
     params.push(options.limit + 1);

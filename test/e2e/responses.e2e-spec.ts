@@ -200,7 +200,7 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
     });
     upstream.enqueue({ text: 'ephemeral' });
     const unstored = await client.responses.create({ model: MODEL, input: 'x', store: false });
-    expect(unstored.store).toBe(false);
+    expect(unstored).toMatchObject({ store: false });
     expect(unstored.output_text).toBe('ephemeral');
     await expect(client.responses.retrieve(unstored.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     await expect(client.responses.create({ model: MODEL, input: 'y', previous_response_id: unstored.id })).rejects.toMatchObject({
