@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'test-results/**', 'jest.config.js', 'test/jest-transformer.js', 'eslint.config.mjs'] },
+  { ignores: ['scripts/**', 'dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'test-results/**', 'jest.config.js', 'test/jest-transformer.js', 'eslint.config.mjs'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -1,7 +1,7 @@
 import { Logger, type LogLevel as NestLogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { randomBytes } from 'node:crypto';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
@@ -35,8 +35,9 @@ export async function createApp(env: Record<string, string | undefined> = proces
   return app;
 }
 
-export function setupOpenApi(app: NestFastifyApplication): void {
-  const document = SwaggerModule.createDocument(
+/** The OpenAPI document, generated from the controllers and DTOs (`npm run openapi` commits it). */
+export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
+  return SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('responses-gateway')
@@ -49,6 +50,10 @@ export function setupOpenApi(app: NestFastifyApplication): void {
       .build(),
     { operationIdFactory: (_controller, method) => method },
   );
+}
+
+export function setupOpenApi(app: NestFastifyApplication): void {
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', swaggerOptions: { persistAuthorization: true } });
 }
 
