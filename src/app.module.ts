@@ -4,7 +4,9 @@ import { AgentsModule } from './agents/agents.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { AuthGuard } from './common/auth.guard';
 import { createValidationPipe } from './common/validation';
+import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { parseEnvironment } from './config/environment';
 import { HealthModule } from './health/health.module';
 import { InferenceModule } from './inference/inference.module';
 import { ResponsesModule } from './responses/responses.module';
@@ -13,10 +15,11 @@ import { StoreModule } from './store/store.module';
 @Module({})
 export class AppModule {
   /** The HTTP application. `env` defaults to the process environment; tests pass their own. */
-  static forRoot(env?: Record<string, string | undefined>): DynamicModule {
+  static forRoot(env: Record<string, string | undefined> = process.env): DynamicModule {
+    const config = new AppConfig(parseEnvironment(env), env);
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(env), StoreModule, InferenceModule, AgentsModule, ResponsesModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), StoreModule, InferenceModule, AgentsModule, ResponsesModule.register(config), HealthModule],
       providers: [
         // Global edges as providers, so a test that builds this module gets them too.
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -1,4 +1,4 @@
-import { Logger, type LogLevel as NestLogLevel } from '@nestjs/common';
+import { type INestApplicationContext, Logger, type LogLevel as NestLogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
@@ -15,6 +15,14 @@ const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
   debug: ['fatal', 'error', 'warn', 'log', 'debug'],
   trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
 };
+
+/** A worker (ROLE=worker): the same modules in an application context, without an HTTP server. */
+export async function createWorker(env: Record<string, string | undefined> = process.env): Promise<INestApplicationContext> {
+  const level = (env.LOG_LEVEL as LogLevel | undefined) ?? 'info';
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(env), { logger: NEST_LEVELS[level] ?? NEST_LEVELS.info, abortOnError: false });
+  app.enableShutdownHooks();
+  return app;
+}
 
 /** Builds the HTTP application (not listening yet): Fastify, Swagger at /docs, OpenAPI at /openapi.json. */
 export async function createApp(env: Record<string, string | undefined> = process.env): Promise<NestFastifyApplication> {

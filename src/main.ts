@@ -1,16 +1,21 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { createApp, listen } from './bootstrap';
+import { createApp, createWorker, listen } from './bootstrap';
 import { EnvironmentError } from './config/environment';
 
+/** One image, three roles: `all` (HTTP and jobs), `api` (HTTP only), `worker` (jobs only). */
 async function main(): Promise<void> {
-  const app = await createApp();
-  await listen(app);
+  if (process.env.ROLE === 'worker') {
+    await createWorker();
+    Logger.log('Worker started (ROLE=worker): running background responses', 'Bootstrap');
+    return;
+  }
+  await listen(await createApp());
 }
 
 main().catch((error: unknown) => {
   // A configuration mistake is the operator's to fix: say what, without a stack trace.
-  const message = error instanceof EnvironmentError || (error instanceof Error && error.message.startsWith('MODELS_CONFIG')) ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
-  Logger.error(message, 'Bootstrap');
+  const configProblem = error instanceof EnvironmentError || (error instanceof Error && error.message.startsWith('MODELS_CONFIG'));
+  Logger.error(configProblem ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error), 'Bootstrap');
   process.exit(1);
 });

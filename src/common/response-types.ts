@@ -58,3 +58,20 @@ export type NormalizedRequest = Pick<
   max_tool_calls?: number | null;
   top_logprobs?: number | null;
 };
+
+/** The Response object's fields in the real API's order (jsonb storage does not keep key order). */
+export const RESPONSE_FIELD_ORDER = [
+  'id', 'object', 'created_at', 'status', 'background', 'completed_at', 'error', 'incomplete_details', 'instructions',
+  'max_output_tokens', 'max_tool_calls', 'model', 'output', 'parallel_tool_calls', 'previous_response_id',
+  'prompt_cache_key', 'reasoning', 'safety_identifier', 'service_tier', 'store', 'temperature', 'text', 'tool_choice',
+  'tools', 'top_logprobs', 'top_p', 'truncation', 'usage', 'user', 'metadata',
+] as const;
+
+/** The same object with its keys in the API's order (unknown keys last). */
+export function inFieldOrder(response: ResponseObject): ResponseObject {
+  const source = response as unknown as Record<string, unknown>;
+  const ordered: Record<string, unknown> = {};
+  for (const key of RESPONSE_FIELD_ORDER) if (key in source) ordered[key] = source[key];
+  for (const key of Object.keys(source)) if (!(key in ordered)) ordered[key] = source[key];
+  return ordered as unknown as ResponseObject;
+}

@@ -44,6 +44,12 @@ export class SseWriter<E extends { type: string }> implements EventSink<E> {
     this.raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
   }
 
+  /** An event serialized earlier (a stored event log entry). */
+  write(event: { type: string; data: string }): void {
+    if (this.closed) return;
+    this.raw.write(`event: ${event.type}\ndata: ${event.data}\n\n`);
+  }
+
   /** An SSE comment; clients ignore it, proxies see traffic. */
   comment(text: string): void {
     if (!this.closed) this.raw.write(`: ${text}\n\n`);

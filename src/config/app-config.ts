@@ -61,4 +61,28 @@ export class AppConfig {
   get maxChainDepth(): number {
     return this.env.MAX_CHAIN_DEPTH;
   }
+  get queuePrefix(): string {
+    return this.env.QUEUE_PREFIX;
+  }
+  get backgroundConcurrency(): number {
+    return this.env.BACKGROUND_CONCURRENCY;
+  }
+  get backgroundMaxAttempts(): number {
+    return this.env.BACKGROUND_MAX_ATTEMPTS;
+  }
+  get backgroundTimeoutMs(): number {
+    return this.env.BACKGROUND_TIMEOUT_MS;
+  }
+  get stallTimeoutMs(): number {
+    return this.env.STALL_TIMEOUT_MS;
+  }
+  get reconcileIntervalMs(): number {
+    return this.env.RECONCILE_INTERVAL_MS;
+  }
+  get eventRetentionSeconds(): number {
+    return this.env.EVENT_RETENTION_SECONDS;
+  }
+  get shutdownGraceMs(): number {
+    return this.env.SHUTDOWN_GRACE_MS;
+  }
 }

@@ -72,6 +72,38 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1024)
   BODY_LIMIT_BYTES: number = 10 * 1024 * 1024;
 
+  /** Bull key prefix: separate deployments (or test runs) sharing one Redis. */
+  @IsString() @Matches(/^[\w:.-]+$/)
+  QUEUE_PREFIX: string = 'rg';
+
+  /** Background responses one process runs at once. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
+  BACKGROUND_CONCURRENCY: number = 16;
+
+  /** Runs of one background response before it is failed (a run ends early when its worker dies). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100)
+  BACKGROUND_MAX_ATTEMPTS: number = 3;
+
+  /** Wall-clock limit of one background run, in ms; 0 means none. */
+  @Transform(toInt) @IsInt() @Min(0)
+  BACKGROUND_TIMEOUT_MS: number = 0;
+
+  /** A worker that has not renewed its job lock for this long is presumed dead (Bull lockDuration). */
+  @Transform(toInt) @IsInt() @Min(500)
+  STALL_TIMEOUT_MS: number = 30_000;
+
+  /** How often unfinished background responses are checked for a live job. */
+  @Transform(toInt) @IsInt() @Min(100)
+  RECONCILE_INTERVAL_MS: number = 5_000;
+
+  /** Seconds a background stream's events stay replayable after its terminal event. */
+  @Transform(toInt) @IsInt() @Min(1)
+  EVENT_RETENTION_SECONDS: number = 3600;
+
+  /** On SIGTERM, how long running jobs may take to finish before they go back to the queue. */
+  @Transform(toInt) @IsInt() @Min(0)
+  SHUTDOWN_GRACE_MS: number = 30_000;
+
   /** How many `previous_response_id` links a request may walk back. */
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
   MAX_CHAIN_DEPTH: number = 1000;
@@ -112,6 +144,9 @@ export function parseEnvironment(env: Record<string, string | undefined>): Envir
   const errors = validateSync(parsed, { forbidUnknownValues: false });
   if (errors.length > 0) {
     throw new EnvironmentError(`Invalid configuration:\n  ${describe(errors)}`);
+  }
+  if (parsed.ROLE !== 'all' && !parsed.REDIS_URL) {
+    throw new EnvironmentError(`Invalid configuration:\n  ROLE=${parsed.ROLE} needs REDIS_URL: API and worker processes hand jobs over through Redis.`);
   }
   return parsed;
 }

@@ -1,10 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AgentOutcome, AgentRunner } from '../agents/agent-runner';
+import type { ResponseOutputItem } from 'openai/resources/responses/responses';
 import type { NormalizedRequest, ResponseObject, StoredItem } from '../common/response-types';
 import type { ResolvedModel } from '../inference/model-registry';
 import { UpstreamError } from '../inference/upstream-error';
 import { ResponsesStore } from '../store/responses.store';
 import type { EventSequencer } from './event-sequencer';
+import { ClaimLost, RunTimedOut, ShuttingDown } from './background/abort-reasons';
 import { buildResponse, ResponseState } from './response-object';
 
 /** A response ready to run: its identity, parameters, full history and model. */
@@ -19,16 +21,26 @@ export interface Execution {
   persisted: boolean;
   /** The attempt that fences the final write. */
   attempt: number;
+  /** Ask the upstream for a stream (someone follows the events, or progress is saved per item). */
+  upstreamStreaming: boolean;
+}
+
+export interface ExecutionHooks {
+  /** Each time an output item is complete. */
+  itemDone?(output: ResponseOutputItem[]): void;
 }
 
 export interface ExecutionResult {
+  /** What was saved, or — when another writer won — what that writer left (null if deleted). */
   response: ResponseObject;
   outcome: AgentOutcome;
   /** False when another writer (a cancel, a delete, a retry) won and this result was discarded. */
   saved: boolean;
+  /** Stopped by a shutdown: nothing was written; the run goes back to the queue. */
+  requeue: boolean;
 }
 
-function stateOf(outcome: AgentOutcome, completedAt: Date): ResponseState {
+function stateOf(outcome: AgentOutcome, completedAt: Date, abortReason: unknown): ResponseState {
   switch (outcome.status) {
     case 'completed':
       return { status: 'completed', output: outcome.output, usage: outcome.usage, completedAt };
@@ -37,14 +49,17 @@ function stateOf(outcome: AgentOutcome, completedAt: Date): ResponseState {
     case 'failed':
       return { status: 'failed', output: outcome.output, usage: outcome.usage, error: { code: outcome.error.code, message: outcome.error.message } };
     case 'aborted':
+      if (abortReason instanceof RunTimedOut) {
+        return { status: 'failed', output: outcome.output, usage: outcome.usage, error: { code: 'server_error', message: abortReason.message } };
+      }
       return { status: 'cancelled', output: outcome.output, usage: outcome.usage };
   }
 }
 
 /**
  * Runs a response from `in_progress` to its terminal state: the `response.in_progress` event,
- * the agent loop, the conditional terminal write, and the terminal event. Shared by synchronous
- * requests and background workers.
+ * the agent loop, the conditional terminal write, and — when that write won — the terminal
+ * event. Shared by synchronous requests and background workers.
  */
 @Injectable()
 export class ResponseExecutor {
@@ -55,19 +70,24 @@ export class ResponseExecutor {
     private readonly store: ResponsesStore,
   ) {}
 
-  async execute(run: Execution, events: EventSequencer, signal: AbortSignal): Promise<ExecutionResult> {
+  async execute(run: Execution, events: EventSequencer, signal: AbortSignal, hooks: ExecutionHooks = {}): Promise<ExecutionResult> {
     const { id, createdAt, request } = run;
     events.emit({ type: 'response.in_progress', response: buildResponse(id, createdAt, request, { status: 'in_progress' }) });
     let outcome: AgentOutcome;
     try {
-      outcome = await this.agent.run({ request, items: run.items, model: run.model, streaming: events.listening }, signal, events);
+      const sink = { emit: (e: Parameters<EventSequencer['emit']>[0]) => events.emit(e), itemDone: hooks.itemDone };
+      outcome = await this.agent.run({ request, items: run.items, model: run.model, streaming: run.upstreamStreaming }, signal, sink);
     } catch (error) {
       // A bug of ours, not the upstream's: the response still ends, as failed.
       this.logger.error(`response ${id} failed unexpectedly`, error instanceof Error ? error.stack : String(error));
       outcome = { status: 'failed', output: [], usage: null, error: new UpstreamError(500, 'server_error', 'server_error', 'The server had an error while processing your request.') };
     }
+    if (outcome.status === 'aborted' && (signal.reason instanceof ShuttingDown || signal.reason instanceof ClaimLost)) {
+      // Not this run's to end: a shutdown hands it back, a lost claim belongs to someone else.
+      return { response: buildResponse(id, createdAt, request, { status: 'in_progress' }), outcome, saved: false, requeue: signal.reason instanceof ShuttingDown };
+    }
     const completedAt = new Date();
-    let response = buildResponse(id, createdAt, request, stateOf(outcome, completedAt));
+    let response = buildResponse(id, createdAt, request, stateOf(outcome, completedAt, signal.reason));
     let saved = true;
     if (run.persisted) {
       const stored = await this.store.updateResponseObject(
@@ -82,8 +102,8 @@ export class ResponseExecutor {
         if (current) response = current.response;
       }
     }
-    this.emitTerminal(response, events);
-    return { response, outcome, saved };
+    if (saved) this.emitTerminal(response, events);
+    return { response, outcome, saved, requeue: false };
   }
 
   /** The terminal event; a cancelled response ends with `response.failed` (there is no `response.cancelled` event). */

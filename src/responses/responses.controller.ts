@@ -22,6 +22,14 @@ export class ResponsesController {
   @ApiOkResponse({ type: ResponseDto })
   async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateResponseDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const prepared = await this.responses.prepare(principal, dto);
+    if (prepared.request.background) {
+      const queued = await this.responses.enqueue(prepared);
+      if (!dto.stream) return queued;
+      // The client going away stops only its reading: the response runs on.
+      const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
+      const stored = await this.responses.prepareReplay(principal, queued.id, undefined);
+      return this.responses.replay(stored, -1, sse, sse.signal).finally(() => sse.end());
+    }
     if (!dto.stream) return this.responses.run(prepared);
     const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
     await this.responses.run(prepared, sse, sse.signal).finally(() => sse.end());
@@ -35,10 +43,22 @@ export class ResponsesController {
   }
 
   @Get(':id')
-  @ApiOperation({ operationId: 'retrieveResponse', summary: 'Retrieve a response' })
+  @ApiOperation({
+    operationId: 'retrieveResponse',
+    summary: 'Retrieve a response; with `stream=true`, replay a background stream from `starting_after`',
+  })
+  @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ type: ResponseDto })
-  retrieve(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() _query: RetrieveResponseQueryDto) {
-    return this.responses.retrieve(principal, id);
+  async retrieve(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Query() query: RetrieveResponseQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    if (!query.stream) return this.responses.retrieve(principal, id);
+    const stored = await this.responses.prepareReplay(principal, id, query.starting_after);
+    const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
+    await this.responses.replay(stored, query.starting_after ?? -1, sse, sse.signal).finally(() => sse.end());
   }
 
   @Delete(':id')

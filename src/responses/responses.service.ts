@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { newId } from '../common/ids';
 import { invalidRequest, OpenAIError, responseNotFound } from '../common/openai-error';
@@ -10,11 +10,15 @@ import { UpstreamError } from '../inference/upstream-error';
 import { CursorNotFoundError, ResponsesStore, type StoredResponse } from '../store/responses.store';
 import type { CreateResponseDto } from './dto/create-response.dto';
 import type { ListInputItemsQueryDto, ListResponsesQueryDto } from './dto/list-responses.dto';
+import { ResponseDispatcher } from './background/response-dispatcher';
+import { CancelSignals } from './background/cancel-signals';
 import { EventSequencer } from './event-sequencer';
+import { ResponseEventLog, type LoggedEvent } from './events/response-event-log';
 import { normalizeInput } from './input-items';
 import { normalizeRequest } from './normalize-request';
 import { buildResponse } from './response-object';
 import { Execution, ResponseExecutor } from './response-executor';
+
 
 /** A validated create request, with its history loaded: nothing left that could be the client's fault. */
 export interface PreparedResponse {
@@ -41,13 +45,30 @@ function upstreamFailure(error: UpstreamError): OpenAIError {
   return new OpenAIError(error.httpStatus, error.message, error.type, error.param, error.code, error.retryAfter ? { 'retry-after': error.retryAfter } : {});
 }
 
-/** The Responses use cases: create (plain or streamed), retrieve, delete, list, input items. */
+/** Where a stream of stored events goes: the SSE writer (which also takes keepalive comments). */
+export interface ReplaySink {
+  write(event: LoggedEvent): void;
+  comment(text: string): void;
+}
+
+/** How long a follower waits for an event before it checks the database (and sends a keepalive). */
+const FOLLOW_IDLE_MS = 2000;
+
+/**
+ * The Responses use cases: create (inline, streamed, or in the background), retrieve, stream a
+ * background response again, cancel, delete, list, input items.
+ */
 @Injectable()
 export class ResponsesService {
+  private readonly logger = new Logger('ResponsesService');
+
   constructor(
     private readonly store: ResponsesStore,
     private readonly models: ModelRegistry,
     private readonly executor: ResponseExecutor,
+    private readonly dispatcher: ResponseDispatcher,
+    private readonly events: ResponseEventLog,
+    private readonly cancels: CancelSignals,
     private readonly config: AppConfig,
   ) {}
 
@@ -58,8 +79,8 @@ export class ResponsesService {
     if (!model) {
       throw new OpenAIError(400, `The model '${request.model}' does not exist or is not served here. See GET /v1/models.`, 'invalid_request_error', 'model', 'model_not_found');
     }
-    if (request.background) {
-      throw invalidRequest('Background mode is not available on this server yet.', 'background', 'unsupported_parameter');
+    if (request.background && !request.store) {
+      throw invalidRequest('Background responses must be stored: `background: true` cannot be combined with `store: false`.', 'background', 'unsupported_parameter');
     }
     const input = normalizeInput(dto.input);
     const history = request.previous_response_id ? await this.history(principal, request.previous_response_id) : [];
@@ -103,26 +124,149 @@ export class ResponsesService {
     }
     const events = new EventSequencer(sink ? (e) => sink.emit(e) : null);
     events.emit({ type: 'response.created', response: inProgress });
-    const execution: Execution = { id, createdAt, request, items: [...history, ...input], model, persisted: request.store, attempt: 1 };
-    const { response, outcome } = await this.executor.execute(execution, events, signal);
+    const execution: Execution = {
+      id,
+      createdAt,
+      request,
+      items: [...history, ...input],
+      model,
+      persisted: request.store,
+      attempt: 1,
+      upstreamStreaming: sink !== undefined,
+    };
+    const { response, outcome, saved } = await this.executor.execute(execution, events, signal);
+    // Deleted while running: the client that waits still gets its ending.
+    if (!saved) this.executor.emitTerminal(response, events);
     if (!sink && outcome.status === 'failed') throw upstreamFailure(outcome.error);
     return response;
+  }
+
+  /**
+   * Accepts a background response: stores it `queued` with everything a worker needs, records
+   * its first events when it will be streamed, and queues it. If it cannot be queued, the row is
+   * removed again and the client gets a 503: nothing accepted is left orphaned.
+   */
+  async enqueue(prepared: PreparedResponse): Promise<ResponseObject> {
+    const { principal, request, input } = prepared;
+    const id = newId('resp');
+    const createdAt = new Date();
+    const queued = buildResponse(id, createdAt, request, { status: 'queued' });
+    await this.store.create({
+      id,
+      owner: principal.owner,
+      status: 'queued',
+      background: true,
+      model: request.model,
+      previousResponseId: request.previous_response_id ?? null,
+      attempt: 0,
+      request,
+      response: queued,
+      createdAt,
+      inputItems: input,
+    });
+    try {
+      if (request.stream) {
+        const events = new EventSequencer((e) => this.events.append(id, e));
+        events.emit({ type: 'response.created', response: queued });
+        events.emit({ type: 'response.queued', response: queued });
+        await this.events.flush(id);
+      }
+      await this.dispatcher.dispatch(id);
+    } catch (error) {
+      this.logger.error(`could not queue ${id}: ${error instanceof Error ? error.message : String(error)}`);
+      await this.store.delete(principal.owner, id).catch(() => undefined); // else the reconciler queues it later
+      throw new OpenAIError(503, 'The server cannot accept background responses right now. Try again later.', 'service_unavailable', null, 'queue_unavailable');
+    }
+    return queued;
+  }
+
+  /**
+   * Checks that a background response can be streamed from `startingAfter` (before any SSE
+   * header is sent), and returns the response.
+   */
+  async prepareReplay(principal: Principal, id: string, startingAfter: number | undefined): Promise<StoredResponse> {
+    const found = await this.find(principal, id);
+    if (!found.background || !found.request.stream) {
+      throw invalidRequest(
+        'This response cannot be streamed because it was not created with background=true and stream=true.',
+        'stream',
+        'invalid_value',
+      );
+    }
+    const first = await this.events.firstSequence(id);
+    const after = startingAfter ?? -1;
+    if ((first === null && isTerminal(found.status)) || (first !== null && first > after + 1)) {
+      throw invalidRequest(
+        `The events of this response before sequence number ${first ?? 'its end'} are no longer retained (retention ${this.config.eventRetentionSeconds} s); starting_after=${after} cannot be served.`,
+        'starting_after',
+        'events_expired',
+      );
+    }
+    return found;
+  }
+
+  /**
+   * Replays a background response's events after `after` with their original numbers, then
+   * follows the live ones to the terminal event. The client going away stops the reading, never
+   * the response.
+   */
+  async replay(response: StoredResponse, after: number, sink: ReplaySink, signal: AbortSignal): Promise<void> {
+    let last = after;
+    for await (const event of this.events.follow(response.id, after, signal, FOLLOW_IDLE_MS)) {
+      if (event) {
+        sink.write(event);
+        last = event.seq;
+        continue;
+      }
+      sink.comment('keepalive');
+      // No news for a while: if the database says it ended (its worker died, or a cancel found
+      // nobody running it), end the stream with the stored state rather than wait forever.
+      const current = await this.store.getById(response.id);
+      if (!current || isTerminal(current.status)) {
+        const ending = current?.response ?? response.response;
+        const events = new EventSequencer((e) => sink.write({ seq: e.sequence_number, type: e.type, data: JSON.stringify(e) }), last + 1);
+        this.executor.emitTerminal(ending, events);
+        return;
+      }
+    }
+  }
+
+  /**
+   * `queued|in_progress → cancelled`, decided once by the database; then the queued job is
+   * withdrawn and the running one aborted wherever it runs. Idempotent for a cancelled response.
+   */
+  async cancel(principal: Principal, id: string): Promise<ResponseObject> {
+    const found = await this.find(principal, id);
+    if (!found.background) throw invalidRequest('Cannot cancel a synchronous response.', null, null);
+    if (found.status === 'cancelled') return found.response;
+    if (isTerminal(found.status)) throw invalidRequest(`Cannot cancel a ${found.status} response.`, null, null);
+    // Still queued: nobody runs it, so this cancel also writes the end of its stream.
+    const fromQueued = await this.store.updateResponseObject(id, { status: 'cancelled' }, { allowedStatuses: ['queued'] });
+    const cancelled = fromQueued ?? (await this.store.updateResponseObject(id, { status: 'cancelled' }, { allowedStatuses: ['in_progress'] }));
+    if (!cancelled) {
+      const now = await this.find(principal, id);
+      if (now.status === 'cancelled') return now.response;
+      throw invalidRequest(`Cannot cancel a ${now.status} response.`, null, null);
+    }
+    await Promise.all([this.dispatcher.withdraw(id).catch(() => undefined), this.cancels.broadcast(id)]);
+    if (fromQueued && found.request.stream) {
+      const events = new EventSequencer((e) => this.events.append(id, e), (await this.events.lastSequence(id)) + 1);
+      this.executor.emitTerminal(cancelled.response, events);
+      await this.events.finish(id);
+    }
+    return cancelled.response;
   }
 
   async retrieve(principal: Principal, id: string): Promise<ResponseObject> {
     return (await this.find(principal, id)).response;
   }
 
+  /** Deletes a response; a running background one is cancelled first, so it stops spending. */
   async delete(principal: Principal, id: string): Promise<{ id: string; object: 'response'; deleted: true }> {
+    const found = await this.find(principal, id);
+    if (found.background && !isTerminal(found.status)) await this.cancel(principal, id).catch(() => undefined);
     if (!(await this.store.delete(principal.owner, id))) throw responseNotFound(id);
     return { id, object: 'response', deleted: true };
-  }
-
-  async cancel(principal: Principal, id: string): Promise<ResponseObject> {
-    const found = await this.find(principal, id);
-    if (!found.background) throw invalidRequest('Cannot cancel a synchronous response.', null, null);
-    if (found.status === 'cancelled') return found.response;
-    throw invalidRequest(`Cannot cancel a ${found.status} response.`, null, null);
   }
 
   async list(principal: Principal, query: ListResponsesQueryDto): Promise<ListPage<ResponseObject>> {

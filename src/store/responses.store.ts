@@ -30,6 +30,7 @@ export interface NewResponse {
 }
 
 export interface ResponsePatch {
+  /** Without `response`, the stored Response's own `status` field is set to match. */
   status?: ResponseStatus;
   response?: ResponseObject;
   /** The new attempt number (a claim increments it). */
@@ -98,6 +99,9 @@ export abstract class ResponsesStore {
    * writer won (a cancel, a retry, a delete).
    */
   abstract updateResponseObject(id: string, patch: ResponsePatch, condition: UpdateCondition): Promise<StoredResponse | null>;
+
+  /** Ids of unfinished background responses not updated since `olderThan`, oldest first. */
+  abstract findUnfinishedBackground(olderThan: Date, limit: number): Promise<string[]>;
 
   /** Deletes the response and its items; false when there was none. */
   abstract delete(owner: string, id: string): Promise<boolean>;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
-import type { ResponseStatus, StoredItem } from '../common/response-types';
+import { inFieldOrder, type ResponseStatus, type StoredItem } from '../common/response-types';
 import { ResponseEntity } from './entities/response.entity';
 import {
   ChainHistory,
@@ -45,7 +45,7 @@ function toStored(row: ResponseRow): StoredResponse {
     previousResponseId: row.previous_response_id,
     attempt: Number(row.attempt),
     request: json(row.request),
-    response: json(row.response),
+    response: inFieldOrder(json(row.response)),
     createdAt: date(row.created_at),
     updatedAt: date(row.updated_at),
     completedAt: row.completed_at === null ? null : date(row.completed_at),
@@ -114,6 +114,8 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     if (patch.attempt !== undefined) set.attempt = patch.attempt;
     if (patch.completedAt !== undefined) set.completedAt = patch.completedAt;
     if (patch.response !== undefined) set.response = () => ':response::jsonb';
+    // The row's status and the document's are one fact: a status-only patch updates both.
+    else if (patch.status !== undefined) set.response = () => `jsonb_set(response, '{status}', to_jsonb(:status::text))`;
     const query = this.responses
       .createQueryBuilder()
       .update(ResponseEntity)
@@ -121,10 +123,21 @@ export class TypeOrmResponsesStore extends ResponsesStore {
       .where('id = :id AND status IN (:...allowed)', { id, allowed: condition.allowedStatuses })
       .returning(COLUMNS);
     if (patch.response !== undefined) query.setParameter('response', JSON.stringify(patch.response));
+    else if (patch.status !== undefined) query.setParameter('status', patch.status);
     if (condition.attempt !== undefined) query.andWhere('attempt = :attempt', { attempt: condition.attempt });
     const result = await query.execute();
     const rows = result.raw as ResponseRow[];
     return rows.length ? toStored(rows[0]) : null;
+  }
+
+  async findUnfinishedBackground(olderThan: Date, limit: number): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT id FROM responses
+       WHERE status IN ('queued', 'in_progress') AND background AND updated_at < $1
+       ORDER BY updated_at LIMIT $2`,
+      [olderThan, limit],
+    );
+    return rows.map((r) => r.id);
   }
 
   async delete(owner: string, id: string): Promise<boolean> {

@@ -1,0 +1,34 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Redis, type RedisOptions } from 'ioredis';
+import { AppConfig } from '../config/app-config';
+
+/** Creates the Redis connections this process uses (from REDIS_URL) and closes them all at shutdown. */
+@Injectable()
+export class RedisConnections implements OnApplicationShutdown {
+  private readonly logger = new Logger('Redis');
+  private readonly open = new Set<Redis>();
+
+  constructor(private readonly config: AppConfig) {}
+
+  create(name: string, options: { lazy?: boolean } = {}): Redis {
+    const url = this.config.redisUrl;
+    if (!url) throw new Error('REDIS_URL is not set');
+    const redisOptions: RedisOptions = {
+      connectionName: `rg-${name}`,
+      lazyConnect: options.lazy ?? false,
+      maxRetriesPerRequest: 3,
+      // Reconnect forever with a cap: Redis coming back must heal the process by itself.
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    };
+    const client = new Redis(url, redisOptions);
+    client.on('error', (error: Error) => this.logger.debug(`${name}: ${error.message}`));
+    client.on('end', () => this.open.delete(client));
+    this.open.add(client);
+    return client;
+  }
+
+  onApplicationShutdown(): void {
+    for (const client of this.open) client.disconnect();
+    this.open.clear();
+  }
+}

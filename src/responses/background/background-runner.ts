@@ -1,0 +1,127 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { ResponseOutputItem } from 'openai/resources/responses/responses';
+import { AppConfig } from '../../config/app-config';
+import { isTerminal } from '../../common/response-types';
+import { ModelRegistry } from '../../inference/model-registry';
+import { ResponsesStore, type StoredResponse } from '../../store/responses.store';
+import { EventSequencer } from '../event-sequencer';
+import { ResponseEventLog } from '../events/response-event-log';
+import { buildResponse } from '../response-object';
+import { ResponseExecutor } from '../response-executor';
+import { ClaimLost, RunTimedOut, ShuttingDown } from './abort-reasons';
+import { CancelSignals } from './cancel-signals';
+
+/**
+ * Runs one background response, wherever a job lands: claims it (`queued → in_progress`,
+ * `attempt + 1`), runs it with an AbortSignal that a cancel, a time limit or a shutdown fires,
+ * saves progress at item boundaries, and ends with the executor's fenced terminal write.
+ */
+@Injectable()
+export class BackgroundRunner {
+  private readonly logger = new Logger('BackgroundRunner');
+  private readonly active = new Map<string, { controller: AbortController; done: Promise<void> }>();
+
+  constructor(
+    private readonly store: ResponsesStore,
+    private readonly models: ModelRegistry,
+    private readonly executor: ResponseExecutor,
+    private readonly events: ResponseEventLog,
+    private readonly cancels: CancelSignals,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Runs the response unless this process runs it already. */
+  run(responseId: string): Promise<void> {
+    const current = this.active.get(responseId);
+    if (current) return current.done;
+    const controller = new AbortController();
+    const done = this.execute(responseId, controller).finally(() => this.active.delete(responseId));
+    this.active.set(responseId, { controller, done });
+    return done;
+  }
+
+  /** Waits up to `graceMs` for running responses, then hands the rest back to the queue. */
+  async drain(graceMs: number): Promise<void> {
+    const all = () => Promise.all([...this.active.values()].map((a) => a.done));
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([all(), graceOver]);
+    clearTimeout(timer);
+    for (const { controller } of this.active.values()) controller.abort(new ShuttingDown());
+    await all();
+  }
+
+  private async execute(id: string, controller: AbortController): Promise<void> {
+    const row = await this.store.getById(id);
+    if (!row || !row.background || isTerminal(row.status)) return;
+    if (row.attempt >= this.config.backgroundMaxAttempts) return this.giveUp(row);
+    const attempt = row.attempt + 1;
+    // The claim also resets the output: an attempt never continues another's partial output.
+    const claimed = await this.store.updateResponseObject(
+      id,
+      { status: 'in_progress', attempt, response: buildResponse(id, row.createdAt, row.request, { status: 'in_progress' }) },
+      { allowedStatuses: ['queued', 'in_progress'], attempt: row.attempt },
+    );
+    if (!claimed) return; // cancelled, deleted, or claimed by another worker first
+    const model = this.models.resolve(row.request.model);
+    const history = await this.store.chainHistory(row.owner, id, this.config.maxChainDepth + 1);
+    if (!model || !history) {
+      return this.fail(claimed, attempt, `The model '${row.request.model}' is no longer served here.`);
+    }
+    const untrack = this.cancels.track(id, controller);
+    const limit = this.config.backgroundTimeoutMs;
+    const timer = limit > 0 ? setTimeout(() => controller.abort(new RunTimedOut(limit)), limit) : undefined;
+    try {
+      const streaming = row.request.stream;
+      const sequencer = new EventSequencer(streaming ? (e) => this.events.append(id, e) : null, streaming ? (await this.events.lastSequence(id)) + 1 : 0);
+      let saving: Promise<unknown> = Promise.resolve();
+      const itemDone = (output: ResponseOutputItem[]) => {
+        const partial = buildResponse(id, row.createdAt, row.request, { status: 'in_progress', output: structuredClone(output) });
+        saving = saving
+          .then(() => this.store.updateResponseObject(id, { response: partial }, { allowedStatuses: ['in_progress'], attempt }))
+          .then((saved) => saved || controller.abort(new ClaimLost()))
+          .catch((error: unknown) => this.logger.warn(`progress of ${id} not saved: ${String(error)}`));
+      };
+      const result = await this.executor.execute(
+        { id, createdAt: row.createdAt, request: row.request, items: history.items, model, persisted: true, attempt, upstreamStreaming: true },
+        sequencer,
+        controller.signal,
+        { itemDone },
+      );
+      await saving;
+      if (result.requeue) {
+        await this.store.updateResponseObject(
+          id,
+          { status: 'queued', response: buildResponse(id, row.createdAt, row.request, { status: 'queued' }) },
+          { allowedStatuses: ['in_progress'], attempt },
+        );
+        return;
+      }
+      // Whoever wrote the terminal state ends the stream; a run that lost to a cancel ends it too,
+      // since it was the stream's writer until now.
+      if (streaming && (result.saved || result.response.status === 'cancelled')) {
+        if (!result.saved) this.executor.emitTerminal(result.response, sequencer);
+        await this.events.finish(id);
+      }
+    } finally {
+      clearTimeout(timer);
+      untrack();
+    }
+  }
+
+  /** Too many attempts (its workers kept dying): failed, with server_error. */
+  private async giveUp(row: StoredResponse): Promise<void> {
+    this.logger.warn(`response ${row.id} failed after ${row.attempt} attempts`);
+    await this.fail(row, row.attempt, `The response could not be completed: its run was interrupted ${row.attempt} times.`);
+  }
+
+  private async fail(row: StoredResponse, attempt: number, message: string): Promise<void> {
+    const failed = buildResponse(row.id, row.createdAt, row.request, { status: 'failed', error: { code: 'server_error', message } });
+    const saved = await this.store.updateResponseObject(row.id, { status: 'failed', response: failed }, { allowedStatuses: ['queued', 'in_progress'], attempt });
+    if (saved && row.request.stream) {
+      const sequencer = new EventSequencer((e) => this.events.append(row.id, e), (await this.events.lastSequence(row.id)) + 1);
+      this.executor.emitTerminal(failed, sequencer);
+      await this.events.finish(row.id);
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable } from '@nestjs/common';
+import type { Queue } from 'bull';
+import { ResponseDispatcher, within } from './response-dispatcher';
+
+export const RESPONSES_QUEUE = 'responses';
+export interface ResponseJob {
+  responseId: string;
+}
+
+const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'paused']);
+const DISPATCH_TIMEOUT_MS = 5000;
+
+/** Bull producer: one job per response, job id = response id (so a duplicate dispatch is a no-op). */
+@Injectable()
+export class BullDispatcher extends ResponseDispatcher {
+  constructor(@InjectQueue(RESPONSES_QUEUE) private readonly queue: Queue<ResponseJob>) {
+    super();
+  }
+
+  async dispatch(responseId: string): Promise<void> {
+    await within(
+      this.queue.add({ responseId }, { jobId: responseId, removeOnComplete: true, removeOnFail: true, attempts: 1 }),
+      DISPATCH_TIMEOUT_MS,
+      'queueing the job',
+    );
+  }
+
+  async withdraw(responseId: string): Promise<void> {
+    const job = await this.queue.getJob(responseId);
+    if (!job) return;
+    const state = await job.getState();
+    if (state === 'waiting' || state === 'delayed' || state === 'paused') await job.remove().catch(() => undefined);
+  }
+
+  async isLive(responseId: string): Promise<boolean> {
+    const job = await this.queue.getJob(responseId);
+    return job ? LIVE_STATES.has(await job.getState()) : false;
+  }
+}

@@ -1,0 +1,73 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { AppConfig } from '../../config/app-config';
+import { RedisConnections } from '../../redis/redis-connections';
+import { CancelRequested } from './abort-reasons';
+
+/**
+ * Cancel signals (port): aborts the upstream call of a background response on whichever process
+ * runs it — at once, without polling the database.
+ */
+export abstract class CancelSignals {
+  private readonly running = new Map<string, AbortController>();
+
+  /** Registers a run of this process; returns the function that forgets it. */
+  track(responseId: string, controller: AbortController): () => void {
+    this.running.set(responseId, controller);
+    return () => {
+      if (this.running.get(responseId) === controller) this.running.delete(responseId);
+    };
+  }
+
+  /** Tells every process (this one included) that the response was cancelled. */
+  abstract broadcast(responseId: string): Promise<void>;
+
+  protected abortLocal(responseId: string): void {
+    this.running.get(responseId)?.abort(new CancelRequested());
+  }
+}
+
+/** One process: the signal goes straight to the run. */
+@Injectable()
+export class LocalCancelSignals extends CancelSignals {
+  broadcast(responseId: string): Promise<void> {
+    this.abortLocal(responseId);
+    return Promise.resolve();
+  }
+}
+
+/** Many processes: a Redis pub/sub channel that every process listens on. */
+@Injectable()
+export class RedisCancelSignals extends CancelSignals implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('CancelSignals');
+  private readonly publisher: Redis;
+  private readonly subscriber: Redis;
+  private readonly channel: string;
+
+  constructor(redis: RedisConnections, config: AppConfig) {
+    super();
+    this.channel = `${config.queuePrefix}:cancel`;
+    this.publisher = redis.create('cancel-pub');
+    this.subscriber = redis.create('cancel-sub');
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.subscriber.on('message', (_channel: string, responseId: string) => this.abortLocal(responseId));
+    await this.subscriber.subscribe(this.channel);
+  }
+
+  async broadcast(responseId: string): Promise<void> {
+    this.abortLocal(responseId);
+    try {
+      await this.publisher.publish(this.channel, responseId);
+    } catch (error) {
+      // The database already says cancelled: the run's final write will lose and discard its result.
+      this.logger.warn(`cancel signal for ${responseId} not sent: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  onModuleDestroy(): void {
+    this.subscriber.disconnect();
+    this.publisher.disconnect();
+  }
+}

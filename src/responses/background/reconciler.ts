@@ -1,0 +1,57 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
+import { ResponsesStore } from '../../store/responses.store';
+import { ResponseDispatcher } from './response-dispatcher';
+
+/**
+ * Postgres is the truth and the queue only transport: every interval, unfinished background
+ * responses that no job carries (Redis flushed or restarted, a dispatch lost, a job that died
+ * for good) are dispatched again. A stale run is fenced out by its attempt number, and a response
+ * whose runs keep dying fails after BACKGROUND_MAX_ATTEMPTS, so nothing stays queued forever.
+ */
+@Injectable()
+export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Reconciler');
+  private timer?: NodeJS.Timeout;
+  private running = false;
+
+  constructor(
+    private readonly store: ResponsesStore,
+    private readonly dispatcher: ResponseDispatcher,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.runsJobs && !this.config.redisUrl) return;
+    // In the embedded default this process is the only runner: whatever is unfinished at start
+    // was left by a previous run of it.
+    const bootedAt = new Date();
+    void this.tick(this.config.redisUrl ? undefined : bootedAt);
+    this.timer = setInterval(() => void this.tick(), this.config.reconcileIntervalMs);
+    this.timer.unref();
+  }
+
+  /** One pass; returns how many responses were dispatched again. */
+  async tick(olderThan = new Date(Date.now() - this.config.reconcileIntervalMs)): Promise<number> {
+    if (this.running) return 0;
+    this.running = true;
+    let redispatched = 0;
+    try {
+      for (const id of await this.store.findUnfinishedBackground(olderThan, 500)) {
+        if (await this.dispatcher.isLive(id)) continue;
+        await this.dispatcher.dispatch(id);
+        redispatched++;
+      }
+      if (redispatched) this.logger.log(`dispatched ${redispatched} unfinished background response(s) again`);
+    } catch (error) {
+      this.logger.warn(`reconcile pass failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.running = false;
+    }
+    return redispatched;
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Hands background responses to whatever runs them (port). Jobs carry the response id only:
+ * Postgres holds everything else, so a lost job is re-dispatched from the row.
+ */
+export abstract class ResponseDispatcher {
+  /** Queues a run; a second dispatch of an id already queued or running is a no-op. */
+  abstract dispatch(responseId: string): Promise<void>;
+
+  /** Removes a run that has not started yet. */
+  abstract withdraw(responseId: string): Promise<void>;
+
+  /** Whether a run of it is queued or running somewhere. */
+  abstract isLive(responseId: string): Promise<boolean>;
+}
+
+export class DispatchUnavailableError extends Error {}
+
+/** Rejects when `promise` takes longer than `ms` (a queue whose Redis is down must not hang a request). */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DispatchUnavailableError(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
