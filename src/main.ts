@@ -16,6 +16,7 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   // A configuration mistake is the operator's to fix: say what, without a stack trace.
   const configProblem = error instanceof EnvironmentError || (error instanceof Error && error.message.startsWith('MODELS_CONFIG'));
-  Logger.error(configProblem ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error), 'Bootstrap');
+  const detail = error instanceof Error ? (configProblem ? error.message : (error.stack ?? error.message)) : String(error);
+  Logger.error(detail, 'Bootstrap');
   process.exit(1);
 });

@@ -21,7 +21,7 @@ export interface AgentTurn {
 export interface AgentSink {
   emit(event: UnsequencedEvent): void;
   /** Each time an output item is complete. */
-  itemDone?(output: ResponseOutputItem[]): void;
+  itemDone?: (output: ResponseOutputItem[]) => void;
 }
 
 export type AgentOutcome =

@@ -27,7 +27,7 @@ export interface Execution {
 
 export interface ExecutionHooks {
   /** Each time an output item is complete. */
-  itemDone?(output: ResponseOutputItem[]): void;
+  itemDone?: (output: ResponseOutputItem[]) => void;
 }
 
 export interface ExecutionResult {

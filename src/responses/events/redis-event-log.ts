@@ -93,10 +93,13 @@ export class RedisEventLog extends ResponseEventLog implements OnModuleDestroy {
     signal.addEventListener('abort', stop, { once: true });
     try {
       while (!signal.aborted) {
-        const result = (await reader.xread('BLOCK', idleMs, 'STREAMS', key, entryId(cursor)).catch((error: unknown) => {
-          if (signal.aborted) return null;
+        let result: Array<[string, StreamEntry[]]> | null;
+        try {
+          result = (await reader.xread('BLOCK', idleMs, 'STREAMS', key, entryId(cursor)));
+        } catch (error) {
+          if (signal.aborted) return; // disconnected on purpose
           throw error;
-        })) as Array<[string, StreamEntry[]]> | null;
+        }
         if (signal.aborted) return;
         if (!result) {
           yield null;
