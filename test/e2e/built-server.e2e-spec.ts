@@ -1,56 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-
-const MAIN = join(__dirname, '../../dist/main.js');
-
-interface Started {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-}
-
-/** `node dist/main.js`, as the README starts it, on an ephemeral port; resolves once it listens. */
-function startBuilt(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000);
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      const match = /Listening on (http:\/\/[\d.]+:\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1], output: () => output });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${output}`));
-    });
-  });
-}
-
-/** SIGTERM, as an orchestrator stops it; Nest closes the app and then re-raises the signal. */
-function stop(child: ChildProcess): Promise<number | string | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode);
-    child.once('exit', (code, signal) => resolve(code ?? signal));
-    child.kill('SIGTERM');
-  });
-}
-
-function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
-}
+import { startFakeUpstream } from '../support/fake-upstream';
+import { MAIN, runToExit, startProcess } from '../support/processes';
+import { waitFor } from '../support/wait';
 
 describe('the built server (node dist/main.js), as a user starts it', () => {
   beforeAll(() => {
@@ -59,7 +13,7 @@ describe('the built server (node dist/main.js), as a user starts it', () => {
 
   it('serves /docs and the echo model on the embedded default, and keeps data across a restart', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'rg-built-'));
-    let server = await startBuilt({ DATA_DIR: dataDir });
+    let server = await startProcess({ DATA_DIR: dataDir });
     let id: string;
     try {
       const docs = await fetch(`${server.url}/docs`);
@@ -73,14 +27,42 @@ describe('the built server (node dist/main.js), as a user starts it', () => {
       expect(response.output_text).toBe('Echo: hi');
       id = response.id;
     } finally {
-      expect([0, 'SIGTERM']).toContain(await stop(server.child));
+      // Nest closes the app on SIGTERM, then re-raises the signal.
+      expect([0, 'SIGTERM']).toContain(await server.stop());
     }
-    server = await startBuilt({ DATA_DIR: dataDir });
+    server = await startProcess({ DATA_DIR: dataDir });
     try {
       const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'anything', maxRetries: 0 });
       expect((await client.responses.retrieve(id)).output_text).toBe('Echo: hi');
     } finally {
-      await stop(server.child);
+      await server.stop();
+    }
+  });
+
+  it('picks up, after a restart, the background responses that were unfinished when the process was killed', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'rg-built-'));
+    const upstream = await startFakeUpstream();
+    upstream.setDefault({ hang: true }); // the first run hangs, the rest wait behind it
+    const env = { DATA_DIR: dataDir, BACKGROUND_CONCURRENCY: '1', INFERENCE_BASE_URL: upstream.url };
+    let server = await startProcess(env);
+    const client = () => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'anything', maxRetries: 0 });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await client().responses.create({ model: 'm', input: `job ${i}`, background: true })).id);
+      await upstream.waitForRequests(1, 5000);
+      const before = await Promise.all(ids.map((id) => client().responses.retrieve(id)));
+      expect(before.map((r) => r.status)).toEqual(['in_progress', 'queued', 'queued', 'queued', 'queued']);
+      await server.kill();
+      upstream.setDefault({ text: 'finished after restart' });
+      server = await startProcess(env);
+      for (const id of ids) {
+        const done = await waitFor(() => client().responses.retrieve(id), (r) => r.status !== 'queued' && r.status !== 'in_progress');
+        expect(done.status).toBe('completed');
+        expect(done.output_text).toBe('finished after restart');
+      }
+    } finally {
+      await server.stop();
+      await upstream.close();
     }
   });
 

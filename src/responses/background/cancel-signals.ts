@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { once } from 'node:events';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../../config/app-config';
 import { RedisConnections } from '../../redis/redis-connections';
@@ -53,6 +54,9 @@ export class RedisCancelSignals extends CancelSignals implements OnModuleInit, O
 
   async onModuleInit(): Promise<void> {
     this.subscriber.on('message', (_channel: string, responseId: string) => this.abortLocal(responseId));
+    // ioredis loses a SUBSCRIBE sent while its connection handshake (CLIENT SETNAME, ready
+    // check) is still going on: wait until the connection is ready.
+    if (this.subscriber.status !== 'ready') await once(this.subscriber, 'ready');
     await this.subscriber.subscribe(this.channel);
   }
 
