@@ -66,6 +66,27 @@ describe('the built server (node dist/main.js), as a user starts it', () => {
     }
   });
 
+  it('fails a response, with server_error, once its runs were interrupted BACKGROUND_MAX_ATTEMPTS times', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'rg-built-'));
+    const upstream = await startFakeUpstream();
+    upstream.setDefault({ hang: true });
+    const env = { DATA_DIR: dataDir, INFERENCE_BASE_URL: upstream.url, BACKGROUND_MAX_ATTEMPTS: '1' };
+    let server = await startProcess(env);
+    const client = () => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'anything', maxRetries: 0 });
+    try {
+      const { id } = await client().responses.create({ model: 'm', input: 'x', background: true });
+      await upstream.waitForRequests(1, 5000);
+      await server.kill(); // its one attempt dies with it
+      server = await startProcess(env);
+      const failed = await waitFor(() => client().responses.retrieve(id), (r) => r.status === 'failed');
+      expect(failed.error).toMatchObject({ code: 'server_error' });
+      expect(upstream.requests).toHaveLength(1);
+    } finally {
+      await server.stop();
+      await upstream.close();
+    }
+  });
+
   it('refuses to start on a bad setting, naming the variable, without a stack trace', async () => {
     const { code, output } = await runToExit({ PORT: 'eighty', DATA_DIR: mkdtempSync(join(tmpdir(), 'rg-bad-')) });
     expect(code).toBe(1);

@@ -146,6 +146,26 @@ const percentile = (values: number[], p: number) => {
     expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
   });
 
+  it('on SIGTERM, a worker finishes within its grace period or hands the response back — never cancels it', async () => {
+    // SHUTDOWN_GRACE_MS is 2 s: one response finishes within it, one is far longer.
+    upstream.enqueue({ chunks: Array.from({ length: 10 }, () => 'short '), chunkDelayMs: 50 }, { chunks: Array.from({ length: 1000 }, () => 'long '), chunkDelayMs: 20 });
+    const short = await a.responses.create({ model: MODEL, input: 'short', background: true });
+    await upstream.waitForRequests(1, 10_000);
+    const long = await a.responses.create({ model: MODEL, input: 'long', background: true });
+    await upstream.waitForRequests(2, 10_000);
+    const stopping = workers[0].stop();
+    // Between SIGTERM and the end of the grace period the long one is neither cancelled nor failed.
+    expect((await a.responses.retrieve(long.id)).status).toBe('in_progress');
+    await stopping;
+    expect((await a.responses.retrieve(short.id)).status).toBe('completed');
+    expect((await a.responses.retrieve(long.id)).status).toBe('queued');
+    upstream.setDefault({ text: 'resumed elsewhere' });
+    workers = [await startProcess({ ...env, ROLE: 'worker' })];
+    const final = await done(b, long.id);
+    expect(final).toMatchObject({ status: 'completed' });
+    expect(final.output_text).toBe('resumed elsewhere');
+  });
+
   it('completes every queued response after its Redis keys are wiped (re-dispatched from Postgres)', async () => {
     await Promise.all(workers.map((w) => w.stop()));
     workers = [];
