@@ -1,16 +1,8 @@
-import { OpenAIError } from '../common/openai-error';
+import { thrownOpenAIError } from '../../test/support/openai-error';
+import type { OpenAIError } from '../common/openai-error';
 import { normalizeInput } from './input-items';
 
-/** The OpenAIError `run` throws (fails the test if it throws nothing, or something else). */
-function thrown(run: () => unknown): OpenAIError {
-  try {
-    run();
-  } catch (error: unknown) {
-    expect(error).toBeInstanceOf(OpenAIError);
-    return error as OpenAIError;
-  }
-  throw new Error('expected an OpenAIError, but nothing was thrown');
-}
+const thrown = thrownOpenAIError;
 
 /** Asserts that normalizing `input` is a 400 invalid_request_error with this param and code. */
 function expectRejected(input: unknown[], param: string, code: string): OpenAIError {

@@ -1,4 +1,5 @@
-import { OpenAIError } from '../common/openai-error';
+import { thrownOpenAIError } from '../../test/support/openai-error';
+import type { OpenAIError } from '../common/openai-error';
 import type { CreateResponseDto } from './dto/create-response.dto';
 import { normalizeRequest } from './normalize-request';
 
@@ -7,15 +8,7 @@ const dto = (fields: Record<string, unknown> = {}): CreateResponseDto => ({ mode
 
 const fn = (name: string): Record<string, unknown> => ({ type: 'function', name, parameters: { type: 'object', properties: {} } });
 
-function thrown(run: () => unknown): OpenAIError {
-  try {
-    run();
-  } catch (error: unknown) {
-    expect(error).toBeInstanceOf(OpenAIError);
-    return error as OpenAIError;
-  }
-  throw new Error('expected an OpenAIError, but nothing was thrown');
-}
+const thrown = thrownOpenAIError;
 
 function expectRejected(fields: Record<string, unknown>, param: string, code: string): OpenAIError {
   const error = thrown(() => normalizeRequest(dto(fields)));

@@ -15,19 +15,8 @@ export interface StoredResponse {
   completedAt: Date | null;
 }
 
-export interface NewResponse {
-  id: string;
-  owner: string;
-  status: ResponseStatus;
-  background: boolean;
-  model: string;
-  previousResponseId: string | null;
-  attempt: number;
-  request: NormalizedRequest;
-  response: ResponseObject;
-  createdAt: Date;
-  inputItems: StoredItem[];
-}
+/** What `create` inserts: a response before its first update, with its input items. */
+export type NewResponse = Omit<StoredResponse, 'updatedAt' | 'completedAt'> & { inputItems: StoredItem[] };
 
 export interface ResponsePatch {
   /** Without `response`, the stored Response's own `status` field is set to match. */
