@@ -30,9 +30,10 @@ export class ResponsesController {
       const stored = await this.responses.prepareReplay(principal, queued.id, undefined);
       return this.responses.replay(stored, -1, sse, sse.signal).finally(() => sse.end());
     }
-    if (!dto.stream) return this.responses.run(prepared);
+    const execution = await this.responses.begin(prepared);
+    if (!dto.stream) return this.responses.run(execution);
     const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
-    await this.responses.run(prepared, sse, sse.signal).finally(() => sse.end());
+    await this.responses.run(execution, sse, sse.signal).finally(() => sse.end());
   }
 
   @Get()

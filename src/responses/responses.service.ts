@@ -101,12 +101,14 @@ export class ResponsesService {
     return chain.items;
   }
 
-  /** Runs the response inside the request. With a sink, its events are streamed as they happen. */
-  async run(prepared: PreparedResponse, sink?: EventSink<StreamEvent>, signal: AbortSignal = new AbortController().signal): Promise<ResponseObject> {
+  /**
+   * Stores a synchronous response as `in_progress` (unless `store: false`). Separate from `run`
+   * so that a storage failure is still an HTTP error, before any stream has started.
+   */
+  async begin(prepared: PreparedResponse): Promise<Execution> {
     const { principal, request, input, history, model } = prepared;
     const id = newId('resp');
     const createdAt = new Date();
-    const inProgress = buildResponse(id, createdAt, request, { status: 'in_progress' });
     if (request.store) {
       await this.store.create({
         id,
@@ -117,24 +119,19 @@ export class ResponsesService {
         previousResponseId: request.previous_response_id ?? null,
         attempt: 1,
         request,
-        response: inProgress,
+        response: buildResponse(id, createdAt, request, { status: 'in_progress' }),
         createdAt,
         inputItems: input,
       });
     }
+    return { id, createdAt, request, items: [...history, ...input], model, persisted: request.store, attempt: 1, upstreamStreaming: false };
+  }
+
+  /** Runs a begun response inside the request. With a sink, its events are streamed as they happen. */
+  async run(execution: Execution, sink?: EventSink<StreamEvent>, signal: AbortSignal = new AbortController().signal): Promise<ResponseObject> {
     const events = new EventSequencer(sink ? (e) => sink.emit(e) : null);
-    events.emit({ type: 'response.created', response: inProgress });
-    const execution: Execution = {
-      id,
-      createdAt,
-      request,
-      items: [...history, ...input],
-      model,
-      persisted: request.store,
-      attempt: 1,
-      upstreamStreaming: sink !== undefined,
-    };
-    const { response, outcome, saved } = await this.executor.execute(execution, events, signal);
+    events.emit({ type: 'response.created', response: buildResponse(execution.id, execution.createdAt, execution.request, { status: 'in_progress' }) });
+    const { response, outcome, saved } = await this.executor.execute({ ...execution, upstreamStreaming: sink !== undefined }, events, signal);
     // Deleted while running: the client that waits still gets its ending.
     if (!saved) this.executor.emitTerminal(response, events);
     if (!sink && outcome.status === 'failed') throw upstreamFailure(outcome.error);
