@@ -2,7 +2,11 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AgentsModule } from './agents/agents.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
-import { AuthGuard } from './common/auth.guard';
+import { AuthGuard } from './auth/auth.guard';
+import { AuthModule } from './auth/auth.module';
+import { LimitsModule } from './limits/limits.module';
+import { PrincipalThrottlerGuard } from './limits/principal-throttler.guard';
+import { RedisModule } from './redis/redis.module';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -19,12 +23,14 @@ export class AppModule {
     const config = new AppConfig(parseEnvironment(env), env);
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), StoreModule, InferenceModule, AgentsModule, ResponsesModule.register(config), HealthModule],
+      imports: [ConfigModule.forRoot(config), RedisModule, StoreModule, AuthModule, LimitsModule, InferenceModule, AgentsModule, ResponsesModule.register(config), HealthModule],
       providers: [
         // Global edges as providers, so a test that builds this module gets them too.
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        // In this order: who is calling, then how often.
         { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_GUARD, useClass: PrincipalThrottlerGuard },
       ],
     };
   }

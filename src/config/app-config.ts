@@ -52,6 +52,34 @@ export class AppConfig {
   get apiKeys(): string | undefined {
     return this.env.API_KEYS;
   }
+  /** Whether /v1 requires a credential (explicit, or implied by a configured credential source). */
+  get authRequired(): boolean {
+    return this.env.AUTH_REQUIRED ?? Boolean(this.env.API_KEYS || this.env.AUTH_JWKS_URL);
+  }
+  get jwksUrl(): string | undefined {
+    return this.env.AUTH_JWKS_URL;
+  }
+  get jwtIssuer(): string | undefined {
+    return this.env.AUTH_JWT_ISSUER;
+  }
+  get jwtAudience(): string | undefined {
+    return this.env.AUTH_JWT_AUDIENCE;
+  }
+  get tenantClaim(): string {
+    return this.env.AUTH_TENANT_CLAIM;
+  }
+  get rateLimitPerMinute(): number {
+    return this.env.RATE_LIMIT_PER_MINUTE;
+  }
+  get maxBackgroundPerTenant(): number {
+    return this.env.MAX_BACKGROUND_PER_TENANT;
+  }
+  get maxInputItems(): number {
+    return this.env.MAX_INPUT_ITEMS;
+  }
+  get maxInputChars(): number {
+    return this.env.MAX_INPUT_CHARS;
+  }
   get logLevel(): LogLevel {
     return this.env.LOG_LEVEL;
   }

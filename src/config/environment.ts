@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -19,6 +20,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[value.trim().toLowerCase()] ?? value : value;
 const blankToUndefined = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
@@ -61,9 +64,48 @@ export class Environment {
   @Transform(blankToUndefined) @IsOptional() @IsString()
   MODELS_CONFIG?: string;
 
-  /** Comma-separated `key` or `key:tenant` pairs. Unset: no authentication (loopback only). */
+  /** Bootstrap API keys: comma-separated `key` or `key:tenant` pairs. */
   @Transform(blankToUndefined) @IsOptional() @IsString()
   API_KEYS?: string;
+
+  /** Require a bearer credential on /v1. Default: on when API_KEYS or AUTH_JWKS_URL is set. */
+  @Transform(toBool) @IsOptional() @IsBoolean()
+  AUTH_REQUIRED?: boolean;
+
+  /** JWTs signed by the keys at this JWKS URL are accepted as credentials. */
+  @Transform(blankToUndefined) @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  AUTH_JWKS_URL?: string;
+
+  @Transform(blankToUndefined) @IsOptional() @IsString()
+  AUTH_JWT_ISSUER?: string;
+
+  @Transform(blankToUndefined) @IsOptional() @IsString()
+  AUTH_JWT_AUDIENCE?: string;
+
+  /** The JWT claim that names the tenant. */
+  @IsString()
+  AUTH_TENANT_CLAIM: string = 'tenant';
+
+  /** Listen on a non-loopback HOST without authentication (off: the server refuses). */
+  @Transform(toBool) @IsBoolean()
+  ALLOW_UNAUTHENTICATED_PUBLIC: boolean = false;
+
+  /** Requests per minute per credential; 0 means no limit. */
+  @Transform(toInt) @IsInt() @Min(0)
+  RATE_LIMIT_PER_MINUTE: number = 0;
+
+  /** Unfinished background responses per tenant; 0 means no limit. */
+  @Transform(toInt) @IsInt() @Min(0)
+  MAX_BACKGROUND_PER_TENANT: number = 0;
+
+  /** Most input items in one request. */
+  @Transform(toInt) @IsInt() @Min(1)
+  MAX_INPUT_ITEMS: number = 2000;
+
+  /** Most characters of text (input and instructions) in one request. */
+  @Transform(toInt) @IsInt() @Min(1)
+  MAX_INPUT_CHARS: number = 2_000_000;
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
@@ -111,6 +153,11 @@ export class Environment {
 
 export class EnvironmentError extends Error {}
 
+/** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
 /** Variables whose values may hold credentials: never echoed in an error. */
 const SECRET = /URL|KEY/;
 
@@ -134,6 +181,10 @@ export function parseEnvironment(env: Record<string, string | undefined>): Envir
     'INFERENCE_API_KEY',
     'MODELS_CONFIG',
     'API_KEYS',
+    'AUTH_REQUIRED',
+    'AUTH_JWKS_URL',
+    'AUTH_JWT_ISSUER',
+    'AUTH_JWT_AUDIENCE',
   ]);
   const plain: Record<string, string> = {};
   for (const key of known) {
@@ -144,6 +195,14 @@ export function parseEnvironment(env: Record<string, string | undefined>): Envir
   const errors = validateSync(parsed, { forbidUnknownValues: false });
   if (errors.length > 0) {
     throw new EnvironmentError(`Invalid configuration:\n  ${describe(errors)}`);
+  }
+  const authRequired = parsed.AUTH_REQUIRED ?? Boolean(parsed.API_KEYS || parsed.AUTH_JWKS_URL);
+  if (!authRequired && !isLoopback(parsed.HOST) && !parsed.ALLOW_UNAUTHENTICATED_PUBLIC && parsed.ROLE !== 'worker') {
+    throw new EnvironmentError(
+      `Invalid configuration:\n  HOST=${parsed.HOST} is not a loopback address, and no authentication is configured. ` +
+        'Set API_KEYS, AUTH_JWKS_URL or AUTH_REQUIRED=true (with keys from `npm run keys`), ' +
+        'or ALLOW_UNAUTHENTICATED_PUBLIC=true if something in front of this server authenticates.',
+    );
   }
   if (parsed.ROLE !== 'all' && !parsed.REDIS_URL) {
     throw new EnvironmentError(`Invalid configuration:\n  ROLE=${parsed.ROLE} needs REDIS_URL: API and worker processes hand jobs over through Redis.`);

@@ -194,9 +194,16 @@ describe('normalizeInput', () => {
     });
 
     it('refuses more items than allowed', () => {
-      const error = thrown(() => normalizeInput([userMessage(), userMessage(), userMessage()], 2));
+      const error = thrown(() => normalizeInput([userMessage(), userMessage(), userMessage()], { maxItems: 2, maxChars: 1000 }));
       expect(error.getStatus()).toBe(400);
       expect(error.toBody().error).toMatchObject({ param: 'input', code: 'array_above_max_length' });
+    });
+
+    it('refuses more text than allowed, counted across items and parts', () => {
+      expect(normalizeInput('x'.repeat(10), { maxItems: 10, maxChars: 10 })).toHaveLength(1);
+      expect(normalizeInput([{ role: 'user', content: [{ type: 'input_text', text: 'x'.repeat(5) }] }, { role: 'user', content: 'y'.repeat(5) }], { maxItems: 10, maxChars: 10 })).toHaveLength(2);
+      const error = thrown(() => normalizeInput([{ role: 'user', content: [{ type: 'input_text', text: 'x'.repeat(6) }] }, { role: 'user', content: 'y'.repeat(5) }], { maxItems: 10, maxChars: 10 }));
+      expect(error.toBody().error).toMatchObject({ param: 'input', code: 'string_above_max_length' });
     });
   });
 });

@@ -162,11 +162,37 @@ function normalizeItem(raw: unknown, path: string): StoredItem {
   }
 }
 
+export interface InputBounds {
+  maxItems: number;
+  /** Characters of text across all items (and the instructions, which the caller subtracts). */
+  maxChars: number;
+}
+
+/** Fields that carry text or data (not structure like `role` or `type`). */
+const TEXT_FIELDS = ['text', 'refusal', 'arguments', 'image_url', 'file_data', 'content', 'output', 'summary'];
+
+/** The characters of text an input carries, for the size bound (data URLs and file data count too). */
+function textLength(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + textLength(v), 0);
+  if (value && typeof value === 'object') {
+    const fields = value as Record<string, unknown>;
+    return TEXT_FIELDS.reduce((n, key) => n + textLength(fields[key]), 0);
+  }
+  return 0;
+}
+
 /** Validates `input` and gives every item an id, as `inputItems.list` shows them. */
-export function normalizeInput(input: string | unknown[], maxItems = 10_000): StoredItem[] {
+export function normalizeInput(input: string | unknown[], bounds: InputBounds = { maxItems: 10_000, maxChars: Number.MAX_SAFE_INTEGER }): StoredItem[] {
+  const chars = textLength(input);
+  if (chars > bounds.maxChars) {
+    throw invalidRequest(`'input' (with 'instructions') holds ${chars} characters; at most ${Math.max(0, bounds.maxChars)} are allowed.`, 'input', 'string_above_max_length');
+  }
   if (typeof input === 'string') {
     return [{ id: newId('msg'), type: 'message', role: 'user', content: [{ type: 'input_text', text: input }], status: 'completed' }];
   }
-  if (input.length > maxItems) throw invalidRequest(`'input' has ${input.length} items; at most ${maxItems} are allowed.`, 'input', 'array_above_max_length');
+  if (input.length > bounds.maxItems) {
+    throw invalidRequest(`'input' has ${input.length} items; at most ${bounds.maxItems} are allowed.`, 'input', 'array_above_max_length');
+  }
   return input.map((item, i) => normalizeItem(item, `input[${i}]`));
 }

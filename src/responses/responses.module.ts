@@ -3,7 +3,6 @@ import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module';
 import { AppConfig } from '../config/app-config';
 import { InferenceModule } from '../inference/inference.module';
-import { RedisConnections } from '../redis/redis-connections';
 import { StoreModule } from '../store/store.module';
 import { BackgroundRunner } from './background/background-runner';
 import { BullDispatcher, RESPONSES_QUEUE } from './background/bull-dispatcher';
@@ -63,7 +62,6 @@ export class ResponsesModule {
       ],
       providers: [
         ...common,
-        RedisConnections,
         BullWorker,
         { provide: ResponseDispatcher, useClass: BullDispatcher },
         { provide: ResponseEventLog, useClass: RedisEventLog },

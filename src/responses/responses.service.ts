@@ -82,7 +82,7 @@ export class ResponsesService {
     if (request.background && !request.store) {
       throw invalidRequest('Background responses must be stored: `background: true` cannot be combined with `store: false`.', 'background', 'unsupported_parameter');
     }
-    const input = normalizeInput(dto.input);
+    const input = normalizeInput(dto.input, { maxItems: this.config.maxInputItems, maxChars: this.config.maxInputChars - (request.instructions?.length ?? 0) });
     const history = request.previous_response_id ? await this.history(principal, request.previous_response_id) : [];
     return { principal, request, input, history, model };
   }
@@ -145,6 +145,18 @@ export class ResponsesService {
    */
   async enqueue(prepared: PreparedResponse): Promise<ResponseObject> {
     const { principal, request, input } = prepared;
+    const limit = this.config.maxBackgroundPerTenant;
+    // Approximate under bursts (count, then insert); a hard bound would serialize every tenant.
+    if (limit > 0 && (await this.store.countUnfinishedBackground(principal.owner)) >= limit) {
+      throw new OpenAIError(
+        429,
+        `Too many unfinished background responses: this tenant may have ${limit} queued or running at once. Wait for some to finish, or cancel them.`,
+        'requests',
+        null,
+        'rate_limit_exceeded',
+        { 'retry-after': '5' },
+      );
+    }
     const id = newId('resp');
     const createdAt = new Date();
     const queued = buildResponse(id, createdAt, request, { status: 'queued' });

@@ -2,12 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
+import { ApiKeyEntity } from './entities/api-key.entity';
 import { ResponseInputItemEntity } from './entities/response-input-item.entity';
 import { ResponseEntity } from './entities/response.entity';
 import { CreateResponses1764000000000 } from './migrations/1764000000000-CreateResponses';
+import { CreateApiKeys1764000100000 } from './migrations/1764000100000-CreateApiKeys';
 
-export const ENTITIES = [ResponseEntity, ResponseInputItemEntity];
-export const MIGRATIONS = [CreateResponses1764000000000];
+export const ENTITIES = [ResponseEntity, ResponseInputItemEntity, ApiKeyEntity];
+export const MIGRATIONS = [CreateResponses1764000000000, CreateApiKeys1764000100000];
 
 export interface DatabaseSettings {
   /** Postgres URL; unset means embedded PGlite. */

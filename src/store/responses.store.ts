@@ -92,6 +92,9 @@ export abstract class ResponsesStore {
   /** Ids of unfinished background responses not updated since `olderThan`, oldest first. */
   abstract findUnfinishedBackground(olderThan: Date, limit: number): Promise<string[]>;
 
+  /** How many background responses of this owner are queued or running. */
+  abstract countUnfinishedBackground(owner: string): Promise<number>;
+
   /** Deletes the response and its items; false when there was none. */
   abstract delete(owner: string, id: string): Promise<boolean>;
 

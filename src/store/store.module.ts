@@ -2,10 +2,12 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source';
+import { ApiKeysStore } from './api-keys.store';
 import { ResponsesStore } from './responses.store';
+import { TypeOrmApiKeysStore } from './typeorm-api-keys.store';
 import { TypeOrmResponsesStore } from './typeorm-responses.store';
 
-/** The only module that knows TypeORM. Exports the ResponsesStore port. */
+/** The only module that knows TypeORM. Exports the ResponsesStore and ApiKeysStore ports. */
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -18,7 +20,10 @@ import { TypeOrmResponsesStore } from './typeorm-responses.store';
       }),
     }),
   ],
-  providers: [{ provide: ResponsesStore, useClass: TypeOrmResponsesStore }],
-  exports: [ResponsesStore],
+  providers: [
+    { provide: ResponsesStore, useClass: TypeOrmResponsesStore },
+    { provide: ApiKeysStore, useClass: TypeOrmApiKeysStore },
+  ],
+  exports: [ResponsesStore, ApiKeysStore],
 })
 export class StoreModule {}

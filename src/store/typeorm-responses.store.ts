@@ -140,6 +140,14 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     return rows.map((r) => r.id);
   }
 
+  async countUnfinishedBackground(owner: string): Promise<number> {
+    const rows: Array<{ n: string | number }> = await this.dataSource.query(
+      `SELECT count(*) AS n FROM responses WHERE status IN ('queued', 'in_progress') AND background AND owner = $1`,
+      [owner],
+    );
+    return Number(rows[0].n);
+  }
+
   async delete(owner: string, id: string): Promise<boolean> {
     // Wrapped in a SELECT: TypeORM shapes a bare DELETE's result differently on pg and PGlite.
     const rows: unknown[] = await this.dataSource.query(
