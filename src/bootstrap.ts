@@ -1,46 +1,58 @@
-import { type INestApplicationContext, Logger, type LogLevel as NestLogLevel } from '@nestjs/common';
+import { type INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { randomBytes } from 'node:crypto';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
-import type { LogLevel } from './config/environment';
+import { Metrics } from './metrics/metrics';
+import { LOG_LEVELS, type LogLevel } from './config/environment';
+import { createLogger, PinoNestLogger } from './common/logging';
 
-const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
+/** The log level from the environment, before the configuration is validated (a bad one is reported then). */
+const levelOf = (env: Record<string, string | undefined>): LogLevel =>
+  (LOG_LEVELS as readonly string[]).includes(env.LOG_LEVEL ?? '') ? (env.LOG_LEVEL as LogLevel) : 'info';
 
 /** A worker (ROLE=worker): the same modules in an application context, without an HTTP server. */
 export async function createWorker(env: Record<string, string | undefined> = process.env): Promise<INestApplicationContext> {
-  const level = (env.LOG_LEVEL as LogLevel | undefined) ?? 'info';
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(env), { logger: NEST_LEVELS[level] ?? NEST_LEVELS.info, abortOnError: false });
+  const logger = createLogger(levelOf(env), 'worker');
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(env), { logger: new PinoNestLogger(logger), abortOnError: false });
   app.enableShutdownHooks();
   return app;
 }
 
 /** Builds the HTTP application (not listening yet): Fastify, Swagger at /docs, OpenAPI at /openapi.json. */
 export async function createApp(env: Record<string, string | undefined> = process.env): Promise<NestFastifyApplication> {
+  const logger = createLogger(levelOf(env), env.ROLE ?? 'all');
   const adapter = new FastifyAdapter({
-    // Request ids that clients see as `x-request-id` (the SDK's `err.requestID`).
+    loggerInstance: logger,
+    // Request ids that clients see as `x-request-id` (the SDK's `err.requestID`), in every log line.
     genReqId: () => `req_${randomBytes(12).toString('hex')}`,
     bodyLimit: Number(env.BODY_LIMIT_BYTES) || 10 * 1024 * 1024,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
-  const level = (env.LOG_LEVEL as LogLevel | undefined) ?? 'info';
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
-    logger: NEST_LEVELS[level] ?? NEST_LEVELS.info,
+    logger: new PinoNestLogger(logger),
     abortOnError: false,
   });
   app.enableShutdownHooks();
+  instrumentHttp(app);
   setupOpenApi(app);
   return app;
+}
+
+/** Latency of every HTTP request, labelled by route template (not URL: ids would explode the labels). */
+function instrumentHttp(app: NestFastifyApplication): void {
+  const metrics = app.get(Metrics);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      done();
+    });
 }
 
 /** The OpenAPI document, generated from the controllers and DTOs (`npm run openapi` commits it). */
@@ -71,6 +83,8 @@ export async function listen(app: NestFastifyApplication): Promise<string> {
   await app.listen(config.port, config.host);
   const address = await app.getUrl();
   Logger.log(`Listening on ${address} (docs at ${address}/docs)`, 'Bootstrap');
-  if (!config.apiKeys) Logger.warn('No API_KEYS set: every request is accepted as the anonymous tenant.', 'Bootstrap');
+  if (!config.authRequired) {
+    Logger.warn(`Authentication is off (no API_KEYS, AUTH_JWKS_URL or AUTH_REQUIRED): every request is the anonymous tenant. Listening on ${config.host} only.`, 'Bootstrap');
+  }
   return address;
 }

@@ -6,6 +6,7 @@ import type { NormalizedRequest, StoredItem, UnsequencedEvent } from '../common/
 import { toChatRequest } from '../inference/chat-request';
 import type { ResolvedModel } from '../inference/model-registry';
 import { isAbort, UpstreamError } from '../inference/upstream-error';
+import { Metrics } from '../metrics/metrics';
 import { OutputBuilder } from './output-builder';
 
 /** What the agent needs for one response: its parameters, its full history and the model. */
@@ -49,7 +50,18 @@ function toUsage(usage: CompletionUsage | null | undefined): ResponseUsage | nul
  */
 @Injectable()
 export class AgentRunner {
+  constructor(private readonly metrics: Metrics) {}
+
   async run(turn: AgentTurn, signal: AbortSignal, sink: AgentSink): Promise<AgentOutcome> {
+    const started = performance.now();
+    const outcome = await this.call(turn, signal, sink);
+    const provider = turn.model.backend.name;
+    this.metrics.upstreamDuration.observe({ provider, outcome: outcome.status }, (performance.now() - started) / 1000);
+    if (outcome.status === 'failed') this.metrics.upstreamErrors.inc({ provider, status: String(outcome.error.httpStatus) });
+    return outcome;
+  }
+
+  private async call(turn: AgentTurn, signal: AbortSignal, sink: AgentSink): Promise<AgentOutcome> {
     const builder = new OutputBuilder(
       (e) => sink.emit(e),
       (output) => sink.itemDone?.(output),

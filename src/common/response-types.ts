@@ -57,6 +57,8 @@ export type NormalizedRequest = Pick<
   stream: boolean;
   max_tool_calls?: number | null;
   top_logprobs?: number | null;
+  /** Internal, never echoed: the id of the HTTP request that created it, for the worker's logs. */
+  request_id?: string;
 };
 
 /** The Response object's fields in the real API's order (jsonb storage does not keep key order). */

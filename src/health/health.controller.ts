@@ -1,7 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { AppConfig } from '../config/app-config';
+import { ModelRegistry } from '../inference/model-registry';
+import { RedisHealth } from './redis.health';
 
 @ApiExcludeController()
 @Public()
@@ -10,6 +13,10 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
+    private readonly redis: RedisHealth,
+    private readonly indicators: HealthIndicatorService,
+    private readonly models: ModelRegistry,
+    private readonly config: AppConfig,
   ) {}
 
   /** The process is up and serving HTTP. */
@@ -18,10 +25,26 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready to serve: the database answers. */
+  /**
+   * Ready to serve: the database (and Redis, when configured) answer — else 503. Upstreams are
+   * reported too, but an unreachable one only makes the status `degraded` (still 200): taking
+   * this process out of rotation would not bring the model back.
+   */
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.db.pingCheck('database', { timeout: 2000 })]);
+    return this.health.check([
+      () => this.db.pingCheck('database', { timeout: 2000 }),
+      ...(this.config.redisUrl ? [() => this.redis.ping('redis')] : []),
+      () => this.upstreams(),
+    ]);
+  }
+
+  private async upstreams() {
+    const backends = this.models.upstreams();
+    const results = await Promise.all(backends.map(async (b) => [b.name, (await b.reachable(2000)) ? 'reachable' : 'unreachable'] as const));
+    const detail = Object.fromEntries(results);
+    const check = this.indicators.check('upstreams');
+    return results.every(([, state]) => state === 'reachable') ? check.up(detail) : check.degraded(detail);
   }
 }

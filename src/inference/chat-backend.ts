@@ -13,4 +13,6 @@ export abstract class ChatBackend {
   abstract readonly name: string;
   abstract complete(params: ChatCompletionCreateParamsNonStreaming, signal: AbortSignal): Promise<ChatCompletion>;
   abstract stream(params: ChatCompletionCreateParamsStreaming, signal: AbortSignal): AsyncIterable<ChatCompletionChunk>;
+  /** Whether the upstream answers at all (any HTTP answer counts: it is up). */
+  abstract reachable(timeoutMs: number): Promise<boolean>;
 }

@@ -54,6 +54,10 @@ export class EchoBackend extends ChatBackend {
     });
   }
 
+  reachable(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
   async *stream(params: ChatCompletionCreateParamsStreaming, signal: AbortSignal): AsyncIterable<ChatCompletionChunk> {
     const { words, finish, usage } = this.reply(params);
     const base = { id: 'chatcmpl-echo', object: 'chat.completion.chunk' as const, created: Math.floor(Date.now() / 1000), model: ECHO_MODEL };

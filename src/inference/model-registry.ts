@@ -70,6 +70,12 @@ export class ModelRegistry {
     return this.passthrough ? { id, upstreamModel: id, ...this.passthrough } : null;
   }
 
+  /** Every upstream behind the models (the built-in echo excluded). */
+  upstreams(): ChatBackend[] {
+    const all = [...this.models.values()].map((m) => m.backend).concat(this.passthrough ? [this.passthrough.backend] : []);
+    return [...new Set(all)].filter((b) => !(b instanceof EchoBackend));
+  }
+
   list(): Model[] {
     return [...this.models.values()].map((m) => ({
       id: m.id,

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import OpenAI, { APIError } from 'openai';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -39,6 +39,15 @@ export class OpenAIChatBackend extends ChatBackend {
       return await this.client.chat.completions.create(params, { signal });
     } catch (error) {
       throw isAbort(error) ? error : toUpstreamError(error, this.name);
+    }
+  }
+
+  async reachable(timeoutMs: number): Promise<boolean> {
+    try {
+      await this.client.models.list({ timeout: timeoutMs, maxRetries: 0 });
+      return true;
+    } catch (error) {
+      return error instanceof APIError && typeof error.status === 'number';
     }
   }
 

@@ -4,6 +4,7 @@ import type { ResponseOutputItem } from 'openai/resources/responses/responses';
 import type { NormalizedRequest, ResponseObject, StoredItem } from '../common/response-types';
 import type { ResolvedModel } from '../inference/model-registry';
 import { UpstreamError } from '../inference/upstream-error';
+import { Metrics } from '../metrics/metrics';
 import { ResponsesStore } from '../store/responses.store';
 import type { EventSequencer } from './event-sequencer';
 import { ClaimLost, RunTimedOut, ShuttingDown } from './background/abort-reasons';
@@ -68,6 +69,7 @@ export class ResponseExecutor {
   constructor(
     private readonly agent: AgentRunner,
     private readonly store: ResponsesStore,
+    private readonly metrics: Metrics,
   ) {}
 
   async execute(run: Execution, events: EventSequencer, signal: AbortSignal, hooks: ExecutionHooks = {}): Promise<ExecutionResult> {
@@ -102,7 +104,10 @@ export class ResponseExecutor {
         if (current) response = current.response;
       }
     }
-    if (saved) this.emitTerminal(response, events);
+    if (saved) {
+      this.metrics.responseEnded(response.status ?? 'unknown', request.background);
+      this.emitTerminal(response, events);
+    }
     return { response, outcome, saved, requeue: false };
   }
 

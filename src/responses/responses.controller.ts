@@ -21,7 +21,7 @@ export class ResponsesController {
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ type: ResponseDto })
   async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateResponseDto, @Res({ passthrough: true }) reply: FastifyReply) {
-    const prepared = await this.responses.prepare(principal, dto);
+    const prepared = await this.responses.prepare(principal, dto, String(reply.request.id));
     if (prepared.request.background) {
       const queued = await this.responses.enqueue(prepared);
       if (!dto.stream) return queued;

@@ -6,6 +6,7 @@ import type { Principal } from '../common/principal';
 import { isTerminal, type NormalizedRequest, type ResponseObject, type StoredItem, type StreamEvent } from '../common/response-types';
 import type { EventSink } from '../common/sse';
 import { ModelRegistry, type ResolvedModel } from '../inference/model-registry';
+import { Metrics } from '../metrics/metrics';
 import { UpstreamError } from '../inference/upstream-error';
 import { CursorNotFoundError, ResponsesStore, type StoredResponse } from '../store/responses.store';
 import type { CreateResponseDto } from './dto/create-response.dto';
@@ -70,11 +71,13 @@ export class ResponsesService {
     private readonly events: ResponseEventLog,
     private readonly cancels: CancelSignals,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Every check that can fail because of the request, before anything is stored or streamed. */
-  async prepare(principal: Principal, dto: CreateResponseDto): Promise<PreparedResponse> {
+  async prepare(principal: Principal, dto: CreateResponseDto, requestId?: string): Promise<PreparedResponse> {
     const request = normalizeRequest(dto);
+    if (requestId) request.request_id = requestId;
     const model = this.models.resolve(request.model);
     if (!model) {
       throw new OpenAIError(400, `The model '${request.model}' does not exist or is not served here. See GET /v1/models.`, 'invalid_request_error', 'model', 'model_not_found');
@@ -257,6 +260,7 @@ export class ResponsesService {
       if (now.status === 'cancelled') return now.response;
       throw invalidRequest(`Cannot cancel a ${now.status} response.`, null, null);
     }
+    this.metrics.responseEnded('cancelled', true);
     await Promise.all([this.dispatcher.withdraw(id).catch(() => undefined), this.cancels.broadcast(id)]);
     if (fromQueued && found.request.stream) {
       const events = new EventSequencer((e) => this.events.append(id, e), (await this.events.lastSequence(id)) + 1);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { startApp, type TestApp } from '../support/app';
@@ -15,7 +15,6 @@ const API_KEY = 'sk-browser-test';
 const EXAMPLE = { model: 'echo', input: 'Say hello in three languages.' };
 const RESULTS = join(__dirname, '..', '..', 'test-results');
 const SCREENSHOT = join(RESULTS, 'swagger-ui.png');
-const FAILURE_SCREENSHOT = join(RESULTS, 'swagger-ui-failure.png');
 
 /** Every endpoint the UI must list: tag, operationId, method, path. */
 const ENDPOINTS = [
@@ -45,6 +44,7 @@ function suite(): void {
 
   beforeAll(async () => {
     mkdirSync(RESULTS, { recursive: true });
+    rmSync(SCREENSHOT, { force: true }); // never a stale picture from an earlier run
     app = await startApp({ DATA_DIR: 'memory://', API_KEYS: `${API_KEY}:team-browser` });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -63,12 +63,12 @@ function suite(): void {
     await app?.close();
   });
 
-  /** Runs one step; on failure leaves a full-page screenshot behind before rethrowing. */
+  /** Runs one step; on failure leaves a full-page screenshot of the page as it is then, before rethrowing. */
   async function step(run: () => Promise<void>): Promise<void> {
     try {
       await run();
     } catch (error: unknown) {
-      await page?.screenshot({ path: FAILURE_SCREENSHOT, fullPage: true, timeout: 5_000 }).catch(() => undefined);
+      await page?.screenshot({ path: SCREENSHOT, fullPage: true, timeout: 5_000 }).catch(() => undefined);
       throw error;
     }
   }
@@ -125,7 +125,7 @@ function suite(): void {
     const error = shown.body.error as Record<string, unknown>;
     expect(Object.keys(error).sort()).toEqual(['code', 'message', 'param', 'type']);
     expect(error.message).toEqual(typeof message === 'string' ? message : expect.stringMatching(message));
-    expect(error.type).toEqual(expect.any(String));
+    expect(error.type).toBe('invalid_request_error');
   }
 
   it('loads /docs and lists every endpoint with its method and path', () =>
@@ -173,15 +173,20 @@ function suite(): void {
       expect(await open.getAttribute('class')).toMatch(/\blocked\b/);
     }));
 
-  it('offers the documented example as the default body of POST /v1/responses', () =>
+  it('executes the default example body of POST /v1/responses as offered: the documented example, 200', () =>
     step(async () => {
       const op = await tryItOut('Responses', 'createResponse');
-      // Reset the editor to the example Swagger UI offers ("Cancel" then "Try it out" again).
+      // Back to the body Swagger UI offers: "Cancel", then "Try it out" again.
       await op.locator('button.try-out__btn.cancel').click();
       await op.locator('button.execute').waitFor({ state: 'detached' });
       await op.locator('button.try-out__btn', { hasText: 'Try it out' }).click();
-      const shownDefault = await op.locator('textarea.body-param__text').inputValue();
-      expect(JSON.parse(shownDefault)).toEqual(EXAMPLE);
+      const offered = JSON.parse(await op.locator('textarea.body-param__text').inputValue()) as unknown;
+      const shown = await execute(op);
+      expect({ offered, status: shown.status, answer: shown.status === 200 ? shown.body.status : shown.body }).toEqual({
+        offered: EXAMPLE,
+        status: 200,
+        answer: 'completed',
+      });
     }));
 
   it('creates a response: Try it out → Execute on POST /v1/responses shows 200 and a completed response', () =>
@@ -203,24 +208,20 @@ function suite(): void {
       createdId = shown.body.id as string;
     }));
 
-  it('retrieves it: GET /v1/responses/{id} with that id shows 200 and the same response', async () => {
-    try {
-      await step(async () => {
-        if (!createdId) throw new Error('no response id: the create step did not succeed');
-        const op = await tryItOut('Responses', 'retrieveResponse');
-        await typeParameter(op, 'id', createdId);
-        const shown = await execute(op);
-        expect({ status: shown.status, id: shown.body.id, status_field: shown.body.status }).toEqual({
-          status: 200,
-          id: createdId,
-          status_field: 'completed',
-        });
-        expect(await op.locator('.request-url').innerText()).toContain(`/v1/responses/${createdId}`);
+  it('retrieves it: GET /v1/responses/{id} with that id shows 200 and the same response', () =>
+    step(async () => {
+      if (!createdId) throw new Error('no response id: the create step did not succeed');
+      const op = await tryItOut('Responses', 'retrieveResponse');
+      await typeParameter(op, 'id', createdId);
+      const shown = await execute(op);
+      expect({ status: shown.status, id: shown.body.id, status_field: shown.body.status }).toEqual({
+        status: 200,
+        id: createdId,
+        status_field: 'completed',
       });
-    } finally {
+      expect(await op.locator('.request-url').innerText()).toContain(`/v1/responses/${createdId}`);
       await page.screenshot({ path: SCREENSHOT, fullPage: true, timeout: 5_000 });
-    }
-  });
+    }));
 
   it('creates a background response and cancels it: 200 cancelled, or 400 if it already completed', () =>
     step(async () => {

@@ -3,6 +3,7 @@ import type { ResponseOutputItem } from 'openai/resources/responses/responses';
 import { AppConfig } from '../../config/app-config';
 import { isTerminal } from '../../common/response-types';
 import { ModelRegistry } from '../../inference/model-registry';
+import { Metrics } from '../../metrics/metrics';
 import { ResponsesStore, type StoredResponse } from '../../store/responses.store';
 import { EventSequencer } from '../event-sequencer';
 import { ResponseEventLog } from '../events/response-event-log';
@@ -28,6 +29,7 @@ export class BackgroundRunner {
     private readonly events: ResponseEventLog,
     private readonly cancels: CancelSignals,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Runs the response unless this process runs it already. */
@@ -35,7 +37,12 @@ export class BackgroundRunner {
     const current = this.active.get(responseId);
     if (current) return current.done;
     const controller = new AbortController();
-    const done = this.execute(responseId, controller).finally(() => this.active.delete(responseId));
+    const started = Date.now();
+    const done = this.execute(responseId, controller)
+      .then((outcome) => {
+        if (outcome) this.metrics.jobDuration.observe({ outcome }, (Date.now() - started) / 1000);
+      })
+      .finally(() => this.active.delete(responseId));
     this.active.set(responseId, { controller, done });
     return done;
   }
@@ -51,10 +58,14 @@ export class BackgroundRunner {
     await all();
   }
 
-  private async execute(id: string, controller: AbortController): Promise<void> {
+  /** Runs it; returns how the run ended, or nothing when there was nothing to run. */
+  private async execute(id: string, controller: AbortController): Promise<string | void> {
     const row = await this.store.getById(id);
     if (!row || !row.background || isTerminal(row.status)) return;
-    if (row.attempt >= this.config.backgroundMaxAttempts) return this.giveUp(row);
+    if (row.attempt >= this.config.backgroundMaxAttempts) {
+      await this.giveUp(row);
+      return 'gave_up';
+    }
     const attempt = row.attempt + 1;
     // The claim also resets the output: an attempt never continues another's partial output.
     const claimed = await this.store.updateResponseObject(
@@ -63,10 +74,12 @@ export class BackgroundRunner {
       { allowedStatuses: ['queued', 'in_progress'], attempt: row.attempt },
     );
     if (!claimed) return; // cancelled, deleted, or claimed by another worker first
+    this.logger.log({ msg: 'background run started', responseId: id, requestId: row.request.request_id, owner: row.owner, attempt });
     const model = this.models.resolve(row.request.model);
     const history = await this.store.chainHistory(row.owner, id, this.config.maxChainDepth + 1);
     if (!model || !history) {
-      return this.fail(claimed, attempt, `The model '${row.request.model}' is no longer served here.`);
+      await this.fail(claimed, attempt, `The model '${row.request.model}' is no longer served here.`);
+      return 'failed';
     }
     const untrack = this.cancels.track(id, controller);
     const limit = this.config.backgroundTimeoutMs;
@@ -95,7 +108,7 @@ export class BackgroundRunner {
           { status: 'queued', response: buildResponse(id, row.createdAt, row.request, { status: 'queued' }) },
           { allowedStatuses: ['in_progress'], attempt },
         );
-        return;
+        return 'requeued';
       }
       // Whoever wrote the terminal state ends the stream; a run that lost to a cancel ends it too,
       // since it was the stream's writer until now.
@@ -103,6 +116,7 @@ export class BackgroundRunner {
         if (!result.saved) this.executor.emitTerminal(result.response, sequencer);
         await this.events.finish(id);
       }
+      return result.saved ? result.response.status : 'discarded';
     } finally {
       clearTimeout(timer);
       untrack();
@@ -118,6 +132,7 @@ export class BackgroundRunner {
   private async fail(row: StoredResponse, attempt: number, message: string): Promise<void> {
     const failed = buildResponse(row.id, row.createdAt, row.request, { status: 'failed', error: { code: 'server_error', message } });
     const saved = await this.store.updateResponseObject(row.id, { status: 'failed', response: failed }, { allowedStatuses: ['queued', 'in_progress'], attempt });
+    if (saved) this.metrics.responseEnded('failed', true);
     if (saved && row.request.stream) {
       const sequencer = new EventSequencer((e) => this.events.append(row.id, e), (await this.events.lastSequence(row.id)) + 1);
       this.executor.emitTerminal(failed, sequencer);

@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
+import { Metrics } from '../../metrics/metrics';
 import { ResponseDispatcher, within } from './response-dispatcher';
 
 export const RESPONSES_QUEUE = 'responses';
@@ -14,8 +15,14 @@ const DISPATCH_TIMEOUT_MS = 5000;
 /** Bull producer: one job per response, job id = response id (so a duplicate dispatch is a no-op). */
 @Injectable()
 export class BullDispatcher extends ResponseDispatcher {
-  constructor(@InjectQueue(RESPONSES_QUEUE) private readonly queue: Queue<ResponseJob>) {
+  constructor(@InjectQueue(RESPONSES_QUEUE) private readonly queue: Queue<ResponseJob>, metrics: Metrics) {
     super();
+    metrics.setQueueCounts(() => this.counts());
+  }
+
+  async counts(): Promise<{ waiting: number; active: number }> {
+    const counts = await within(this.queue.getJobCounts(), 2000, 'counting jobs');
+    return { waiting: counts.waiting + counts.delayed, active: counts.active };
   }
 
   async dispatch(responseId: string): Promise<void> {

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { once } from 'node:events';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../../config/app-config';
+import { Metrics } from '../../metrics/metrics';
 import { RedisConnections } from '../../redis/redis-connections';
 import { CancelRequested } from './abort-reasons';
 
@@ -11,6 +12,8 @@ import { CancelRequested } from './abort-reasons';
  */
 export abstract class CancelSignals {
   private readonly running = new Map<string, AbortController>();
+
+  constructor(private readonly metrics: Metrics) {}
 
   /** Registers a run of this process; returns the function that forgets it. */
   track(responseId: string, controller: AbortController): () => void {
@@ -23,14 +26,22 @@ export abstract class CancelSignals {
   /** Tells every process (this one included) that the response was cancelled. */
   abstract broadcast(responseId: string): Promise<void>;
 
-  protected abortLocal(responseId: string): void {
-    this.running.get(responseId)?.abort(new CancelRequested());
+  /** Aborts the run of this process, if any; `sentAt` (ms) is when the cancel was asked for. */
+  protected abortLocal(responseId: string, sentAt = Date.now()): void {
+    const controller = this.running.get(responseId);
+    if (!controller || controller.signal.aborted) return;
+    controller.abort(new CancelRequested());
+    this.metrics.cancelLatency.observe(Math.max(0, Date.now() - sentAt) / 1000);
   }
 }
 
 /** One process: the signal goes straight to the run. */
 @Injectable()
 export class LocalCancelSignals extends CancelSignals {
+  constructor(metrics: Metrics) {
+    super(metrics);
+  }
+
   broadcast(responseId: string): Promise<void> {
     this.abortLocal(responseId);
     return Promise.resolve();
@@ -45,15 +56,19 @@ export class RedisCancelSignals extends CancelSignals implements OnModuleInit, O
   private readonly subscriber: Redis;
   private readonly channel: string;
 
-  constructor(redis: RedisConnections, config: AppConfig) {
-    super();
+  constructor(redis: RedisConnections, config: AppConfig, metrics: Metrics) {
+    super(metrics);
     this.channel = `${config.queuePrefix}:cancel`;
     this.publisher = redis.create('cancel-pub');
     this.subscriber = redis.create('cancel-sub');
   }
 
   async onModuleInit(): Promise<void> {
-    this.subscriber.on('message', (_channel: string, responseId: string) => this.abortLocal(responseId));
+    // Messages are `<response id> <sent at, ms>`: the receiver measures the signal's latency.
+    this.subscriber.on('message', (_channel: string, message: string) => {
+      const [responseId, sentAt] = message.split(' ');
+      this.abortLocal(responseId, Number(sentAt) || Date.now());
+    });
     // ioredis loses a SUBSCRIBE sent while its connection handshake (CLIENT SETNAME, ready
     // check) is still going on: wait until the connection is ready.
     if (this.subscriber.status !== 'ready') await once(this.subscriber, 'ready');
@@ -61,9 +76,10 @@ export class RedisCancelSignals extends CancelSignals implements OnModuleInit, O
   }
 
   async broadcast(responseId: string): Promise<void> {
-    this.abortLocal(responseId);
+    const sentAt = Date.now();
+    this.abortLocal(responseId, sentAt);
     try {
-      await this.publisher.publish(this.channel, responseId);
+      await this.publisher.publish(this.channel, `${responseId} ${sentAt}`);
     } catch (error) {
       // The database already says cancelled: the run's final write will lose and discard its result.
       this.logger.warn(`cancel signal for ${responseId} not sent: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
+import { Metrics } from '../../metrics/metrics';
 import { BackgroundRunner } from './background-runner';
 import { ResponseDispatcher } from './response-dispatcher';
 
@@ -18,8 +19,14 @@ export class InlineDispatcher extends ResponseDispatcher implements BeforeApplic
   constructor(
     private readonly runner: BackgroundRunner,
     private readonly config: AppConfig,
+    metrics: Metrics,
   ) {
     super();
+    metrics.setQueueCounts(() => this.counts());
+  }
+
+  counts(): Promise<{ waiting: number; active: number }> {
+    return Promise.resolve({ waiting: this.pending.length, active: this.running.size });
   }
 
   dispatch(responseId: string): Promise<void> {

@@ -11,6 +11,9 @@ export abstract class ResponseDispatcher {
 
   /** Whether a run of it is queued or running somewhere. */
   abstract isLive(responseId: string): Promise<boolean>;
+
+  /** Jobs waiting and running (the whole queue with Bull; this process inline). */
+  abstract counts(): Promise<{ waiting: number; active: number }>;
 }
 
 export class DispatchUnavailableError extends Error {}

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+}
+
+/** Every Prometheus metric of this process, in one registry (served at GET /metrics). */
+@Injectable()
+export class Metrics {
+  readonly registry = new Registry();
+  private queueCounts?: () => Promise<QueueCounts>;
+
+  readonly httpDuration = new Histogram({
+    name: 'rg_http_request_duration_seconds',
+    help: 'HTTP request latency by route template and status (streams: until the last byte).',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly responses = new Counter({
+    name: 'rg_responses_total',
+    help: 'Responses that reached a terminal status.',
+    labelNames: ['status', 'background'] as const,
+    registers: [this.registry],
+  });
+
+  readonly jobDuration = new Histogram({
+    name: 'rg_background_job_duration_seconds',
+    help: 'Duration of background runs on this process, by how they ended.',
+    labelNames: ['outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
+    registers: [this.registry],
+  });
+
+  readonly upstreamDuration = new Histogram({
+    name: 'rg_upstream_request_duration_seconds',
+    help: 'Upstream Chat Completions calls, by provider and outcome.',
+    labelNames: ['provider', 'outcome'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    registers: [this.registry],
+  });
+
+  readonly upstreamErrors = new Counter({
+    name: 'rg_upstream_errors_total',
+    help: 'Failed upstream calls, by provider and the HTTP status given to clients.',
+    labelNames: ['provider', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cancelLatency = new Histogram({
+    name: 'rg_cancel_signal_latency_seconds',
+    help: 'From a cancel request to the abort of the run it reached.',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'rg_' });
+    const counts = () => this.queueCounts?.();
+    new Gauge({
+      name: 'rg_queue_jobs',
+      help: 'Background jobs in the queue, by state.',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const current = await counts()?.catch(() => undefined);
+        if (!current) return;
+        this.set({ state: 'waiting' }, current.waiting);
+        this.set({ state: 'active' }, current.active);
+      },
+    });
+  }
+
+  /** Where the queue gauge reads from (the dispatcher registers itself). */
+  setQueueCounts(source: () => Promise<QueueCounts>): void {
+    this.queueCounts = source;
+  }
+
+  responseEnded(status: string, background: boolean): void {
+    this.responses.inc({ status, background: String(background) });
+  }
+}
