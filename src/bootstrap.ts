@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { Metrics } from './metrics/metrics';
-import { LOG_LEVELS, type LogLevel } from './config/environment';
+import { EnvironmentError, isLoopback, LOG_LEVELS, type LogLevel } from './config/environment';
 import { createLogger, PinoNestLogger } from './common/logging';
 
 /** The log level from the environment, before the configuration is validated (a bad one is reported then). */
@@ -80,6 +80,13 @@ export function setupOpenApi(app: NestFastifyApplication): void {
 /** Starts listening where the configuration says; returns the address. */
 export async function listen(app: NestFastifyApplication): Promise<string> {
   const config = app.get(AppConfig);
+  if (!config.authRequired && !isLoopback(config.host) && !config.allowUnauthenticatedPublic) {
+    throw new EnvironmentError(
+      `Refusing to listen on HOST=${config.host}: it is not a loopback address, and no authentication is configured. ` +
+        'Set API_KEYS, AUTH_JWKS_URL or AUTH_REQUIRED=true (with keys from `npm run keys`), ' +
+        'or ALLOW_UNAUTHENTICATED_PUBLIC=true if something in front of this server authenticates.',
+    );
+  }
   await app.listen(config.port, config.host);
   const address = await app.getUrl();
   Logger.log(`Listening on ${address} (docs at ${address}/docs)`, 'Bootstrap');

@@ -60,7 +60,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const message =
         status === 404
           ? `Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`
-          : status >= 500
+          : status === 413
+            ? 'The request body is too large.'
+            : status >= 500
             ? 'The server had an error while processing your request.'
             : exception.message;
       return { status, body: errorBody(status, message), headers: {} };

@@ -68,6 +68,9 @@ export class AppConfig {
   get tenantClaim(): string {
     return this.env.AUTH_TENANT_CLAIM;
   }
+  get allowUnauthenticatedPublic(): boolean {
+    return this.env.ALLOW_UNAUTHENTICATED_PUBLIC;
+  }
   get rateLimitPerMinute(): number {
     return this.env.RATE_LIMIT_PER_MINUTE;
   }

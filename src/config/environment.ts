@@ -196,14 +196,6 @@ export function parseEnvironment(env: Record<string, string | undefined>): Envir
   if (errors.length > 0) {
     throw new EnvironmentError(`Invalid configuration:\n  ${describe(errors)}`);
   }
-  const authRequired = parsed.AUTH_REQUIRED ?? Boolean(parsed.API_KEYS || parsed.AUTH_JWKS_URL);
-  if (!authRequired && !isLoopback(parsed.HOST) && !parsed.ALLOW_UNAUTHENTICATED_PUBLIC && parsed.ROLE !== 'worker') {
-    throw new EnvironmentError(
-      `Invalid configuration:\n  HOST=${parsed.HOST} is not a loopback address, and no authentication is configured. ` +
-        'Set API_KEYS, AUTH_JWKS_URL or AUTH_REQUIRED=true (with keys from `npm run keys`), ' +
-        'or ALLOW_UNAUTHENTICATED_PUBLIC=true if something in front of this server authenticates.',
-    );
-  }
   if (parsed.ROLE !== 'all' && !parsed.REDIS_URL) {
     throw new EnvironmentError(`Invalid configuration:\n  ROLE=${parsed.ROLE} needs REDIS_URL: API and worker processes hand jobs over through Redis.`);
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, type Principal } from '../common/principal';
 import type { StreamEvent } from '../common/response-types';
@@ -20,6 +20,15 @@ export class ResponsesController {
   @ApiOperation({ operationId: 'createResponse', summary: 'Create a response (JSON, or server-sent events with `stream: true`)' })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ type: ResponseDto })
+  // Swagger UI pre-fills "Try it out" with the first example: it must be a request that works.
+  @ApiBody({
+    type: CreateResponseDto,
+    examples: {
+      echo: { summary: 'Built-in echo model', value: { model: 'echo', input: 'Say hello in three languages.' } },
+      background: { summary: 'Background', value: { model: 'echo', input: 'Say hello in three languages.', background: true } },
+      stream: { summary: 'Streaming (server-sent events)', value: { model: 'echo', input: 'Say hello in three languages.', stream: true } },
+    },
+  })
   async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateResponseDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const prepared = await this.responses.prepare(principal, dto, String(reply.request.id));
     if (prepared.request.background) {

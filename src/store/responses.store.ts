@@ -92,6 +92,12 @@ export abstract class ResponsesStore {
   /** Ids of unfinished background responses not updated since `olderThan`, oldest first. */
   abstract findUnfinishedBackground(olderThan: Date, limit: number): Promise<string[]>;
 
+  /**
+   * Fails synchronous responses still `in_progress` that were created before `olderThan`: the
+   * process that ran them is gone. Returns how many.
+   */
+  abstract failAbandonedSynchronous(olderThan: Date, error: { code: string; message: string }): Promise<number>;
+
   /** How many background responses of this owner are queued or running. */
   abstract countUnfinishedBackground(owner: string): Promise<number>;
 

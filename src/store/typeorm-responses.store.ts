@@ -140,6 +140,20 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     return rows.map((r) => r.id);
   }
 
+  async failAbandonedSynchronous(olderThan: Date, error: { code: string; message: string }): Promise<number> {
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH failed AS (
+         UPDATE responses
+         SET status = 'failed', updated_at = now(),
+             response = jsonb_set(jsonb_set(response, '{status}', '"failed"'), '{error}', $2::jsonb)
+         WHERE status = 'in_progress' AND NOT background AND created_at < $1
+         RETURNING id
+       ) SELECT id FROM failed`,
+      [olderThan, JSON.stringify(error)],
+    );
+    return rows.length;
+  }
+
   async countUnfinishedBackground(owner: string): Promise<number> {
     const rows: Array<{ n: string | number }> = await this.dataSource.query(
       `SELECT count(*) AS n FROM responses WHERE status IN ('queued', 'in_progress') AND background AND owner = $1`,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { startFakeUpstream } from '../support/fake-upstream';
-import { MAIN, runToExit, startProcess } from '../support/processes';
+import { MAIN, runCli, runToExit, startProcess } from '../support/processes';
 import { waitFor } from '../support/wait';
 
 describe('the built server (node dist/main.js), as a user starts it', () => {
@@ -66,6 +66,28 @@ describe('the built server (node dist/main.js), as a user starts it', () => {
     }
   });
 
+  it('fails, after a restart, a synchronous response whose process was killed mid-run (never left in_progress)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'rg-built-'));
+    const upstream = await startFakeUpstream();
+    upstream.setDefault({ hang: true });
+    const env = { DATA_DIR: dataDir, INFERENCE_BASE_URL: upstream.url };
+    let server = await startProcess(env);
+    const client = () => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'anything', maxRetries: 0 });
+    try {
+      const pending = client().responses.create({ model: 'm', input: 'x' }).catch((e: unknown) => e);
+      await upstream.waitForRequests(1, 5000);
+      await server.kill();
+      expect(await pending).toBeInstanceOf(OpenAI.APIConnectionError);
+      server = await startProcess(env);
+      const list = () => fetch(`${server.url}/v1/responses?limit=1`).then((r) => r.json() as Promise<{ data: Array<{ status: string; error: { code: string } | null }> }>);
+      const page = await waitFor(list, (p) => p.data[0]?.status === 'failed');
+      expect(page.data[0].error).toMatchObject({ code: 'server_error' });
+    } finally {
+      await server.stop();
+      await upstream.close();
+    }
+  });
+
   it('fails a response, with server_error, once its runs were interrupted BACKGROUND_MAX_ATTEMPTS times', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'rg-built-'));
     const upstream = await startFakeUpstream();
@@ -85,6 +107,49 @@ describe('the built server (node dist/main.js), as a user starts it', () => {
       await server.stop();
       await upstream.close();
     }
+  });
+
+  it('manages keys with the CLI; the server then accepts exactly the active keys, and logs neither keys nor prompts', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'rg-keys-'));
+    const cli = (...args: string[]) => runCli(['dist/cli/keys.js', ...args], { DATA_DIR: dataDir });
+    const created = await cli('create', '--tenant', 'acme', '--name', 'ci');
+    expect(created.code).toBe(0);
+    const { id, key, tenant } = JSON.parse(created.stdout.slice(0, created.stdout.lastIndexOf('}') + 1)) as { id: string; key: string; tenant: string };
+    expect(tenant).toBe('acme');
+    expect(key).toMatch(/^sk-rg-/);
+    const second = JSON.parse((await cli('create', '--tenant', 'acme', '--name', 'other')).stdout.split('\nStore')[0]) as { id: string; key: string };
+    const listed = await cli('list', '--tenant', 'acme');
+    expect(listed.stdout).toContain(id);
+    expect(listed.stdout).not.toContain(key); // secrets are never listed
+    expect((await cli('revoke', second.id)).code).toBe(0);
+    expect((await cli('revoke', second.id)).code).toBe(2);
+    expect((await cli('frobnicate')).code).toBe(2);
+
+    const server = await startProcess({ DATA_DIR: dataDir, AUTH_REQUIRED: 'true' });
+    try {
+      const client = (k: string) => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: k, maxRetries: 0 });
+      const secretPrompt = 'the-secret-prompt-text';
+      const r = await client(key).responses.create({ model: 'echo', input: secretPrompt });
+      expect(r.output_text).toBe(`Echo: ${secretPrompt}`);
+      await expect(client(second.key).models.list()).rejects.toMatchObject({ status: 401 });
+      await expect(client('sk-rg-made-up').models.list()).rejects.toMatchObject({ status: 401 });
+      const logs = server.output();
+      expect(logs).toContain('"reqId":"req_');
+      expect(logs).not.toContain(key);
+      expect(logs).not.toContain(second.key);
+      expect(logs).not.toContain(secretPrompt);
+      for (const line of logs.split('\n').filter((l) => l.startsWith('{'))) expect(() => JSON.parse(line) as unknown).not.toThrow();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('refuses a public interface without authentication, unless told it is fine', async () => {
+    const refused = await runToExit({ HOST: '0.0.0.0', PORT: '0', DATA_DIR: mkdtempSync(join(tmpdir(), 'rg-public-')) });
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(/Refusing to listen on HOST=0\.0\.0\.0/);
+    const allowed = await startProcess({ HOST: '0.0.0.0', DATA_DIR: mkdtempSync(join(tmpdir(), 'rg-public-')), ALLOW_UNAUTHENTICATED_PUBLIC: 'true' });
+    await allowed.stop();
   });
 
   it('refuses to start on a bad setting, naming the variable, without a stack trace', async () => {

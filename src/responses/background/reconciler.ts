@@ -14,6 +14,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly logger = new Logger('Reconciler');
   private timer?: NodeJS.Timeout;
   private running = false;
+  private bootedAt?: Date;
+  private bootSweepDone = false;
 
   constructor(
     private readonly store: ResponsesStore,
@@ -25,8 +27,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     if (!this.config.runsJobs && !this.config.redisUrl) return;
     // In the embedded default this process is the only runner: whatever is unfinished at start
     // was left by a previous run of it.
-    const bootedAt = new Date();
-    void this.tick(this.config.redisUrl ? undefined : bootedAt);
+    this.bootedAt = new Date();
+    void this.tick(this.config.redisUrl ? undefined : this.bootedAt);
     this.timer = setInterval(() => void this.tick(), this.config.reconcileIntervalMs);
     this.timer.unref();
   }
@@ -43,12 +45,28 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         redispatched++;
       }
       if (redispatched) this.logger.log(`dispatched ${redispatched} unfinished background response(s) again`);
+      await this.failAbandonedSynchronous();
     } catch (error) {
       this.logger.warn(`reconcile pass failed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       this.running = false;
     }
     return redispatched;
+  }
+
+  /**
+   * A synchronous response runs inside its HTTP request; if its process died, nothing will end
+   * it. Past twice the upstream timeout it cannot still be running: it is failed. In the embedded
+   * default, whatever was in progress before this process started is abandoned at once.
+   */
+  private async failAbandonedSynchronous(): Promise<void> {
+    const cutoff = this.bootedAt && !this.config.redisUrl && !this.bootSweepDone ? this.bootedAt : new Date(Date.now() - 2 * this.config.inferenceTimeoutMs);
+    this.bootSweepDone = true;
+    const failed = await this.store.failAbandonedSynchronous(cutoff, {
+      code: 'server_error',
+      message: 'The response was interrupted: the server process handling it stopped.',
+    });
+    if (failed) this.logger.warn(`failed ${failed} abandoned synchronous response(s)`);
   }
 
   onApplicationShutdown(): void {
