@@ -73,12 +73,13 @@ describe.each(backgroundModes('limits'))('request limits, $name', (mode) => {
     const bg = as('sk-bg');
     upstream.setDefault({ hang: true });
     const first = await bg.responses.create({ model: 'm', input: '1', background: true });
-    await bg.responses.create({ model: 'm', input: '2', background: true });
+    const secondId = (await bg.responses.create({ model: 'm', input: '2', background: true })).id;
     const third = await bg.responses.create({ model: 'm', input: '3', background: true }).catch((e: unknown) => e);
     expect(third).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
     expect((third as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBe('5');
     await bg.responses.cancel(first.id);
     const fourth = await bg.responses.create({ model: 'm', input: '4', background: true });
     expect(fourth.status).toBe('queued');
+    await Promise.all([secondId, fourth.id].map((id) => bg.responses.cancel(id).catch(() => undefined)));
   });
 });

@@ -13,7 +13,8 @@ export interface TestApp {
 
 /** The real application, in process, on an ephemeral loopback port. */
 export async function startApp(env: Record<string, string>): Promise<TestApp> {
-  const app = await createApp({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal', ...env });
+  // A short shutdown grace: a test's leftover runs must not hold its teardown for 30 s.
+  const app = await createApp({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal', SHUTDOWN_GRACE_MS: '200', ...env });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();
   if (!address || typeof address === 'string') throw new Error('no TCP address');
