@@ -55,7 +55,7 @@ const message: ResponseOutputMessage = {
 
 const usage: ResponseUsage = {
   input_tokens: 69,
-  input_tokens_details: { cached_tokens: 0 },
+  input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
   output_tokens: 24,
   output_tokens_details: { reasoning_tokens: 0 },
   total_tokens: 93,
