@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import type { ChatCompletion } from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionCreateParamsBase, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { ResponseOutputItem, ResponseUsage } from 'openai/resources/responses/responses';
 import type { NormalizedRequest, StoredItem, UnsequencedEvent } from '../common/response-types';
-import { toChatRequest } from '../inference/chat-request';
+import { chatNameOf, toChatRequest } from '../inference/chat-request';
 import type { ResolvedModel } from '../inference/model-registry';
 import { isAbort, UpstreamError } from '../inference/upstream-error';
 import { Metrics } from '../metrics/metrics';
+import { McpToolset } from './mcp/mcp-toolset';
 import { OutputBuilder } from './output-builder';
+import { SchemaValidator } from './schema-validator';
 
 /** What the agent needs for one response: its parameters, its full history and the model. */
 export interface AgentTurn {
@@ -17,6 +19,8 @@ export interface AgentTurn {
   model: ResolvedModel;
   /** Stream from upstream (someone watches the events) or ask for one whole reply. */
   streaming: boolean;
+  /** Secret headers of the request's MCP servers, by server label (never stored in clear). */
+  mcpHeaders?: Record<string, Record<string, string>>;
 }
 
 export interface AgentSink {
@@ -25,9 +29,12 @@ export interface AgentSink {
   itemDone?: (output: ResponseOutputItem[]) => void;
 }
 
+/** OpenAI's two reasons, and ours for an agent stopped by `max_tool_calls` or the round bound. */
+export type IncompleteReason = 'max_output_tokens' | 'content_filter' | 'max_tool_calls';
+
 export type AgentOutcome =
   | { status: 'completed'; output: ResponseOutputItem[]; usage: ResponseUsage | null }
-  | { status: 'incomplete'; output: ResponseOutputItem[]; usage: ResponseUsage | null; reason: 'max_output_tokens' | 'content_filter' }
+  | { status: 'incomplete'; output: ResponseOutputItem[]; usage: ResponseUsage | null; reason: IncompleteReason }
   | { status: 'failed'; output: ResponseOutputItem[]; usage: ResponseUsage | null; error: UpstreamError }
   | { status: 'aborted'; output: ResponseOutputItem[]; usage: ResponseUsage | null };
 
@@ -49,8 +56,29 @@ function toUsage(usage: CompletionUsage | null | undefined): ResponseUsage | nul
  * end the turn (the client answers with `function_call_output` in its next request).
  * It never throws for upstream trouble: the outcome says what happened.
  */
+/** Model calls one response may make: an agent that keeps calling tools ends `incomplete`. */
+const MAX_ROUNDS = 10;
+
+type ChatParams = Omit<ChatCompletionCreateParamsBase, 'stream'>;
+
+function addUsage(total: ResponseUsage | null, next: ResponseUsage | null): ResponseUsage | null {
+  if (!total || !next) return next ?? total;
+  return {
+    input_tokens: total.input_tokens + next.input_tokens,
+    input_tokens_details: {
+      cached_tokens: total.input_tokens_details.cached_tokens + next.input_tokens_details.cached_tokens,
+      cache_write_tokens: 0,
+    },
+    output_tokens: total.output_tokens + next.output_tokens,
+    output_tokens_details: { reasoning_tokens: total.output_tokens_details.reasoning_tokens + next.output_tokens_details.reasoning_tokens },
+    total_tokens: total.total_tokens + next.total_tokens,
+  };
+}
+
 @Injectable()
 export class AgentRunner {
+  private readonly schemas = new SchemaValidator();
+
   constructor(private readonly metrics: Metrics) {}
 
   async run(turn: AgentTurn, signal: AbortSignal, sink: AgentSink): Promise<AgentOutcome> {
@@ -63,38 +91,127 @@ export class AgentRunner {
   }
 
   private async call(turn: AgentTurn, signal: AbortSignal, sink: AgentSink): Promise<AgentOutcome> {
+    const toolset = McpToolset.from(turn.request.tools, turn.mcpHeaders);
     const builder = new OutputBuilder(
       (e) => sink.emit(e),
       (output) => sink.itemDone?.(output),
+      (name) => toolset.isServerTool(name),
     );
     let usage: ResponseUsage | null = null;
     try {
-      const params = toChatRequest(turn.request, turn.items, turn.model);
-      let finish: string | null = null;
-      if (turn.streaming) {
-        const chunks = turn.model.backend.stream({ ...params, stream: true, stream_options: { include_usage: true } }, signal);
-        for await (const chunk of chunks) {
-          builder.chunk(chunk);
-          finish = chunk.choices?.[0]?.finish_reason ?? finish;
-          if (chunk.usage) usage = toUsage(chunk.usage);
+      if (!toolset.empty) await toolset.listAll(builder, signal);
+      // What this response adds to the conversation as it goes: MCP calls and their results.
+      const added: ChatCompletionMessageParam[] = [];
+      await this.resolveApprovals(turn, toolset, builder, added, signal);
+      let serverCallsMade = 0;
+      for (let round = 0; ; round++) {
+        if (round >= MAX_ROUNDS) {
+          builder.finish('incomplete');
+          return { status: 'incomplete', output: builder.output, usage, reason: 'max_tool_calls' };
         }
-      } else {
-        const completion = await turn.model.backend.complete({ ...params, stream: false }, signal);
-        this.replay(completion, builder);
-        finish = completion.choices[0]?.finish_reason ?? null;
-        usage = toUsage(completion.usage);
+        const base = toChatRequest(turn.request, turn.items, turn.model, toolset.chatTools());
+        const params = { ...base, messages: [...base.messages, ...added] };
+        const finish = await this.ask(turn, params, builder, signal, (u) => (usage = addUsage(usage, u)));
+        if (finish === 'length' || finish === 'content_filter') {
+          builder.finish('incomplete');
+          return { status: 'incomplete', output: builder.output, usage, reason: finish === 'length' ? 'max_output_tokens' : 'content_filter' };
+        }
+        const serverCalls = builder.takeServerCalls();
+        builder.finish('completed');
+        if (!serverCalls.length) break;
+        added.push({ role: 'assistant', content: null, tool_calls: serverCalls.map((c) => ({ id: c.callId, type: 'function', function: { name: c.name, arguments: c.arguments } })) });
+        let waitsForUser = builder.clientCalled;
+        for (const call of serverCalls) {
+          const target = toolset.resolve(call.name)!;
+          if (toolset.needsApproval(target.label, target.name)) {
+            toolset.requestApproval(builder, target.label, target.name, call.arguments);
+            added.push({ role: 'tool', tool_call_id: call.callId, content: 'Waiting for the user to approve this call.' });
+            waitsForUser = true;
+            continue;
+          }
+          if (turn.request.max_tool_calls != null && serverCallsMade >= turn.request.max_tool_calls) {
+            return { status: 'incomplete', output: builder.output, usage, reason: 'max_tool_calls' };
+          }
+          serverCallsMade++;
+          const result = await toolset.call(builder, target.label, target.name, call.arguments, signal);
+          added.push({ role: 'tool', tool_call_id: call.callId, content: result.error ? `Error: ${result.error}` : (result.output ?? '') });
+        }
+        // A client function call or an approval ends the turn: the client answers in its next request.
+        if (waitsForUser) break;
       }
-      if (finish === 'length' || finish === 'content_filter') {
-        builder.finish('incomplete');
-        return { status: 'incomplete', output: builder.output, usage, reason: finish === 'length' ? 'max_output_tokens' : 'content_filter' };
-      }
-      builder.finish('completed');
+      const violation = this.checkStructuredOutput(turn, builder.output);
+      if (violation) return { status: 'failed', output: builder.output, usage, error: violation };
       return { status: 'completed', output: builder.output, usage };
     } catch (error) {
       if (signal.aborted || isAbort(error)) return { status: 'aborted', output: builder.snapshot(), usage };
       if (error instanceof UpstreamError) return { status: 'failed', output: builder.snapshot(), usage, error };
       throw error; // a bug of ours: let the caller's error handling log it
+    } finally {
+      await toolset.close();
     }
+  }
+
+  /** One upstream call, fed into the builder; returns the finish reason. */
+  private async ask(turn: AgentTurn, params: ChatParams, builder: OutputBuilder, signal: AbortSignal, onUsage: (u: ResponseUsage | null) => void): Promise<string | null> {
+    if (turn.streaming) {
+      let finish: string | null = null;
+      for await (const chunk of turn.model.backend.stream({ ...params, stream: true, stream_options: { include_usage: true } }, signal)) {
+        builder.chunk(chunk);
+        finish = chunk.choices?.[0]?.finish_reason ?? finish;
+        if (chunk.usage) onUsage(toUsage(chunk.usage));
+      }
+      return finish;
+    }
+    const completion = await turn.model.backend.complete({ ...params, stream: false }, signal);
+    this.replay(completion, builder);
+    onUsage(toUsage(completion.usage));
+    return completion.choices[0]?.finish_reason ?? null;
+  }
+
+  /**
+   * `mcp_approval_response` items of this request answer approval requests of the previous
+   * response: an approved call runs now, a denied one is reported to the model as denied.
+   */
+  private async resolveApprovals(turn: AgentTurn, toolset: McpToolset, builder: OutputBuilder, added: ChatCompletionMessageParam[], signal: AbortSignal): Promise<void> {
+    const requests = new Map<string, { server_label: string; name: string; arguments: string }>();
+    for (const item of turn.items) {
+      const candidate = item as { type?: string; id?: string; server_label?: string; name?: string; arguments?: string };
+      if (candidate.type === 'mcp_approval_request' && candidate.id) requests.set(candidate.id, candidate as { server_label: string; name: string; arguments: string });
+    }
+    for (const item of turn.items) {
+      const answer = item as { type?: string; approval_request_id?: string; approve?: boolean; reason?: string };
+      if (answer.type !== 'mcp_approval_response' || !answer.approval_request_id) continue;
+      const request = requests.get(answer.approval_request_id);
+      if (!request) {
+        throw new UpstreamError(400, 'invalid_request_error', 'invalid_prompt', `No MCP approval request with id '${answer.approval_request_id}' in this conversation.`, 'input');
+      }
+      const callId = answer.approval_request_id;
+      const chatName = chatNameOf(request.server_label, request.name);
+      added.push({ role: 'assistant', content: null, tool_calls: [{ id: callId, type: 'function', function: { name: chatName, arguments: request.arguments } }] });
+      if (!answer.approve) {
+        added.push({ role: 'tool', tool_call_id: callId, content: `The user declined this call${answer.reason ? `: ${answer.reason}` : '.'}` });
+        continue;
+      }
+      const result = await toolset.call(builder, request.server_label, request.name, request.arguments, signal, callId);
+      added.push({ role: 'tool', tool_call_id: callId, content: result.error ? `Error: ${result.error}` : (result.output ?? '') });
+    }
+  }
+
+  /** With a strict json_schema format, the final text must follow the schema: a violation fails the response. */
+  private checkStructuredOutput(turn: AgentTurn, output: ResponseOutputItem[]): UpstreamError | null {
+    const format = turn.request.text?.format;
+    if (format?.type !== 'json_schema' || !format.strict) return null;
+    const message = [...output].reverse().find((i) => i.type === 'message');
+    if (!message || message.type !== 'message') return null; // a tool call, not an answer
+    const text = message.content.map((c) => (c.type === 'output_text' ? c.text : '')).join('');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return new UpstreamError(502, 'server_error', 'server_error', `The model's output is not valid JSON, but the strict json_schema format '${format.name}' requires it.`);
+    }
+    const problem = this.schemas.violation(format.schema, value);
+    return problem ? new UpstreamError(502, 'server_error', 'server_error', `The model's output does not match the strict json_schema format '${format.name}': ${problem}`) : null;
   }
 
   /** A whole reply goes through the same builder as a stream, as one delta per part. */

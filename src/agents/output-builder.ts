@@ -9,6 +9,13 @@ import { newId } from '../common/ids';
 import type { UnsequencedEvent } from '../common/response-types';
 
 type Emit = (event: UnsequencedEvent) => void;
+
+/** A call of a server-run tool, as the model made it. */
+export interface ServerToolCall {
+  callId: string;
+  name: string;
+  arguments: string;
+}
 type ToolCallDelta = NonNullable<ChatCompletionChunk.Choice['delta']['tool_calls']>[number];
 
 interface OpenMessage {
@@ -40,12 +47,45 @@ export class OutputBuilder {
   readonly output: ResponseOutputItem[] = [];
   private current: OpenMessage | OpenReasoning | null = null;
   private readonly calls = new Map<number, OpenCall>();
+  /** Calls of tools the server runs itself (MCP): not client function calls, so not output items. */
+  private readonly serverCalls = new Map<number, ServerToolCall>();
+  private clientCallsSeen = false;
 
   constructor(
     private readonly emit: Emit,
     /** Told each time an item is complete: where a background run saves progress. */
     private readonly onItemDone: (output: ResponseOutputItem[]) => void = () => undefined,
+    /** Whether a tool name belongs to a tool the server runs (MCP). */
+    private readonly isServerTool: (name: string) => boolean = () => false,
   ) {}
+
+  /** Adds an item the agent built itself (MCP items); returns its output index. */
+  addItem(item: ResponseOutputItem): number {
+    return this.add(item);
+  }
+
+  /** Ends an item added with addItem. */
+  doneItem(index: number, item: ResponseOutputItem): void {
+    this.output[index] = item;
+    this.done(index, item);
+  }
+
+  /** An event about an item (e.g. `response.mcp_call.in_progress`). */
+  event(event: UnsequencedEvent): void {
+    this.emit(event);
+  }
+
+  /** The server-side tool calls of the last upstream reply, in order; clears them. */
+  takeServerCalls(): ServerToolCall[] {
+    const calls = [...this.serverCalls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call);
+    this.serverCalls.clear();
+    return calls;
+  }
+
+  /** Whether the model asked the client to run a function (the turn then ends). */
+  get clientCalled(): boolean {
+    return this.clientCallsSeen;
+  }
 
   private add(item: ResponseOutputItem): number {
     const index = this.output.length;
@@ -91,6 +131,14 @@ export class OutputBuilder {
   }
 
   toolCall(delta: ToolCallDelta): void {
+    const server = this.serverCalls.get(delta.index);
+    if (server || (!this.calls.has(delta.index) && delta.function?.name && this.isServerTool(delta.function.name))) {
+      const call = server ?? { callId: delta.id || newId('call'), name: delta.function!.name!, arguments: '' };
+      call.arguments += delta.function?.arguments ?? '';
+      this.serverCalls.set(delta.index, call);
+      return;
+    }
+    this.clientCallsSeen = true;
     let open = this.calls.get(delta.index);
     if (!open) {
       this.closeCurrent('completed');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 /** Object id prefixes, as OpenAI uses them. */
-export type IdPrefix = 'resp' | 'msg' | 'fc' | 'fco' | 'call' | 'rs' | 'req' | 'item' | 'key';
+export type IdPrefix = 'resp' | 'msg' | 'fc' | 'fco' | 'call' | 'rs' | 'req' | 'item' | 'key' | 'conv' | 'mcp' | 'mcpl' | 'mcpr';
 
 /** An unguessable id: the prefix, an underscore and 48 hex characters (192 random bits). */
 export function newId(prefix: IdPrefix): string {

@@ -59,6 +59,8 @@ export type NormalizedRequest = Pick<
   top_logprobs?: number | null;
   /** Internal, never echoed: the id of the HTTP request that created it, for the worker's logs. */
   request_id?: string;
+  /** Internal, never echoed: a background response's MCP headers, sealed with SECRETS_KEY. */
+  mcp_headers_sealed?: string;
 };
 
 /** The Response object's fields in the real API's order (jsonb storage does not keep key order). */

@@ -71,6 +71,9 @@ export class AppConfig {
   get allowUnauthenticatedPublic(): boolean {
     return this.env.ALLOW_UNAUTHENTICATED_PUBLIC;
   }
+  get secretsKey(): string | undefined {
+    return this.env.SECRETS_KEY;
+  }
   get rateLimitPerMinute(): number {
     return this.env.RATE_LIMIT_PER_MINUTE;
   }

@@ -9,6 +9,7 @@ import {
   Matches,
   Max,
   Min,
+  MinLength,
   validateSync,
   ValidationError,
 } from 'class-validator';
@@ -90,6 +91,10 @@ export class Environment {
   /** Listen on a non-loopback HOST without authentication (off: the server refuses). */
   @Transform(toBool) @IsBoolean()
   ALLOW_UNAUTHENTICATED_PUBLIC: boolean = false;
+
+  /** Key for secrets stored with background responses (MCP server headers). */
+  @Transform(blankToUndefined) @IsOptional() @IsString() @MinLength(16)
+  SECRETS_KEY?: string;
 
   /** Requests per minute per credential; 0 means no limit. */
   @Transform(toInt) @IsInt() @Min(0)
@@ -185,6 +190,7 @@ export function parseEnvironment(env: Record<string, string | undefined>): Envir
     'AUTH_JWKS_URL',
     'AUTH_JWT_ISSUER',
     'AUTH_JWT_AUDIENCE',
+    'SECRETS_KEY',
   ]);
   const plain: Record<string, string> = {};
   for (const key of known) {

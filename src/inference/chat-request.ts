@@ -11,6 +11,9 @@ import type { FunctionTool, ResponseInputContent } from 'openai/resources/respon
 import type { NormalizedRequest, StoredItem } from '../common/response-types';
 import type { ResolvedModel } from './model-registry';
 
+/** The function name the model sees for an MCP tool: `<server_label>__<tool>`, within 64 characters. */
+export const chatNameOf = (label: string, tool: string): string => `${label}__${tool}`.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64);
+
 type ChatParams = Omit<ChatCompletionCreateParamsBase, 'stream'>;
 
 /** Text of an input message's content (string or parts), for roles whose chat form is text only. */
@@ -73,11 +76,17 @@ export function toChatMessages(instructions: string | null | undefined, items: S
         type: 'function',
         function: { name: (item as { name: string }).name, arguments: item.arguments as string },
       });
+    } else if (type === 'mcp_call' && 'server_label' in item) {
+      // A call the server ran: the model sees it as its own tool call and the tool's answer.
+      const call = item as { id: string; server_label: string; name: string; arguments: string; output?: string | null; error?: string | null };
+      appendAssistant(messages, null, { id: call.id, type: 'function', function: { name: chatNameOf(call.server_label, call.name), arguments: call.arguments } });
+      messages.push({ role: 'tool', tool_call_id: call.id, content: call.error ? `Error: ${call.error}` : (call.output ?? '') });
     } else if (type === 'function_call_output' && 'call_id' in item && 'output' in item) {
       const output = item.output as string | ResponseInputContent[];
       messages.push({ role: 'tool', tool_call_id: item.call_id, content: typeof output === 'string' ? output : textOf(output) });
     }
-    // Reasoning items carry nothing an upstream chat model can take back; they are dropped.
+    // Reasoning items carry nothing an upstream chat model can take back; MCP tool lists and
+    // approval requests/answers are the agent's business (see AgentRunner): all are left out.
   }
   return messages;
 }
@@ -94,10 +103,13 @@ function toChatTool(tool: FunctionTool): ChatCompletionTool {
   };
 }
 
-/** `tools` and `tool_choice` in chat form; `allowed_tools` narrows the tool list itself. */
-function toolsAndChoice(request: NormalizedRequest): Pick<ChatParams, 'tools' | 'tool_choice' | 'parallel_tool_calls'> {
-  let tools = (request.tools ?? []).filter((t): t is FunctionTool => (t).type === 'function');
-  if (!tools.length) return {};
+/**
+ * `tools` and `tool_choice` in chat form; `allowed_tools` narrows the tool list itself. `extra`
+ * are tools the server runs (MCP), offered to the model as functions too.
+ */
+function toolsAndChoice(request: NormalizedRequest, extra: ChatCompletionTool[]): Pick<ChatParams, 'tools' | 'tool_choice' | 'parallel_tool_calls'> {
+  let tools = (request.tools ?? []).filter((t): t is FunctionTool => t.type === 'function');
+  if (!tools.length && !extra.length) return {};
   let choice: ChatCompletionToolChoiceOption | undefined;
   const requested = request.tool_choice;
   if (typeof requested === 'string') choice = requested;
@@ -108,14 +120,14 @@ function toolsAndChoice(request: NormalizedRequest): Pick<ChatParams, 'tools' | 
     choice = requested.mode;
   }
   return {
-    tools: tools.map(toChatTool),
+    tools: [...tools.map(toChatTool), ...extra],
     ...(choice ? { tool_choice: choice } : {}),
     ...(request.parallel_tool_calls === false ? { parallel_tool_calls: false } : {}),
   };
 }
 
 /** The Chat Completions request for one upstream call of a response. */
-export function toChatRequest(request: NormalizedRequest, items: StoredItem[], model: ResolvedModel): ChatParams {
+export function toChatRequest(request: NormalizedRequest, items: StoredItem[], model: ResolvedModel, extraTools: ChatCompletionTool[] = []): ChatParams {
   const params: ChatParams = { model: model.upstreamModel, messages: toChatMessages(request.instructions, items) };
   if (request.temperature != null) params.temperature = request.temperature;
   if (request.top_p != null) params.top_p = request.top_p;
@@ -141,5 +153,5 @@ export function toChatRequest(request: NormalizedRequest, items: StoredItem[], m
   } else if (format?.type === 'json_object') {
     params.response_format = { type: 'json_object' };
   }
-  return { ...params, ...toolsAndChoice(request) };
+  return { ...params, ...toolsAndChoice(request, extraTools) };
 }

@@ -20,10 +20,6 @@ const UNSUPPORTED_ITEM_TYPES = new Set([
   'shell_call_output',
   'apply_patch_call',
   'apply_patch_call_output',
-  'mcp_list_tools',
-  'mcp_approval_request',
-  'mcp_approval_response',
-  'mcp_call',
   'custom_tool_call',
   'custom_tool_call_output',
   'compaction',
@@ -42,7 +38,7 @@ function requireString(item: Json, key: string, path: string): string {
   return value;
 }
 
-function itemId(item: Json, path: string, prefix: 'msg' | 'fc' | 'fco' | 'rs'): string {
+function itemId(item: Json, path: string, prefix: 'msg' | 'fc' | 'fco' | 'rs' | 'mcp' | 'mcpl' | 'mcpr'): string {
   if (item.id === undefined || item.id === null) return newId(prefix);
   if (typeof item.id !== 'string' || !item.id) throw invalidRequest(`Invalid type for '${path}.id': expected a non-empty string.`, `${path}.id`, 'invalid_type');
   return item.id;
@@ -150,6 +146,22 @@ function normalizeItem(raw: unknown, path: string): StoredItem {
       const normalized = typeof output === 'string' ? output : contentParts(output, 'tool_output', `${path}.output`);
       return { id: itemId(raw, path, 'fco'), type, call_id: requireString(raw, 'call_id', path), output: normalized, status: 'completed' } as unknown as StoredItem;
     }
+    case 'mcp_approval_response': {
+      if (typeof raw.approve !== 'boolean') throw invalidRequest(`Invalid type for '${path}.approve': expected a boolean.`, `${path}.approve`, 'invalid_type');
+      return {
+        id: itemId(raw, path, 'mcpr'),
+        type,
+        approval_request_id: requireString(raw, 'approval_request_id', path),
+        approve: raw.approve,
+        ...(typeof raw.reason === 'string' ? { reason: raw.reason } : {}),
+      };
+    }
+    case 'mcp_call':
+    case 'mcp_list_tools':
+    case 'mcp_approval_request':
+      // Items of an earlier response, replayed by a client that keeps its own history.
+      requireString(raw, 'server_label', path);
+      return { ...raw, id: itemId(raw, path, type === 'mcp_call' ? 'mcp' : type === 'mcp_list_tools' ? 'mcpl' : 'mcpr'), type } as unknown as StoredItem;
     case 'reasoning': {
       const item: Json = { ...raw, id: itemId(raw, path, 'rs'), type, summary: Array.isArray(raw.summary) ? raw.summary : [] };
       return item as unknown as StoredItem;

@@ -1,6 +1,34 @@
 import { unsupportedParameter, invalidRequest } from '../common/openai-error';
 import type { NormalizedRequest } from '../common/response-types';
-import type { CreateResponseDto } from './dto/create-response.dto';
+import type { CreateResponseDto, ToolDto } from './dto/create-response.dto';
+
+const isNameList = (v: unknown): boolean => Array.isArray(v) && v.every((n) => typeof n === 'string');
+const isFilter = (v: unknown): boolean =>
+  v == null || (typeof v === 'object' && !Array.isArray(v) && ((v as { tool_names?: unknown }).tool_names === undefined || isNameList((v as { tool_names?: unknown }).tool_names)));
+
+function checkMcpTool(tool: ToolDto, i: number): void {
+  const raw = tool as unknown as Record<string, unknown>;
+  for (const param of ['connector_id', 'authorization'] as const) {
+    if (raw[param] != null) throw unsupportedParameter(`tools[${i}].${param}`, `MCP '${param}' is not supported by this server: give 'server_url' and 'headers'.`);
+  }
+  if (tool.allowed_tools != null && !isNameList(tool.allowed_tools) && !isFilter(tool.allowed_tools)) {
+    throw invalidRequest(`'tools[${i}].allowed_tools' must be a list of tool names or {"tool_names": [...]}.`, `tools[${i}].allowed_tools`);
+  }
+  const approval = tool.require_approval;
+  const validApproval =
+    approval == null ||
+    approval === 'always' ||
+    approval === 'never' ||
+    (typeof approval === 'object' && !Array.isArray(approval) && isFilter(approval.always) && isFilter(approval.never));
+  if (!validApproval) {
+    throw invalidRequest(`'tools[${i}].require_approval' must be 'always', 'never' or {"always"|"never": {"tool_names": [...]}}.`, `tools[${i}].require_approval`);
+  }
+}
+
+/** The secret headers of the request's MCP servers, by server label. */
+export function mcpHeadersOf(dto: CreateResponseDto): Record<string, Record<string, string>> {
+  return Object.fromEntries((dto.tools ?? []).filter((t) => t.type === 'mcp' && t.headers).map((t) => [t.server_label!, t.headers!]));
+}
 
 /**
  * The DTO, checked for what class-validator cannot express, as the parameters we store and run.
@@ -18,8 +46,15 @@ export function normalizeRequest(dto: CreateResponseDto): NormalizedRequest {
     const unsupported = dto.include.find((v) => v === 'message.output_text.logprobs' || v === 'reasoning.encrypted_content');
     if (unsupported) throw unsupportedParameter('include', `include '${unsupported}' is not supported by this server.`);
   }
+  const labels = new Set<string>();
   (dto.tools ?? []).forEach((tool, i) => {
-    if (tool.type !== 'function') throw unsupportedParameter(`tools[${i}].type`, `Tools of type '${tool.type}' are not supported by this server.`);
+    if (tool.type === 'mcp') {
+      checkMcpTool(tool, i);
+      if (labels.has(tool.server_label!)) throw invalidRequest(`Two MCP tools share the server_label '${tool.server_label}'.`, `tools[${i}].server_label`);
+      labels.add(tool.server_label!);
+    } else if (tool.type !== 'function') {
+      throw unsupportedParameter(`tools[${i}].type`, `Tools of type '${tool.type}' are not supported by this server.`);
+    }
   });
   const functionNames = new Set((dto.tools ?? []).map((t) => t.name));
   const choice = dto.tool_choice as { type?: string; name?: unknown; mode?: unknown; tools?: unknown } | string | undefined | null;
@@ -56,13 +91,20 @@ export function normalizeRequest(dto: CreateResponseDto): NormalizedRequest {
     metadata: dto.metadata ?? {},
     text: dto.text ? (structuredClone(dto.text) as NormalizedRequest['text']) : undefined,
     reasoning: dto.reasoning ? { effort: dto.reasoning.effort ?? null, summary: dto.reasoning.summary ?? null } : null,
-    tools: (dto.tools ?? []).map((t) => ({
-      type: 'function' as const,
-      name: t.name!,
-      description: t.description ?? null,
-      parameters: t.parameters ?? null,
-      strict: t.strict ?? true,
-    })),
+    tools: (dto.tools ?? []).map((t) =>
+      t.type === 'mcp'
+        ? {
+            // Headers are secrets: kept out of the stored request and the echo (see mcpHeadersOf).
+            type: 'mcp' as const,
+            server_label: t.server_label!,
+            server_url: t.server_url!,
+            allowed_tools: t.allowed_tools ?? null,
+            require_approval: t.require_approval ?? 'always',
+            headers: null,
+            ...(t.server_description ? { server_description: t.server_description } : {}),
+          }
+        : { type: 'function' as const, name: t.name!, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? true },
+    ),
     tool_choice: (dto.tool_choice ?? 'auto') as NormalizedRequest['tool_choice'],
     parallel_tool_calls: dto.parallel_tool_calls ?? true,
     include: dto.include ?? null,

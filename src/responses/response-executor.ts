@@ -24,6 +24,8 @@ export interface Execution {
   attempt: number;
   /** Ask the upstream for a stream (someone follows the events, or progress is saved per item). */
   upstreamStreaming: boolean;
+  /** Secret headers of the MCP servers, by label (in memory only). */
+  mcpHeaders?: Record<string, Record<string, string>>;
 }
 
 export interface ExecutionHooks {
@@ -78,7 +80,7 @@ export class ResponseExecutor {
     let outcome: AgentOutcome;
     try {
       const sink = { emit: (e: Parameters<EventSequencer['emit']>[0]) => events.emit(e), itemDone: hooks.itemDone };
-      outcome = await this.agent.run({ request, items: run.items, model: run.model, streaming: run.upstreamStreaming }, signal, sink);
+      outcome = await this.agent.run({ request, items: run.items, model: run.model, streaming: run.upstreamStreaming, mcpHeaders: run.mcpHeaders }, signal, sink);
     } catch (error) {
       // A bug of ours, not the upstream's: the response still ends, as failed.
       this.logger.error(`response ${id} failed unexpectedly`, error instanceof Error ? error.stack : String(error));

@@ -1,4 +1,5 @@
 import type { ResponseOutputItem, ResponseUsage } from 'openai/resources/responses/responses';
+import type { IncompleteReason } from '../agents/agent-runner';
 import { unixSeconds } from '../common/ids';
 import type { NormalizedRequest, ResponseObject, ResponseStatus } from '../common/response-types';
 
@@ -7,7 +8,7 @@ export interface ResponseState {
   output?: ResponseOutputItem[];
   usage?: ResponseUsage | null;
   error?: { code: string; message: string } | null;
-  incompleteReason?: 'max_output_tokens' | 'content_filter' | null;
+  incompleteReason?: IncompleteReason | null;
   completedAt?: Date | null;
 }
 
@@ -24,7 +25,8 @@ export function buildResponse(id: string, createdAt: Date, request: NormalizedRe
     background: request.background,
     completed_at: state.status === 'completed' && state.completedAt ? unixSeconds(state.completedAt) : null,
     error: (state.error ?? null) as ResponseObject['error'],
-    incomplete_details: state.incompleteReason ? { reason: state.incompleteReason } : null,
+    // `max_tool_calls` is ours (an agent stopped by its tool-call bound); the SDK types know two.
+    incomplete_details: state.incompleteReason ? ({ reason: state.incompleteReason } as ResponseObject['incomplete_details']) : null,
     instructions: request.instructions ?? null,
     max_output_tokens: request.max_output_tokens ?? null,
     max_tool_calls: request.max_tool_calls ?? null,

@@ -16,7 +16,8 @@ import { CancelSignals } from './background/cancel-signals';
 import { EventSequencer } from './event-sequencer';
 import { ResponseEventLog, type LoggedEvent } from './events/response-event-log';
 import { normalizeInput } from './input-items';
-import { normalizeRequest } from './normalize-request';
+import { mcpHeadersOf, normalizeRequest } from './normalize-request';
+import { SecretBox } from '../common/secrets';
 import { buildResponse } from './response-object';
 import { Execution, ResponseExecutor } from './response-executor';
 
@@ -24,6 +25,8 @@ import { Execution, ResponseExecutor } from './response-executor';
 /** A validated create request, with its history loaded: nothing left that could be the client's fault. */
 export interface PreparedResponse {
   principal: Principal;
+  /** Secret headers of the request's MCP servers (never stored in clear). */
+  mcpHeaders: Record<string, Record<string, string>>;
   request: NormalizedRequest;
   input: StoredItem[];
   history: StoredItem[];
@@ -85,9 +88,16 @@ export class ResponsesService {
     if (request.background && !request.store) {
       throw invalidRequest('Background responses must be stored: `background: true` cannot be combined with `store: false`.', 'background', 'unsupported_parameter');
     }
+    const mcpHeaders = mcpHeadersOf(dto);
+    if (request.background && Object.keys(mcpHeaders).length) {
+      if (!this.config.secretsKey) {
+        throw invalidRequest('MCP tool headers in background mode need SECRETS_KEY to be set on the server (they are stored sealed, never in clear).', 'tools', 'unsupported_parameter');
+      }
+      request.mcp_headers_sealed = new SecretBox(this.config.secretsKey).seal(JSON.stringify(mcpHeaders));
+    }
     const input = normalizeInput(dto.input, { maxItems: this.config.maxInputItems, maxChars: this.config.maxInputChars - (request.instructions?.length ?? 0) });
     const history = request.previous_response_id ? await this.history(principal, request.previous_response_id) : [];
-    return { principal, request, input, history, model };
+    return { principal, request, input, history, model, mcpHeaders };
   }
 
   private async history(principal: Principal, previousId: string): Promise<StoredItem[]> {
@@ -109,7 +119,7 @@ export class ResponsesService {
    * so that a storage failure is still an HTTP error, before any stream has started.
    */
   async begin(prepared: PreparedResponse): Promise<Execution> {
-    const { principal, request, input, history, model } = prepared;
+    const { principal, request, input, history, model, mcpHeaders } = prepared;
     const id = newId('resp');
     const createdAt = new Date();
     if (request.store) {
@@ -127,7 +137,7 @@ export class ResponsesService {
         inputItems: input,
       });
     }
-    return { id, createdAt, request, items: [...history, ...input], model, persisted: request.store, attempt: 1, upstreamStreaming: false };
+    return { id, createdAt, request, items: [...history, ...input], model, persisted: request.store, attempt: 1, upstreamStreaming: false, mcpHeaders };
   }
 
   /** Runs a begun response inside the request. With a sink, its events are streamed as they happen. */

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { ResponseOutputItem } from 'openai/resources/responses/responses';
 import { AppConfig } from '../../config/app-config';
 import { isTerminal } from '../../common/response-types';
+import { SecretBox } from '../../common/secrets';
 import { ModelRegistry } from '../../inference/model-registry';
 import { Metrics } from '../../metrics/metrics';
 import { ResponsesStore, type StoredResponse } from '../../store/responses.store';
@@ -96,7 +97,17 @@ export class BackgroundRunner {
           .catch((error: unknown) => this.logger.warn(`progress of ${id} not saved: ${String(error)}`));
       };
       const result = await this.executor.execute(
-        { id, createdAt: row.createdAt, request: row.request, items: history.items, model, persisted: true, attempt, upstreamStreaming: true },
+        {
+          id,
+          createdAt: row.createdAt,
+          request: row.request,
+          items: history.items,
+          model,
+          persisted: true,
+          attempt,
+          upstreamStreaming: true,
+          mcpHeaders: this.mcpHeaders(row),
+        },
         sequencer,
         controller.signal,
         { itemDone },
@@ -121,6 +132,13 @@ export class BackgroundRunner {
       clearTimeout(timer);
       untrack();
     }
+  }
+
+  /** The MCP headers sealed at creation (SECRETS_KEY must be the same on every process). */
+  private mcpHeaders(row: StoredResponse): Record<string, Record<string, string>> {
+    const sealed = row.request.mcp_headers_sealed;
+    if (!sealed || !this.config.secretsKey) return {};
+    return JSON.parse(new SecretBox(this.config.secretsKey).open(sealed)) as Record<string, Record<string, string>>;
   }
 
   /** Too many attempts (its workers kept dying): failed, with server_error. */

@@ -18,8 +18,9 @@ import {
   ValidateIf,
   ValidateNested,
   ArrayMaxSize,
+  IsUrl,
 } from 'class-validator';
-import { IsMetadata, IsStringOrArray, IsToolChoice } from './validators';
+import { IsMetadata, IsMetadataLike, IsStringOrArray, IsToolChoice } from './validators';
 
 export const INCLUDABLE = [
   'file_search_call.results',
@@ -111,6 +112,32 @@ export class ToolDto {
 
   @IsOptional() @IsString()
   description?: string | null;
+
+  /** MCP tools: a label for the server, used in item and tool names. */
+  @ValidateIf((o: ToolDto) => o.type === 'mcp')
+  @IsString() @Matches(/^[a-zA-Z0-9_-]{1,40}$/, { message: 'must be 1-40 letters, digits, underscores or dashes' })
+  server_label?: string;
+
+  /** MCP tools: the server's Streamable HTTP (or SSE) URL. */
+  @ValidateIf((o: ToolDto) => o.type === 'mcp')
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  server_url?: string;
+
+  /** MCP tools: headers sent to the server (e.g. Authorization). Never stored in clear, never echoed. */
+  @ValidateIf((o: ToolDto) => o.type === 'mcp' && o.headers != null)
+  @IsMetadataLike()
+  headers?: Record<string, string> | null;
+
+  /** MCP tools: only these tools (`["a"]` or `{tool_names: ["a"]}`). */
+  @IsOptional()
+  allowed_tools?: string[] | { tool_names?: string[] } | null;
+
+  /** MCP tools: `always` (default), `never`, or `{always: {tool_names}, never: {tool_names}}`. */
+  @IsOptional()
+  require_approval?: 'always' | 'never' | { always?: { tool_names?: string[] }; never?: { tool_names?: string[] } } | null;
+
+  @IsOptional() @IsString()
+  server_description?: string;
 }
 
 /**

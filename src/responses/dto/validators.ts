@@ -25,6 +25,10 @@ export const IsMetadata = (options?: ValidationOptions) =>
     options,
   );
 
+/** An object of string values (HTTP headers). */
+export const IsMetadataLike = (options?: ValidationOptions) =>
+  decorator('isStringRecord', 'must be an object of string values', (v) => isPlainObject(v) && Object.values(v).every((val) => typeof val === 'string'), options);
+
 export const IsStringOrArray = (options?: ValidationOptions) =>
   decorator('isStringOrArray', 'must be a string or an array of input items', (v) => typeof v === 'string' || Array.isArray(v), options);
 
