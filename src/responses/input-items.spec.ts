@@ -165,17 +165,19 @@ describe('normalizeInput', () => {
       expectRejected([{ type: 'function_call', call_id: 'call_1', name: 'f', arguments: { a: 1 } }], 'input[0].arguments', 'invalid_type');
     });
 
-    it.each(['item_reference', 'web_search_call'])('refuses %s items as unsupported, naming input[i].type', (type) => {
-      expectRejected([userMessage(), { type, id: 'x_1' }], 'input[1].type', 'unsupported_parameter');
+    it('refuses hosted-tool items as unsupported, naming input[i].type', () => {
+      expectRejected([userMessage(), { type: 'web_search_call', id: 'x_1' }], 'input[1].type', 'unsupported_parameter');
     });
 
-    // Contract §7 / SDK `ResponseInputItem.ItemReference {id, type?}`: an item with only an `id`
-    // is an item reference, so it must be refused as unsupported, not as a message missing its role.
-    it('refuses a typeless item_reference ({id} only) as unsupported', () => {
-      const error = thrown(() => normalizeInput([userMessage(), { id: 'msg_earlier' }]));
-      expect(error.getStatus()).toBe(400);
-      expect(error.toBody().error.code).toBe('unsupported_parameter');
-      expect(['input[1]', 'input[1].type']).toContain(error.toBody().error.param);
+    // Contract §7 / SDK `ResponseInputItem.ItemReference {id, type?}`: an item with only an `id` is
+    // an item reference (not a message missing its role); the service resolves it from the store.
+    it('keeps item references, typed or typeless, for the service to resolve', () => {
+      const items = normalizeInput([userMessage(), { id: 'msg_earlier' }, { type: 'item_reference', id: 'fc_1' }]);
+      expect(items.slice(1)).toEqual([
+        { type: 'item_reference', id: 'msg_earlier' },
+        { type: 'item_reference', id: 'fc_1' },
+      ]);
+      expectRejected([{ type: 'item_reference' }], 'input[0].id', 'missing_required_parameter');
     });
 
     // Contract §7: output_text and refusal parts belong to assistant messages only; user, system

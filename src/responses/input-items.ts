@@ -7,7 +7,6 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 /** Item types of the API that this server does not run (hosted tools and the like). */
 const UNSUPPORTED_ITEM_TYPES = new Set([
-  'item_reference',
   'file_search_call',
   'computer_call',
   'computer_call_output',
@@ -121,10 +120,11 @@ function message(item: Json, path: string): StoredItem {
 
 function normalizeItem(raw: unknown, path: string): StoredItem {
   if (!isObject(raw)) throw invalidRequest(`Invalid type for '${path}': expected an object.`, path, 'invalid_type');
-  // `{id}` alone is an item reference (its `type` is optional in the API).
+  // `{id}` alone is an item reference (its `type` is optional in the API): resolved later, from
+  // the store (ResponsesService.resolveReferences).
   const typeless = raw.type === undefined || raw.type === null;
-  if (typeless && raw.role === undefined && raw.content === undefined && raw.id !== undefined) {
-    throw unsupportedParameter(`${path}.type`, `Input items of type 'item_reference' are not supported by this server.`);
+  if ((typeless && raw.role === undefined && raw.content === undefined && raw.id !== undefined) || raw.type === 'item_reference') {
+    return { type: 'item_reference', id: requireString(raw, 'id', path) } as unknown as StoredItem;
   }
   const type = raw.type ?? 'message';
   if (typeof type !== 'string') throw invalidRequest(`Invalid type for '${path}.type': expected a string.`, `${path}.type`, 'invalid_type');

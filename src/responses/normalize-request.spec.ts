@@ -79,10 +79,12 @@ describe('normalizeRequest', () => {
       });
     });
 
-    it('normalizes function tools, defaulting strict to true', () => {
+    // `strict` is left unset unless given: forced strictness would make strict-mode upstreams
+    // reject schemas with optional properties (the AI SDK sends none).
+    it('normalizes function tools, keeping strict unset unless given', () => {
       const request = normalizeRequest(dto({ tools: [{ type: 'function', name: 'f' }, { ...fn('g'), description: 'G', strict: false }] }));
       expect(request.tools).toEqual([
-        { type: 'function', name: 'f', description: null, parameters: null, strict: true },
+        { type: 'function', name: 'f', description: null, parameters: null, strict: null },
         { type: 'function', name: 'g', description: 'G', parameters: { type: 'object', properties: {} }, strict: false },
       ]);
     });

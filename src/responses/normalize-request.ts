@@ -103,7 +103,9 @@ export function normalizeRequest(dto: CreateResponseDto): NormalizedRequest {
             headers: null,
             ...(t.server_description ? { server_description: t.server_description } : {}),
           }
-        : { type: 'function' as const, name: t.name!, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? true },
+        : // `strict` stays unset unless the client set it: forcing it would make strict-mode
+          // upstreams reject schemas that are not strict-compatible (optional properties).
+          { type: 'function' as const, name: t.name!, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? null },
     ),
     tool_choice: (dto.tool_choice ?? 'auto') as NormalizedRequest['tool_choice'],
     parallel_tool_calls: dto.parallel_tool_calls ?? true,

@@ -96,8 +96,21 @@ export class ResponsesService {
       request.mcp_headers_sealed = new SecretBox(this.config.secretsKey).seal(JSON.stringify(mcpHeaders));
     }
     const input = normalizeInput(dto.input, { maxItems: this.config.maxInputItems, maxChars: this.config.maxInputChars - (request.instructions?.length ?? 0) });
+    await this.resolveReferences(principal, input);
     const history = request.previous_response_id ? await this.history(principal, request.previous_response_id) : [];
     return { principal, request, input, history, model, mcpHeaders };
+  }
+
+  /** Replaces `item_reference` inputs with the stored items they name (this owner's only). */
+  private async resolveReferences(principal: Principal, input: StoredItem[]): Promise<void> {
+    const refs = input.map((item, i) => [i, item] as const).filter(([, item]) => (item as { type?: string }).type === 'item_reference');
+    if (!refs.length) return;
+    const found = await this.store.findItems(principal.owner, [...new Set(refs.map(([, item]) => item.id))]);
+    for (const [i, ref] of refs) {
+      const item = found.get(ref.id);
+      if (!item) throw invalidRequest(`Item with id '${ref.id}' not found.`, `input[${i}]`, 'item_not_found');
+      input[i] = item;
+    }
   }
 
   private async history(principal: Principal, previousId: string): Promise<StoredItem[]> {

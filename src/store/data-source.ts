@@ -7,9 +7,10 @@ import { ResponseInputItemEntity } from './entities/response-input-item.entity';
 import { ResponseEntity } from './entities/response.entity';
 import { CreateResponses1764000000000 } from './migrations/1764000000000-CreateResponses';
 import { CreateApiKeys1764000100000 } from './migrations/1764000100000-CreateApiKeys';
+import { IndexOutputItems1764000300000 } from './migrations/1764000300000-IndexOutputItems';
 
 export const ENTITIES = [ResponseEntity, ResponseInputItemEntity, ApiKeyEntity];
-export const MIGRATIONS = [CreateResponses1764000000000, CreateApiKeys1764000100000];
+export const MIGRATIONS = [CreateResponses1764000000000, CreateApiKeys1764000100000, IndexOutputItems1764000300000];
 
 export interface DatabaseSettings {
   /** Postgres URL; unset means embedded PGlite. */

@@ -89,6 +89,12 @@ export abstract class ResponsesStore {
    */
   abstract updateResponseObject(id: string, patch: ResponsePatch, condition: UpdateCondition): Promise<StoredResponse | null>;
 
+  /**
+   * Stored items of this owner by id — input items, and output items of its responses — for
+   * `item_reference` inputs. Missing ids are absent from the map.
+   */
+  abstract findItems(owner: string, ids: string[]): Promise<Map<string, StoredItem>>;
+
   /** Ids of unfinished background responses not updated since `olderThan`, oldest first. */
   abstract findUnfinishedBackground(olderThan: Date, limit: number): Promise<string[]>;
 

@@ -130,6 +130,26 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     return rows.length ? toStored(rows[0]) : null;
   }
 
+  async findItems(owner: string, ids: string[]): Promise<Map<string, StoredItem>> {
+    const found = new Map<string, StoredItem>();
+    if (!ids.length) return found;
+    // Output items are found through the GIN index on response->'output' (one containment test per id).
+    const contains = ids.map((_, i) => `(r.response -> 'output') @> $${i + 3}::jsonb`).join(' OR ');
+    const rows: Array<{ item: StoredItem | string }> = await this.dataSource.query(
+      `SELECT i.item FROM response_input_items i JOIN responses r ON r.id = i.response_id
+       WHERE r.owner = $1 AND i.item_id = ANY($2::text[])
+       UNION ALL
+       SELECT o.value FROM responses r CROSS JOIN LATERAL jsonb_array_elements(r.response -> 'output') AS o(value)
+       WHERE r.owner = $1 AND (${contains}) AND o.value ->> 'id' = ANY($2::text[])`,
+      [owner, ids, ...ids.map((id) => JSON.stringify([{ id }]))],
+    );
+    for (const row of rows) {
+      const item = json(row.item);
+      if (item.id && !found.has(item.id)) found.set(item.id, item);
+    }
+    return found;
+  }
+
   async findUnfinishedBackground(olderThan: Date, limit: number): Promise<string[]> {
     const rows: Array<{ id: string }> = await this.dataSource.query(
       `SELECT id FROM responses

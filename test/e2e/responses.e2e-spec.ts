@@ -209,6 +209,26 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
     });
   });
 
+  it('resolves item_reference inputs to stored items, and names an unknown one', async () => {
+    upstream.enqueue({ text: 'first answer' }, { text: 'second answer' });
+    const first = await client.responses.create({ model: MODEL, input: 'first question' });
+    const [question] = (await client.responses.inputItems.list(first.id)).data;
+    await client.responses.create({
+      model: MODEL,
+      input: [{ type: 'item_reference', id: question.id! }, { type: 'item_reference', id: first.output[0].id! }, { role: 'user', content: 'and then?' }],
+    });
+    expect((upstream.requests[1].body as { messages: unknown[] }).messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'first question' }] },
+      { role: 'assistant', content: 'first answer' },
+      { role: 'user', content: [{ type: 'text', text: 'and then?' }] },
+    ]);
+    await expect(client.responses.create({ model: MODEL, input: [{ type: 'item_reference', id: 'msg_unknown' }] })).rejects.toMatchObject({
+      status: 400,
+      param: 'input[0]',
+      code: 'item_not_found',
+    });
+  });
+
   it('returns function calls and continues with function_call_output', async () => {
     upstream.enqueue({ toolCalls: [{ id: 'call_abc', name: 'get_weather', arguments: '{"city":"Paris"}' }], finishReason: 'tool_calls' }, { text: 'It is sunny.' });
     const tools = [{ type: 'function' as const, name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }];
