@@ -4,6 +4,7 @@ import { AgentsModule } from './agents/agents.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
+import { ConversationsModule } from './conversations/conversations.module';
 import { LimitsModule } from './limits/limits.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PrincipalThrottlerGuard } from './limits/principal-throttler.guard';
@@ -24,7 +25,7 @@ export class AppModule {
     const config = new AppConfig(parseEnvironment(env), env);
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), MetricsModule, RedisModule, StoreModule, AuthModule, LimitsModule, InferenceModule, AgentsModule, ResponsesModule.register(config), HealthModule],
+      imports: [ConfigModule.forRoot(config), MetricsModule, RedisModule, StoreModule, AuthModule, LimitsModule, InferenceModule, AgentsModule, ConversationsModule, ResponsesModule.register(config), HealthModule],
       providers: [
         // Global edges as providers, so a test that builds this module gets them too.
         { provide: APP_PIPE, useFactory: createValidationPipe },

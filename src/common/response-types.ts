@@ -51,6 +51,8 @@ export type NormalizedRequest = Pick<
   | 'user'
   | 'include'
 > & {
+  /** Always the `{id}` form once normalized. */
+  conversation?: { id: string } | null;
   model: string;
   store: boolean;
   background: boolean;
@@ -65,7 +67,7 @@ export type NormalizedRequest = Pick<
 
 /** The Response object's fields in the real API's order (jsonb storage does not keep key order). */
 export const RESPONSE_FIELD_ORDER = [
-  'id', 'object', 'created_at', 'status', 'background', 'completed_at', 'error', 'incomplete_details', 'instructions',
+  'id', 'object', 'created_at', 'status', 'background', 'completed_at', 'conversation', 'error', 'incomplete_details', 'instructions',
   'max_output_tokens', 'max_tool_calls', 'model', 'output', 'parallel_tool_calls', 'previous_response_id',
   'prompt_cache_key', 'reasoning', 'safety_identifier', 'service_tier', 'store', 'temperature', 'text', 'tool_choice',
   'tools', 'top_logprobs', 'top_p', 'truncation', 'usage', 'user', 'metadata',

@@ -99,13 +99,17 @@ describe('normalizeRequest', () => {
 
   describe('unsupported parameters', () => {
     it.each([
-      ['conversation', 'conv_123'],
-      ['conversation', { id: 'conv_123' }],
       ['prompt', { id: 'pmpt_1' }],
       ['context_management', [{ type: 'compaction' }]],
       ['moderation', { model: 'omni-moderation-latest' }],
     ])('refuses %s = %j, naming it', (param, value) => {
       expectRejected({ [param]: value }, param, 'unsupported_parameter');
+    });
+
+    it('normalizes a conversation to its {id} form, and refuses it together with previous_response_id', () => {
+      expect(normalizeRequest(dto({ conversation: 'conv_123' })).conversation).toEqual({ id: 'conv_123' });
+      expect(normalizeRequest(dto({ conversation: { id: 'conv_123' } })).conversation).toEqual({ id: 'conv_123' });
+      expectRejected({ conversation: 'conv_1', previous_response_id: 'resp_1' }, 'conversation', 'invalid_value');
     });
 
     it('accepts those parameters when null', () => {

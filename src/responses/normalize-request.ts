@@ -35,7 +35,10 @@ export function mcpHeadersOf(dto: CreateResponseDto): Record<string, Record<stri
  * Known parameters this server cannot honour are refused here, never silently dropped.
  */
 export function normalizeRequest(dto: CreateResponseDto): NormalizedRequest {
-  for (const param of ['conversation', 'prompt', 'context_management', 'moderation'] as const) {
+  if (dto.conversation != null && dto.previous_response_id != null) {
+    throw invalidRequest("'conversation' and 'previous_response_id' cannot be used together.", 'conversation', 'invalid_value');
+  }
+  for (const param of ['prompt', 'context_management', 'moderation'] as const) {
     if (dto[param] !== undefined && dto[param] !== null) throw unsupportedParameter(param);
   }
   if (dto.truncation === 'auto') {
@@ -83,6 +86,7 @@ export function normalizeRequest(dto: CreateResponseDto): NormalizedRequest {
     stream: dto.stream ?? false,
     store: dto.store ?? true,
     previous_response_id: dto.previous_response_id ?? null,
+    conversation: dto.conversation == null ? null : { id: typeof dto.conversation === 'string' ? dto.conversation : dto.conversation.id },
     temperature: dto.temperature ?? null,
     top_p: dto.top_p ?? null,
     max_output_tokens: dto.max_output_tokens ?? null,

@@ -4,6 +4,7 @@ import type { ResponseOutputItem } from 'openai/resources/responses/responses';
 import type { NormalizedRequest, ResponseObject, StoredItem } from '../common/response-types';
 import type { ResolvedModel } from '../inference/model-registry';
 import { UpstreamError } from '../inference/upstream-error';
+import { ConversationsService } from '../conversations/conversations.service';
 import { Metrics } from '../metrics/metrics';
 import { ResponsesStore } from '../store/responses.store';
 import type { EventSequencer } from './event-sequencer';
@@ -15,8 +16,10 @@ export interface Execution {
   id: string;
   createdAt: Date;
   request: NormalizedRequest;
-  /** History (the previous_response_id chain) followed by this request's input. */
+  /** History (the previous_response_id chain, or the conversation) followed by this request's input. */
   items: StoredItem[];
+  /** This request's own input items (appended to its conversation when it completes). */
+  input: StoredItem[];
   model: ResolvedModel;
   /** Whether a row exists to update (false for `store: false`). */
   persisted: boolean;
@@ -72,6 +75,7 @@ export class ResponseExecutor {
     private readonly agent: AgentRunner,
     private readonly store: ResponsesStore,
     private readonly metrics: Metrics,
+    private readonly conversations: ConversationsService,
   ) {}
 
   async execute(run: Execution, events: EventSequencer, signal: AbortSignal, hooks: ExecutionHooks = {}): Promise<ExecutionResult> {
@@ -108,9 +112,22 @@ export class ResponseExecutor {
     }
     if (saved) {
       this.metrics.responseEnded(response.status ?? 'unknown', request.background);
+      await this.appendToConversation(run, response);
       this.emitTerminal(response, events);
     }
     return { response, outcome, saved, requeue: false };
+  }
+
+  /** A response on a conversation adds its input and output to it once it completed (or ran out of tokens). */
+  private async appendToConversation(run: Execution, response: ResponseObject): Promise<void> {
+    const conversation = run.request.conversation;
+    if (!conversation || (response.status !== 'completed' && response.status !== 'incomplete')) return;
+    try {
+      await this.conversations.append(conversation.id, [...run.input, ...(response.output as StoredItem[])]);
+    } catch (error) {
+      // The response stands; the conversation just misses this turn (deleted meanwhile, say).
+      this.logger.warn(`response ${run.id}: not appended to ${conversation.id}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** The terminal event; a cancelled response ends with `response.failed` (there is no `response.cancelled` event). */

@@ -24,6 +24,8 @@ export function buildResponse(id: string, createdAt: Date, request: NormalizedRe
     status: state.status,
     background: request.background,
     completed_at: state.status === 'completed' && state.completedAt ? unixSeconds(state.completedAt) : null,
+    // Only on responses of a conversation (the field is optional; the captured order lacks it).
+    ...(request.conversation ? { conversation: request.conversation } : {}),
     error: (state.error ?? null) as ResponseObject['error'],
     // `max_tool_calls` is ours (an agent stopped by its tool-call bound); the SDK types know two.
     incomplete_details: state.incompleteReason ? ({ reason: state.incompleteReason } as ResponseObject['incomplete_details']) : null,

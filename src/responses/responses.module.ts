@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bull';
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module';
+import { ConversationsModule } from '../conversations/conversations.module';
 import { AppConfig } from '../config/app-config';
 import { InferenceModule } from '../inference/inference.module';
 import { StoreModule } from '../store/store.module';
@@ -27,7 +28,7 @@ export class ResponsesModule {
   static register(config: AppConfig): DynamicModule {
     const common: Provider[] = [ResponsesService, ResponseExecutor, BackgroundRunner, Reconciler];
     const base = { module: ResponsesModule, controllers: [ResponsesController] };
-    const imports = [StoreModule, InferenceModule, AgentsModule];
+    const imports = [StoreModule, InferenceModule, AgentsModule, ConversationsModule];
     if (!config.redisUrl) {
       return {
         ...base,

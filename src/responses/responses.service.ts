@@ -7,6 +7,7 @@ import { isTerminal, type NormalizedRequest, type ResponseObject, type StoredIte
 import type { EventSink } from '../common/sse';
 import { ModelRegistry, type ResolvedModel } from '../inference/model-registry';
 import { Metrics } from '../metrics/metrics';
+import { ConversationsService } from '../conversations/conversations.service';
 import { UpstreamError } from '../inference/upstream-error';
 import { CursorNotFoundError, ResponsesStore, type StoredResponse } from '../store/responses.store';
 import type { CreateResponseDto } from './dto/create-response.dto';
@@ -75,6 +76,7 @@ export class ResponsesService {
     private readonly cancels: CancelSignals,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
+    private readonly conversations: ConversationsService,
   ) {}
 
   /** Every check that can fail because of the request, before anything is stored or streamed. */
@@ -97,7 +99,11 @@ export class ResponsesService {
     }
     const input = normalizeInput(dto.input, { maxItems: this.config.maxInputItems, maxChars: this.config.maxInputChars - (request.instructions?.length ?? 0) });
     await this.resolveReferences(principal, input);
-    const history = request.previous_response_id ? await this.history(principal, request.previous_response_id) : [];
+    const history = request.conversation
+      ? await this.conversations.contextItems(principal.owner, request.conversation.id)
+      : request.previous_response_id
+        ? await this.history(principal, request.previous_response_id)
+        : [];
     return { principal, request, input, history, model, mcpHeaders };
   }
 
@@ -150,7 +156,7 @@ export class ResponsesService {
         inputItems: input,
       });
     }
-    return { id, createdAt, request, items: [...history, ...input], model, persisted: request.store, attempt: 1, upstreamStreaming: false, mcpHeaders };
+    return { id, createdAt, request, items: [...history, ...input], input, model, persisted: request.store, attempt: 1, upstreamStreaming: false, mcpHeaders };
   }
 
   /** Runs a begun response inside the request. With a sink, its events are streamed as they happen. */

@@ -3,14 +3,17 @@ import { resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
 import { ApiKeyEntity } from './entities/api-key.entity';
+import { ConversationItemEntity } from './entities/conversation-item.entity';
+import { ConversationEntity } from './entities/conversation.entity';
 import { ResponseInputItemEntity } from './entities/response-input-item.entity';
 import { ResponseEntity } from './entities/response.entity';
 import { CreateResponses1764000000000 } from './migrations/1764000000000-CreateResponses';
 import { CreateApiKeys1764000100000 } from './migrations/1764000100000-CreateApiKeys';
+import { CreateConversations1764000200000 } from './migrations/1764000200000-CreateConversations';
 import { IndexOutputItems1764000300000 } from './migrations/1764000300000-IndexOutputItems';
 
-export const ENTITIES = [ResponseEntity, ResponseInputItemEntity, ApiKeyEntity];
-export const MIGRATIONS = [CreateResponses1764000000000, CreateApiKeys1764000100000, IndexOutputItems1764000300000];
+export const ENTITIES = [ResponseEntity, ResponseInputItemEntity, ApiKeyEntity, ConversationEntity, ConversationItemEntity];
+export const MIGRATIONS = [CreateResponses1764000000000, CreateApiKeys1764000100000, CreateConversations1764000200000, IndexOutputItems1764000300000];
 
 export interface DatabaseSettings {
   /** Postgres URL; unset means embedded PGlite. */

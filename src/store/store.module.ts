@@ -3,6 +3,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source';
 import { ApiKeysStore } from './api-keys.store';
+import { ConversationsStore } from './conversations.store';
+import { TypeOrmConversationsStore } from './typeorm-conversations.store';
 import { ResponsesStore } from './responses.store';
 import { TypeOrmApiKeysStore } from './typeorm-api-keys.store';
 import { TypeOrmResponsesStore } from './typeorm-responses.store';
@@ -23,7 +25,8 @@ import { TypeOrmResponsesStore } from './typeorm-responses.store';
   providers: [
     { provide: ResponsesStore, useClass: TypeOrmResponsesStore },
     { provide: ApiKeysStore, useClass: TypeOrmApiKeysStore },
+    { provide: ConversationsStore, useClass: TypeOrmConversationsStore },
   ],
-  exports: [ResponsesStore, ApiKeysStore],
+  exports: [ResponsesStore, ApiKeysStore, ConversationsStore],
 })
 export class StoreModule {}

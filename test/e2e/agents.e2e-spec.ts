@@ -152,7 +152,7 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
         model: MODEL,
         previous_response_id: asked.id,
         tools: [tool],
-        input: [{ type: 'mcp_approval_response', approval_request_id: request.id!, approve: false, reason: 'not now' }],
+        input: [{ type: 'mcp_approval_response', approval_request_id: request.id, approve: false, reason: 'not now' }],
       });
       expect(answered.output_text).toBe('Understood, not calling it.');
       expect(mcp.calls).toHaveLength(0);
@@ -195,6 +195,40 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
       expect(r.output_text).toBe('eight');
       expect(mcp.authorizations.every((a) => a === 'Bearer mcp-secret-token')).toBe(true);
       expect(JSON.stringify(r)).not.toContain('mcp-secret-token');
+    });
+  });
+
+  describe('conversations', () => {
+    it('carries a conversation of four turns, appending each turn, one of them in the background', async () => {
+      upstream.enqueue({ text: 'A1' }, { text: 'A2' }, { text: 'A3' }, { text: 'A4' });
+      const conversation = await client.conversations.create({ metadata: { topic: 'test' }, items: [{ type: 'message', role: 'system', content: 'Be brief.' }] });
+      const r1 = await client.responses.create({ model: MODEL, input: 'Q1', conversation: conversation.id });
+      expect(r1.conversation).toEqual({ id: conversation.id });
+      await client.responses.create({ model: MODEL, input: 'Q2', conversation: { id: conversation.id } });
+      const queued = await client.responses.create({ model: MODEL, input: 'Q3', conversation: conversation.id, background: true });
+      let r3 = await client.responses.retrieve(queued.id);
+      for (let i = 0; i < 200 && r3.status !== 'completed'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        r3 = await client.responses.retrieve(queued.id);
+      }
+      expect(r3.output_text).toBe('A3');
+      const r4 = await client.responses.create({ model: MODEL, input: 'Q4', conversation: conversation.id });
+      expect(r4.output_text).toBe('A4');
+      expect(body(3).messages.map((m) => [m.role, typeof m.content === 'string' ? m.content : (m.content as Array<{ text: string }>)[0].text])).toEqual([
+        ['system', 'Be brief.'],
+        ['user', 'Q1'],
+        ['assistant', 'A1'],
+        ['user', 'Q2'],
+        ['assistant', 'A2'],
+        ['user', 'Q3'],
+        ['assistant', 'A3'],
+        ['user', 'Q4'],
+      ]);
+      const items = [];
+      for await (const item of client.conversations.items.list(conversation.id, { order: 'asc', limit: 3 })) items.push(item);
+      expect(items).toHaveLength(9);
+      await expect(client.responses.create({ model: MODEL, input: 'x', conversation: conversation.id, previous_response_id: r4.id })).rejects.toMatchObject({ status: 400, param: 'conversation' });
+      await expect(client.responses.create({ model: MODEL, input: 'x', conversation: 'conv_missing' })).rejects.toMatchObject({ status: 404, param: 'conversation' });
     });
   });
 

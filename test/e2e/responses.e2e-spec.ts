@@ -215,7 +215,7 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
     const [question] = (await client.responses.inputItems.list(first.id)).data;
     await client.responses.create({
       model: MODEL,
-      input: [{ type: 'item_reference', id: question.id! }, { type: 'item_reference', id: first.output[0].id! }, { role: 'user', content: 'and then?' }],
+      input: [{ type: 'item_reference', id: question.id }, { type: 'item_reference', id: first.output[0].id! }, { role: 'user', content: 'and then?' }],
     });
     expect((upstream.requests[1].body as { messages: unknown[] }).messages).toEqual([
       { role: 'user', content: [{ type: 'text', text: 'first question' }] },

@@ -4,6 +4,7 @@ import { AppConfig } from '../../config/app-config';
 import { isTerminal } from '../../common/response-types';
 import { SecretBox } from '../../common/secrets';
 import { ModelRegistry } from '../../inference/model-registry';
+import { ConversationsService } from '../../conversations/conversations.service';
 import { Metrics } from '../../metrics/metrics';
 import { ResponsesStore, type StoredResponse } from '../../store/responses.store';
 import { EventSequencer } from '../event-sequencer';
@@ -31,6 +32,7 @@ export class BackgroundRunner {
     private readonly cancels: CancelSignals,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
+    private readonly conversations: ConversationsService,
   ) {}
 
   /** Runs the response unless this process runs it already. */
@@ -77,9 +79,13 @@ export class BackgroundRunner {
     if (!claimed) return; // cancelled, deleted, or claimed by another worker first
     this.logger.log({ msg: 'background run started', responseId: id, requestId: row.request.request_id, owner: row.owner, attempt });
     const model = this.models.resolve(row.request.model);
+    // The chain ends with this response's own input (its output was reset by the claim).
     const history = await this.store.chainHistory(row.owner, id, this.config.maxChainDepth + 1);
-    if (!model || !history) {
-      await this.fail(claimed, attempt, `The model '${row.request.model}' is no longer served here.`);
+    const own = history && !row.previousResponseId ? history.items : [];
+    const conversation = row.request.conversation ? await this.conversations.contextItems(row.owner, row.request.conversation.id).catch(() => null) : [];
+    if (!model || !history || !conversation) {
+      const reason = !model ? `The model '${row.request.model}' is no longer served here.` : 'Its conversation no longer exists.';
+      await this.fail(claimed, attempt, reason);
       return 'failed';
     }
     const untrack = this.cancels.track(id, controller);
@@ -101,7 +107,8 @@ export class BackgroundRunner {
           id,
           createdAt: row.createdAt,
           request: row.request,
-          items: history.items,
+          items: [...conversation, ...history.items],
+          input: own,
           model,
           persisted: true,
           attempt,

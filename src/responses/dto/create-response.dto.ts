@@ -20,7 +20,7 @@ import {
   ArrayMaxSize,
   IsUrl,
 } from 'class-validator';
-import { IsMetadata, IsMetadataLike, IsStringOrArray, IsToolChoice } from './validators';
+import { IsConversationRef, IsMetadata, IsMetadataLike, IsStringOrArray, IsToolChoice } from './validators';
 
 export const INCLUDABLE = [
   'file_search_call.results',
@@ -238,9 +238,12 @@ export class CreateResponseDto {
   @IsOptional() @IsObject()
   stream_options?: { include_obfuscation?: boolean } | null;
 
+  /** A conversation (`conv_…` or `{id}`): its items come first, and this response's are appended when it completes. */
+  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'object', properties: { id: { type: 'string' } } }] })
+  @IsOptional() @IsConversationRef()
+  conversation?: string | { id: string } | null;
+
   // Known to the API, not (yet) served here: each is a 400 `unsupported_parameter` when set.
-  @ApiPropertyOptional({ description: 'Not supported by this server yet.' })
-  conversation?: unknown;
   @ApiPropertyOptional({ description: 'Not supported by this server.' })
   prompt?: unknown;
   @ApiPropertyOptional({ description: 'Not supported by this server.' })

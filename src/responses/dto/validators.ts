@@ -29,6 +29,10 @@ export const IsMetadata = (options?: ValidationOptions) =>
 export const IsMetadataLike = (options?: ValidationOptions) =>
   decorator('isStringRecord', 'must be an object of string values', (v) => isPlainObject(v) && Object.values(v).every((val) => typeof val === 'string'), options);
 
+/** `conv_…` or `{id: 'conv_…'}`. */
+export const IsConversationRef = (options?: ValidationOptions) =>
+  decorator('isConversationRef', "must be a conversation id or {\"id\": \"conv_…\"}", (v) => (typeof v === 'string' && v.length > 0) || (isPlainObject(v) && typeof v.id === 'string' && v.id.length > 0), options);
+
 export const IsStringOrArray = (options?: ValidationOptions) =>
   decorator('isStringOrArray', 'must be a string or an array of input items', (v) => typeof v === 'string' || Array.isArray(v), options);
 
