@@ -67,6 +67,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
             : exception.message;
       return { status, body: errorBody(status, message), headers: {} };
     }
+    if (isUnavailable(exception)) {
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        body: { error: { message: 'The service is temporarily unavailable (storage). Try again shortly.', type: 'service_unavailable', param: null, code: null } },
+        headers: { 'retry-after': '2' },
+      };
+    }
     const framework = exception as FrameworkError;
     if (typeof framework?.statusCode === 'number' && framework.statusCode >= 400 && framework.statusCode < 500) {
       return { status: framework.statusCode, body: errorBody(framework.statusCode, clientMessage(framework)), headers: {} };
@@ -77,6 +84,19 @@ export class AllExceptionsFilter implements ExceptionFilter {
       headers: {},
     };
   }
+}
+
+/**
+ * The database (or Redis) is down or out of connections: a 503 the client may retry, not a 500.
+ * Postgres SQLSTATE classes 08 (connection), 53 (insufficient resources), 57P (shutdown), and
+ * socket errors.
+ */
+function isUnavailable(exception: unknown): boolean {
+  const error = exception as { code?: unknown; driverError?: { code?: unknown }; message?: unknown } | null;
+  const code = String(error?.driverError?.code ?? error?.code ?? '');
+  if (/^(08|53|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code)) return true;
+  const message = typeof error?.message === 'string' ? error.message : '';
+  return /Connection terminated|connection timeout|Client has encountered a connection error|Connection is closed/i.test(message);
 }
 
 function errorBody(status: number, message: string, param: string | null = null, code: string | null = null): OpenAIErrorBody {

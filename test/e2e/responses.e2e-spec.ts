@@ -388,8 +388,8 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
     });
 
     it('refuses known parameters it cannot honour, and ignores unknown ones', async () => {
-      const refused = await client.responses.create({ model: MODEL, input: 'x', conversation: 'conv_1' }).catch((e: unknown) => e);
-      expect(refused).toMatchObject({ status: 400, param: 'conversation', code: 'unsupported_parameter' });
+      const refused = await client.responses.create({ model: MODEL, input: 'x', prompt: { id: 'pmpt_1' } }).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ status: 400, param: 'prompt', code: 'unsupported_parameter' });
       const hosted = await client.responses.create({ model: MODEL, input: 'x', tools: [{ type: 'web_search' }] }).catch((e: unknown) => e);
       expect(hosted).toMatchObject({ status: 400, param: 'tools[0].type', code: 'unsupported_parameter' });
       upstream.enqueue({ text: 'fine' });

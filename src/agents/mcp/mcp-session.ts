@@ -47,10 +47,17 @@ export class McpSession {
     try {
       await client.connect(new StreamableHTTPClientTransport(new URL(this.url), { requestInit }), options);
     } catch (streamableError) {
+      await client.close().catch(() => undefined);
       if (signal.aborted) throw streamableError;
       // Servers of the 2024-11-05 protocol speak SSE only.
       const fallback = new Client({ name: 'responses-gateway', version: '0.1.0' });
-      await fallback.connect(new SSEClientTransport(new URL(this.url), { requestInit }), options);
+      try {
+        await fallback.connect(new SSEClientTransport(new URL(this.url), { requestInit }), options);
+      } catch (sseError) {
+        // A failed EventSource would otherwise keep reconnecting, and keep the process alive.
+        await fallback.close().catch(() => undefined);
+        throw sseError;
+      }
       this.client = fallback;
       return fallback;
     }
