@@ -93,7 +93,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
  */
 function isUnavailable(exception: unknown): boolean {
   const error = exception as { code?: unknown; driverError?: { code?: unknown }; message?: unknown } | null;
-  const code = String(error?.driverError?.code ?? error?.code ?? '');
+  const raw = error?.driverError?.code ?? error?.code;
+  const code = typeof raw === 'string' ? raw : '';
   if (/^(08|53|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code)) return true;
   const message = typeof error?.message === 'string' ? error.message : '';
   return /Connection terminated|connection timeout|Client has encountered a connection error|Connection is closed/i.test(message);
