@@ -1,0 +1,80 @@
+import { createServer, Socket, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { startApp, TestApp } from '../support/app';
+import { createTestDatabase, TestDatabase } from '../support/database';
+import { POSTGRES_URL, services, warnMissing } from '../support/services';
+
+if (!services.postgres) warnMissing('PostgreSQL', 'storage outage');
+
+/** A TCP proxy in front of Postgres that the test can cut (refuse and reset) and restore. */
+async function startProxy(target: URL) {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+  const open = () =>
+    new Promise<void>((resolve) => {
+      server = createServer((client) => {
+        const upstream = new Socket();
+        upstream.connect(Number(target.port || 5432), target.hostname);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('close', () => sockets.delete(s));
+          s.on('error', () => undefined);
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, '127.0.0.1', () => {
+        port = (server!.address() as AddressInfo).port;
+        resolve();
+      });
+    });
+  await open();
+  return {
+    get port() {
+      return port;
+    },
+    cut: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server!.close(() => resolve());
+      }),
+    restore: open,
+  };
+}
+
+(services.postgres ? describe : describe.skip)('storage outage on Postgres', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+  let proxy: Awaited<ReturnType<typeof startProxy>>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    proxy = await startProxy(new URL(POSTGRES_URL));
+    const url = new URL(db.url);
+    url.host = `127.0.0.1:${proxy.port}`;
+    app = await startApp({ DATABASE_URL: url.toString() });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await proxy?.cut().catch(() => undefined);
+    await db?.drop();
+  });
+
+  it('answers 503 (not 500) while Postgres is unreachable, and recovers by itself', async () => {
+    const created = await app.client.responses.create({ model: 'echo', input: 'before' });
+    await proxy.cut();
+    for (const path of [`/v1/responses/${created.id}`, '/v1/responses?limit=1']) {
+      const res = await fetch(`${app.url}${path}`);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('2');
+      expect(await res.json()).toEqual({ error: expect.objectContaining({ type: 'service_unavailable' }) });
+    }
+    const create = await fetch(`${app.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"echo","input":"during"}' });
+    expect(create.status).toBe(503);
+    expect((await fetch(`${app.url}/health/ready`)).status).toBe(503);
+    await proxy.restore();
+    expect((await app.client.responses.retrieve(created.id)).output_text).toBe('Echo: before');
+    expect((await app.client.responses.create({ model: 'echo', input: 'after' })).output_text).toBe('Echo: after');
+  });
+});
