@@ -29,18 +29,20 @@ export class ResponsesController {
       stream: { summary: 'Streaming (server-sent events)', value: { model: 'echo', input: 'Say hello in three languages.', stream: true } },
     },
   })
-  async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateResponseDto, @Res({ passthrough: true }) reply: FastifyReply) {
+  // These two handlers answer either JSON or a stream, so they own the reply (`@Res()` without
+  // passthrough): Nest would otherwise try to send again after a stream took the socket over.
+  async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateResponseDto, @Res() reply: FastifyReply): Promise<void> {
     const prepared = await this.responses.prepare(principal, dto, String(reply.request.id));
     if (prepared.request.background) {
       const queued = await this.responses.enqueue(prepared);
-      if (!dto.stream) return queued;
+      if (!dto.stream) return void reply.send(queued);
       // The client going away stops only its reading: the response runs on.
-      const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
       const stored = await this.responses.prepareReplay(principal, queued.id, undefined);
+      const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
       return this.responses.replay(stored, -1, sse, sse.signal).finally(() => sse.end());
     }
     const execution = await this.responses.begin(prepared);
-    if (!dto.stream) return this.responses.run(execution);
+    if (!dto.stream) return void reply.send(await this.responses.run(execution));
     const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
     await this.responses.run(execution, sse, sse.signal).finally(() => sse.end());
   }
@@ -63,9 +65,9 @@ export class ResponsesController {
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
     @Query() query: RetrieveResponseQueryDto,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
-    if (!query.stream) return this.responses.retrieve(principal, id);
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    if (!query.stream) return void reply.send(await this.responses.retrieve(principal, id));
     const stored = await this.responses.prepareReplay(principal, id, query.starting_after);
     const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
     await this.responses.replay(stored, query.starting_after ?? -1, sse, sse.signal).finally(() => sse.end());

@@ -1,0 +1,201 @@
+'use strict';
+/* eslint-disable @typescript-eslint/no-require-imports -- CommonJS on purpose: `node bench/run.js` runs as is, with no build step */
+/**
+ * The benchmark's own Postgres databases (`rg_bench_<pid>_<name>`): created, migrated with the
+ * app's own migrations from dist/, seeded, and dropped at the end — never the shared `test`
+ * database, which other runs use.
+ */
+const path = require('node:path');
+const { existsSync } = require('node:fs');
+const { Client } = require('pg');
+const { dist } = require('./procs');
+
+const ADMIN_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+
+/** @type {Set<string>} */
+const created = new Set();
+
+/** @param {string} url @param {(c: import('pg').Client) => Promise<T>} fn @template T */
+async function withClient(url, fn) {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function postgresReachable() {
+  try {
+    await withClient(ADMIN_URL, (c) => c.query('SELECT 1'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** @returns {Promise<boolean>} */
+function redisReachable() {
+  const { hostname, port } = new URL(REDIS_URL);
+  const net = require('node:net');
+  return new Promise((resolve) => {
+    const socket = new net.Socket();
+    /** @param {boolean} ok */
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(2000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.connect(Number(port || 6379), hostname, () => {
+      socket.write('PING\r\n');
+      socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+    });
+  });
+}
+
+/** @param {string} name @returns {string} the database's URL */
+function urlOf(name) {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/**
+ * A new database with the app's schema, through `dataSourceOptions` and `runMigrations()` from the
+ * built app: exactly the migrations a deployment runs.
+ * @param {string} suffix @returns {Promise<{ name: string, url: string }>}
+ */
+async function createDatabase(suffix) {
+  const name = `rg_bench_${process.pid}_${suffix}`;
+  await withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${name}`));
+  created.add(name);
+  const url = urlOf(name);
+  const { DataSource } = require('typeorm');
+  /** @type {unknown} */
+  const built = require(path.join(dist.dir, 'store', 'data-source'));
+  const { dataSourceOptions } = /** @type {{ dataSourceOptions: (s: { databaseUrl: string, dataDir: string }) => import('typeorm').DataSourceOptions }} */ (built);
+  const dataSource = new DataSource(dataSourceOptions({ databaseUrl: url, dataDir: '' }));
+  await dataSource.initialize();
+  try {
+    await dataSource.runMigrations();
+  } finally {
+    await dataSource.destroy();
+  }
+  return { name, url };
+}
+
+/** @param {string} name */
+async function dropDatabase(name) {
+  await withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  created.delete(name);
+}
+
+/**
+ * Drops the databases of earlier runs that died without cleaning up (SIGKILL, power loss): those
+ * named after a process that no longer runs on this machine.
+ */
+async function dropStale() {
+  const rows = /** @type {Array<{ datname: string }>} */ (await query(ADMIN_URL, `SELECT datname FROM pg_database WHERE datname LIKE 'rg\\_bench\\_%'`));
+  for (const { datname } of rows) {
+    const pid = Number(/^rg_bench_(\d+)_/.exec(datname)?.[1]);
+    if (pid && pid !== process.pid && !existsSync(`/proc/${pid}`)) await dropDatabase(datname).catch(() => undefined);
+  }
+}
+
+/** Drops every database this run created (best effort: the end of a run must not fail here). */
+async function dropAll() {
+  for (const name of [...created]) await dropDatabase(name).catch(() => undefined);
+}
+
+/**
+ * Deterministic, random-looking ids for seeded row `i` (`resp_` + 48 hex, like the app's), so the
+ * benchmark can pick ids to retrieve without asking the database.
+ * @param {number} i
+ */
+function seededId(i) {
+  const { createHash } = require('node:crypto');
+  const a = createHash('md5').update(`bench-${i}`).digest('hex');
+  const b = createHash('md5').update(`bench-${i}-b`).digest('hex').slice(0, 16);
+  return `resp_${a}${b}`;
+}
+
+/**
+ * Inserts rows `from`…`to - 1` of `responses` for one owner, in batches of one statement each
+ * (`INSERT … SELECT generate_series`), copying a real stored request and Response as the template
+ * so every row has a plausible size and shape; its id (in the row and in the document) and times
+ * differ per row. `seq` (identity) follows insertion order, as it does in production.
+ * @param {string} url @param {{ owner: string, from: number, to: number, template: { request: unknown, response: unknown }, batch?: number }} o
+ */
+async function seedResponses(url, { owner, from, to, template, batch = 50_000 }) {
+  await withClient(url, async (c) => {
+    for (let start = from; start < to; start += batch) {
+      const end = Math.min(to, start + batch) - 1;
+      await c.query(
+        `WITH rows AS (
+           SELECT i, 'resp_' || md5('bench-' || i) || substr(md5('bench-' || i || '-b'), 1, 16) AS id,
+                  timestamptz '2025-01-01' + i * interval '1 second' AS at
+           FROM generate_series($1::int, $2::int) AS i
+         )
+         INSERT INTO responses (id, owner, status, background, model, attempt, request, response, created_at, updated_at, completed_at)
+         SELECT id, $3, 'completed', false, $4, 1, $5::jsonb,
+                jsonb_set(jsonb_set($6::jsonb, '{id}', to_jsonb(id)), '{created_at}', to_jsonb(extract(epoch FROM at)::bigint)),
+                at, at, at
+         FROM rows ORDER BY i`,
+        [start, end, owner, 'bench', JSON.stringify(template.request), JSON.stringify(template.response)],
+      );
+    }
+    // As autovacuum would have done by the time a real table is this big: statistics for the
+    // planner and a visibility map; without it the first figures measure a freshly loaded table.
+    await c.query('VACUUM ANALYZE responses');
+  });
+}
+
+/**
+ * The Postgres backend processes serving database `name` now (for their CPU time: they run on
+ * this machine, and /proc shows them).
+ * @param {string} name @returns {Promise<number[]>}
+ */
+async function backendPids(name) {
+  const rows = /** @type {Array<{ pid: number }>} */ (await query(ADMIN_URL, 'SELECT pid FROM pg_stat_activity WHERE datname = $1', [name]));
+  return rows.map((r) => Number(r.pid));
+}
+
+/**
+ * One connection held open, for polling the database during a measurement: a connection per poll
+ * would fork a Postgres backend each time on the machine being measured. Its backend's pid is
+ * known, so its CPU time can be left out of the gateway's share.
+ * @param {string} url
+ */
+async function connect(url) {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  /** @type {unknown[]} */
+  const rows = (await client.query('SELECT pg_backend_pid() AS pid')).rows;
+  return {
+    pid: Number(/** @type {{ pid: number }} */ (rows[0]).pid),
+    /** @param {string} sql @param {unknown[]} [params] @returns {Promise<unknown[]>} */
+    async query(sql, params = []) {
+      /** @type {unknown[]} */
+      const rows = (await client.query(sql, params)).rows;
+      return rows;
+    },
+    /** @returns {Promise<void>} */
+    async end() {
+      await client.end().catch(() => undefined);
+    },
+  };
+}
+
+/** @param {string} url @param {string} sql @param {unknown[]} [params] @returns {Promise<unknown[]>} */
+function query(url, sql, params = []) {
+  return withClient(url, async (c) => {
+    /** @type {unknown[]} */
+    const rows = (await c.query(sql, params)).rows;
+    return rows;
+  });
+}
+
+module.exports = { ADMIN_URL, REDIS_URL, backendPids, connect, postgresReachable, redisReachable, createDatabase, dropDatabase, dropAll, dropStale, seededId, seedResponses, query, withClient };

@@ -1,0 +1,161 @@
+'use strict';
+/** The markdown report of a run (bench/results/latest.md; docs/performance.md quotes a full run's). */
+
+/**
+ * The shapes of bench/results/latest.json's figures (run.js fills them in).
+ * @typedef {{ rps: number, p50Ms: number, p99Ms: number, requests: number, errors: number, cpuUsPerReq: Record<string, number>, sysUsPerReq: Record<string, number> }} Run
+ * @typedef {{ p50Ms: number, p99Ms: number, streamP50Ms: number }} Ttft
+ * @typedef {{ completed: number, perSecond: number, acceptedPerSecond: number, cpuUsPerResponse: Record<string, number> }} Batch
+ * @typedef {{ description: string } & Record<string, number | string>} Flat
+ * @typedef {{
+ *   '1'?: { description: string, runs: Record<string, Run> },
+ *   '2'?: { description: string, runs: Record<string, Run>, ttftConcurrency1: { direct: Ttft, gateway: Ttft, pairs: number } },
+ *   '3'?: Flat & { createP50Ms: number, createP99Ms: number, liveP50Ms: number, liveP99Ms: number, apiAloneCreateP50Ms?: number, apiAloneCreateP99Ms?: number, apiAloneLiveP50Ms?: number, apiAloneLiveP99Ms?: number },
+ *   '4'?: { description: string, sync: Run, oneWorker: Batch, twoWorkers: Batch },
+ *   '5'?: Flat, '6'?: Flat, '8'?: Flat,
+ *   '7'?: { description: string, sizes: { small: number, large: number }, seedSeconds: number, samples: number, ops: Record<string, { smallP50Ms: number, largeP50Ms: number, ratio: number }> },
+ * }} Figures
+ * @typedef {{ requests: number, rpsUnderProfiler: number } & ReturnType<import('./profile').summarize>} ProfileSummary
+ */
+
+/** @param {unknown} v */
+const fmt = (v) => (typeof v === 'number' ? v.toLocaleString('en', { maximumFractionDigits: 3 }) : String(v));
+
+/** @param {string[]} header @param {unknown[][]} rows */
+function table(header, rows) {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(fmt).join(' | ')} |`)].join('\n');
+}
+
+/** @param {Record<string, Run>} runs */
+function runsTable(runs) {
+  const names = [...new Set(Object.values(runs).flatMap((r) => Object.keys(r.cpuUsPerReq)))];
+  return table(
+    ['path @ concurrency', 'req/s', 'p50 ms', 'p99 ms', ...names.map((n) => `CPU µs/req ${n} (system)`), 'requests', 'errors'],
+    Object.entries(runs).map(([k, r]) => [k, r.rps, r.p50Ms, r.p99Ms, ...names.map((n) => `${fmt(r.cpuUsPerReq[n])} (${fmt(r.sysUsPerReq[n])})`), r.requests, r.errors]),
+  );
+}
+
+/** @param {Flat} o */
+function keyValues(o) {
+  return table(
+    ['measure', 'value'],
+    Object.entries(o).filter(([k]) => k !== 'description'),
+  );
+}
+
+/**
+ * @param {{ mode: string, command: string, startedAt: string, durationS: number, loadTool: string,
+ *   machine: { nproc: number, cpuModel: string, memTotalGiB: number, node: string },
+ *   checks: Array<{ fig: string, name: string, metric: string, display: string, target: string, met: boolean | null }>,
+ *   figures: Figures, profiles: Record<string, ProfileSummary>, errors: Record<string, string> }} results
+ */
+function markdown(results) {
+  const m = results.machine;
+  const out = [];
+  out.push(`## Benchmark: ${results.mode} run, ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC (${results.durationS} s)`);
+  out.push('');
+  out.push(`${m.nproc} CPUs (${m.cpuModel}), ${m.memTotalGiB} GiB RAM, Node ${m.node}; load by ${results.loadTool}. Command: \`${results.command}\`.`);
+  out.push('');
+  out.push(
+    table(
+      ['#', 'figure', 'measure', 'measured', 'target', 'result'],
+      results.checks.map((c) => [c.fig, c.name, c.metric, c.display, c.target, c.met === null ? 'reported' : c.met ? '**met**' : '**MISSED**']),
+    ),
+  );
+  for (const [fig, error] of Object.entries(results.errors)) out.push(`\nFigure ${fig} failed: \`${error.split('\n')[0]}\``);
+  out.push('');
+  out.push('### Details');
+  const f = results.figures;
+  const one = f['1'];
+  if (one) out.push('', `**1. Overhead, synchronous**: ${one.description}`, '', runsTable(one.runs));
+  const two = f['2'];
+  if (two) {
+    const t = two.ttftConcurrency1;
+    out.push('', `**2. Overhead, streaming**: ${two.description}`, '', runsTable(two.runs), '');
+    out.push(
+      table(
+        ['concurrency 1, interleaved', 'TTFT p50 ms', 'TTFT p99 ms', 'whole stream p50 ms'],
+        [
+          ['direct', t.direct.p50Ms, t.direct.p99Ms, t.direct.streamP50Ms],
+          ['gateway', t.gateway.p50Ms, t.gateway.p99Ms, t.gateway.streamP50Ms],
+        ],
+      ),
+    );
+  }
+  const three = f['3'];
+  if (three) {
+    out.push('', `**3. Time to queued**: ${three.description}`, '');
+    out.push(
+      table(
+        ['request', 'p50 ms', 'p99 ms'],
+        [
+          ['POST background (worker busy)', three.createP50Ms, three.createP99Ms],
+          ['GET /health/live (worker busy)', three.liveP50Ms, three.liveP99Ms],
+          ...(three.apiAloneCreateP50Ms === undefined
+            ? []
+            : [
+                ['POST background (API alone)', three.apiAloneCreateP50Ms, three.apiAloneCreateP99Ms],
+                ['GET /health/live (API alone)', three.apiAloneLiveP50Ms, three.apiAloneLiveP99Ms],
+              ]),
+        ],
+      ),
+    );
+  }
+  const four = f['4'];
+  if (four) {
+    const cpuNames = [...new Set([...Object.keys(four.oneWorker.cpuUsPerResponse), ...Object.keys(four.twoWorkers.cpuUsPerResponse)])];
+    out.push('', `**4. Background throughput**: ${four.description}`, '');
+    out.push(
+      table(
+        ['mode', 'per second', ...cpuNames.map((n) => `CPU µs/response ${n}`)],
+        [
+          ['synchronous (c=32)', four.sync.rps, ...cpuNames.map((n) => four.sync.cpuUsPerReq[n] ?? '—')],
+          [`background, 1 worker (accepted ${four.oneWorker.acceptedPerSecond}/s)`, four.oneWorker.perSecond, ...cpuNames.map((n) => four.oneWorker.cpuUsPerResponse[n] ?? '—')],
+          [`background, 2 workers (accepted ${four.twoWorkers.acceptedPerSecond}/s)`, four.twoWorkers.perSecond, ...cpuNames.map((n) => four.twoWorkers.cpuUsPerResponse[n] ?? '—')],
+        ],
+      ),
+    );
+  }
+  for (const [n, title] of /** @type {const} */ ([
+    ['5', 'Cancel latency'],
+    ['6', 'Resume'],
+    ['8', 'Memory'],
+  ])) {
+    const x = f[n];
+    if (x) out.push('', `**${n}. ${title}**: ${x.description}`, '', keyValues(x));
+  }
+  const seven = f['7'];
+  if (seven) {
+    out.push('', `**7. Store scale**: ${seven.description} (seeding took ${seven.seedSeconds} s)`, '');
+    out.push(
+      table(
+        ['request', `p50 ms at ${fmt(seven.sizes.small)}`, `p50 ms at ${fmt(seven.sizes.large)}`, 'ratio'],
+        Object.entries(seven.ops).map(([op, r]) => [op, r.smallP50Ms, r.largeP50Ms, r.ratio]),
+      ),
+    );
+  }
+  const what = /** @type {Record<string, string>} */ ({
+    sync: 'ROLE=all, synchronous creates at concurrency 32',
+    stream: 'ROLE=all, streaming creates at concurrency 32',
+    'background-api': 'ROLE=api, background creates (32 concurrent submitters)',
+    'background-worker': 'ROLE=worker, running those background responses',
+  });
+  if (Object.keys(results.profiles).length) {
+    out.push(
+      '',
+      'Profiles (`node --cpu-prof`; only the samples taken while the load ran). "Busy" is wall time the thread was not idle: on a',
+      'crowded machine it includes time the thread was runnable but descheduled — typically right after a socket `writev` woke the',
+      'process at the other end — which is why `writev` ranks high while the system CPU time per request (tables above) stays small.',
+      'Time in Node itself and V8 builtins is charged to the package that called it.',
+    );
+  }
+  for (const [kind, p] of Object.entries(results.profiles)) {
+    out.push('', `**Profile: ${what[kind] ?? kind}** (${p.requests} responses at ${p.rpsUnderProfiler}/s under the profiler; busy ${p.busyMs} ms of ${p.wallMs} ms; \`${p.file}\`)`, '');
+    out.push(table(['package (with the Node and V8 time it caused)', 'ms', '% of busy'], p.byCallingPackage.slice(0, 10).map((r) => [r.package, r.ms, r.pctOfBusy])));
+    out.push('');
+    out.push(table(['function', 'where', 'self ms', '% of busy'], p.topFunctions.slice(0, 12).map((r) => [`\`${r.function}\``, r.where, r.selfMs, r.pctOfBusy])));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+module.exports = { markdown };
