@@ -4,6 +4,7 @@ import { ResponseEntity } from './response.entity';
 /** The input items of a response, in order; paginated by `inputItems.list` and replayed by chains. */
 @Entity({ name: 'response_input_items' })
 @Index('response_input_items_item_id', ['responseId', 'itemId'])
+@Index('response_input_items_by_item', ['itemId'])
 export class ResponseInputItemEntity {
   @PrimaryColumn({ name: 'response_id', type: 'text' })
   responseId!: string;
@@ -18,6 +19,6 @@ export class ResponseInputItemEntity {
   item!: object;
 
   @ManyToOne(() => ResponseEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'response_id' })
+  @JoinColumn({ name: 'response_id', foreignKeyConstraintName: 'response_input_items_response_id_fkey' })
   response?: ResponseEntity;
 }
