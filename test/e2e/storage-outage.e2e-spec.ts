@@ -42,7 +42,9 @@ async function startProxy(target: URL) {
   };
 }
 
-(services.postgres ? describe : describe.skip)('storage outage on Postgres', () => {
+// Registered only when the services are there; otherwise a loud warning and a todo (CI requires them).
+const suite = services.postgres ? describe : () => it.todo('needs PostgreSQL: not reachable on this machine');
+suite('storage outage on Postgres', () => {
   let db: TestDatabase;
   let app: TestApp;
   let proxy: Awaited<ReturnType<typeof startProxy>>;
