@@ -7,7 +7,7 @@ import { UpstreamError } from '../inference/upstream-error';
 import { ConversationsService } from '../conversations/conversations.service';
 import { Metrics } from '../metrics/metrics';
 import { ResponsesStore } from '../store/responses.store';
-import type { EventSequencer } from './event-sequencer';
+import { terminalEvent, type EventSequencer } from './event-sequencer';
 import { ClaimLost, RunTimedOut, ShuttingDown } from './background/abort-reasons';
 import { buildResponse, ResponseState } from './response-object';
 
@@ -130,17 +130,8 @@ export class ResponseExecutor {
     }
   }
 
-  /** The terminal event; a cancelled response ends with `response.failed` (there is no `response.cancelled` event). */
+  /** The terminal event (see terminalEvent). */
   emitTerminal(response: ResponseObject, events: EventSequencer): void {
-    switch (response.status) {
-      case 'completed':
-        events.emit({ type: 'response.completed', response });
-        break;
-      case 'incomplete':
-        events.emit({ type: 'response.incomplete', response });
-        break;
-      default:
-        events.emit({ type: 'response.failed', response });
-    }
+    events.emit(terminalEvent(response));
   }
 }

@@ -37,9 +37,8 @@ export class ResponsesController {
       const queued = await this.responses.enqueue(prepared);
       if (!dto.stream) return void reply.send(queued);
       // The client going away stops only its reading: the response runs on.
-      const stored = await this.responses.prepareReplay(principal, queued.id, undefined);
       const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
-      return this.responses.replay(stored, -1, sse, sse.signal).finally(() => sse.end());
+      return this.responses.replay(queued.id, queued, -1, sse, sse.signal).finally(() => sse.end());
     }
     const execution = await this.responses.begin(prepared);
     if (!dto.stream) return void reply.send(await this.responses.run(execution));
@@ -70,7 +69,7 @@ export class ResponsesController {
     if (!query.stream) return void reply.send(await this.responses.retrieve(principal, id));
     const stored = await this.responses.prepareReplay(principal, id, query.starting_after);
     const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
-    await this.responses.replay(stored, query.starting_after ?? -1, sse, sse.signal).finally(() => sse.end());
+    await this.responses.replay(stored.id, stored.response, query.starting_after ?? -1, sse, sse.signal).finally(() => sse.end());
   }
 
   @Delete(':id')

@@ -14,8 +14,8 @@ import type { CreateResponseDto } from './dto/create-response.dto';
 import type { ListInputItemsQueryDto, ListResponsesQueryDto } from './dto/list-responses.dto';
 import { ResponseDispatcher } from './background/response-dispatcher';
 import { CancelSignals } from './background/cancel-signals';
-import { EventSequencer } from './event-sequencer';
-import { ResponseEventLog, type LoggedEvent } from './events/response-event-log';
+import { EventSequencer, terminalEvent } from './event-sequencer';
+import { ResponseEventLog, toLogged, type LoggedEvent } from './events/response-event-log';
 import { normalizeInput } from './input-items';
 import { mcpHeadersOf, normalizeRequest } from './normalize-request';
 import { SecretBox } from '../common/secrets';
@@ -251,9 +251,9 @@ export class ResponsesService {
    * follows the live ones to the terminal event. The client going away stops the reading, never
    * the response.
    */
-  async replay(response: StoredResponse, after: number, sink: ReplaySink, signal: AbortSignal): Promise<void> {
+  async replay(id: string, known: ResponseObject, after: number, sink: ReplaySink, signal: AbortSignal): Promise<void> {
     let last = after;
-    for await (const event of this.events.follow(response.id, after, signal, FOLLOW_IDLE_MS)) {
+    for await (const event of this.events.follow(id, after, signal, FOLLOW_IDLE_MS)) {
       if (event) {
         sink.write(event);
         last = event.seq;
@@ -262,11 +262,9 @@ export class ResponsesService {
       sink.comment('keepalive');
       // No news for a while: if the database says it ended (its worker died, or a cancel found
       // nobody running it), end the stream with the stored state rather than wait forever.
-      const current = await this.store.getById(response.id);
+      const current = await this.store.getById(id);
       if (!current || isTerminal(current.status)) {
-        const ending = current?.response ?? response.response;
-        const events = new EventSequencer((e) => sink.write({ seq: e.sequence_number, type: e.type, data: JSON.stringify(e) }), last + 1);
-        this.executor.emitTerminal(ending, events);
+        sink.write(toLogged({ ...terminalEvent(current?.response ?? known), sequence_number: last + 1 }));
         return;
       }
     }
@@ -291,11 +289,7 @@ export class ResponsesService {
     }
     this.metrics.responseEnded('cancelled', true);
     await Promise.all([this.dispatcher.withdraw(id).catch(() => undefined), this.cancels.broadcast(id)]);
-    if (fromQueued && found.request.stream) {
-      const events = new EventSequencer((e) => this.events.append(id, e), (await this.events.lastSequence(id)) + 1);
-      this.executor.emitTerminal(cancelled.response, events);
-      await this.events.finish(id);
-    }
+    if (fromQueued && found.request.stream) await this.events.end(id, cancelled.response);
     return cancelled.response;
   }
 

@@ -158,10 +158,6 @@ export class BackgroundRunner {
     const failed = buildResponse(row.id, row.createdAt, row.request, { status: 'failed', error: { code: 'server_error', message } });
     const saved = await this.store.updateResponseObject(row.id, { status: 'failed', response: failed }, { allowedStatuses: ['queued', 'in_progress'], attempt });
     if (saved) this.metrics.responseEnded('failed', true);
-    if (saved && row.request.stream) {
-      const sequencer = new EventSequencer((e) => this.events.append(row.id, e), (await this.events.lastSequence(row.id)) + 1);
-      this.executor.emitTerminal(failed, sequencer);
-      await this.events.finish(row.id);
-    }
+    if (saved && row.request.stream) await this.events.end(row.id, failed);
   }
 }

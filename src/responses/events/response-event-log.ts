@@ -1,4 +1,5 @@
-import type { StreamEvent } from '../../common/response-types';
+import type { ResponseObject, StreamEvent } from '../../common/response-types';
+import { terminalEvent } from '../event-sequencer';
 
 /** An event as stored: its number, its type and its JSON (serialized once, when appended). */
 export interface LoggedEvent {
@@ -27,6 +28,17 @@ export abstract class ResponseEventLog {
 
   /** The stream is over: it stays replayable for the retention period, then goes. */
   abstract finish(responseId: string): Promise<void>;
+
+  /**
+   * Ends the stream of a response whose end was written by someone other than its runner (a
+   * cancel of a queued response, a run given up): its terminal event after the last one, then
+   * retention.
+   */
+  async end(responseId: string, response: ResponseObject): Promise<void> {
+    const seq = (await this.lastSequence(responseId)) + 1;
+    this.append(responseId, { ...terminalEvent(response), sequence_number: seq });
+    await this.finish(responseId);
+  }
 
   /** The highest sequence number appended, or -1 when there is none. */
   abstract lastSequence(responseId: string): Promise<number>;
