@@ -104,6 +104,9 @@ export class AppConfig {
   get backgroundMaxAttempts(): number {
     return this.env.BACKGROUND_MAX_ATTEMPTS;
   }
+  get backgroundUpstreamRetries(): number {
+    return this.env.BACKGROUND_UPSTREAM_RETRIES;
+  }
   get backgroundTimeoutMs(): number {
     return this.env.BACKGROUND_TIMEOUT_MS;
   }

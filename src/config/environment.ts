@@ -131,6 +131,13 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1) @Max(100)
   BACKGROUND_MAX_ATTEMPTS: number = 3;
 
+  /**
+   * Retries of an upstream call that failed before any output (refused, reset, 429, 5xx) in a
+   * background run: nobody is there to retry it. Synchronous calls use the provider's maxRetries.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(20)
+  BACKGROUND_UPSTREAM_RETRIES: number = 3;
+
   /** Wall-clock limit of one background run, in ms; 0 means none. */
   @Transform(toInt) @IsInt() @Min(0)
   BACKGROUND_TIMEOUT_MS: number = 0;
