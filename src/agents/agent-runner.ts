@@ -21,6 +21,8 @@ export interface AgentTurn {
   streaming: boolean;
   /** Secret headers of the request's MCP servers, by server label (never stored in clear). */
   mcpHeaders?: Record<string, Record<string, string>>;
+  /** Upstream retries before any output (background runs, which no client retries); default: the provider's. */
+  upstreamRetries?: number;
 }
 
 export interface AgentSink {
@@ -153,16 +155,17 @@ export class AgentRunner {
 
   /** One upstream call, fed into the builder; returns the finish reason. */
   private async ask(turn: AgentTurn, params: ChatParams, builder: OutputBuilder, signal: AbortSignal, onUsage: (u: ResponseUsage | null) => void): Promise<string | null> {
+    const settings = { retries: turn.upstreamRetries };
     if (turn.streaming) {
       let finish: string | null = null;
-      for await (const chunk of turn.model.backend.stream({ ...params, stream: true, stream_options: { include_usage: true } }, signal)) {
+      for await (const chunk of turn.model.backend.stream({ ...params, stream: true, stream_options: { include_usage: true } }, signal, settings)) {
         builder.chunk(chunk);
         finish = chunk.choices?.[0]?.finish_reason ?? finish;
         if (chunk.usage) onUsage(toUsage(chunk.usage));
       }
       return finish;
     }
-    const completion = await turn.model.backend.complete({ ...params, stream: false }, signal);
+    const completion = await turn.model.backend.complete({ ...params, stream: false }, signal, settings);
     this.replay(completion, builder);
     onUsage(toUsage(completion.usage));
     return completion.choices[0]?.finish_reason ?? null;

@@ -5,14 +5,20 @@ import type {
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
 
+/** Per call: how hard to try. */
+export interface UpstreamCallSettings {
+  /** Retries of a call that failed before its reply started; default: the provider's own setting. */
+  retries?: number;
+}
+
 /**
  * An upstream that speaks Chat Completions (port). Implementations throw UpstreamError for every
  * failure, and stop (throwing AbortError-like errors) when `signal` aborts.
  */
 export abstract class ChatBackend {
   abstract readonly name: string;
-  abstract complete(params: ChatCompletionCreateParamsNonStreaming, signal: AbortSignal): Promise<ChatCompletion>;
-  abstract stream(params: ChatCompletionCreateParamsStreaming, signal: AbortSignal): AsyncIterable<ChatCompletionChunk>;
+  abstract complete(params: ChatCompletionCreateParamsNonStreaming, signal: AbortSignal, settings?: UpstreamCallSettings): Promise<ChatCompletion>;
+  abstract stream(params: ChatCompletionCreateParamsStreaming, signal: AbortSignal, settings?: UpstreamCallSettings): AsyncIterable<ChatCompletionChunk>;
   /** Whether the upstream answers at all (any HTTP answer counts: it is up). */
   abstract reachable(timeoutMs: number): Promise<boolean>;
 }

@@ -1,12 +1,14 @@
-import OpenAI, { APIError } from 'openai';
+import type { IncomingMessage } from 'node:http';
+import { createParser } from 'eventsource-parser';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
-import { ChatBackend } from './chat-backend';
-import { isAbort, toUpstreamError } from './upstream-error';
+import { ChatBackend, type UpstreamCallSettings } from './chat-backend';
+import { isAbort, upstreamMalformed, upstreamStreamError, UpstreamError } from './upstream-error';
+import { UpstreamHttp } from './upstream-http';
 
 export interface OpenAIBackendOptions {
   name: string;
@@ -19,51 +21,83 @@ export interface OpenAIBackendOptions {
 /** Any OpenAI-compatible Chat Completions server (vLLM, Ollama, llama.cpp, OpenAI, a gateway). */
 export class OpenAIChatBackend extends ChatBackend {
   readonly name: string;
-  private readonly client: OpenAI;
+  private readonly http: UpstreamHttp;
+  private readonly maxRetries: number;
 
   constructor(options: OpenAIBackendOptions) {
     super();
     this.name = options.name;
-    this.client = new OpenAI({
-      baseURL: options.baseUrl,
-      // Local servers often need no key, but the client insists on one.
-      apiKey: options.apiKey ?? 'unused',
-      timeout: options.timeoutMs,
-      maxRetries: options.maxRetries,
-      logLevel: 'off',
-    });
+    this.maxRetries = options.maxRetries;
+    this.http = new UpstreamHttp({ provider: options.name, baseUrl: options.baseUrl, apiKey: options.apiKey, timeoutMs: options.timeoutMs });
   }
 
-  async complete(params: ChatCompletionCreateParamsNonStreaming, signal: AbortSignal): Promise<ChatCompletion> {
+  async complete(params: ChatCompletionCreateParamsNonStreaming, signal: AbortSignal, settings?: UpstreamCallSettings): Promise<ChatCompletion> {
+    const reply = await this.post(params, signal, settings);
+    const body = await this.http.readBody(reply, signal).catch((error: unknown) => {
+      throw this.classify(this.http.readFailure(error, signal));
+    });
     try {
-      return await this.client.chat.completions.create(params, { signal });
-    } catch (error) {
-      throw isAbort(error) ? error : toUpstreamError(error, this.name);
+      const completion = JSON.parse(body) as ChatCompletion;
+      if (!Array.isArray(completion?.choices)) throw new Error('no choices');
+      return completion;
+    } catch {
+      throw upstreamMalformed(this.name);
     }
   }
 
   async reachable(timeoutMs: number): Promise<boolean> {
-    try {
-      await this.client.models.list({ timeout: timeoutMs, maxRetries: 0 });
-      return true;
-    } catch (error) {
-      return error instanceof APIError && typeof error.status === 'number';
-    }
+    return this.http.answers('models', timeoutMs);
   }
 
-  async *stream(params: ChatCompletionCreateParamsStreaming, signal: AbortSignal): AsyncIterable<ChatCompletionChunk> {
+  async *stream(params: ChatCompletionCreateParamsStreaming, signal: AbortSignal, settings?: UpstreamCallSettings): AsyncIterable<ChatCompletionChunk> {
+    const reply = await this.post(params, signal, settings);
+    let ready: ChatCompletionChunk[] = [];
+    let failure: Error | undefined;
+    let done = false;
+    const parser = createParser({
+      onEvent: (event) => {
+        if (done || failure) return;
+        if (event.data === '[DONE]') return void (done = true);
+        try {
+          const chunk = JSON.parse(event.data) as ChatCompletionChunk & { error?: { message?: string } | string };
+          if (chunk.error) failure = upstreamStreamError(this.name, typeof chunk.error === 'string' ? chunk.error : (chunk.error.message ?? 'unknown error'));
+          else ready.push(chunk);
+        } catch {
+          failure = upstreamMalformed(this.name);
+        }
+      },
+    });
+    let finished = false;
     try {
-      const stream = await this.client.chat.completions.create(params, { signal });
-      let finished = false;
-      for await (const chunk of stream) {
-        if (chunk.choices?.some((c) => c.finish_reason)) finished = true;
-        yield chunk;
+      reply.setEncoding('utf8');
+      for await (const text of reply as AsyncIterable<string>) {
+        parser.feed(text);
+        const chunks = ready;
+        ready = [];
+        for (const chunk of chunks) {
+          if (chunk.choices?.some((c) => c.finish_reason)) finished = true;
+          yield chunk;
+        }
+        if (failure) throw failure;
+        if (done) break;
       }
-      // The SDK ends quietly when aborted mid-stream, and some servers just close the socket.
-      if (signal.aborted) throw new DOMException('The upstream call was aborted.', 'AbortError');
-      if (!finished) throw new Error('stream ended without a finish_reason');
     } catch (error) {
-      throw isAbort(error) ? error : toUpstreamError(error, this.name);
+      throw this.classify(error instanceof UpstreamError ? error : this.http.readFailure(error, signal));
+    } finally {
+      // Stops reading (and frees the socket) when the consumer or an error ended the stream early.
+      if (!reply.readableEnded) reply.destroy();
     }
+    // Some servers just close the socket instead of sending an error.
+    if (signal.aborted) throw new DOMException('The upstream call was aborted.', 'AbortError');
+    if (!finished) throw upstreamMalformed(this.name);
+  }
+
+  private post(params: object, signal: AbortSignal, settings?: UpstreamCallSettings): Promise<IncomingMessage> {
+    return this.http.post('chat/completions', JSON.stringify(params), { signal, retries: settings?.retries ?? this.maxRetries });
+  }
+
+  /** Aborts and classified errors pass; anything else broke the reply mid-way. */
+  private classify(error: Error): Error {
+    return isAbort(error) || error instanceof UpstreamError ? error : upstreamMalformed(this.name);
   }
 }

@@ -1,5 +1,3 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-
 /** The `error.code` values a failed Response may carry (from OpenAI's ResponseError enum). */
 export type ResponseErrorCode = 'server_error' | 'rate_limit_exceeded' | 'invalid_prompt';
 
@@ -23,47 +21,52 @@ export class UpstreamError extends Error {
 
 /** True for the error an aborted upstream call ends with (cancel, client gone, shutdown). */
 export function isAbort(error: unknown): boolean {
-  return (
-    error instanceof APIUserAbortError ||
-    (error instanceof Error && (error.name === 'AbortError' || error.name === 'APIUserAbortError'))
-  );
+  // By name, not `instanceof Error`: Node's DOMException may come from another realm (vm, Jest).
+  const name = typeof error === 'object' && error !== null && 'name' in error ? error.name : undefined;
+  return name === 'AbortError' || name === 'APIUserAbortError';
 }
 
-function upstreamMessage(error: APIError): string {
-  const body: unknown = error.error;
-  const message = typeof body === 'object' && body !== null && 'message' in body ? body.message : undefined;
-  return typeof message === 'string' ? message : error.message;
+/** The upstream's own `error.message` from an error body, when it sent one. */
+function upstreamMessage(body: string, status: number): string {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    const error = typeof parsed === 'object' && parsed !== null && 'error' in parsed ? parsed.error : undefined;
+    if (typeof error === 'string') return error;
+    const message = typeof error === 'object' && error !== null && 'message' in error ? error.message : undefined;
+    if (typeof message === 'string') return message;
+  } catch {
+    // not JSON: fall through
+  }
+  return `HTTP ${status}`;
 }
 
-/** Classifies whatever the `openai` client (or a malformed stream) threw. */
-export function toUpstreamError(error: unknown, provider: string): UpstreamError {
-  if (error instanceof UpstreamError) return error;
-  if (error instanceof APIConnectionTimeoutError) {
-    return new UpstreamError(504, 'server_error', 'server_error', `The upstream model server '${provider}' timed out.`);
+/** An HTTP error answer of the upstream, classified for our clients. */
+export function fromUpstreamStatus(status: number, body: string, retryAfter: string | undefined, provider: string): UpstreamError {
+  const detail = upstreamMessage(body, status);
+  if (status === 429) {
+    return new UpstreamError(429, 'rate_limit_error', 'rate_limit_exceeded', `Upstream rate limit: ${detail}`, null, retryAfter);
   }
-  if (error instanceof APIConnectionError) {
-    return new UpstreamError(502, 'server_error', 'server_error', `Could not reach the upstream model server '${provider}'.`);
+  if (status === 404) {
+    return new UpstreamError(400, 'invalid_request_error', 'invalid_prompt', `The upstream model server does not know this model: ${detail}`, 'model');
   }
-  if (error instanceof APIError && typeof error.status === 'number') {
-    // `instanceof` narrows to APIError<any, …>; these are the SDK's documented field types.
-    const apiError = error as APIError<number, Headers | undefined>;
-    const status = apiError.status;
-    const detail = upstreamMessage(apiError);
-    if (status === 429) {
-      const retryAfter = apiError.headers?.get('retry-after') ?? undefined;
-      return new UpstreamError(429, 'rate_limit_error', 'rate_limit_exceeded', `Upstream rate limit: ${detail}`, null, retryAfter);
-    }
-    if (status === 404) {
-      return new UpstreamError(400, 'invalid_request_error', 'invalid_prompt', `The upstream model server does not know this model: ${detail}`, 'model');
-    }
-    if (status === 400 || status === 413 || status === 422) {
-      return new UpstreamError(400, 'invalid_request_error', 'invalid_prompt', `The upstream model rejected the request: ${detail}`);
-    }
-    if (status === 401 || status === 403) {
-      return new UpstreamError(502, 'server_error', 'server_error', `The upstream model server '${provider}' refused the gateway's credentials.`);
-    }
-    return new UpstreamError(502, 'server_error', 'server_error', `The upstream model server '${provider}' failed (HTTP ${status}).`);
+  if (status === 400 || status === 413 || status === 422) {
+    return new UpstreamError(400, 'invalid_request_error', 'invalid_prompt', `The upstream model rejected the request: ${detail}`);
   }
-  // Anything else comes from reading the reply: a malformed or truncated stream.
-  return new UpstreamError(502, 'server_error', 'server_error', `The upstream model server '${provider}' sent a malformed or incomplete reply.`);
+  if (status === 401 || status === 403) {
+    return new UpstreamError(502, 'server_error', 'server_error', `The upstream model server '${provider}' refused the gateway's credentials.`);
+  }
+  return new UpstreamError(502, 'server_error', 'server_error', `The upstream model server '${provider}' failed (HTTP ${status}).`);
 }
+
+export const upstreamTimedOut = (provider: string): UpstreamError =>
+  new UpstreamError(504, 'server_error', 'server_error', `The upstream model server '${provider}' timed out.`);
+
+export const upstreamUnreachable = (provider: string): UpstreamError =>
+  new UpstreamError(502, 'server_error', 'server_error', `Could not reach the upstream model server '${provider}'.`);
+
+export const upstreamMalformed = (provider: string): UpstreamError =>
+  new UpstreamError(502, 'server_error', 'server_error', `The upstream model server '${provider}' sent a malformed or incomplete reply.`);
+
+/** An error object sent inside a stream (`data: {"error": …}`), as vLLM and OpenAI do. */
+export const upstreamStreamError = (provider: string, message: string): UpstreamError =>
+  new UpstreamError(502, 'server_error', 'server_error', `The upstream model server '${provider}' failed mid-stream: ${message}`);

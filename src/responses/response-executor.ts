@@ -29,6 +29,8 @@ export interface Execution {
   upstreamStreaming: boolean;
   /** Secret headers of the MCP servers, by label (in memory only). */
   mcpHeaders?: Record<string, Record<string, string>>;
+  /** Upstream retries before any output; default: the provider's. */
+  upstreamRetries?: number;
 }
 
 export interface ExecutionHooks {
@@ -84,7 +86,7 @@ export class ResponseExecutor {
     let outcome: AgentOutcome;
     try {
       const sink = { emit: (e: Parameters<EventSequencer['emit']>[0]) => events.emit(e), itemDone: hooks.itemDone };
-      outcome = await this.agent.run({ request, items: run.items, model: run.model, streaming: run.upstreamStreaming, mcpHeaders: run.mcpHeaders }, signal, sink);
+      outcome = await this.agent.run({ request, items: run.items, model: run.model, streaming: run.upstreamStreaming, mcpHeaders: run.mcpHeaders, upstreamRetries: run.upstreamRetries }, signal, sink);
     } catch (error) {
       // A bug of ours, not the upstream's: the response still ends, as failed.
       this.logger.error(`response ${id} failed unexpectedly`, error instanceof Error ? error.stack : String(error));

@@ -91,8 +91,21 @@ describe.each(backgroundModes('background'))('background mode, $name', (mode) =>
     expect((await client.responses.retrieve(waiting.id)).status).toBe('cancelled');
   });
 
+  it('retries an upstream call that failed before any output (429 with retry-after, 5xx), then fails once retries run out', async () => {
+    upstream.enqueue({ status: 429, retryAfter: '0' }, { status: 503 }, { text: 'third time lucky' });
+    const lucky = await poll((await client.responses.create({ model: MODEL, input: 'a', background: true })).id);
+    expect(lucky).toMatchObject({ status: 'completed', output_text: 'third time lucky' });
+    expect(upstream.requests).toHaveLength(3);
+    // BACKGROUND_UPSTREAM_RETRIES=3 (the default): four calls in all, then failed with the last error.
+    upstream.enqueue({ status: 502 }, { status: 502 }, { status: 502 }, { status: 502 }, { text: 'never asked' });
+    const failed = await poll((await client.responses.create({ model: MODEL, input: 'b', background: true })).id);
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'server_error', message: expect.stringContaining('HTTP 502') } });
+    expect(upstream.requests).toHaveLength(7);
+  }, 30_000);
+
   it('refuses to cancel completed, failed and synchronous responses with 400; unknown ids are 404', async () => {
-    upstream.enqueue({ text: 'x' }, { status: 500 }, { text: 'sync' });
+    // 401 (the gateway's credentials refused) is not retried: the background response fails at once.
+    upstream.enqueue({ text: 'x' }, { status: 401 }, { text: 'sync' });
     const completed = await poll((await client.responses.create({ model: MODEL, input: 'a', background: true })).id);
     await expect(client.responses.cancel(completed.id)).rejects.toMatchObject({ status: 400, message: '400 Cannot cancel a completed response.' });
     const failed = await poll((await client.responses.create({ model: MODEL, input: 'b', background: true })).id);

@@ -114,6 +114,7 @@ export class BackgroundRunner {
           attempt,
           upstreamStreaming: true,
           mcpHeaders: this.mcpHeaders(row),
+          upstreamRetries: this.config.backgroundUpstreamRetries,
         },
         sequencer,
         controller.signal,
