@@ -79,7 +79,7 @@ export class OpenAIChatBackend extends ChatBackend {
           yield chunk;
         }
         if (failure) throw failure;
-        if (done) break;
+        // After [DONE] the loop reads on to the reply's end, so the connection goes back to the pool.
       }
     } catch (error) {
       throw this.classify(error instanceof UpstreamError ? error : this.http.readFailure(error, signal));

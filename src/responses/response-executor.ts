@@ -21,8 +21,14 @@ export interface Execution {
   /** This request's own input items (appended to its conversation when it completes). */
   input: StoredItem[];
   model: ResolvedModel;
-  /** Whether a row exists to update (false for `store: false`). */
-  persisted: boolean;
+  /** The owner's tenant. */
+  owner: string;
+  /**
+   * How it is stored: `row` — a row exists (in_progress), the end is a conditional update; `at-end`
+   * — one INSERT of the finished response (a non-streaming synchronous one: nobody knows its id
+   * before it ends, so nothing can read, cancel or delete it meanwhile); `none` — `store: false`.
+   */
+  persistence: 'row' | 'at-end' | 'none';
   /** The attempt that fences the final write. */
   attempt: number;
   /** Ask the upstream for a stream (someone follows the events, or progress is saved per item). */
@@ -99,7 +105,22 @@ export class ResponseExecutor {
     const completedAt = new Date();
     let response = buildResponse(id, createdAt, request, stateOf(outcome, completedAt, signal.reason));
     let saved = true;
-    if (run.persisted) {
+    if (run.persistence === 'at-end') {
+      await this.store.create({
+        id,
+        owner: run.owner,
+        status: response.status!,
+        background: false,
+        model: request.model,
+        previousResponseId: request.previous_response_id ?? null,
+        attempt: run.attempt,
+        request,
+        response,
+        createdAt,
+        completedAt: response.status === 'completed' ? completedAt : null,
+        inputItems: run.input,
+      });
+    } else if (run.persistence === 'row') {
       const stored = await this.store.updateResponseObject(
         id,
         { status: response.status, response, completedAt: response.status === 'completed' ? completedAt : null },

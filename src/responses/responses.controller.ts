@@ -40,7 +40,7 @@ export class ResponsesController {
       const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
       return this.responses.replay(queued.id, queued, -1, sse, sse.signal).finally(() => sse.end());
     }
-    const execution = await this.responses.begin(prepared);
+    const execution = await this.responses.begin(prepared, dto.stream === true);
     if (!dto.stream) return void reply.send(await this.responses.run(execution));
     const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
     await this.responses.run(execution, sse, sse.signal).finally(() => sse.end());

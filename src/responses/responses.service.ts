@@ -134,14 +134,17 @@ export class ResponsesService {
   }
 
   /**
-   * Stores a synchronous response as `in_progress` (unless `store: false`). Separate from `run`
-   * so that a storage failure is still an HTTP error, before any stream has started.
+   * Stores a streamed synchronous response as `in_progress` (unless `store: false`): its id is in
+   * the first event, so it can be retrieved, cancelled or continued from while it runs. A
+   * non-streaming one is stored once, when it ends (see `Execution.persistence`). Separate from
+   * `run` so that a storage failure is still an HTTP error, before any stream has started.
    */
-  async begin(prepared: PreparedResponse): Promise<Execution> {
+  async begin(prepared: PreparedResponse, streaming: boolean): Promise<Execution> {
     const { principal, request, input, history, model, mcpHeaders } = prepared;
     const id = newId('resp');
     const createdAt = new Date();
-    if (request.store) {
+    const persistence = !request.store ? 'none' : streaming ? 'row' : 'at-end';
+    if (persistence === 'row') {
       await this.store.create({
         id,
         owner: principal.owner,
@@ -156,7 +159,7 @@ export class ResponsesService {
         inputItems: input,
       });
     }
-    return { id, createdAt, request, items: [...history, ...input], input, model, persisted: request.store, attempt: 1, upstreamStreaming: false, mcpHeaders };
+    return { id, createdAt, request, items: [...history, ...input], input, model, owner: principal.owner, persistence, attempt: 1, upstreamStreaming: false, mcpHeaders };
   }
 
   /** Runs a begun response inside the request. With a sink, its events are streamed as they happen. */

@@ -16,7 +16,7 @@ export interface StoredResponse {
 }
 
 /** What `create` inserts: a response before its first update, with its input items. */
-export type NewResponse = Omit<StoredResponse, 'updatedAt' | 'completedAt'> & { inputItems: StoredItem[] };
+export type NewResponse = Omit<StoredResponse, 'updatedAt' | 'completedAt'> & { inputItems: StoredItem[]; completedAt?: Date | null };
 
 export interface ResponsePatch {
   /** Without `response`, the stored Response's own `status` field is set to match. */
@@ -74,7 +74,7 @@ export class CursorNotFoundError extends Error {
  * a missing one. After creation, `updateResponseObject` is the only write path.
  */
 export abstract class ResponsesStore {
-  /** Inserts the response and its input items atomically. */
+  /** Inserts the response and its input items atomically (in any status: a finished one, too). */
   abstract create(response: NewResponse): Promise<void>;
 
   abstract get(owner: string, id: string): Promise<StoredResponse | null>;

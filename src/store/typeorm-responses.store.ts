@@ -72,8 +72,8 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     const items = r.inputItems.map((item, position) => ({ position, item_id: item.id, item }));
     await this.dataSource.query(
       `WITH inserted AS (
-         INSERT INTO responses (id, owner, status, background, model, previous_response_id, attempt, request, response, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $10)
+         INSERT INTO responses (id, owner, status, background, model, previous_response_id, attempt, request, response, created_at, updated_at, completed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, now(), $12)
          RETURNING id
        )
        INSERT INTO response_input_items (response_id, position, item_id, item)
@@ -91,6 +91,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
         JSON.stringify(r.response),
         r.createdAt,
         JSON.stringify(items),
+        r.completedAt ?? null,
       ],
     );
   }

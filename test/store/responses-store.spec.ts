@@ -66,6 +66,18 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
     expect(items.data.map((i) => i.id)).toEqual(r.inputItems.map((i) => i.id));
   });
 
+  it('creates a finished response in one statement (a non-streaming synchronous one is stored when it ends)', async () => {
+    const base = newResponse();
+    const completedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const r = { ...base, status: 'completed' as const, response: completed(base, 'done'), completedAt };
+    await store.create(r);
+    const found = await store.get('team-a', r.id);
+    expect(found).toMatchObject({ status: 'completed', completedAt });
+    expect(found!.response.output).toHaveLength(1);
+    // Finished means final: no conditional update applies to it any more.
+    expect(await store.updateResponseObject(r.id, { status: 'cancelled' }, { allowedStatuses: ['queued', 'in_progress'] })).toBeNull();
+  });
+
   it('applies a conditional update only in an allowed status and attempt', async () => {
     const r = newResponse();
     await store.create(r);
