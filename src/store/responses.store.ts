@@ -22,16 +22,20 @@ export interface ResponsePatch {
   /** Without `response`, the stored Response's own `status` field is set to match. */
   status?: ResponseStatus;
   response?: ResponseObject;
-  /** The new attempt number (a claim increments it). */
-  attempt?: number;
+  /** The new attempt number, or `next`: the row's own plus one (a claim, in the same statement). */
+  attempt?: number | 'next';
+  /** Empties the stored output (a claim: an attempt never continues another's partial output). */
+  clearOutput?: boolean;
   completedAt?: Date | null;
 }
 
 export interface UpdateCondition {
   /** The patch applies only while the row is in one of these statuses… */
   allowedStatuses: readonly ResponseStatus[];
-  /** …and, when given, only while its attempt is this one (fencing a stale worker). */
+  /** …and, when given, only while its attempt is this one (fencing a stale worker)… */
   attempt?: number;
+  /** …and, when given, only while its attempt is below this (a claim within the attempt budget). */
+  attemptBelow?: number;
 }
 
 export interface ListOptions {

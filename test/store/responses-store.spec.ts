@@ -117,6 +117,24 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
     expect(await store.updateResponseObject(r.id, { status: 'completed' }, { allowedStatuses: ['in_progress'], attempt: 0 })).toBeNull();
   });
 
+  it('claims in one statement: the next attempt, output emptied, within the attempt budget', async () => {
+    const r = newResponse({ status: 'queued', attempt: 0 });
+    await store.create(r);
+    const claim = () => store.updateResponseObject(r.id, { status: 'in_progress', attempt: 'next', clearOutput: true }, { allowedStatuses: ['queued', 'in_progress'], attemptBelow: 2 });
+    const first = await claim();
+    expect(first).toMatchObject({ status: 'in_progress', attempt: 1 });
+    expect(first!.response.status).toBe('in_progress');
+    // The first attempt saved some output, then its worker died: the next claim starts afresh.
+    await store.updateResponseObject(r.id, { response: completed(r, 'partial') }, { allowedStatuses: ['in_progress'], attempt: 1 });
+    const second = await claim();
+    expect(second).toMatchObject({ attempt: 2, status: 'in_progress' });
+    expect(second!.response.output).toEqual([]);
+    expect(second!.response.status).toBe('in_progress');
+    // The first attempt is fenced out, and the budget is spent.
+    expect(await store.updateResponseObject(r.id, { status: 'completed' }, { allowedStatuses: ['in_progress'], attempt: 1 })).toBeNull();
+    expect(await claim()).toBeNull();
+  });
+
   it('deletes a response and its items; a late write does not bring it back', async () => {
     const r = newResponse();
     await store.create(r);

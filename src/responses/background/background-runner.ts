@@ -14,6 +14,9 @@ import { ResponseExecutor } from '../response-executor';
 import { ClaimLost, RunTimedOut, ShuttingDown } from './abort-reasons';
 import { CancelSignals } from './cancel-signals';
 
+/** How often, at most, a running background response saves its progress. */
+const PROGRESS_SAVE_MS = 200;
+
 /**
  * Runs one background response, wherever a job lands: claims it (`queued → in_progress`,
  * `attempt + 1`), runs it with an AbortSignal that a cancel, a time limit or a shutdown fires,
@@ -63,20 +66,23 @@ export class BackgroundRunner {
 
   /** Runs it; returns how the run ended, or nothing when there was nothing to run. */
   private async execute(id: string, controller: AbortController): Promise<string | void> {
-    const row = await this.store.getById(id);
-    if (!row || !row.background || isTerminal(row.status)) return;
-    if (row.attempt >= this.config.backgroundMaxAttempts) {
+    // The claim, in one statement: `queued|in_progress → in_progress`, attempt + 1 (which fences
+    // any older run's writes), output emptied (an attempt never continues another's partial
+    // output), within the attempt budget. The latest claim wins.
+    const claimed = await this.store.updateResponseObject(
+      id,
+      { status: 'in_progress', attempt: 'next', clearOutput: true },
+      { allowedStatuses: ['queued', 'in_progress'], attemptBelow: this.config.backgroundMaxAttempts },
+    );
+    if (!claimed) {
+      // Cancelled, deleted or finished — or out of attempts (its runs kept dying): then it fails.
+      const row = await this.store.getById(id);
+      if (!row || !row.background || isTerminal(row.status) || row.attempt < this.config.backgroundMaxAttempts) return;
       await this.giveUp(row);
       return 'gave_up';
     }
-    const attempt = row.attempt + 1;
-    // The claim also resets the output: an attempt never continues another's partial output.
-    const claimed = await this.store.updateResponseObject(
-      id,
-      { status: 'in_progress', attempt, response: buildResponse(id, row.createdAt, row.request, { status: 'in_progress' }) },
-      { allowedStatuses: ['queued', 'in_progress'], attempt: row.attempt },
-    );
-    if (!claimed) return; // cancelled, deleted, or claimed by another worker first
+    const row = claimed;
+    const attempt = claimed.attempt;
     this.logger.log({ msg: 'background run started', responseId: id, requestId: row.request.request_id, owner: row.owner, attempt });
     const model = this.models.resolve(row.request.model);
     // The chain ends with this response's own input (its output was reset by the claim).
@@ -94,13 +100,25 @@ export class BackgroundRunner {
     try {
       const streaming = row.request.stream;
       const sequencer = new EventSequencer(streaming ? (e) => this.events.append(id, e) : null, streaming ? (await this.events.lastSequence(id)) + 1 : 0);
+      // Progress (the output so far) is saved at item boundaries, at most every PROGRESS_SAVE_MS:
+      // a short response ends before its first save, and its terminal write is its only one.
       let saving: Promise<unknown> = Promise.resolve();
-      const itemDone = (output: ResponseOutputItem[]) => {
-        const partial = buildResponse(id, row.createdAt, row.request, { status: 'in_progress', output: structuredClone(output) });
+      let pending: ResponseOutputItem[] | undefined;
+      let saveTimer: NodeJS.Timeout | undefined;
+      const save = () => {
+        saveTimer = undefined;
+        const output = pending;
+        pending = undefined;
+        if (!output) return;
+        const partial = buildResponse(id, row.createdAt, row.request, { status: 'in_progress', output });
         saving = saving
           .then(() => this.store.updateResponseObject(id, { response: partial }, { allowedStatuses: ['in_progress'], attempt }))
           .then((saved) => saved || controller.abort(new ClaimLost()))
           .catch((error: unknown) => this.logger.warn(`progress of ${id} not saved: ${String(error)}`));
+      };
+      const itemDone = (output: ResponseOutputItem[]) => {
+        pending = structuredClone(output);
+        saveTimer ??= setTimeout(save, PROGRESS_SAVE_MS);
       };
       const result = await this.executor.execute(
         {
@@ -121,6 +139,7 @@ export class BackgroundRunner {
         controller.signal,
         { itemDone },
       );
+      clearTimeout(saveTimer);
       await saving;
       if (result.requeue) {
         await this.store.updateResponseObject(
