@@ -75,7 +75,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
    */
   private async sql<T>(text: string, params: unknown[]): Promise<T[]> {
     const pool = (this.dataSource.driver as { master?: unknown }).master;
-    if (!(pool instanceof Pool)) return (await this.dataSource.query(text, params)) as T[];
+    if (!(pool instanceof Pool)) return this.dataSource.query<T[]>(text, params);
     let name = this.statementNames.get(text);
     if (!name) {
       // Named by content, so the same text is one statement whichever method builds it.
