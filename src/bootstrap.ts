@@ -2,6 +2,7 @@ import { type INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
@@ -31,6 +32,12 @@ export async function createApp(env: Record<string, string | undefined> = proces
     bodyLimit: Number(env.BODY_LIMIT_BYTES) || 10 * 1024 * 1024,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Errors of Fastify's router (a malformed URL, a path parameter over 100 characters) are
+    // answered before Nest sees the request: give them the OpenAI shape too.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const status = error.statusCode ?? 400;
+      void reply.code(status).send({ error: { message: error.message, type: 'invalid_request_error', param: null, code: null } });
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
     logger: new PinoNestLogger(logger),

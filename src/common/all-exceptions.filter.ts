@@ -97,7 +97,8 @@ function isUnavailable(exception: unknown): boolean {
   const code = typeof raw === 'string' ? raw : '';
   if (/^(08|53|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code)) return true;
   const message = typeof error?.message === 'string' ? error.message : '';
-  return /Connection terminated|connection timeout|Client has encountered a connection error|Connection is closed/i.test(message);
+  // ioredis: a command given up on while Redis is away (offline queue off, or out of retries).
+  return /Connection terminated|connection timeout|Client has encountered a connection error|Connection is closed|Stream isn't writeable|Reached the max retries per request/i.test(message);
 }
 
 function errorBody(status: number, message: string, param: string | null = null, code: string | null = null): OpenAIErrorBody {

@@ -1,5 +1,5 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { invalidRequest, missingParameter } from './openai-error';
+import { type ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import { invalidRequest, missingParameter, type OpenAIError } from './openai-error';
 
 /** `tools[0].name` from the nested class-validator error tree. */
 function firstLeaf(error: ValidationError, path: string): { path: string; error: ValidationError } {
@@ -23,12 +23,57 @@ export function validationErrorToOpenAI(errors: ValidationError[]) {
   return invalidRequest(`Invalid value for '${path}': ${message}.`, path, 'invalid_value');
 }
 
+/** Deeper JSON than this is refused: no real request nests so deep, and class-transformer recurses. */
+export const MAX_JSON_DEPTH = 128;
+
+const segment = (key: string | number) => (typeof key === 'number' ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`);
+
+/** Text Postgres cannot store (jsonb or text): a NUL, or half of a UTF-16 surrogate pair (`\p{Cs}` under `u` matches only unpaired ones). */
+const UNSTORABLE = /[\u0000\p{Cs}]/u;
+const unstorable = (text: string) => UNSTORABLE.test(text);
+
+/**
+ * Finds the first value a request must not carry: nesting deeper than MAX_JSON_DEPTH, or a string
+ * (value or key) Postgres cannot store. Iterative, so the depth of the input cannot overflow it.
+ * Returns the 400 for it, naming the parameter, or null.
+ */
+export function checkJsonInput(value: unknown, root: string | null): OpenAIError | null {
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: root ?? '', depth: 0 }];
+  while (stack.length) {
+    const { value: current, path, depth } = stack.pop()!;
+    if (typeof current === 'string') {
+      if (unstorable(current)) return invalidRequest(`Invalid value for '${path || 'body'}': text must not contain NUL characters or unpaired UTF-16 surrogates.`, path || null);
+      continue;
+    }
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= MAX_JSON_DEPTH) return invalidRequest(`Invalid value for '${path || 'body'}': nested more than ${MAX_JSON_DEPTH} levels deep.`, path || null);
+    const entries: Array<[string | number, unknown]> = Array.isArray(current) ? current.map((v, i) => [i, v]) : Object.entries(current);
+    for (const [key, child] of entries) {
+      const childPath = path ? path + segment(key) : String(key);
+      if (typeof key === 'string' && unstorable(key)) return invalidRequest(`Invalid key in '${path || 'body'}': text must not contain NUL characters or unpaired UTF-16 surrogates.`, path || null);
+      stack.push({ value: child, path: childPath, depth: depth + 1 });
+    }
+  }
+  return null;
+}
+
+/** The ValidationPipe, after `checkJsonInput` on every body, query and path parameter. */
+class GuardedValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
+      const refused = checkJsonInput(value, metadata.type === 'param' ? (metadata.data ?? null) : null);
+      if (refused) throw refused;
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /**
  * Validation for every DTO: no implicit type coercion (a string is not a number), unknown fields
  * ignored (newer SDKs add fields) but never copied into our objects.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new GuardedValidationPipe({
     transform: true,
     transformOptions: { enableImplicitConversion: false },
     whitelist: false,

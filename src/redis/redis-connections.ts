@@ -21,6 +21,9 @@ export class RedisConnections implements OnApplicationShutdown {
       retryStrategy: (times) => Math.min(times * 200, 2000),
     };
     const client = new Redis(url, redisOptions);
+    // Commands wait for the first connection at start-up; once connected, a command sent while
+    // Redis is away fails at once (a 503 to the client) instead of queueing for seconds.
+    client.once('ready', () => (client.options.enableOfflineQueue = false));
     client.on('error', (error: Error) => this.logger.debug(`${name}: ${error.message}`));
     client.on('end', () => this.open.delete(client));
     this.open.add(client);

@@ -256,20 +256,27 @@ export class ResponsesService {
    */
   async replay(id: string, known: ResponseObject, after: number, sink: ReplaySink, signal: AbortSignal): Promise<void> {
     let last = after;
-    for await (const event of this.events.follow(id, after, signal, FOLLOW_IDLE_MS)) {
-      if (event) {
-        sink.write(event);
-        last = event.seq;
-        continue;
+    try {
+      for await (const event of this.events.follow(id, after, signal, FOLLOW_IDLE_MS)) {
+        if (event) {
+          sink.write(event);
+          last = event.seq;
+          continue;
+        }
+        sink.comment('keepalive');
+        // No news for a while: if the database says it ended (its worker died, or a cancel found
+        // nobody running it), end the stream with the stored state rather than wait forever.
+        const current = await this.store.getById(id);
+        if (!current || isTerminal(current.status)) {
+          sink.write(toLogged({ ...terminalEvent(current?.response ?? known), sequence_number: last + 1 }));
+          return;
+        }
       }
-      sink.comment('keepalive');
-      // No news for a while: if the database says it ended (its worker died, or a cancel found
-      // nobody running it), end the stream with the stored state rather than wait forever.
-      const current = await this.store.getById(id);
-      if (!current || isTerminal(current.status)) {
-        sink.write(toLogged({ ...terminalEvent(current?.response ?? known), sequence_number: last + 1 }));
-        return;
-      }
+    } catch (error) {
+      if (signal.aborted) return;
+      // Redis or Postgres went away mid-stream. The headers are out, so no error answer is possible:
+      // the stream ends without its terminal event and the client resumes with starting_after.
+      this.logger.warn(`stream of ${id} interrupted after sequence number ${last}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

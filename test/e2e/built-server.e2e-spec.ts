@@ -66,7 +66,9 @@ describe('the built server (node dist/main.js), as a user starts it', () => {
     }
   });
 
-  it('fails, after a restart, a synchronous response whose process was killed mid-run (never left in_progress)', async () => {
+  // A streamed one: it is stored when it starts. (A non-streaming one is stored when it ends, so
+  // a kill mid-run leaves no row at all — docs/architecture.md.)
+  it('fails, after a restart, a streamed synchronous response whose process was killed mid-run (never left in_progress)', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'rg-built-'));
     const upstream = await startFakeUpstream();
     upstream.setDefault({ hang: true });
@@ -74,10 +76,13 @@ describe('the built server (node dist/main.js), as a user starts it', () => {
     let server = await startProcess(env);
     const client = () => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'anything', maxRetries: 0 });
     try {
-      const pending = client().responses.create({ model: 'm', input: 'x' }).catch((e: unknown) => e);
+      const stream = await client().responses.create({ model: 'm', input: 'x', stream: true });
+      const pending = (async () => {
+        for await (const event of stream) void event;
+      })().catch((e: unknown) => e);
       await upstream.waitForRequests(1, 5000);
       await server.kill();
-      expect(await pending).toBeInstanceOf(OpenAI.APIConnectionError);
+      expect(await pending).toMatchObject({ message: expect.any(String) }); // the stream broke off
       server = await startProcess(env);
       const list = () => fetch(`${server.url}/v1/responses?limit=1`).then((r) => r.json() as Promise<{ data: Array<{ status: string; error: { code: string } | null }> }>);
       const page = await waitFor(list, (p) => p.data[0]?.status === 'failed');

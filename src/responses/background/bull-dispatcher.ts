@@ -26,6 +26,8 @@ export class BullDispatcher extends ResponseDispatcher {
   }
 
   async dispatch(responseId: string): Promise<void> {
+    // Redis away: say so now (the caller answers 503) rather than after the timeout.
+    if (this.queue.client.status !== 'ready') throw new Error(`Redis is not connected (${this.queue.client.status})`);
     await within(
       this.queue.add({ responseId }, { jobId: responseId, removeOnComplete: true, removeOnFail: true, attempts: 1 }),
       DISPATCH_TIMEOUT_MS,
