@@ -17,6 +17,7 @@ import { HealthModule } from './health/health.module';
 import { InferenceModule } from './inference/inference.module';
 import { ResponsesModule } from './responses/responses.module';
 import { StoreModule } from './store/store.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -25,7 +26,7 @@ export class AppModule {
     const config = new AppConfig(parseEnvironment(env), env);
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), MetricsModule, RedisModule, StoreModule, AuthModule, LimitsModule, InferenceModule, AgentsModule, ConversationsModule, ResponsesModule.register(config), HealthModule],
+      imports: [ConfigModule.forRoot(config), MetricsModule, RedisModule, StoreModule, AuthModule, LimitsModule, InferenceModule, AgentsModule, ConversationsModule, ResponsesModule.register(config), WebhooksModule.register(config), HealthModule],
       providers: [
         // Global edges as providers, so a test that builds this module gets them too.
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -122,4 +122,38 @@ export class AppConfig {
   get shutdownGraceMs(): number {
     return this.env.SHUTDOWN_GRACE_MS;
   }
+  get webhookRetryWindowMs(): number {
+    return this.env.WEBHOOK_RETRY_WINDOW_MS;
+  }
+  get webhookBackoffBaseMs(): number {
+    return this.env.WEBHOOK_BACKOFF_BASE_MS;
+  }
+  get webhookBackoffMaxMs(): number {
+    return this.env.WEBHOOK_BACKOFF_MAX_MS;
+  }
+  get webhookTimeoutMs(): number {
+    return this.env.WEBHOOK_TIMEOUT_MS;
+  }
+  get webhookRotationGraceSeconds(): number {
+    return this.env.WEBHOOK_ROTATION_GRACE_SECONDS;
+  }
+  get webhookRelayIntervalMs(): number {
+    return this.env.WEBHOOK_RELAY_INTERVAL_MS;
+  }
+  /** Never shorter than an attempt: a claim must outlive the attempt it covers. */
+  get webhookLeaseMs(): number {
+    return Math.max(this.env.WEBHOOK_LEASE_MS, this.env.WEBHOOK_TIMEOUT_MS + 1000);
+  }
+  get webhookConcurrency(): number {
+    return this.env.WEBHOOK_CONCURRENCY;
+  }
+  get webhookRetentionDays(): number {
+    return this.env.WEBHOOK_RETENTION_DAYS;
+  }
+  get webhookAllowHttp(): boolean {
+    return this.env.WEBHOOK_ALLOW_HTTP;
+  }
+  get webhookAllowedHosts(): string[] {
+    return this.env.WEBHOOK_ALLOWED_HOSTS.split(',').map((h) => h.trim()).filter(Boolean);
+  }
 }

@@ -158,6 +158,49 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(0)
   SHUTDOWN_GRACE_MS: number = 30_000;
 
+  /** Webhooks: how long a delivery is retried before it is given up (and its endpoint, failing all along, disabled). */
+  @Transform(toInt) @IsInt() @Min(1000)
+  WEBHOOK_RETRY_WINDOW_MS: number = 86_400_000;
+
+  /** Webhooks: the first retry's delay; each further one doubles (with ±20 % jitter) up to WEBHOOK_BACKOFF_MAX_MS. */
+  @Transform(toInt) @IsInt() @Min(10)
+  WEBHOOK_BACKOFF_BASE_MS: number = 5_000;
+
+  @Transform(toInt) @IsInt() @Min(10)
+  WEBHOOK_BACKOFF_MAX_MS: number = 3_600_000;
+
+  /** Webhooks: time limit of one delivery attempt (connect to last byte). */
+  @Transform(toInt) @IsInt() @Min(100) @Max(300_000)
+  WEBHOOK_TIMEOUT_MS: number = 10_000;
+
+  /** Webhooks: how long a rotated-out secret keeps signing alongside the new one, by default. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(30 * 86_400)
+  WEBHOOK_ROTATION_GRACE_SECONDS: number = 86_400;
+
+  /** Webhooks: how often a worker looks for due deliveries. */
+  @Transform(toInt) @IsInt() @Min(10)
+  WEBHOOK_RELAY_INTERVAL_MS: number = 500;
+
+  /** Webhooks: how long a claimed delivery is a worker's; a dead worker's claim expires after it. At least the attempt timeout plus a second. */
+  @Transform(toInt) @IsInt() @Min(500)
+  WEBHOOK_LEASE_MS: number = 60_000;
+
+  /** Webhooks: deliveries one process makes at once. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  WEBHOOK_CONCURRENCY: number = 16;
+
+  /** Webhooks: days events and their delivery log are kept. */
+  @Transform(toInt) @IsInt() @Min(1)
+  WEBHOOK_RETENTION_DAYS: number = 30;
+
+  /** Webhooks: accept `http://` endpoint URLs (default: https only). */
+  @Transform(toBool) @IsBoolean()
+  WEBHOOK_ALLOW_HTTP: boolean = false;
+
+  /** Webhooks: comma-separated hostnames, IPs and CIDRs that endpoints may use although private, loopback or link-local. */
+  @IsString()
+  WEBHOOK_ALLOWED_HOSTS: string = '';
+
   /** How many `previous_response_id` links a request may walk back. */
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
   MAX_CHAIN_DEPTH: number = 1000;

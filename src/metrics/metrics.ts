@@ -11,6 +11,7 @@ export interface QueueCounts {
 export class Metrics {
   readonly registry = new Registry();
   private queueCounts?: () => Promise<QueueCounts>;
+  private webhookDepth?: () => Promise<number>;
 
   readonly httpDuration = new Histogram({
     name: 'rg_http_request_duration_seconds',
@@ -57,8 +58,40 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'rg_webhook_deliveries_total',
+    help: 'Webhook delivery attempts, by outcome (success, retry, gave_up, gone, refused).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookAttemptDuration = new Histogram({
+    name: 'rg_webhook_attempt_duration_seconds',
+    help: 'Duration of one webhook delivery attempt (connect to answer), by outcome.',
+    labelNames: ['outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly webhookDeliveryLag = new Histogram({
+    name: 'rg_webhook_delivery_latency_seconds',
+    help: 'From the event (the terminal status change) to its successful delivery, retries included.',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 21600, 86400],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'rg_' });
+    const depth = () => this.webhookDepth?.();
+    new Gauge({
+      name: 'rg_webhook_queue_depth',
+      help: 'Webhook deliveries not yet succeeded or given up (read from the database).',
+      registers: [this.registry],
+      async collect() {
+        const current = await depth()?.catch(() => undefined);
+        if (current !== undefined) this.set(current);
+      },
+    });
     const counts = () => this.queueCounts?.();
     new Gauge({
       name: 'rg_queue_jobs',
@@ -77,6 +110,11 @@ export class Metrics {
   /** Where the queue gauge reads from (the dispatcher registers itself). */
   setQueueCounts(source: () => Promise<QueueCounts>): void {
     this.queueCounts = source;
+  }
+
+  /** Where the webhook queue depth gauge reads from (the relay registers itself). */
+  setWebhookDepth(source: () => Promise<number>): void {
+    this.webhookDepth = source;
   }
 
   responseEnded(status: string, background: boolean): void {

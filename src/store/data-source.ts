@@ -7,13 +7,20 @@ import { ConversationItemEntity } from './entities/conversation-item.entity';
 import { ConversationEntity } from './entities/conversation.entity';
 import { ResponseInputItemEntity } from './entities/response-input-item.entity';
 import { ResponseEntity } from './entities/response.entity';
+import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
+import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
+import { WebhookEndpointEntity } from './entities/webhook-endpoint.entity';
+import { WebhookEventEntity } from './entities/webhook-event.entity';
 import { CreateResponses1764000000000 } from './migrations/1764000000000-CreateResponses';
 import { CreateApiKeys1764000100000 } from './migrations/1764000100000-CreateApiKeys';
 import { CreateConversations1764000200000 } from './migrations/1764000200000-CreateConversations';
 import { IndexOutputItems1764000300000 } from './migrations/1764000300000-IndexOutputItems';
+import { CreateWebhooks1764000400000 } from './migrations/1764000400000-CreateWebhooks';
 
-export const ENTITIES = [ResponseEntity, ResponseInputItemEntity, ApiKeyEntity, ConversationEntity, ConversationItemEntity];
-export const MIGRATIONS = [CreateResponses1764000000000, CreateApiKeys1764000100000, CreateConversations1764000200000, IndexOutputItems1764000300000];
+export const ENTITIES = [ResponseEntity, ResponseInputItemEntity, ApiKeyEntity, ConversationEntity, ConversationItemEntity,
+  WebhookEndpointEntity, WebhookEventEntity, WebhookDeliveryEntity, WebhookAttemptEntity];
+export const MIGRATIONS = [CreateResponses1764000000000, CreateApiKeys1764000100000, CreateConversations1764000200000, IndexOutputItems1764000300000,
+  CreateWebhooks1764000400000];
 
 export interface DatabaseSettings {
   /** Postgres URL; unset means embedded PGlite. */

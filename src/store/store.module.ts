@@ -8,8 +8,10 @@ import { TypeOrmConversationsStore } from './typeorm-conversations.store';
 import { ResponsesStore } from './responses.store';
 import { TypeOrmApiKeysStore } from './typeorm-api-keys.store';
 import { TypeOrmResponsesStore } from './typeorm-responses.store';
+import { TypeOrmWebhooksStore } from './typeorm-webhooks.store';
+import { WebhooksStore } from './webhooks.store';
 
-/** The only module that knows TypeORM. Exports the ResponsesStore and ApiKeysStore ports. */
+/** The only module that knows TypeORM. Exports the store ports. */
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -26,7 +28,8 @@ import { TypeOrmResponsesStore } from './typeorm-responses.store';
     { provide: ResponsesStore, useClass: TypeOrmResponsesStore },
     { provide: ApiKeysStore, useClass: TypeOrmApiKeysStore },
     { provide: ConversationsStore, useClass: TypeOrmConversationsStore },
+    { provide: WebhooksStore, useClass: TypeOrmWebhooksStore },
   ],
-  exports: [ResponsesStore, ApiKeysStore, ConversationsStore],
+  exports: [ResponsesStore, ApiKeysStore, ConversationsStore, WebhooksStore],
 })
 export class StoreModule {}

@@ -1,0 +1,161 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { unixSeconds } from '../common/ids';
+import { invalidRequest, OpenAIError } from '../common/openai-error';
+import type { Principal } from '../common/principal';
+import { AppConfig } from '../config/app-config';
+import { CursorNotFoundError } from '../store/responses.store';
+import { StoredDelivery, StoredWebhookEndpoint, WEBHOOK_EVENT_TYPES, WebhooksStore } from '../store/webhooks.store';
+import type {
+  CreateWebhookEndpointDto,
+  ListWebhookDeliveriesQueryDto,
+  RedeliverWebhookDto,
+  RotateWebhookSecretDto,
+  UpdateWebhookEndpointDto,
+} from './dto/webhook-endpoint.dto';
+import type { WebhookDeliveryDto, WebhookDeliveryListDto, WebhookEndpointDto, WebhookEndpointListDto } from './dto/webhook-objects.dto';
+import { UrlGuard, UrlRefusedError } from './url-guard';
+import { generateWebhookSecret, WebhookSecrets } from './webhook-secrets';
+
+/** Endpoint ids (`we_…`, 192 random bits) and delivery ids (`wh_…`, as the trigger makes them). */
+const endpointId = () => `we_${randomBytes(24).toString('hex')}`;
+const deliveryId = () => `wh_${randomBytes(16).toString('hex')}`;
+
+export const endpointNotFound = (id: string) =>
+  new OpenAIError(HttpStatus.NOT_FOUND, `Webhook endpoint with id '${id}' not found.`, 'invalid_request_error');
+
+function toEndpoint(e: StoredWebhookEndpoint, secret?: string): WebhookEndpointDto {
+  const rotating = e.previousSecret && e.previousSecretExpiresAt && e.previousSecretExpiresAt > new Date() ? e.previousSecretExpiresAt : null;
+  return {
+    id: e.id,
+    object: 'webhook_endpoint',
+    url: e.url,
+    event_types: e.eventTypes,
+    enabled: e.enabled,
+    disabled_reason: e.disabledReason,
+    created_at: unixSeconds(e.createdAt),
+    updated_at: unixSeconds(e.updatedAt),
+    previous_secret_expires_at: rotating ? unixSeconds(rotating) : null,
+    ...(secret ? { secret } : {}),
+  };
+}
+
+function toDelivery(d: StoredDelivery): WebhookDeliveryDto {
+  return {
+    id: d.id,
+    object: 'webhook_delivery',
+    endpoint_id: d.endpointId,
+    event_id: d.eventId,
+    event_type: d.eventType,
+    response_id: d.responseId,
+    state: d.state,
+    attempts: d.attempts,
+    next_attempt_at: d.nextAttemptAt ? unixSeconds(d.nextAttemptAt) : null,
+    last_status_code: d.lastStatusCode,
+    last_error: d.lastError,
+    created_at: unixSeconds(d.createdAt),
+    updated_at: unixSeconds(d.updatedAt),
+    log: d.log.map((a) => ({
+      attempt: a.attempt,
+      started_at: unixSeconds(a.startedAt),
+      duration_ms: a.durationMs,
+      status_code: a.statusCode,
+      error: a.error,
+      response_excerpt: a.responseExcerpt,
+    })),
+  };
+}
+
+/**
+ * The webhook endpoints use cases, for the admin API and the CLI: register, list, change, delete,
+ * rotate the secret, read the delivery log, redeliver. Everything is scoped to the principal's
+ * tenant; another tenant's endpoint is a 404, as a missing one.
+ */
+@Injectable()
+export class WebhooksService {
+  constructor(
+    private readonly store: WebhooksStore,
+    private readonly guard: UrlGuard,
+    private readonly secrets: WebhookSecrets,
+    private readonly config: AppConfig,
+  ) {}
+
+  async create(principal: Principal, dto: CreateWebhookEndpointDto): Promise<WebhookEndpointDto> {
+    await this.checkUrl(dto.url);
+    const secret = generateWebhookSecret();
+    const endpoint = await this.store.createEndpoint({
+      id: endpointId(),
+      owner: principal.owner,
+      url: dto.url,
+      eventTypes: dto.event_types ?? [...WEBHOOK_EVENT_TYPES],
+      enabled: dto.enabled ?? true,
+      secret: this.secrets.seal(secret),
+    });
+    return toEndpoint(endpoint, secret);
+  }
+
+  async list(principal: Principal): Promise<WebhookEndpointListDto> {
+    return { object: 'list', data: (await this.store.listEndpoints(principal.owner)).map((e) => toEndpoint(e)) };
+  }
+
+  async retrieve(principal: Principal, id: string): Promise<WebhookEndpointDto> {
+    return toEndpoint(await this.find(principal.owner, id));
+  }
+
+  async update(principal: Principal, id: string, dto: UpdateWebhookEndpointDto): Promise<WebhookEndpointDto> {
+    await this.find(principal.owner, id);
+    if (dto.url !== undefined) await this.checkUrl(dto.url);
+    const updated = await this.store.updateEndpoint(principal.owner, id, { url: dto.url, eventTypes: dto.event_types, enabled: dto.enabled });
+    if (!updated) throw endpointNotFound(id);
+    return toEndpoint(updated);
+  }
+
+  async delete(principal: Principal, id: string): Promise<{ id: string; object: 'webhook_endpoint.deleted'; deleted: true }> {
+    if (!(await this.store.deleteEndpoint(principal.owner, id))) throw endpointNotFound(id);
+    return { id, object: 'webhook_endpoint.deleted', deleted: true };
+  }
+
+  /** A new secret, shown once; the old one keeps signing (a second `v1,` signature) for the grace period. */
+  async rotateSecret(principal: Principal, id: string, dto: RotateWebhookSecretDto): Promise<WebhookEndpointDto> {
+    const grace = dto.grace_period_seconds ?? this.config.webhookRotationGraceSeconds;
+    const secret = generateWebhookSecret();
+    const rotated = await this.store.rotateSecret(principal.owner, id, this.secrets.seal(secret), new Date(Date.now() + grace * 1000));
+    if (!rotated) throw endpointNotFound(id);
+    return toEndpoint(rotated, secret);
+  }
+
+  async listDeliveries(principal: Principal, id: string, query: ListWebhookDeliveriesQueryDto): Promise<WebhookDeliveryListDto> {
+    await this.find(principal.owner, id);
+    try {
+      const page = await this.store.listDeliveries(id, { after: query.after, eventId: query.event_id, limit: query.limit ?? 20 });
+      const data = page.data.map(toDelivery);
+      return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: page.hasMore };
+    } catch (error) {
+      throw error instanceof CursorNotFoundError ? invalidRequest(`No delivery with id '${error.cursor}' for 'after'.`, 'after') : error;
+    }
+  }
+
+  /** The event again, as a new delivery (a new `webhook-id`; receivers that dedupe by event id see the same `evt_…`). */
+  async redeliver(principal: Principal, id: string, dto: RedeliverWebhookDto): Promise<WebhookDeliveryDto> {
+    const endpoint = await this.find(principal.owner, id);
+    if (!endpoint.enabled) throw invalidRequest('The webhook endpoint is disabled: enable it before redelivering.', 'id', 'endpoint_disabled');
+    const delivery = await this.store.redeliver(principal.owner, id, dto.event_id, deliveryId());
+    if (!delivery) throw new OpenAIError(HttpStatus.NOT_FOUND, `Event with id '${dto.event_id}' not found.`, 'invalid_request_error', 'event_id');
+    return toDelivery(delivery);
+  }
+
+  private async find(owner: string, id: string): Promise<StoredWebhookEndpoint> {
+    const endpoint = await this.store.getEndpoint(owner, id);
+    if (!endpoint) throw endpointNotFound(id);
+    return endpoint;
+  }
+
+  private async checkUrl(url: string): Promise<void> {
+    try {
+      await this.guard.check(url);
+    } catch (error) {
+      if (error instanceof UrlRefusedError) throw invalidRequest(`Invalid value for 'url': ${error.message}.`, 'url', 'invalid_url');
+      throw error;
+    }
+  }
+}
