@@ -40,5 +40,7 @@ module.exports = {
     { ...common, displayName: 'store', testMatch: ['<rootDir>/test/store/**/*.spec.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
     { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'] },
+    // Real processes, our own Postgres and Redis, faults injected for real (docs/reliability.md).
+    { ...common, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'] },
   ],
 };

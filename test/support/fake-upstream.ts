@@ -62,7 +62,17 @@ export interface UpstreamScript {
   malformedAfterChunks?: number;
   /** Never answer (until the client disconnects or the fake is closed). */
   hang?: boolean;
+  /** Stream: after N `data:` events send nothing more, keeping the connection open. */
+  hangAfterChunks?: number;
+  /**
+   * Replace the content with N stamped pieces `[#<request seq>:<i>]` (i = 0..N-1), so that a
+   * test can tell which upstream call each piece of an output came from.
+   */
+  stamp?: number;
 }
+
+/** Chooses the script of a request from its body and its sequence number (1-based, never reset). */
+export type Scripter = (body: Record<string, unknown>, seq: number) => UpstreamScript | undefined;
 
 export interface RecordedRequest {
   method: string;
@@ -79,6 +89,8 @@ export interface RecordedRequest {
   closedByClient: boolean;
   /** `Date.now()` at which the client closed it (only when `closedByClient`). */
   closedAt?: number;
+  /** `Date.now()` at which the server ended its answer normally (after the last byte; not for drops and hangs). */
+  finishedAt?: number;
 }
 
 export interface FakeUpstream {
@@ -91,11 +103,13 @@ export interface FakeUpstream {
   enqueue(...scripts: UpstreamScript[]): void;
   /** Script used when the queue is empty (initially `{}`). */
   setDefault(script: UpstreamScript): void;
+  /** Consulted when the queue is empty, before the default script (`undefined` = the default). */
+  setScripter(scripter: Scripter | undefined): void;
   /** Resolves (with a copy of `requests`) once at least `n` requests have been recorded. */
   waitForRequests(n: number, timeoutMs?: number): Promise<RecordedRequest[]>;
   /** Resolves with `closedAt` once the client has hung up on request #index before it was finished. */
   waitForClientClose(index: number, timeoutMs?: number): Promise<number>;
-  /** Clears the queue, the recorded requests and the default script. */
+  /** Clears the queue, the recorded requests, the default script and the scripter. */
   reset(): void;
   /** Destroys open connections and stops listening. Idempotent. */
   close(): Promise<void>;
@@ -248,6 +262,7 @@ class FakeUpstreamServer implements FakeUpstream {
   private address?: { url: string; port: number };
   private queue: UpstreamScript[] = [];
   private defaultScript: UpstreamScript = {};
+  private scripter?: Scripter;
   private readonly waiters = new Set<Waiter>();
   private readonly exchanges = new Set<Exchange>();
   /** Request counter, used for ids (never reset, so ids stay unique). */
@@ -289,6 +304,10 @@ class FakeUpstreamServer implements FakeUpstream {
     this.defaultScript = script;
   }
 
+  setScripter(scripter: Scripter | undefined): void {
+    this.scripter = scripter;
+  }
+
   waitForRequests(n: number, timeoutMs = DEFAULT_WAIT_MS): Promise<RecordedRequest[]> {
     return this.waitFor(`${n} request(s)`, timeoutMs, () =>
       this.requests.length >= n ? this.requests.slice() : undefined,
@@ -306,6 +325,7 @@ class FakeUpstreamServer implements FakeUpstream {
     this.queue = [];
     this.requests.length = 0; // same array object: keeps references held by tests valid
     this.defaultScript = {};
+    this.scripter = undefined;
   }
 
   close(): Promise<void> {
@@ -395,7 +415,7 @@ class FakeUpstreamServer implements FakeUpstream {
       return;
     }
 
-    const script = this.queue.shift() ?? this.defaultScript;
+    const script = this.queue.shift() ?? this.scripter?.(body, seq) ?? this.defaultScript;
 
     if (script.delayMs !== undefined && script.delayMs > 0) {
       await exchange.sleep(script.delayMs);
@@ -422,6 +442,10 @@ class FakeUpstreamServer implements FakeUpstream {
     } else {
       sendJson(res, 200, ctx.completion(), { 'x-request-id': ctx.requestId });
     }
+    if (res.writableEnded && !exchange.droppedByServer) {
+      record.finishedAt = Date.now();
+      this.notify();
+    }
   }
 
   private async stream(exchange: Exchange, script: UpstreamScript, ctx: CompletionContext): Promise<void> {
@@ -444,6 +468,7 @@ class FakeUpstreamServer implements FakeUpstream {
         res.end('data: {not json\n\n');
         return;
       }
+      if (script.hangAfterChunks !== undefined && sent >= script.hangAfterChunks) return; // silence until the client goes
       if (sent > 0 && script.chunkDelayMs !== undefined && script.chunkDelayMs > 0) {
         await exchange.sleep(script.chunkDelayMs);
         if (!exchange.live) return;
@@ -510,12 +535,13 @@ class CompletionContext {
   readonly created = Math.floor(Date.now() / 1000);
   readonly model: string;
   private readonly includeUsage: boolean;
+  private readonly script: UpstreamScript;
 
-  constructor(
-    private readonly script: UpstreamScript,
-    body: JsonObject,
-    seq: number,
-  ) {
+  constructor(script: UpstreamScript, body: JsonObject, seq: number) {
+    this.script =
+      script.stamp !== undefined && script.stamp > 0
+        ? { ...script, text: undefined, chunks: Array.from({ length: script.stamp }, (_, i) => `[#${seq}:${i}]`) }
+        : script;
     const suffix = String(seq).padStart(6, '0');
     this.id = `chatcmpl-fake${suffix}`;
     this.requestId = `req_fake${suffix}`;
