@@ -49,6 +49,9 @@ export class ResponsesModule {
           inject: [AppConfig],
           useFactory: (c: AppConfig) => ({
             url: c.redisUrl,
+            // Bull's own default backs off exponentially to 20 s between reconnects: after an outage
+            // of a few seconds the queue stayed away ~17 s after Redis was back. Same cap as ours.
+            redis: { retryStrategy: (times: number) => Math.min(times * 200, 2000) },
             prefix: c.queuePrefix,
             settings: {
               // A worker that stops renewing its lock for this long is presumed dead: its job is

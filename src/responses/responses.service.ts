@@ -299,7 +299,10 @@ export class ResponsesService {
     }
     this.metrics.responseEnded('cancelled', true);
     await Promise.all([this.dispatcher.withdraw(id).catch(() => undefined), this.cancels.broadcast(id)]);
-    if (fromQueued && found.request.stream) await this.events.end(id, cancelled.response);
+    // Best effort: a follower that finds no end in the log ends from the database (FOLLOW_IDLE_MS).
+    if (fromQueued && found.request.stream) {
+      await this.events.end(id, cancelled.response).catch((error: unknown) => this.logger.warn(`end of ${id}'s stream not logged: ${String(error)}`));
+    }
     return cancelled.response;
   }
 

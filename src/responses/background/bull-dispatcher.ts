@@ -36,14 +36,18 @@ export class BullDispatcher extends ResponseDispatcher {
   }
 
   async withdraw(responseId: string): Promise<void> {
-    const job = await this.queue.getJob(responseId);
+    // Best effort: a job left behind finds its response cancelled and does nothing. Bull's client
+    // queues commands while Redis is away, so never wait on it then (a cancel must still answer).
+    if (this.queue.client.status !== 'ready') return;
+    const job = await within(this.queue.getJob(responseId), 2000, 'finding the job');
     if (!job) return;
     const state = await job.getState();
     if (state === 'waiting' || state === 'delayed' || state === 'paused') await job.remove().catch(() => undefined);
   }
 
   async isLive(responseId: string): Promise<boolean> {
-    const job = await this.queue.getJob(responseId);
+    if (this.queue.client.status !== 'ready') throw new Error(`Redis is not connected (${this.queue.client.status})`);
+    const job = await within(this.queue.getJob(responseId), 2000, 'finding the job');
     return job ? LIVE_STATES.has(await job.getState()) : false;
   }
 }

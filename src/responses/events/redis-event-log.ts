@@ -22,6 +22,12 @@ function parse([id, fields]: StreamEntry): LoggedEvent {
 }
 
 /**
+ * An event the log does not have (its append failed while Redis was away, or Redis lost it): the
+ * stream must end visibly there, never skip ahead as if nothing were missing.
+ */
+const gap = (responseId: string, last: number) => new Error(`the event log of ${responseId} has no event ${last + 1}`);
+
+/**
  * The event log on Redis Streams: one stream per response, entry ids derived from sequence
  * numbers, so replay after N is one range read and following is a blocking read. Keys expire a
  * retention period after the terminal event.
@@ -83,6 +89,7 @@ export class RedisEventLog extends ResponseEventLog implements OnModuleDestroy {
     let cursor = after;
     for (const entry of replay) {
       const event = parse(entry);
+      if (event.seq !== cursor + 1) throw gap(responseId, cursor);
       yield event;
       cursor = event.seq;
       if (TERMINAL_EVENT_TYPES.has(event.type)) return;
@@ -107,6 +114,7 @@ export class RedisEventLog extends ResponseEventLog implements OnModuleDestroy {
         }
         for (const entry of result[0][1]) {
           const event = parse(entry);
+          if (event.seq !== cursor + 1) throw gap(responseId, cursor);
           yield event;
           cursor = event.seq;
           if (TERMINAL_EVENT_TYPES.has(event.type)) return;
