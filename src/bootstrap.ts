@@ -3,12 +3,12 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { randomBytes } from 'node:crypto';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { Metrics } from './metrics/metrics';
 import { EnvironmentError, isLoopback, LOG_LEVELS, type LogLevel } from './config/environment';
 import { createLogger, PinoNestLogger } from './common/logging';
+import { newId } from './common/ids';
 
 /** The log level from the environment, before the configuration is validated (a bad one is reported then). */
 const levelOf = (env: Record<string, string | undefined>): LogLevel =>
@@ -28,7 +28,7 @@ export async function createApp(env: Record<string, string | undefined> = proces
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // Request ids that clients see as `x-request-id` (the SDK's `err.requestID`), in every log line.
-    genReqId: () => `req_${randomBytes(12).toString('hex')}`,
+    genReqId: () => newId('req'),
     bodyLimit: Number(env.BODY_LIMIT_BYTES) || 10 * 1024 * 1024,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
