@@ -3,7 +3,7 @@
 /**
  * `node bench/postgres-statements.js` — the Postgres CPU time of the two statements a stored
  * synchronous response costs (the gateway's INSERT of the response with its input items, and the
- * terminal UPDATE … RETURNING the row), sent as the gateway sends them (unnamed: parsed and planned
+ * terminal UPDATE … RETURNING the row), sent as the gateway first sent them (unnamed: parsed and planned
  * every time) and as named prepared statements. The CPU time is read from /proc for the backends
  * of the 8 connections used. docs/performance.md uses it to size the gain of prepared statements.
  */
@@ -86,7 +86,7 @@ async function main() {
     }
     process.stdout.write(
       'Postgres backend CPU per stored response (INSERT + terminal UPDATE), median of 3 rounds of 4,000:\n' +
-        `  ${String(Math.round(median(unnamed))).padStart(5)} µs  unnamed statements (as the gateway sends them)\n` +
+        `  ${String(Math.round(median(unnamed))).padStart(5)} µs  unnamed statements (as the gateway first sent them)\n` +
         `  ${String(Math.round(median(prepared))).padStart(5)} µs  named prepared statements\n`,
     );
   } finally {

@@ -2,7 +2,7 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- CommonJS on purpose: `node bench/…` runs as is, with no build step */
 /**
  * `node bench/upstream-client.js` — what one upstream Chat Completions call costs the *calling*
- * process in CPU, by HTTP client: the openai SDK as the gateway uses it (global fetch, i.e. undici
+ * process in CPU, by HTTP client: the openai SDK as the gateway first used it (global fetch, i.e. undici
  * and web streams), the SDK on a fetch built on node:http, bare global fetch, and node:http with
  * JSON.parse (and a line splitter for streams). Against bench/upstream.js, 8 calls in flight,
  * five interleaved rounds, medians. docs/performance.md uses it to size the cost of the gateway's
