@@ -59,3 +59,36 @@ export class SseWriter<E extends { type: string }> implements EventSink<E> {
     if (!this.closed) this.raw.end();
   }
 }
+
+/**
+ * Holds a response's first events until its stream may open (its row is stored), then passes
+ * them on: the upstream call starts at once, in parallel with the INSERT, instead of after it.
+ * `signal` aborts the run when the stream cannot open (storage failed) or its client left.
+ */
+export class PendingSink<E extends { type: string }> implements EventSink<E> {
+  private readonly controller = new AbortController();
+  private buffer: E[] = [];
+  private target?: SseWriter<E>;
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  emit(event: E): void {
+    if (this.target) this.target.emit(event);
+    else this.buffer.push(event);
+  }
+
+  /** Sends what was held, then passes everything on; a client gone already aborts the run. */
+  open(target: SseWriter<E>): void {
+    for (const event of this.buffer) target.emit(event);
+    this.buffer = [];
+    this.target = target;
+    if (target.closed || target.signal.aborted) this.abort();
+    else target.signal.addEventListener('abort', () => this.abort(), { once: true });
+  }
+
+  abort(): void {
+    this.controller.abort();
+  }
+}

@@ -29,6 +29,8 @@ export interface Execution {
    * before it ends, so nothing can read, cancel or delete it meanwhile); `none` — `store: false`.
    */
   persistence: 'row' | 'at-end' | 'none';
+  /** The INSERT of a `row` response, when still in flight: its first write waits for it. */
+  stored?: Promise<void>;
   /** The attempt that fences the final write. */
   attempt: number;
   /** Ask the upstream for a stream (someone follows the events, or progress is saved per item). */
@@ -121,6 +123,7 @@ export class ResponseExecutor {
         inputItems: run.input,
       });
     } else if (run.persistence === 'row') {
+      await run.stored;
       const stored = await this.store.updateResponseObject(
         id,
         { status: response.status, response, completedAt: response.status === 'completed' ? completedAt : null },

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTa
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, type Principal } from '../common/principal';
 import type { StreamEvent } from '../common/response-types';
-import { SseWriter } from '../common/sse';
+import { PendingSink, SseWriter } from '../common/sse';
 import { CreateResponseDto } from './dto/create-response.dto';
 import { ListInputItemsQueryDto, ListResponsesQueryDto, RetrieveResponseQueryDto } from './dto/list-responses.dto';
 import { DeletedResponseDto, ResponseDto, ResponseItemListDto, ResponseListDto } from './dto/response.dto';
@@ -40,10 +40,21 @@ export class ResponsesController {
       const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
       return this.responses.replay(queued.id, queued, -1, sse, sse.signal).finally(() => sse.end());
     }
-    const execution = await this.responses.begin(prepared, dto.stream === true);
+    const execution = this.responses.begin(prepared, dto.stream === true);
     if (!dto.stream) return void reply.send(await this.responses.run(execution));
+    // The upstream call starts while the row is being stored; the stream opens once it is.
+    const pending = new PendingSink<StreamEvent>();
+    const running = this.responses.run(execution, pending, pending.signal);
+    try {
+      await execution.stored;
+    } catch (error) {
+      pending.abort();
+      await running.catch(() => undefined);
+      throw error; // no header sent yet: the client gets the error (503 for a storage outage)
+    }
     const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
-    await this.responses.run(execution, sse, sse.signal).finally(() => sse.end());
+    pending.open(sse);
+    await running.finally(() => sse.end());
   }
 
   @Get()

@@ -134,18 +134,20 @@ export class ResponsesService {
   }
 
   /**
-   * Stores a streamed synchronous response as `in_progress` (unless `store: false`): its id is in
-   * the first event, so it can be retrieved, cancelled or continued from while it runs. A
-   * non-streaming one is stored once, when it ends (see `Execution.persistence`). Separate from
-   * `run` so that a storage failure is still an HTTP error, before any stream has started.
+   * Starts storing a streamed synchronous response as `in_progress` (unless `store: false`): its
+   * id is in the first event, so it can be retrieved, cancelled or continued from while it runs.
+   * The caller opens the stream only once `stored` resolved, so that a storage failure is still an
+   * HTTP error. A non-streaming one is stored once, when it ends (see `Execution.persistence`).
    */
-  async begin(prepared: PreparedResponse, streaming: boolean): Promise<Execution> {
+  begin(prepared: PreparedResponse, streaming: boolean): Execution {
     const { principal, request, input, history, model, mcpHeaders } = prepared;
     const id = newId('resp');
     const createdAt = new Date();
     const persistence = !request.store ? 'none' : streaming ? 'row' : 'at-end';
+    let stored: Promise<void> | undefined;
     if (persistence === 'row') {
-      await this.store.create({
+      // Not awaited here: the caller runs the response meanwhile and opens its stream once stored.
+      stored = this.store.create({
         id,
         owner: principal.owner,
         status: 'in_progress',
@@ -158,8 +160,9 @@ export class ResponsesService {
         createdAt,
         inputItems: input,
       });
+      stored.catch(() => undefined); // its failure is the caller's to report (a 503), not an unhandled rejection
     }
-    return { id, createdAt, request, items: [...history, ...input], input, model, owner: principal.owner, persistence, attempt: 1, upstreamStreaming: false, mcpHeaders };
+    return { id, createdAt, request, items: [...history, ...input], input, model, owner: principal.owner, persistence, stored, attempt: 1, upstreamStreaming: false, mcpHeaders };
   }
 
   /** Runs a begun response inside the request. With a sink, its events are streamed as they happen. */

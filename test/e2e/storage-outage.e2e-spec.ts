@@ -74,6 +74,10 @@ suite('storage outage on Postgres', () => {
     }
     const create = await fetch(`${app.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"echo","input":"during"}' });
     expect(create.status).toBe(503);
+    // A streamed create is stored while its upstream call starts: the stream does not open, the client gets the 503.
+    const streamed = await fetch(`${app.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"echo","input":"during","stream":true}' });
+    expect(streamed.status).toBe(503);
+    expect(streamed.headers.get('content-type')).toContain('application/json');
     expect((await fetch(`${app.url}/health/ready`)).status).toBe(503);
     await proxy.restore();
     expect((await app.client.responses.retrieve(created.id)).output_text).toBe('Echo: before');
