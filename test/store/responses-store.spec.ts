@@ -4,7 +4,7 @@ import type { NormalizedRequest, ResponseObject, StoredItem } from '../../src/co
 import { buildResponse } from '../../src/responses/response-object';
 import { dataSourceOptions } from '../../src/store/data-source';
 import { CursorNotFoundError, NewResponse } from '../../src/store/responses.store';
-import { TypeOrmResponsesStore } from '../../src/store/typeorm-responses.store';
+import { CHAIN_HISTORY_SQL, TypeOrmResponsesStore } from '../../src/store/typeorm-responses.store';
 import { storeBackends } from '../support/backends';
 
 const request = (over: Partial<NormalizedRequest> = {}): NormalizedRequest => ({ model: 'm1', store: true, background: false, stream: false, ...over });
@@ -210,5 +210,25 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
     expect(short!.items).toHaveLength(4);
     expect(await store.chainHistory('team-b', chain[2].id, 100)).toBeNull();
     expect(await store.chainHistory('team-a', 'resp_missing', 100)).toBeNull();
+  });
+
+  it("finds a chain's input items by index, not by reading the whole items table", async () => {
+    // 3,000 rows of another owner: as a plain join, the planner hashed the whole table here.
+    await dataSource.query(
+      `INSERT INTO responses (id, owner, status, background, model, attempt, request, response, created_at, updated_at)
+       SELECT 'resp_seed' || g, 'team-seed', 'completed', true, 'm1', 1, '{}'::jsonb, '{"output": []}'::jsonb, now(), now()
+       FROM generate_series(1, 3000) AS g`,
+    );
+    await dataSource.query(
+      `INSERT INTO response_input_items (response_id, position, item_id, item)
+       SELECT 'resp_seed' || g, 0, 'msg_seed' || g, '{"type": "message"}'::jsonb FROM generate_series(1, 3000) AS g`,
+    );
+    await dataSource.query('ANALYZE responses');
+    await dataSource.query('ANALYZE response_input_items');
+    const plan: Array<Record<string, unknown>> = await dataSource.query(`EXPLAIN (FORMAT JSON) ${CHAIN_HISTORY_SQL}`, ['resp_seed7', 'team-seed', 11]);
+    const text = JSON.stringify(plan);
+    expect(text).toContain('"Relation Name":"response_input_items"');
+    expect(text).not.toMatch(/"Node Type":"Seq Scan"[^{}]*"Relation Name":"response_input_items"/);
+    expect((await store.chainHistory('team-seed', 'resp_seed7', 11))!.items).toEqual([{ type: 'message' }]);
   });
 });
