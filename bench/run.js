@@ -156,6 +156,17 @@ async function measuredLoad(watched, options) {
 const postgresOf = (name, ours = []) => ({ name: 'postgres', pids: async () => (await db.backendPids(name)).filter((pid) => !ours.includes(pid)) });
 
 /**
+ * The Redis server, as one watched "process", when it runs on this machine (its `process_id` is
+ * ours to read in /proc); the whole server, so other clients of a shared Redis count too.
+ * @param {Redis} redis @returns {Promise<procs.Watched[]>}
+ */
+async function redisOf(redis) {
+  const pid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+  if (!pid || !existsSync(`/proc/${pid}/stat`)) return [];
+  return [{ name: 'redis', pids: () => Promise.resolve([pid]) }];
+}
+
+/**
  * The median of each numeric field over several rounds (the rounds damp a noisy neighbour).
  * @param {Array<{ rps: number, p50Ms: number, p99Ms: number, requests: number, errors: number, cpuUsPerReq: Record<string, number>, sysUsPerReq: Record<string, number> }>} runs
  */
@@ -589,11 +600,12 @@ async function phaseBackground() {
 
     await figure('4', async () => {
       log(`figure 4: synchronous creates on the ROLE=api process, concurrency 32, ${S.durationS} s`);
-      const sync = await measuredLoad([apiA, worker1, upstream, postgresOf(database.name, [watcher.pid])], { url: `${apiA.url}/v1/responses`, method: 'POST', body: SYNC_BODY, connections: 32, durationS: S.durationS });
+      const redisServer = await redisOf(redis);
+      const sync = await measuredLoad([apiA, worker1, upstream, postgresOf(database.name, [watcher.pid]), ...redisServer], { url: `${apiA.url}/v1/responses`, method: 'POST', body: SYNC_BODY, connections: 32, durationS: S.durationS });
       /** @param {string} model @param {procs.Proc[]} workers */
       const batch = async (model, workers) => {
         log(`figure 4: ${S.bgJobs} background responses, ${workers.length} worker process(es)`);
-        const meter = await procs.cpuMeter([apiA, ...workers, upstream, postgresOf(database.name, [watcher.pid])]).start();
+        const meter = await procs.cpuMeter([apiA, ...workers, upstream, postgresOf(database.name, [watcher.pid]), ...redisServer]).start();
         const submitStarted = now();
         await pool(S.bgJobs, 32, async () => {
           const reply = await a.request('POST', '/v1/responses', background(model));
