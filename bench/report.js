@@ -9,7 +9,7 @@
  * @typedef {{ description: string } & Record<string, number | string>} Flat
  * @typedef {{
  *   '1'?: { description: string, runs: Record<string, Run> },
- *   '2'?: { description: string, runs: Record<string, Run>, ttftConcurrency1: { direct: Ttft, gateway: Ttft, pairs: number } },
+ *   '2'?: { description: string, runs: Record<string, Run>, ttftConcurrency1: { direct: Ttft, gateway: Ttft, unstored?: Ttft, pairs: number } },
  *   '3'?: Flat & { createP50Ms: number, createP99Ms: number, liveP50Ms: number, liveP99Ms: number, apiAloneCreateP50Ms?: number, apiAloneCreateP99Ms?: number, apiAloneLiveP50Ms?: number, apiAloneLiveP99Ms?: number },
  *   '4'?: { description: string, sync: Run, oneWorker: Batch, twoWorkers: Batch },
  *   '5'?: Flat, '6'?: Flat, '8'?: Flat,
@@ -78,6 +78,7 @@ function markdown(results) {
         [
           ['direct', t.direct.p50Ms, t.direct.p99Ms, t.direct.streamP50Ms],
           ['gateway', t.gateway.p50Ms, t.gateway.p99Ms, t.gateway.streamP50Ms],
+          ...(t.unstored ? [['gateway, store:false', t.unstored.p50Ms, t.unstored.p99Ms, t.unstored.streamP50Ms]] : []),
         ],
       ),
     );

@@ -280,18 +280,21 @@ async function phaseSync() {
       const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, medianRun(v)]));
       // Time to first token at concurrency 1, direct and through the gateway interleaved request by
       // request, so that both see the same moments of a noisy machine.
-      log(`figure 2: time to first token, ${S.ttftPairs} interleaved pairs`);
+      log(`figure 2: time to first token, ${S.ttftPairs} interleaved rounds (direct, gateway, gateway with store:false)`);
       const directFirst = (/** @type {string} */ _type, /** @type {string} */ data) => data.includes('"content":"tok');
       const gatewayFirst = (/** @type {string} */ type) => type === 'response.output_text.delta';
-      const ttft = { direct: /** @type {number[]} */ ([]), gateway: /** @type {number[]} */ ([]) };
-      const total = { direct: /** @type {number[]} */ ([]), gateway: /** @type {number[]} */ ([]) };
+      // A third interleaved series, the gateway with store:false, shows what storing the response
+      // adds to the time to first token (its INSERT runs beside the upstream call).
+      const ttft = { direct: /** @type {number[]} */ ([]), gateway: /** @type {number[]} */ ([]), unstored: /** @type {number[]} */ ([]) };
+      const total = { direct: /** @type {number[]} */ ([]), gateway: /** @type {number[]} */ ([]), unstored: /** @type {number[]} */ ([]) };
+      const targets = /** @type {const} */ (['direct', 'gateway', 'unstored']);
       for (let i = 0; i < S.ttftPairs + 20; i++) {
-        const order = i % 2 ? /** @type {const} */ (['direct', 'gateway']) : /** @type {const} */ (['gateway', 'direct']);
+        const order = [...targets.slice(i % 3), ...targets.slice(0, i % 3)];
         for (const target of order) {
           const r =
             target === 'direct'
               ? await direct.stream('POST', '/v1/chat/completions', DIRECT_STREAM_BODY, { isFirst: directFirst })
-              : await viaGateway.stream('POST', '/v1/responses', STREAM_BODY, { isFirst: gatewayFirst });
+              : await viaGateway.stream('POST', '/v1/responses', target === 'gateway' ? STREAM_BODY : { ...STREAM_BODY, store: false }, { isFirst: gatewayFirst });
           const ended = target === 'direct' ? r.lastData === '[DONE]' : r.lastType === 'response.completed';
           if (r.status !== 200 || r.firstMs === null || !ended) throw new Error(`${target} stream: status ${r.status}, last event ${r.lastType} ${r.lastData.slice(0, 200)}`);
           if (i < 20) continue; // warm-up pairs
@@ -302,6 +305,7 @@ async function phaseSync() {
       const t = {
         direct: { p50Ms: round(percentile(ttft.direct, 50), 3), p99Ms: round(percentile(ttft.direct, 99), 3), streamP50Ms: round(percentile(total.direct, 50), 3) },
         gateway: { p50Ms: round(percentile(ttft.gateway, 50), 3), p99Ms: round(percentile(ttft.gateway, 99), 3), streamP50Ms: round(percentile(total.gateway, 50), 3) },
+        unstored: { p50Ms: round(percentile(ttft.unstored, 50), 3), p99Ms: round(percentile(ttft.unstored, 99), 3), streamP50Ms: round(percentile(total.unstored, 50), 3) },
         pairs: S.ttftPairs,
       };
       results.figures['2'] = { description: '50-chunk streams (stream:true, store:true) vs the same stream straight from the upstream', runs: m, ttftConcurrency1: t };
@@ -309,6 +313,7 @@ async function phaseSync() {
       check('2', name, 'gateway CPU per 50-chunk stream (c=32)', m['gateway@32'].cpuUsPerReq.gateway / 1000, ' ms', '<=', 1);
       check('2', name, 'time to first token p50 at c=1, gateway / direct', t.gateway.p50Ms / t.direct.p50Ms, '×', '<=', 1.3);
       check('2', name, 'added time to first token p50 at c=1 (gateway − direct)', t.gateway.p50Ms - t.direct.p50Ms, ' ms', null, null);
+      check('2', name, 'time to first token p50 at c=1, store:true / store:false', t.gateway.p50Ms / t.unstored.p50Ms, '×', null, null);
       check('2', name, 'streams/s at c=32, gateway / direct', m['gateway@32'].rps / m['direct@32'].rps, '×', null, null);
     });
   } finally {
