@@ -150,6 +150,9 @@ export class AppConfig {
   get webhookRetentionDays(): number {
     return this.env.WEBHOOK_RETENTION_DAYS;
   }
+  get webhookMaxEndpointsPerTenant(): number {
+    return this.env.WEBHOOK_MAX_ENDPOINTS_PER_TENANT;
+  }
   get webhookAllowHttp(): boolean {
     return this.env.WEBHOOK_ALLOW_HTTP;
   }

@@ -193,6 +193,10 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1)
   WEBHOOK_RETENTION_DAYS: number = 30;
 
+  /** Webhooks: endpoints one tenant may have (every terminal response is sent to each subscribed one). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
+  WEBHOOK_MAX_ENDPOINTS_PER_TENANT: number = 20;
+
   /** Webhooks: accept `http://` endpoint URLs (default: https only). */
   @Transform(toBool) @IsBoolean()
   WEBHOOK_ALLOW_HTTP: boolean = false;

@@ -82,6 +82,12 @@ export class WebhooksService {
 
   async create(principal: Principal, dto: CreateWebhookEndpointDto): Promise<WebhookEndpointDto> {
     await this.checkUrl(dto.url);
+    // Every terminal response fans out to each endpoint: a bound per tenant keeps one tenant from
+    // multiplying the delivery work of all. Approximate under concurrent creates (count, then insert).
+    const max = this.config.webhookMaxEndpointsPerTenant;
+    if ((await this.store.listEndpoints(principal.owner)).length >= max) {
+      throw invalidRequest(`This tenant has ${max} webhook endpoints, the most allowed. Delete one before registering another.`, null, 'too_many_endpoints');
+    }
     const secret = generateWebhookSecret();
     const endpoint = await this.store.createEndpoint({
       id: endpointId(),

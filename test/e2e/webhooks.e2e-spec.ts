@@ -68,6 +68,7 @@ const FAST = {
   WEBHOOK_RETRY_WINDOW_MS: '4000',
   WEBHOOK_TIMEOUT_MS: '1000',
   WEBHOOK_LEASE_MS: '2000',
+  WEBHOOK_MAX_ENDPOINTS_PER_TENANT: '30',
 };
 
 describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
@@ -95,7 +96,7 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
     receiver = await startWebhookReceiver();
     const setup = await mode.setup();
     teardown = setup.teardown;
-    app = await startApp({ ...setup.env, ...FAST, INFERENCE_BASE_URL: upstream.url, API_KEYS: 'sk-a:team-a,sk-b:team-b', RECONCILE_INTERVAL_MS: '500' });
+    app = await startApp({ ...setup.env, ...FAST, INFERENCE_BASE_URL: upstream.url, API_KEYS: 'sk-a:team-a,sk-b:team-b,sk-c:team-c', RECONCILE_INTERVAL_MS: '500' });
     const as = (key: string) => new OpenAI({ baseURL: `${app.url}/v1`, apiKey: key, maxRetries: 0, timeout: 20_000 });
     alice = as('sk-a');
     bob = as('sk-b');
@@ -231,6 +232,19 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
     const { endpoint: ep } = await endpoint();
     expect(await caught(api.update(ep.id, { url: 'http://192.168.0.10/' }))).toMatchObject({ status: 400, param: 'url' });
     expect((await api.get(ep.id)).url).toBe(ep.url);
+  });
+
+  it('bounds the endpoints of one tenant (WEBHOOK_MAX_ENDPOINTS_PER_TENANT), not of the others', async () => {
+    const carol = admin(new OpenAI({ baseURL: `${app.url}/v1`, apiKey: 'sk-c', maxRetries: 0 }));
+    const created: Endpoint[] = [];
+    for (let i = 0; i < 30; i++) created.push(await carol.create({ url: `${receiver.url}${path()}` }));
+    const error = await caught(carol.create({ url: `${receiver.url}${path()}` }));
+    expect(error).toMatchObject({ status: 400, type: 'invalid_request_error', code: 'too_many_endpoints' });
+    expect((error as Error).message).toMatch(/30 webhook endpoints/);
+    expect((await carol.list()).data).toHaveLength(30);
+    expect((await endpoint()).endpoint.id).toMatch(/^we_/); // another tenant is not affected
+    await carol.delete(created[0].id);
+    expect((await carol.create({ url: `${receiver.url}${path()}` })).id).toMatch(/^we_/);
   });
 
   it('checks the address again at delivery: a name that resolves elsewhere by then is refused', async () => {
