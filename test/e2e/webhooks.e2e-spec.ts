@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/store/data-source';
 import { HostResolver } from '../../src/webhooks/url-guard';
 import { startApp, TestApp } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
@@ -507,5 +509,38 @@ describe('webhooks admin CLI (npm run webhooks)', () => {
     expect((await cli('show', endpoint.id, '--tenant', 'team-b')).stderr).toMatch(/not found/);
     expect(JSON.parse((await cli('delete', endpoint.id, '--tenant', 'team-a')).stdout)).toMatchObject({ deleted: true });
     expect((await cli('frobnicate')).code).toBe(2);
+  }, 60_000);
+
+  it('shows an endpoint’s delivery log and redelivers an event', async () => {
+    const created = await cli('create', '--tenant', 'team-a', '--url', 'https://93.184.216.34/log', '--events', 'response.completed');
+    const endpoint = JSON.parse(created.stdout.slice(0, created.stdout.lastIndexOf('}') + 1)) as Endpoint;
+    // A background response reaching `completed` writes the event (the outbox trigger); no relay runs here.
+    const ds = new DataSource(dataSourceOptions({ databaseUrl: database.DATABASE_URL, dataDir: database.DATA_DIR ?? '' }));
+    await ds.initialize();
+    let eventId: string;
+    try {
+      await ds.query(
+        `INSERT INTO responses (id, owner, status, background, model, attempt, request, response, created_at, updated_at)
+         VALUES ('resp_cli', 'team-a', 'in_progress', true, 'm', 1, '{}', '{}', now(), now())`,
+      );
+      await ds.query(`UPDATE responses SET status = 'completed' WHERE id = 'resp_cli'`);
+      [{ id: eventId }] = await ds.query<Array<{ id: string }>>(`SELECT id FROM webhook_events WHERE response_id = 'resp_cli'`);
+    } finally {
+      await ds.destroy();
+    }
+    type Deliveries = { data: Array<{ id: string; event_id: string; event_type: string; response_id: string; state: string; attempts: number }> };
+    const before = JSON.parse((await cli('deliveries', endpoint.id, '--tenant', 'team-a')).stdout) as Deliveries;
+    expect(before.data).toEqual([expect.objectContaining({ event_id: eventId, event_type: 'response.completed', response_id: 'resp_cli', state: 'pending', attempts: 0 })]);
+
+    const again = await cli('redeliver', endpoint.id, eventId, '--tenant', 'team-a');
+    expect(again.code).toBe(0);
+    const redelivery = JSON.parse(again.stdout) as Deliveries['data'][number];
+    expect(redelivery).toMatchObject({ event_id: eventId, state: 'pending' });
+    expect(redelivery.id).not.toBe(before.data[0].id);
+    const after = JSON.parse((await cli('deliveries', endpoint.id, '--tenant', 'team-a')).stdout) as Deliveries;
+    expect(after.data.map((d) => d.id).sort()).toEqual([before.data[0].id, redelivery.id].sort());
+
+    expect((await cli('redeliver', endpoint.id, 'evt_missing', '--tenant', 'team-a')).stderr).toMatch(/Event with id 'evt_missing' not found/);
+    expect((await cli('deliveries', endpoint.id, '--tenant', 'team-b')).stderr).toMatch(/not found/);
   }, 60_000);
 });
