@@ -302,12 +302,9 @@ async function phaseSync() {
           total[target].push(r.totalMs);
         }
       }
-      const t = {
-        direct: { p50Ms: round(percentile(ttft.direct, 50), 3), p99Ms: round(percentile(ttft.direct, 99), 3), streamP50Ms: round(percentile(total.direct, 50), 3) },
-        gateway: { p50Ms: round(percentile(ttft.gateway, 50), 3), p99Ms: round(percentile(ttft.gateway, 99), 3), streamP50Ms: round(percentile(total.gateway, 50), 3) },
-        unstored: { p50Ms: round(percentile(ttft.unstored, 50), 3), p99Ms: round(percentile(ttft.unstored, 99), 3), streamP50Ms: round(percentile(total.unstored, 50), 3) },
-        pairs: S.ttftPairs,
-      };
+      /** @param {typeof targets[number]} target */
+      const summary = (target) => ({ p50Ms: round(percentile(ttft[target], 50), 3), p99Ms: round(percentile(ttft[target], 99), 3), streamP50Ms: round(percentile(total[target], 50), 3) });
+      const t = { direct: summary('direct'), gateway: summary('gateway'), unstored: summary('unstored'), pairs: S.ttftPairs };
       results.figures['2'] = { description: '50-chunk streams (stream:true, store:true) vs the same stream straight from the upstream', runs: m, ttftConcurrency1: t };
       const name = 'Overhead, streaming';
       check('2', name, 'gateway CPU per 50-chunk stream (c=32)', m['gateway@32'].cpuUsPerReq.gateway / 1000, ' ms', '<=', 1);

@@ -7,7 +7,7 @@ import type {
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
 import { ChatBackend, type UpstreamCallSettings } from './chat-backend';
-import { isAbort, upstreamMalformed, upstreamStreamError, UpstreamError } from './upstream-error';
+import { abortError, isAbort, upstreamMalformed, upstreamStreamError, UpstreamError } from './upstream-error';
 import { UpstreamHttp } from './upstream-http';
 
 export interface OpenAIBackendOptions {
@@ -88,7 +88,7 @@ export class OpenAIChatBackend extends ChatBackend {
       if (!reply.readableEnded) reply.destroy();
     }
     // Some servers just close the socket instead of sending an error.
-    if (signal.aborted) throw new DOMException('The upstream call was aborted.', 'AbortError');
+    if (signal.aborted) throw abortError(signal);
     if (!finished) throw upstreamMalformed(this.name);
   }
 

@@ -23,7 +23,12 @@ export class UpstreamError extends Error {
 export function isAbort(error: unknown): boolean {
   // By name, not `instanceof Error`: Node's DOMException may come from another realm (vm, Jest).
   const name = typeof error === 'object' && error !== null && 'name' in error ? error.name : undefined;
-  return name === 'AbortError' || name === 'APIUserAbortError';
+  return name === 'AbortError';
+}
+
+/** The error an aborted upstream call throws: the signal's own reason when it is an abort, else an AbortError. */
+export function abortError(signal: AbortSignal): Error {
+  return isAbort(signal.reason) ? (signal.reason as Error) : new DOMException('The upstream call was aborted.', 'AbortError');
 }
 
 /** The upstream's own `error.message` from an error body, when it sent one. */

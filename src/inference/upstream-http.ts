@@ -1,7 +1,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fromUpstreamStatus, isAbort, upstreamTimedOut, upstreamUnreachable, type UpstreamError } from './upstream-error';
+import { abortError, fromUpstreamStatus, isAbort, upstreamTimedOut, upstreamUnreachable, type UpstreamError } from './upstream-error';
 
 export interface UpstreamHttpOptions {
   /** The provider's name, for error messages. */
@@ -165,7 +165,3 @@ function retryDelayMs(reply: IncomingMessage, attempt: number): number | null {
   return wait > MAX_RETRY_AFTER_MS ? null : Math.max(0, wait);
 }
 
-/** Every abort ends the call with an AbortError, whatever reason the signal carries. */
-function abortError(signal: AbortSignal): Error {
-  return isAbort(signal.reason) ? (signal.reason as Error) : new DOMException('The upstream call was aborted.', 'AbortError');
-}

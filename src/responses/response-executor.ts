@@ -29,7 +29,7 @@ export interface Execution {
    * before it ends, so nothing can read, cancel or delete it meanwhile); `none` — `store: false`.
    */
   persistence: 'row' | 'at-end' | 'none';
-  /** The INSERT of a `row` response, when still in flight: its first write waits for it. */
+  /** The INSERT of a `row` response, when still in flight: its terminal write waits for it. */
   stored?: Promise<void>;
   /** The attempt that fences the final write. */
   attempt: number;

@@ -40,7 +40,7 @@ export class ResponsesController {
       const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
       return this.responses.replay(queued.id, queued, -1, sse, sse.signal).finally(() => sse.end());
     }
-    const execution = this.responses.begin(prepared, dto.stream === true);
+    const execution = this.responses.begin(prepared);
     if (!dto.stream) return void reply.send(await this.responses.run(execution));
     // The upstream call starts while the row is being stored; the stream opens once it is.
     const pending = new PendingSink<StreamEvent>();

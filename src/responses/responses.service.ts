@@ -139,10 +139,11 @@ export class ResponsesService {
    * The caller opens the stream only once `stored` resolved, so that a storage failure is still an
    * HTTP error. A non-streaming one is stored once, when it ends (see `Execution.persistence`).
    */
-  begin(prepared: PreparedResponse, streaming: boolean): Execution {
+  begin(prepared: PreparedResponse): Execution {
     const { principal, request, input, history, model, mcpHeaders } = prepared;
     const id = newId('resp');
     const createdAt = new Date();
+    const streaming = request.stream;
     const persistence = !request.store ? 'none' : streaming ? 'row' : 'at-end';
     let stored: Promise<void> | undefined;
     if (persistence === 'row') {
@@ -162,14 +163,14 @@ export class ResponsesService {
       });
       stored.catch(() => undefined); // its failure is the caller's to report (a 503), not an unhandled rejection
     }
-    return { id, createdAt, request, items: [...history, ...input], input, model, owner: principal.owner, persistence, stored, attempt: 1, upstreamStreaming: false, mcpHeaders };
+    return { id, createdAt, request, items: [...history, ...input], input, model, owner: principal.owner, persistence, stored, attempt: 1, upstreamStreaming: streaming, mcpHeaders };
   }
 
   /** Runs a begun response inside the request. With a sink, its events are streamed as they happen. */
   async run(execution: Execution, sink?: EventSink<StreamEvent>, signal: AbortSignal = new AbortController().signal): Promise<ResponseObject> {
     const events = new EventSequencer(sink ? (e) => sink.emit(e) : null);
     events.emit({ type: 'response.created', response: buildResponse(execution.id, execution.createdAt, execution.request, { status: 'in_progress' }) });
-    const { response, outcome, saved } = await this.executor.execute({ ...execution, upstreamStreaming: sink !== undefined }, events, signal);
+    const { response, outcome, saved } = await this.executor.execute(execution, events, signal);
     // Deleted while running: the client that waits still gets its ending.
     if (!saved) this.executor.emitTerminal(response, events);
     if (!sink && outcome.status === 'failed') throw upstreamFailure(outcome.error);

@@ -15,7 +15,7 @@ export interface StoredResponse {
   completedAt: Date | null;
 }
 
-/** What `create` inserts: a response before its first update, with its input items. */
+/** What `create` inserts, with its input items: a response about to run, or (stored when it ends) a finished one. */
 export type NewResponse = Omit<StoredResponse, 'updatedAt' | 'completedAt'> & { inputItems: StoredItem[]; completedAt?: Date | null };
 
 export interface ResponsePatch {

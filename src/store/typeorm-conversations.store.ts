@@ -10,6 +10,7 @@ import {
   StoredConversation,
 } from './conversations.store';
 import { CursorNotFoundError, Page } from './responses.store';
+import { date, json } from './sql';
 
 /** A `conversations` row as the driver returns it (snake_case, raw types). */
 interface ConversationRow {
@@ -22,8 +23,6 @@ interface ConversationRow {
 
 const COLUMNS = 'id, owner, metadata, created_at, updated_at';
 
-const json = <T>(value: T | string): T => (typeof value === 'string' ? (JSON.parse(value) as T) : value);
-const date = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
 
 function toStored(row: ConversationRow): StoredConversation {
   return { id: row.id, owner: row.owner, metadata: json(row.metadata), createdAt: date(row.created_at), updatedAt: date(row.updated_at) };

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHash } from 'node:crypto';
-import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { inFieldOrder, type ResponseStatus, type StoredItem } from '../common/response-types';
 import {
@@ -16,6 +14,7 @@ import {
   StoredResponse,
   UpdateCondition,
 } from './responses.store';
+import { date, json, Sql } from './sql';
 
 /** A `responses` row as the driver returns it (snake_case, raw types). */
 interface ResponseRow {
@@ -33,8 +32,6 @@ interface ResponseRow {
   completed_at: Date | string | null;
 }
 
-const json = <T>(value: T | string): T => (typeof value === 'string' ? (JSON.parse(value) as T) : value);
-const date = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
 
 function toStored(row: ResponseRow): StoredResponse {
   return {
@@ -88,32 +85,16 @@ export const CHAIN_HISTORY_SQL = `WITH RECURSIVE chain AS (
  */
 @Injectable()
 export class TypeOrmResponsesStore extends ResponsesStore {
-  private readonly statementNames = new Map<string, string>();
+  private readonly sql: Sql;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(@InjectDataSource() dataSource: DataSource) {
     super();
-  }
-
-  /**
-   * Runs a statement. On Postgres it is a named (prepared) statement, parsed and planned once per
-   * connection: about a third less Postgres CPU for these short statements (docs/performance.md).
-   * On PGlite it goes through TypeORM as it is.
-   */
-  private async sql<T>(text: string, params: unknown[]): Promise<T[]> {
-    const pool = (this.dataSource.driver as { master?: unknown }).master;
-    if (!(pool instanceof Pool)) return this.dataSource.query<T[]>(text, params);
-    let name = this.statementNames.get(text);
-    if (!name) {
-      // Named by content, so the same text is one statement whichever method builds it.
-      name = `rg_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
-      this.statementNames.set(text, name);
-    }
-    return (await pool.query({ name, text, values: params })).rows as T[];
+    this.sql = new Sql(dataSource);
   }
 
   async create(r: NewResponse): Promise<void> {
     const items = r.inputItems.map((item, position) => ({ position, item_id: item.id, item }));
-    await this.sql(
+    await this.sql.query(
       `WITH inserted AS (
          INSERT INTO responses (id, owner, status, background, model, previous_response_id, attempt, request, response, created_at, updated_at, completed_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, now(), $12)
@@ -140,7 +121,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
   }
 
   async get(owner: string, id: string): Promise<StoredResponse | null> {
-    const rows: ResponseRow[] = await this.sql(`SELECT ${COLUMNS} FROM responses WHERE id = $1 AND owner = $2`, [
+    const rows: ResponseRow[] = await this.sql.query(`SELECT ${COLUMNS} FROM responses WHERE id = $1 AND owner = $2`, [
       id,
       owner,
     ]);
@@ -148,7 +129,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
   }
 
   async getById(id: string): Promise<StoredResponse | null> {
-    const rows: ResponseRow[] = await this.sql(`SELECT ${COLUMNS} FROM responses WHERE id = $1`, [id]);
+    const rows: ResponseRow[] = await this.sql.query(`SELECT ${COLUMNS} FROM responses WHERE id = $1`, [id]);
     return rows.length ? toStored(rows[0]) : null;
   }
 
@@ -174,7 +155,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     const where = ['id = $1', 'status = ANY($2::text[])'];
     if (condition.attempt !== undefined) where.push(`attempt = ${param(condition.attempt)}`);
     if (condition.attemptBelow !== undefined) where.push(`attempt < ${param(condition.attemptBelow)}`);
-    const rows: ResponseRow[] = await this.sql(
+    const rows: ResponseRow[] = await this.sql.query(
       `WITH updated AS (UPDATE responses SET ${set.join(', ')} WHERE ${where.join(' AND ')} RETURNING ${COLUMNS}) SELECT * FROM updated`,
       params,
     );
@@ -186,13 +167,14 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     if (!ids.length) return found;
     // Output items are found through the GIN index on response->'output' (one containment test per id).
     const contains = ids.map((_, i) => `(r.response -> 'output') @> $${i + 3}::jsonb`).join(' OR ');
-    const rows: Array<{ item: StoredItem | string }> = await this.sql(
+    const rows: Array<{ item: StoredItem | string }> = await this.sql.query(
       `SELECT i.item FROM response_input_items i JOIN responses r ON r.id = i.response_id
        WHERE r.owner = $1 AND i.item_id = ANY($2::text[])
        UNION ALL
        SELECT o.value FROM responses r CROSS JOIN LATERAL jsonb_array_elements(r.response -> 'output') AS o(value)
        WHERE r.owner = $1 AND (${contains}) AND o.value ->> 'id' = ANY($2::text[])`,
       [owner, ids, ...ids.map((id) => JSON.stringify([{ id }]))],
+      { prepare: false }, // one text per id count
     );
     for (const row of rows) {
       const item = json(row.item);
@@ -202,7 +184,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
   }
 
   async findUnfinishedBackground(olderThan: Date, limit: number): Promise<string[]> {
-    const rows: Array<{ id: string }> = await this.sql(
+    const rows: Array<{ id: string }> = await this.sql.query(
       `SELECT id FROM responses
        WHERE status IN ('queued', 'in_progress') AND background AND updated_at < $1
        ORDER BY updated_at LIMIT $2`,
@@ -212,7 +194,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
   }
 
   async failAbandonedSynchronous(olderThan: Date, error: { code: string; message: string }): Promise<number> {
-    const rows: unknown[] = await this.sql(
+    const rows: unknown[] = await this.sql.query(
       `WITH failed AS (
          UPDATE responses
          SET status = 'failed', updated_at = now(),
@@ -226,7 +208,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
   }
 
   async countUnfinishedBackground(owner: string): Promise<number> {
-    const rows: Array<{ n: string | number }> = await this.sql(
+    const rows: Array<{ n: string | number }> = await this.sql.query(
       `SELECT count(*) AS n FROM responses WHERE status IN ('queued', 'in_progress') AND background AND owner = $1`,
       [owner],
     );
@@ -235,7 +217,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
 
   async delete(owner: string, id: string): Promise<boolean> {
     // Wrapped in a SELECT: TypeORM shapes a bare DELETE's result differently on pg and PGlite.
-    const rows: unknown[] = await this.sql(
+    const rows: unknown[] = await this.sql.query(
       `WITH deleted AS (DELETE FROM responses WHERE id = $1 AND owner = $2 RETURNING id) SELECT id FROM deleted`,
       [id, owner],
     );
@@ -251,12 +233,12 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     }
     if (options.after) {
       params.push(options.after);
-      const seq: unknown[] = await this.sql(`SELECT seq FROM responses WHERE id = $2 AND owner = $1`, [owner, options.after]);
+      const seq: unknown[] = await this.sql.query(`SELECT seq FROM responses WHERE id = $2 AND owner = $1`, [owner, options.after]);
       if (!seq.length) throw new CursorNotFoundError('after', options.after);
       where.push(`seq ${options.order === 'desc' ? '<' : '>'} (SELECT seq FROM responses WHERE id = $${params.length})`);
     }
     params.push(options.limit + 1);
-    const rows: ResponseRow[] = await this.sql(
+    const rows: ResponseRow[] = await this.sql.query(
       `SELECT ${COLUMNS} FROM responses WHERE ${where.join(' AND ')}
        ORDER BY seq ${options.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
       params,
@@ -274,7 +256,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     ];
     for (const [param, cursor] of bounds) {
       if (!cursor) continue;
-      const found: Array<{ position: number }> = await this.sql(
+      const found: Array<{ position: number }> = await this.sql.query(
         `SELECT position FROM response_input_items WHERE response_id = $1 AND item_id = $2 ORDER BY position LIMIT 1`,
         [responseId, cursor],
       );
@@ -284,7 +266,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
       where.push(`position ${forward ? '>' : '<'} $${params.length}`);
     }
     params.push(options.limit + 1);
-    const rows: Array<{ item: StoredItem | string }> = await this.sql(
+    const rows: Array<{ item: StoredItem | string }> = await this.sql.query(
       `SELECT item FROM response_input_items WHERE ${where.join(' AND ')}
        ORDER BY position ${options.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
       params,
@@ -294,7 +276,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
 
   async chainHistory(owner: string, id: string, maxDepth: number): Promise<ChainHistory | null> {
     const rows: Array<{ depth: number; status: ResponseStatus; prev: string | null; kind: number; item: StoredItem | string | null }> =
-      await this.sql(CHAIN_HISTORY_SQL, [id, owner, maxDepth]);
+      await this.sql.query(CHAIN_HISTORY_SQL, [id, owner, maxDepth]);
     if (!rows.length) return null;
     const links = rows.filter((r) => Number(r.kind) === 0);
     const head = links.find((r) => Number(r.depth) === 0);

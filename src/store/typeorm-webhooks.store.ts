@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CursorNotFoundError, Page } from './responses.store';
+import { date, json, maybeDate, Sql } from './sql';
 import {
   AttemptOutcome,
   ClaimedDelivery,
@@ -88,9 +89,6 @@ const DELIVERY_SELECT = `
             FROM webhook_attempts a WHERE a.delivery_id = d.id) AS log
   FROM webhook_deliveries d JOIN webhook_events ev ON ev.id = d.event_id`;
 
-const json = <T>(value: T | string): T => (typeof value === 'string' ? (JSON.parse(value) as T) : value);
-const date = (value: Timestamp): Date => (value instanceof Date ? value : new Date(value));
-const maybeDate = (value: Timestamp | null): Date | null => (value === null ? null : date(value));
 const lease = (ms: number) => `make_interval(secs => ${Math.max(0, Math.round(ms)) / 1000})`;
 
 function toEndpoint(row: EndpointRow): StoredWebhookEndpoint {
@@ -145,12 +143,15 @@ function toDelivery(row: DeliveryRow): StoredDelivery {
  */
 @Injectable()
 export class TypeOrmWebhooksStore extends WebhooksStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  private readonly sql: Sql;
+
+  constructor(@InjectDataSource() dataSource: DataSource) {
     super();
+    this.sql = new Sql(dataSource);
   }
 
   async createEndpoint(e: NewWebhookEndpoint): Promise<StoredWebhookEndpoint> {
-    const rows: EndpointRow[] = await this.dataSource.query(
+    const rows: EndpointRow[] = await this.sql.query(
       `WITH inserted AS (
          INSERT INTO webhook_endpoints (id, owner, url, event_types, enabled, disabled_reason, secret)
          VALUES ($1, $2, $3, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), $5, CASE WHEN $5 THEN NULL ELSE 'Created disabled.' END, $6)
@@ -162,16 +163,21 @@ export class TypeOrmWebhooksStore extends WebhooksStore {
   }
 
   async getEndpoint(owner: string, id: string): Promise<StoredWebhookEndpoint | null> {
-    const rows: EndpointRow[] = await this.dataSource.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1 AND owner = $2`, [id, owner]);
+    const rows: EndpointRow[] = await this.sql.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1 AND owner = $2`, [id, owner]);
     return rows.length ? toEndpoint(rows[0]) : null;
   }
 
   async listEndpoints(owner?: string): Promise<StoredWebhookEndpoint[]> {
     const rows: EndpointRow[] =
       owner === undefined
-        ? await this.dataSource.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints ORDER BY created_at, id`)
-        : await this.dataSource.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE owner = $1 ORDER BY created_at, id`, [owner]);
+        ? await this.sql.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints ORDER BY created_at, id`)
+        : await this.sql.query(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE owner = $1 ORDER BY created_at, id`, [owner]);
     return rows.map(toEndpoint);
+  }
+
+  async countEndpoints(owner: string): Promise<number> {
+    const rows: Array<{ n: string | number }> = await this.sql.query(`SELECT count(*) AS n FROM webhook_endpoints WHERE owner = $1`, [owner]);
+    return Number(rows[0].n);
   }
 
   async updateEndpoint(owner: string, id: string, patch: WebhookEndpointPatch, disabledReason = 'Disabled by its owner.'): Promise<StoredWebhookEndpoint | null> {
@@ -192,7 +198,7 @@ export class TypeOrmWebhooksStore extends WebhooksStore {
       // An endpoint disabled already keeps the reason it was disabled for.
       set.push('enabled = false', `disabled_reason = CASE WHEN enabled THEN $${params.length} ELSE disabled_reason END`);
     }
-    const rows: EndpointRow[] = await this.dataSource.query(
+    const rows: EndpointRow[] = await this.sql.query(
       `WITH updated AS (
          UPDATE webhook_endpoints SET ${set.join(', ')} WHERE id = $1 AND owner = $2 RETURNING *
        ) SELECT ${ENDPOINT_COLUMNS} FROM updated`,
@@ -202,7 +208,7 @@ export class TypeOrmWebhooksStore extends WebhooksStore {
   }
 
   async rotateSecret(owner: string, id: string, secret: string, graceUntil: Date): Promise<StoredWebhookEndpoint | null> {
-    const rows: EndpointRow[] = await this.dataSource.query(
+    const rows: EndpointRow[] = await this.sql.query(
       `WITH updated AS (
          UPDATE webhook_endpoints
          SET previous_secret = CASE WHEN $4::timestamptz > now() THEN secret END,
@@ -217,7 +223,7 @@ export class TypeOrmWebhooksStore extends WebhooksStore {
   }
 
   async deleteEndpoint(owner: string, id: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
+    const rows: unknown[] = await this.sql.query(
       `WITH deleted AS (DELETE FROM webhook_endpoints WHERE id = $1 AND owner = $2 RETURNING id) SELECT id FROM deleted`,
       [id, owner],
     );
@@ -228,7 +234,7 @@ export class TypeOrmWebhooksStore extends WebhooksStore {
     const params: unknown[] = [endpointId];
     const where = ['d.endpoint_id = $1'];
     if (options.after) {
-      const found: Array<{ created_at: Timestamp }> = await this.dataSource.query(
+      const found: Array<{ created_at: Timestamp }> = await this.sql.query(
         `SELECT created_at FROM webhook_deliveries WHERE endpoint_id = $1 AND id = $2`,
         [endpointId, options.after],
       );
@@ -241,7 +247,7 @@ export class TypeOrmWebhooksStore extends WebhooksStore {
       where.push(`d.event_id = $${params.length}`);
     }
     params.push(options.limit + 1);
-    const rows: DeliveryRow[] = await this.dataSource.query(
+    const rows: DeliveryRow[] = await this.sql.query(
       `${DELIVERY_SELECT} WHERE ${where.join(' AND ')} ORDER BY d.created_at DESC, d.id DESC LIMIT $${params.length}`,
       params,
     );
@@ -249,7 +255,7 @@ export class TypeOrmWebhooksStore extends WebhooksStore {
   }
 
   async redeliver(owner: string, endpointId: string, eventId: string, deliveryId: string): Promise<StoredDelivery | null> {
-    const inserted: unknown[] = await this.dataSource.query(
+    const inserted: unknown[] = await this.sql.query(
       `WITH inserted AS (
          INSERT INTO webhook_deliveries (id, event_id, endpoint_id)
          SELECT $1, ev.id, e.id FROM webhook_events ev JOIN webhook_endpoints e ON e.owner = ev.owner
@@ -259,12 +265,12 @@ export class TypeOrmWebhooksStore extends WebhooksStore {
       [deliveryId, eventId, endpointId, owner],
     );
     if (!inserted.length) return null;
-    const rows: DeliveryRow[] = await this.dataSource.query(`${DELIVERY_SELECT} WHERE d.id = $1`, [deliveryId]);
+    const rows: DeliveryRow[] = await this.sql.query(`${DELIVERY_SELECT} WHERE d.id = $1`, [deliveryId]);
     return toDelivery(rows[0]);
   }
 
   async claimDue(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    const rows: ClaimedDelivery[] = await this.dataSource.query(
+    const rows: ClaimedDelivery[] = await this.sql.query(
       `WITH due AS (
          SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
          WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until <= now()) AND e.enabled
@@ -282,7 +288,7 @@ export class TypeOrmWebhooksStore extends WebhooksStore {
   }
 
   async startAttempt(deliveryId: string, attempts: number, leaseMs: number): Promise<DeliveryWork | null> {
-    const rows: WorkRow[] = await this.dataSource.query(
+    const rows: WorkRow[] = await this.sql.query(
       `WITH d AS (
          UPDATE webhook_deliveries SET leased_until = now() + ${lease(leaseMs)}
          WHERE id = $1 AND state = 'pending' AND attempts = $2
@@ -312,7 +318,7 @@ export class TypeOrmWebhooksStore extends WebhooksStore {
   }
 
   async finishAttempt(o: AttemptOutcome): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
+    const rows: unknown[] = await this.sql.query(
       `WITH d AS (
          UPDATE webhook_deliveries
          SET attempts = $2, state = $3, next_attempt_at = coalesce($4::timestamptz, next_attempt_at), leased_until = NULL,
@@ -357,7 +363,7 @@ export class TypeOrmWebhooksStore extends WebhooksStore {
   }
 
   async releaseClaims(): Promise<number> {
-    const rows: unknown[] = await this.dataSource.query(
+    const rows: unknown[] = await this.sql.query(
       `WITH released AS (
          UPDATE webhook_deliveries SET leased_until = NULL WHERE state = 'pending' AND leased_until > now() RETURNING id
        ) SELECT id FROM released`,
@@ -366,12 +372,12 @@ export class TypeOrmWebhooksStore extends WebhooksStore {
   }
 
   async countPending(): Promise<number> {
-    const rows: Array<{ n: string | number }> = await this.dataSource.query(`SELECT count(*) AS n FROM webhook_deliveries WHERE state = 'pending'`);
+    const rows: Array<{ n: string | number }> = await this.sql.query(`SELECT count(*) AS n FROM webhook_deliveries WHERE state = 'pending'`);
     return Number(rows[0].n);
   }
 
   async prune(olderThan: Date): Promise<number> {
-    const rows: unknown[] = await this.dataSource.query(
+    const rows: unknown[] = await this.sql.query(
       `WITH deleted AS (DELETE FROM webhook_events WHERE created_at < $1 RETURNING id) SELECT id FROM deleted`,
       [olderThan],
     );

@@ -118,6 +118,9 @@ export abstract class WebhooksStore {
   /** Oldest first; every owner's when `owner` is undefined (the admin CLI). */
   abstract listEndpoints(owner?: string): Promise<StoredWebhookEndpoint[]>;
 
+  /** How many endpoints a tenant has. */
+  abstract countEndpoints(owner: string): Promise<number>;
+
   /** Enabling clears the disabled reason and the failure streak; disabling records `disabledReason`. */
   abstract updateEndpoint(owner: string, id: string, patch: WebhookEndpointPatch, disabledReason?: string): Promise<StoredWebhookEndpoint | null>;
 

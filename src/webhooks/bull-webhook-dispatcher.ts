@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bull';
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
+import { settleWithin } from '../common/deadline';
 import { AppConfig } from '../config/app-config';
 import type { ClaimedDelivery } from '../store/webhooks.store';
 import { WebhookDeliverer } from './webhook-deliverer';
@@ -34,10 +35,6 @@ export class BullWebhookDispatcher extends WebhookDispatcher {
       ),
     );
   }
-
-  drain(): Promise<void> {
-    return Promise.resolve(); // the worker below drains its own jobs
-  }
 }
 
 /** The Bull processor of webhook attempts, in processes whose ROLE runs jobs. */
@@ -60,8 +57,6 @@ export class BullWebhookWorker implements OnApplicationBootstrap, BeforeApplicat
   /** SIGTERM: take no new attempts; running ones may finish within the grace period (else their claim expires and they run again). */
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.config.runsJobs) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.queue.pause(true, false).catch(() => undefined), new Promise((r) => (timer = setTimeout(r, this.config.shutdownGraceMs)))]);
-    clearTimeout(timer);
+    await settleWithin(this.queue.pause(true, false), this.config.shutdownGraceMs);
   }
 }

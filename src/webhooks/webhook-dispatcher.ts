@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { settleWithin } from '../common/deadline';
 import { AppConfig } from '../config/app-config';
 import type { ClaimedDelivery } from '../store/webhooks.store';
 import { WebhookDeliverer } from './webhook-deliverer';
@@ -12,13 +13,11 @@ export abstract class WebhookDispatcher {
   /** How many more deliveries it takes now. */
   abstract capacity(): Promise<number>;
   abstract dispatch(deliveries: ClaimedDelivery[]): Promise<void>;
-  /** Shutdown: let running attempts end, within `graceMs`. */
-  abstract drain(graceMs: number): Promise<void>;
 }
 
 /** In-process attempts, at most WEBHOOK_CONCURRENCY at once (the embedded default). */
 @Injectable()
-export class InlineWebhookDispatcher extends WebhookDispatcher {
+export class InlineWebhookDispatcher extends WebhookDispatcher implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Webhooks');
   private readonly running = new Set<Promise<void>>();
 
@@ -44,10 +43,8 @@ export class InlineWebhookDispatcher extends WebhookDispatcher {
     return Promise.resolve();
   }
 
-  async drain(graceMs: number): Promise<void> {
-    if (!this.running.size) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
-    clearTimeout(timer);
+  /** Before the database closes: running attempts may finish within the grace period. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await settleWithin(Promise.allSettled([...this.running]), this.config.shutdownGraceMs);
   }
 }

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
 import { WebhooksStore } from '../store/webhooks.store';
@@ -14,7 +14,7 @@ const PRUNE_EVERY_MS = 3_600_000;
  * Once an hour it deletes events older than WEBHOOK_RETENTION_DAYS.
  */
 @Injectable()
-export class WebhookRelay implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
+export class WebhookRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Webhooks');
   private timer?: NodeJS.Timeout;
   private running = false;
@@ -83,8 +83,4 @@ export class WebhookRelay implements OnApplicationBootstrap, OnModuleDestroy, Be
     clearInterval(this.timer);
   }
 
-  /** Before the database closes: running attempts may finish within the grace period. */
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.dispatcher.drain(this.config.shutdownGraceMs);
-  }
 }

@@ -1,6 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { unixSeconds } from '../common/ids';
+import { newId, unixSeconds } from '../common/ids';
 import { invalidRequest, OpenAIError } from '../common/openai-error';
 import type { Principal } from '../common/principal';
 import { AppConfig } from '../config/app-config';
@@ -17,8 +17,7 @@ import type { WebhookDeliveryDto, WebhookDeliveryListDto, WebhookEndpointDto, We
 import { UrlGuard, UrlRefusedError } from './url-guard';
 import { generateWebhookSecret, WebhookSecrets } from './webhook-secrets';
 
-/** Endpoint ids (`we_…`, 192 random bits) and delivery ids (`wh_…`, as the trigger makes them). */
-const endpointId = () => `we_${randomBytes(24).toString('hex')}`;
+/** Delivery ids (`wh_…`, 128 random bits, as the trigger makes them); endpoint ids are `newId('we')`. */
 const deliveryId = () => `wh_${randomBytes(16).toString('hex')}`;
 
 export const endpointNotFound = (id: string) =>
@@ -85,12 +84,12 @@ export class WebhooksService {
     // Every terminal response fans out to each endpoint: a bound per tenant keeps one tenant from
     // multiplying the delivery work of all. Approximate under concurrent creates (count, then insert).
     const max = this.config.webhookMaxEndpointsPerTenant;
-    if ((await this.store.listEndpoints(principal.owner)).length >= max) {
+    if ((await this.store.countEndpoints(principal.owner)) >= max) {
       throw invalidRequest(`This tenant has ${max} webhook endpoints, the most allowed. Delete one before registering another.`, null, 'too_many_endpoints');
     }
     const secret = generateWebhookSecret();
     const endpoint = await this.store.createEndpoint({
-      id: endpointId(),
+      id: newId('we'),
       owner: principal.owner,
       url: dto.url,
       eventTypes: dto.event_types ?? [...WEBHOOK_EVENT_TYPES],

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ResponseOutputItem } from 'openai/resources/responses/responses';
 import { AppConfig } from '../../config/app-config';
+import { settleWithin } from '../../common/deadline';
 import { isTerminal } from '../../common/response-types';
 import { SecretBox } from '../../common/secrets';
 import { ModelRegistry } from '../../inference/model-registry';
@@ -20,7 +21,8 @@ const PROGRESS_SAVE_MS = 200;
 /**
  * Runs one background response, wherever a job lands: claims it (`queued → in_progress`,
  * `attempt + 1`), runs it with an AbortSignal that a cancel, a time limit or a shutdown fires,
- * saves progress at item boundaries, and ends with the executor's fenced terminal write.
+ * saves progress (at item boundaries, at most every PROGRESS_SAVE_MS), and ends with the executor's
+ * fenced terminal write.
  */
 @Injectable()
 export class BackgroundRunner {
@@ -56,10 +58,7 @@ export class BackgroundRunner {
   /** Waits up to `graceMs` for running responses, then hands the rest back to the queue. */
   async drain(graceMs: number): Promise<void> {
     const all = () => Promise.all([...this.active.values()].map((a) => a.done));
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-    await Promise.race([all(), graceOver]);
-    clearTimeout(timer);
+    await settleWithin(all(), graceMs);
     for (const { controller } of this.active.values()) controller.abort(new ShuttingDown());
     await all();
   }

@@ -2,7 +2,8 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { Metrics } from '../../metrics/metrics';
-import { ResponseDispatcher, within } from './response-dispatcher';
+import { within } from '../../common/deadline';
+import { ResponseDispatcher } from './response-dispatcher';
 
 export const RESPONSES_QUEUE = 'responses';
 export interface ResponseJob {

@@ -15,14 +15,3 @@ export abstract class ResponseDispatcher {
   /** Jobs waiting and running (the whole queue with Bull; this process inline). */
   abstract counts(): Promise<{ waiting: number; active: number }>;
 }
-
-export class DispatchUnavailableError extends Error {}
-
-/** Rejects when `promise` takes longer than `ms` (a queue whose Redis is down must not hang a request). */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DispatchUnavailableError(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}

@@ -21,7 +21,8 @@ export const scale = (ci: number, soak: number): number => (SOAK ? soak : ci);
 export const MODEL = 'upstream-model';
 export const TERMINAL = ['completed', 'incomplete', 'failed', 'cancelled'] as const;
 export const isTerminal = (status: string | null | undefined): boolean => (TERMINAL as readonly string[]).includes(status ?? '');
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../../support/wait';
+export { sleep };
 
 /** Waits for `promise` at most `ms` (without leaving a timer behind); true if it settled in time. */
 export async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { sleep } from '../../support/wait';
 
 const exec = promisify(execFile);
 
@@ -51,7 +52,6 @@ export function missingBinaries(): string[] {
   return missing;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A throwaway Postgres cluster in a temp dir: initdb, start, crash, stop. */
 export class PgCluster {
