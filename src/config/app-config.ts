@@ -86,6 +86,22 @@ export class AppConfig {
   get maxInputChars(): number {
     return this.env.MAX_INPUT_CHARS;
   }
+  get maxItemReferences(): number {
+    return this.env.MAX_ITEM_REFERENCES;
+  }
+  get inputImageAllowHttp(): boolean {
+    return this.env.INPUT_IMAGE_ALLOW_HTTP;
+  }
+  get jwtMaxAgeSeconds(): number {
+    return this.env.AUTH_JWT_MAX_AGE_SECONDS;
+  }
+  get authFailuresPerMinute(): number {
+    return this.env.AUTH_FAILURES_PER_MINUTE;
+  }
+  /** Older keys whose seals still open (rotation). */
+  get previousSecretsKeys(): string[] {
+    return (this.env.SECRETS_KEY_PREVIOUS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  }
   get logLevel(): LogLevel {
     return this.env.LOG_LEVEL;
   }

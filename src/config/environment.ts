@@ -112,6 +112,26 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1)
   MAX_INPUT_CHARS: number = 2_000_000;
 
+  /** `item_reference` inputs one request may carry (each is an indexed lookup; more is a 400 naming `input`). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(100_000)
+  MAX_ITEM_REFERENCES: number = 200;
+
+  /** Accept `http:` image URLs in `input_image` (default: only `https:` and `data:`; the upstream may fetch them). */
+  @Transform(toBool) @IsBoolean()
+  INPUT_IMAGE_ALLOW_HTTP: boolean = false;
+
+  /** JWTs: the oldest `iat` accepted, in seconds (0: no limit). Every JWT must also carry `exp`. */
+  @Transform(toInt) @IsInt() @Min(0)
+  AUTH_JWT_MAX_AGE_SECONDS: number = 86_400;
+
+  /** Failed authentications one client address may make per minute before it gets 429s (0: no limit). */
+  @Transform(toInt) @IsInt() @Min(0)
+  AUTH_FAILURES_PER_MINUTE: number = 60;
+
+  /** Older SECRETS_KEY values, comma-separated: what they sealed still opens; new seals use SECRETS_KEY. */
+  @Transform(blankToUndefined) @IsOptional() @IsString()
+  SECRETS_KEY_PREVIOUS?: string;
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
@@ -245,6 +265,7 @@ export function parseEnvironment(env: Record<string, string | undefined>): Envir
     'AUTH_JWT_ISSUER',
     'AUTH_JWT_AUDIENCE',
     'SECRETS_KEY',
+    'SECRETS_KEY_PREVIOUS',
   ]);
   const plain: Record<string, string> = {};
   for (const key of known) {

@@ -166,7 +166,7 @@ export class ConversationsService {
 
   private normalize(items: unknown[]): StoredItem[] {
     try {
-      return normalizeInput(items, { maxItems: MAX_ITEMS_PER_REQUEST, maxChars: this.config.maxInputChars });
+      return normalizeInput(items, { maxItems: MAX_ITEMS_PER_REQUEST, maxChars: this.config.maxInputChars, allowHttpImages: this.config.inputImageAllowHttp });
     } catch (error) {
       throw asItemsError(error);
     }

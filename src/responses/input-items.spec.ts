@@ -208,4 +208,30 @@ describe('normalizeInput', () => {
       expect(error.toBody().error).toMatchObject({ param: 'input', code: 'string_above_max_length' });
     });
   });
+
+  describe('security bounds', () => {
+    const image = (url: string) => [{ role: 'user', content: [{ type: 'input_image', image_url: url }] }];
+
+    it.each(['file:///etc/passwd', 'http://169.254.169.254/latest/meta-data/', 'ftp://intranet/a.png', 'gopher://x', 'javascript:alert(1)', 'not a url'])(
+      'refuses the image URL %s, naming the param',
+      (url) => {
+        const error = expectRejected(image(url), 'input[0].content[0].image_url', 'invalid_value');
+        expect(error.message).not.toContain('passwd');
+      },
+    );
+
+    it('accepts https and data: image URLs, and http only when the operator allows it', () => {
+      expect(() => normalizeInput(image('https://example.com/a.png'))).not.toThrow();
+      expect(() => normalizeInput(image('data:image/png;base64,AAAA'))).not.toThrow();
+      expect(() => normalizeInput(image('http://images.internal/a.png'))).toThrow();
+      expect(() => normalizeInput(image('http://images.internal/a.png'), { maxItems: 10, maxChars: 1e6, allowHttpImages: true })).not.toThrow();
+    });
+
+    it('bounds the item references of one request (400 naming input)', () => {
+      const refs = Array.from({ length: 6 }, (_, i) => ({ type: 'item_reference', id: `msg_${i}` }));
+      expect(normalizeInput(refs.slice(0, 5), { maxItems: 100, maxChars: 1e6, maxReferences: 5 })).toHaveLength(5);
+      const error = thrown(() => normalizeInput(refs, { maxItems: 100, maxChars: 1e6, maxReferences: 5 }));
+      expect(error.toBody()).toEqual({ error: { message: expect.stringContaining('at most 5'), type: 'invalid_request_error', param: 'input', code: 'array_above_max_length' } });
+    });
+  });
 });

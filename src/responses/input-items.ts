@@ -62,8 +62,31 @@ function checkPartAllowed(type: string, context: PartContext, at: string): void 
   }
 }
 
+/** What an operator lets items carry. */
+interface ItemRules {
+  /** `http:` image URLs (the upstream may fetch them: by default only `https:` and `data:`). */
+  allowHttpImages: boolean;
+}
+
+/**
+ * An image URL the upstream may fetch: `https:` or `data:` (and `http:` when the operator allows
+ * it), never `file:`, `ftp:` or anything else a fetching server would follow.
+ */
+function imageUrl(part: Json, at: string, rules: ItemRules): string {
+  const url = requireString(part, 'image_url', at);
+  let scheme: string;
+  try {
+    scheme = new URL(url).protocol;
+  } catch {
+    throw invalidRequest(`Invalid value for '${at}.image_url': expected an absolute https or data: URL.`, `${at}.image_url`, 'invalid_value');
+  }
+  if (scheme === 'https:' || scheme === 'data:' || (scheme === 'http:' && rules.allowHttpImages)) return url;
+  const allowed = rules.allowHttpImages ? "'https:', 'http:' or 'data:'" : "'https:' or 'data:'";
+  throw invalidRequest(`Invalid value for '${at}.image_url': URLs with scheme '${scheme}' are not accepted; use ${allowed}.`, `${at}.image_url`, 'invalid_value');
+}
+
 /** Input content parts: user-side parts, or output text/refusal for assistant messages. */
-function contentParts(content: unknown, context: PartContext, path: string): Json[] {
+function contentParts(content: unknown, context: PartContext, path: string, rules: ItemRules): Json[] {
   const role = context;
   if (typeof content === 'string') {
     return role === 'assistant' ? [{ type: 'output_text', text: content, annotations: [] }] : [{ type: 'input_text', text: content }];
@@ -83,7 +106,7 @@ function contentParts(content: unknown, context: PartContext, path: string): Jso
         return { type, refusal: requireString(part, 'refusal', at) };
       case 'input_image': {
         if (part.file_id != null) throw unsupportedParameter(`${at}.file_id`, `'${at}.file_id' is not supported: this server has no Files API; send 'image_url' (an https or data: URL).`);
-        const url = requireString(part, 'image_url', at);
+        const url = imageUrl(part, at, rules);
         const detail = part.detail ?? 'auto';
         if (!['low', 'high', 'auto', 'original'].includes(detail as string)) {
           throw invalidRequest(`Invalid value for '${at}.detail': expected one of 'low', 'high', 'auto', 'original'.`, `${at}.detail`);
@@ -106,7 +129,7 @@ function contentParts(content: unknown, context: PartContext, path: string): Jso
   });
 }
 
-function message(item: Json, path: string): StoredItem {
+function message(item: Json, path: string, rules: ItemRules): StoredItem {
   const role = item.role;
   if (role === undefined) throw missingParameter(`${path}.role`);
   if (typeof role !== 'string' || !['user', 'assistant', 'system', 'developer'].includes(role)) {
@@ -114,11 +137,11 @@ function message(item: Json, path: string): StoredItem {
   }
   if (item.content === undefined || item.content === null) throw missingParameter(`${path}.content`);
   const context: PartContext = role === 'assistant' ? 'assistant' : role === 'user' ? 'user' : 'system';
-  const content = contentParts(item.content, context, `${path}.content`);
+  const content = contentParts(item.content, context, `${path}.content`, rules);
   return { id: itemId(item, path, 'msg'), type: 'message', role, content, status: 'completed' } as unknown as StoredItem;
 }
 
-function normalizeItem(raw: unknown, path: string): StoredItem {
+function normalizeItem(raw: unknown, path: string, rules: ItemRules): StoredItem {
   if (!isObject(raw)) throw invalidRequest(`Invalid type for '${path}': expected an object.`, path, 'invalid_type');
   // `{id}` alone is an item reference (its `type` is optional in the API): resolved later, from
   // the store (ResponsesService.resolveReferences).
@@ -130,7 +153,7 @@ function normalizeItem(raw: unknown, path: string): StoredItem {
   if (typeof type !== 'string') throw invalidRequest(`Invalid type for '${path}.type': expected a string.`, `${path}.type`, 'invalid_type');
   switch (type) {
     case 'message':
-      return message(raw, path);
+      return message(raw, path, rules);
     case 'function_call':
       return {
         id: itemId(raw, path, 'fc'),
@@ -143,7 +166,7 @@ function normalizeItem(raw: unknown, path: string): StoredItem {
     case 'function_call_output': {
       const output = raw.output;
       if (output === undefined || output === null) throw missingParameter(`${path}.output`);
-      const normalized = typeof output === 'string' ? output : contentParts(output, 'tool_output', `${path}.output`);
+      const normalized = typeof output === 'string' ? output : contentParts(output, 'tool_output', `${path}.output`, rules);
       return { id: itemId(raw, path, 'fco'), type, call_id: requireString(raw, 'call_id', path), output: normalized, status: 'completed' } as unknown as StoredItem;
     }
     case 'mcp_approval_response': {
@@ -174,10 +197,12 @@ function normalizeItem(raw: unknown, path: string): StoredItem {
   }
 }
 
-export interface InputBounds {
+export interface InputBounds extends Partial<ItemRules> {
   maxItems: number;
   /** Characters of text across all items (and the instructions, which the caller subtracts). */
   maxChars: number;
+  /** `item_reference`s: each is a store lookup (unbounded when absent). */
+  maxReferences?: number;
 }
 
 /** Fields that carry text or data (not structure like `role` or `type`). */
@@ -206,5 +231,11 @@ export function normalizeInput(input: string | unknown[], bounds: InputBounds = 
   if (input.length > bounds.maxItems) {
     throw invalidRequest(`'input' has ${input.length} items; at most ${bounds.maxItems} are allowed.`, 'input', 'array_above_max_length');
   }
-  return input.map((item, i) => normalizeItem(item, `input[${i}]`));
+  const rules: ItemRules = { allowHttpImages: bounds.allowHttpImages ?? false };
+  const items = input.map((item, i) => normalizeItem(item, `input[${i}]`, rules));
+  const references = items.filter((item) => (item as { type?: string }).type === 'item_reference').length;
+  if (bounds.maxReferences !== undefined && references > bounds.maxReferences) {
+    throw invalidRequest(`'input' has ${references} item references; at most ${bounds.maxReferences} are allowed.`, 'input', 'array_above_max_length');
+  }
+  return items;
 }

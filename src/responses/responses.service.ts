@@ -97,7 +97,12 @@ export class ResponsesService {
       }
       request.mcp_headers_sealed = new SecretBox(this.config.secretsKey).seal(JSON.stringify(mcpHeaders));
     }
-    const input = normalizeInput(dto.input, { maxItems: this.config.maxInputItems, maxChars: this.config.maxInputChars - (request.instructions?.length ?? 0) });
+    const input = normalizeInput(dto.input, {
+      maxItems: this.config.maxInputItems,
+      maxChars: this.config.maxInputChars - (request.instructions?.length ?? 0),
+      maxReferences: this.config.maxItemReferences,
+      allowHttpImages: this.config.inputImageAllowHttp,
+    });
     await this.resolveReferences(principal, input);
     const history = request.conversation
       ? await this.conversations.contextItems(principal.owner, request.conversation.id)

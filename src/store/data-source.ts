@@ -6,6 +6,7 @@ import { ApiKeyEntity } from './entities/api-key.entity';
 import { ConversationItemEntity } from './entities/conversation-item.entity';
 import { ConversationEntity } from './entities/conversation.entity';
 import { ResponseInputItemEntity } from './entities/response-input-item.entity';
+import { ResponseOutputItemEntity } from './entities/response-output-item.entity';
 import { ResponseEntity } from './entities/response.entity';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity';
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
@@ -16,11 +17,12 @@ import { CreateApiKeys1764000100000 } from './migrations/1764000100000-CreateApi
 import { CreateConversations1764000200000 } from './migrations/1764000200000-CreateConversations';
 import { IndexOutputItems1764000300000 } from './migrations/1764000300000-IndexOutputItems';
 import { CreateWebhooks1764000400000 } from './migrations/1764000400000-CreateWebhooks';
+import { OutputItemsTable1764000500000 } from './migrations/1764000500000-OutputItemsTable';
 
-export const ENTITIES = [ResponseEntity, ResponseInputItemEntity, ApiKeyEntity, ConversationEntity, ConversationItemEntity,
+export const ENTITIES = [ResponseEntity, ResponseInputItemEntity, ResponseOutputItemEntity, ApiKeyEntity, ConversationEntity, ConversationItemEntity,
   WebhookEndpointEntity, WebhookEventEntity, WebhookDeliveryEntity, WebhookAttemptEntity];
 export const MIGRATIONS = [CreateResponses1764000000000, CreateApiKeys1764000100000, CreateConversations1764000200000, IndexOutputItems1764000300000,
-  CreateWebhooks1764000400000];
+  CreateWebhooks1764000400000, OutputItemsTable1764000500000];
 
 export interface DatabaseSettings {
   /** Postgres URL; unset means embedded PGlite. */

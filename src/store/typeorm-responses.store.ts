@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { inFieldOrder, type ResponseStatus, type StoredItem } from '../common/response-types';
+import { inFieldOrder, type ResponseObject, type ResponseStatus, type StoredItem } from '../common/response-types';
 import {
   ChainHistory,
   CursorNotFoundError,
@@ -30,6 +30,8 @@ interface ResponseRow {
   created_at: Date | string;
   updated_at: Date | string;
   completed_at: Date | string | null;
+  /** The output items (`response_output_items`), as a jsonb array. */
+  output: ResponseObject['output'] | string;
 }
 
 
@@ -43,29 +45,58 @@ function toStored(row: ResponseRow): StoredResponse {
     previousResponseId: row.previous_response_id,
     attempt: Number(row.attempt),
     request: json(row.request),
-    response: inFieldOrder(json(row.response)),
+    response: inFieldOrder({ ...json(row.response), output: json(row.output) }),
     createdAt: date(row.created_at),
     updatedAt: date(row.updated_at),
     completedAt: row.completed_at === null ? null : date(row.completed_at),
   };
 }
 
-const COLUMNS = `id, owner, status, background, model, previous_response_id, attempt, request, response, created_at, updated_at, completed_at`;
+const ROW_COLUMNS = `id, owner, status, background, model, previous_response_id, attempt, request, response, created_at, updated_at, completed_at`;
+/** A response's output items in order, for the row aliased `r`. */
+const OUTPUT_OF_R = `coalesce((SELECT jsonb_agg(o.item ORDER BY o.position) FROM response_output_items o WHERE o.response_id = r.id), '[]'::jsonb) AS output`;
+const COLUMNS = `${ROW_COLUMNS}, ${OUTPUT_OF_R}`;
+
+/** The stored document: everything but `output`, which lives in `response_output_items`. */
+function document(response: StoredResponse['response']): string {
+  const { output: _output, ...rest } = response;
+  return JSON.stringify(rest);
+}
+
+/** `response_output_items` rows of an output, as `jsonb_to_recordset` reads them. */
+const outputRows = (output: ResponseObject['output']) =>
+  JSON.stringify(output.map((item, position) => ({ position, item_id: (item as { id?: string }).id ?? '', item })));
+
+/**
+ * Replaces the output items of the response that CTE `source` returned (none: nothing happens):
+ * upserts every position, drops those past the end. The two touch different rows, so they are safe
+ * in one statement.
+ */
+const REPLACE_OUTPUT = (source: string, rowsParam: string, countParam: string) => `,
+  output_put AS (
+    INSERT INTO response_output_items (response_id, position, item_id, item)
+    SELECT s.id, x.position, x.item_id, x.item FROM ${source} s, jsonb_to_recordset(${rowsParam}::jsonb) AS x(position integer, item_id text, item jsonb)
+    ON CONFLICT (response_id, position) DO UPDATE SET item_id = EXCLUDED.item_id, item = EXCLUDED.item
+    WHERE response_output_items.item IS DISTINCT FROM EXCLUDED.item
+  ),
+  output_cut AS (
+    DELETE FROM response_output_items WHERE response_id IN (SELECT id FROM ${source}) AND position >= ${countParam}::integer
+  )`;
 
 /**
  * A response's chain (`$1`, owner `$2`, at most `$3` links), in one statement: a recursive walk of
- * `previous_response_id`, then each link's input items and the output items of its stored
- * Response, oldest first. The input items are a LATERAL subquery that `OFFSET 0` keeps from being
+ * `previous_response_id`, then each link's input items and output items, oldest first. The items
+ * are LATERAL subqueries that `OFFSET 0` keeps from being
  * flattened into a join: as a join, the planner (which cannot know the chain is short) read the
  * whole `response_input_items` table while it thought it small (below ~20,000 rows on Postgres 15:
  * 0.35 ms at 5,000 rows against 0.02 ms for the index), in every background run and every
  * `previous_response_id` request. This way each link's items are one index lookup at any size.
  */
 export const CHAIN_HISTORY_SQL = `WITH RECURSIVE chain AS (
-    SELECT id, previous_response_id, status, response, 0 AS depth
+    SELECT id, previous_response_id, status, 0 AS depth
     FROM responses WHERE id = $1 AND owner = $2
     UNION ALL
-    SELECT r.id, r.previous_response_id, r.status, r.response, c.depth + 1
+    SELECT r.id, r.previous_response_id, r.status, c.depth + 1
     FROM responses r JOIN chain c ON r.id = c.previous_response_id
     WHERE r.owner = $2 AND c.depth + 1 < $3
   )
@@ -74,8 +105,8 @@ export const CHAIN_HISTORY_SQL = `WITH RECURSIVE chain AS (
   SELECT c.depth, c.status, NULL, 1, i.position, i.item
   FROM chain c CROSS JOIN LATERAL (SELECT position, item FROM response_input_items WHERE response_id = c.id OFFSET 0) AS i
   UNION ALL
-  SELECT c.depth, c.status, NULL, 2, (o.ordinality - 1)::integer, o.value
-  FROM chain c, jsonb_array_elements(c.response -> 'output') WITH ORDINALITY AS o(value, ordinality)
+  SELECT c.depth, c.status, NULL, 2, o.position, o.item
+  FROM chain c CROSS JOIN LATERAL (SELECT position, item FROM response_output_items WHERE response_id = c.id OFFSET 0) AS o
   ORDER BY depth DESC, kind, position`;
 
 /**
@@ -99,10 +130,15 @@ export class TypeOrmResponsesStore extends ResponsesStore {
          INSERT INTO responses (id, owner, status, background, model, previous_response_id, attempt, request, response, created_at, updated_at, completed_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, now(), $12)
          RETURNING id
+       ),
+       input_put AS (
+         INSERT INTO response_input_items (response_id, position, item_id, item)
+         SELECT inserted.id, x.position, x.item_id, x.item
+         FROM inserted, jsonb_to_recordset($11::jsonb) AS x(position integer, item_id text, item jsonb)
        )
-       INSERT INTO response_input_items (response_id, position, item_id, item)
+       INSERT INTO response_output_items (response_id, position, item_id, item)
        SELECT inserted.id, x.position, x.item_id, x.item
-       FROM inserted, jsonb_to_recordset($11::jsonb) AS x(position integer, item_id text, item jsonb)`,
+       FROM inserted, jsonb_to_recordset($13::jsonb) AS x(position integer, item_id text, item jsonb)`,
       [
         r.id,
         r.owner,
@@ -112,16 +148,17 @@ export class TypeOrmResponsesStore extends ResponsesStore {
         r.previousResponseId,
         r.attempt,
         JSON.stringify(r.request),
-        JSON.stringify(r.response),
+        document(r.response),
         r.createdAt,
         JSON.stringify(items),
         r.completedAt ?? null,
+        outputRows(r.response.output ?? []),
       ],
     );
   }
 
   async get(owner: string, id: string): Promise<StoredResponse | null> {
-    const rows: ResponseRow[] = await this.sql.query(`SELECT ${COLUMNS} FROM responses WHERE id = $1 AND owner = $2`, [
+    const rows: ResponseRow[] = await this.sql.query(`SELECT ${COLUMNS} FROM responses r WHERE id = $1 AND owner = $2`, [
       id,
       owner,
     ]);
@@ -129,7 +166,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
   }
 
   async getById(id: string): Promise<StoredResponse | null> {
-    const rows: ResponseRow[] = await this.sql.query(`SELECT ${COLUMNS} FROM responses WHERE id = $1`, [id]);
+    const rows: ResponseRow[] = await this.sql.query(`SELECT ${COLUMNS} FROM responses r WHERE id = $1`, [id]);
     return rows.length ? toStored(rows[0]) : null;
   }
 
@@ -143,20 +180,30 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     if (patch.attempt === 'next') set.push('attempt = attempt + 1');
     else if (patch.attempt !== undefined) set.push(`attempt = ${param(patch.attempt)}`);
     if (patch.completedAt !== undefined) set.push(`completed_at = ${param(patch.completedAt)}`);
+    let output = '';
     if (patch.response !== undefined) {
-      set.push(`response = ${param(JSON.stringify(patch.response))}::jsonb`);
+      set.push(`response = ${param(document(patch.response))}::jsonb`);
+      const items = patch.response.output ?? [];
+      output = REPLACE_OUTPUT('updated', param(outputRows(items)), param(items.length));
     } else if (status || patch.clearOutput) {
       // The row's status and the document's are one fact: a status-only patch updates both.
-      let response = 'response';
-      if (status) response = `jsonb_set(${response}, '{status}', to_jsonb(${status}::text))`;
-      if (patch.clearOutput) response = `jsonb_set(${response}, '{output}', '[]'::jsonb)`;
-      set.push(`response = ${response}`);
+      if (status) set.push(`response = jsonb_set(response, '{status}', to_jsonb(${status}::text))`);
+      if (patch.clearOutput) output = REPLACE_OUTPUT('updated', `'[]'`, '0');
     }
     const where = ['id = $1', 'status = ANY($2::text[])'];
     if (condition.attempt !== undefined) where.push(`attempt = ${param(condition.attempt)}`);
     if (condition.attemptBelow !== undefined) where.push(`attempt < ${param(condition.attemptBelow)}`);
+    // The statement's snapshot does not see its own writes to the output items: when it writes
+    // them, the new output is the patch's (or none); otherwise the rows as they are.
+    const returned =
+      patch.response !== undefined
+        ? `, ${param(JSON.stringify(patch.response.output ?? []))}::jsonb AS output`
+        : patch.clearOutput
+          ? `, '[]'::jsonb AS output`
+          : `, ${OUTPUT_OF_R}`;
     const rows: ResponseRow[] = await this.sql.query(
-      `WITH updated AS (UPDATE responses SET ${set.join(', ')} WHERE ${where.join(' AND ')} RETURNING ${COLUMNS}) SELECT * FROM updated`,
+      `WITH updated AS (UPDATE responses SET ${set.join(', ')} WHERE ${where.join(' AND ')} RETURNING ${ROW_COLUMNS})${output}
+       SELECT r.*${returned} FROM updated r`,
       params,
     );
     return rows.length ? toStored(rows[0]) : null;
@@ -165,16 +212,14 @@ export class TypeOrmResponsesStore extends ResponsesStore {
   async findItems(owner: string, ids: string[]): Promise<Map<string, StoredItem>> {
     const found = new Map<string, StoredItem>();
     if (!ids.length) return found;
-    // Output items are found through the GIN index on response->'output' (one containment test per id).
-    const contains = ids.map((_, i) => `(r.response -> 'output') @> $${i + 3}::jsonb`).join(' OR ');
+    // Index lookups by item id on both item tables; only the named items are read.
     const rows: Array<{ item: StoredItem | string }> = await this.sql.query(
       `SELECT i.item FROM response_input_items i JOIN responses r ON r.id = i.response_id
        WHERE r.owner = $1 AND i.item_id = ANY($2::text[])
        UNION ALL
-       SELECT o.value FROM responses r CROSS JOIN LATERAL jsonb_array_elements(r.response -> 'output') AS o(value)
-       WHERE r.owner = $1 AND (${contains}) AND o.value ->> 'id' = ANY($2::text[])`,
-      [owner, ids, ...ids.map((id) => JSON.stringify([{ id }]))],
-      { prepare: false }, // one text per id count
+       SELECT o.item FROM response_output_items o JOIN responses r ON r.id = o.response_id
+       WHERE r.owner = $1 AND o.item_id = ANY($2::text[])`,
+      [owner, ids],
     );
     for (const row of rows) {
       const item = json(row.item);
@@ -239,7 +284,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     }
     params.push(options.limit + 1);
     const rows: ResponseRow[] = await this.sql.query(
-      `SELECT ${COLUMNS} FROM responses WHERE ${where.join(' AND ')}
+      `SELECT ${COLUMNS} FROM responses r WHERE ${where.join(' AND ')}
        ORDER BY seq ${options.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
       params,
     );

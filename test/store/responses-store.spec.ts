@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { newId } from '../../src/common/ids';
 import type { NormalizedRequest, ResponseObject, StoredItem } from '../../src/common/response-types';
@@ -31,6 +33,9 @@ function newResponse(over: Partial<NewResponse> = {}): NewResponse {
     ...over,
   };
 }
+
+/** Text that compression cannot shrink, `bytes` long. */
+const randomText = (bytes: number) => randomBytes(bytes / 2).toString('hex');
 
 function completed(r: NewResponse, reply: string): ResponseObject {
   return buildResponse(r.id, r.createdAt, r.request, { status: 'completed', completedAt: new Date(), output: [message(reply, 'assistant') as never] });
@@ -231,4 +236,68 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
     expect(text).not.toMatch(/"Node Type":"Seq Scan"[^{}]*"Relation Name":"response_input_items"/);
     expect((await store.chainHistory('team-seed', 'resp_seed7', 11))!.items).toEqual([{ type: 'message' }]);
   });
+
+  it('finds stored input and output items by id, for their owner only', async () => {
+    const r = newResponse({ inputItems: [message('question')] });
+    await store.create(r);
+    const done = completed(r, 'answer');
+    await store.updateResponseObject(r.id, { status: 'completed', response: done }, { allowedStatuses: ['in_progress'] });
+    const inputId = r.inputItems[0].id;
+    const outputId = (done.output[0] as { id: string }).id;
+    const found = await store.findItems('team-a', [inputId, outputId, 'msg_missing']);
+    expect([...found.keys()].sort()).toEqual([inputId, outputId].sort());
+    expect(found.get(outputId)).toEqual(done.output[0]);
+    expect((await store.findItems('team-b', [inputId, outputId])).size).toBe(0);
+    // The output lives in its own rows; the stored document does not repeat it.
+    const [row] = await dataSource.query<Array<{ has: boolean }>>(`SELECT response ? 'output' AS has FROM responses WHERE id = $1`, [r.id]);
+    expect(row.has).toBe(false);
+    expect((await store.get('team-a', r.id))!.response.output).toEqual(done.output);
+  });
+
+  it('replaces, shortens and clears a response output in the same statement as its status', async () => {
+    const r = newResponse();
+    await store.create(r);
+    const three = completed(r, 'x');
+    three.output = [message('a', 'assistant'), message('b', 'assistant'), message('c', 'assistant')] as never;
+    const saved = await store.updateResponseObject(r.id, { response: { ...three, status: 'in_progress' } }, { allowedStatuses: ['in_progress'] });
+    expect(saved!.response.output).toHaveLength(3);
+    const one = { ...three, output: three.output.slice(1, 2) };
+    expect((await store.updateResponseObject(r.id, { status: 'completed', response: one }, { allowedStatuses: ['in_progress'] }))!.response.output).toEqual(one.output);
+    expect((await store.get('team-a', r.id))!.response.output).toEqual(one.output);
+    // A write that loses (wrong status) changes no item.
+    expect(await store.updateResponseObject(r.id, { response: three }, { allowedStatuses: ['in_progress'] })).toBeNull();
+    expect((await store.get('team-a', r.id))!.response.output).toEqual(one.output);
+    const cleared = await store.updateResponseObject(r.id, { status: 'queued', clearOutput: true }, { allowedStatuses: ['completed'] });
+    expect(cleared!.response.output).toEqual([]);
+    expect((await store.get('team-a', r.id))!.response.output).toEqual([]);
+    const [{ n }] = await dataSource.query<Array<{ n: string }>>(`SELECT count(*) AS n FROM response_output_items WHERE response_id = $1`, [r.id]);
+    expect(Number(n)).toBe(0);
+  });
+
+  if (backend.name === 'postgres') {
+    it('resolves many item references without the Postgres backend growing with ids x response size', async () => {
+      // Security finding 1, bounded: one stored response with a 4 MB output and 200 ids (all but
+      // one missing). Each id used to be a containment test that unpacked the whole output again:
+      // the backend grew to 1.6 GB here (19 GB and an OOM kill with 100 MB and 2,000 ids).
+      const single = new DataSource({ ...dataSourceOptions({ databaseUrl: (dataSource.options as { url: string }).url, dataDir: '' }), extra: { max: 1 } } as never);
+      await single.initialize();
+      try {
+        const lone = new TypeOrmResponsesStore(single);
+        const r = newResponse({ owner: 'team-mem' });
+        await lone.create(r);
+        const big = completed(r, 'x');
+        big.output = Array.from({ length: 64 }, () => message(randomText(64 * 1024), 'assistant')) as never;
+        await lone.updateResponseObject(r.id, { status: 'completed', response: big }, { allowedStatuses: ['in_progress'] });
+        const [{ pid }] = await single.query<Array<{ pid: number }>>('SELECT pg_backend_pid() AS pid');
+        const peak = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+        const before = peak();
+        const wanted = (big.output[63] as { id: string }).id;
+        const found = await lone.findItems('team-mem', [...Array.from({ length: 199 }, (_, i) => `msg_absent${i}`), wanted]);
+        expect([...found.keys()]).toEqual([wanted]);
+        expect(peak() - before).toBeLessThan(64);
+      } finally {
+        await single.destroy();
+      }
+    });
+  }
 });

@@ -1,11 +1,10 @@
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** One row per stored response. `response` holds the Response object as last written, output included. */
+/** One row per stored response. `response` holds the Response object as last written, but for `output` (rows of `response_output_items`). */
 @Entity({ name: 'responses' })
 @Index('responses_owner_seq', ['owner', 'seq'])
 // Declared here so that the schema check sees them; their SQL (partial, expression) is the migrations'.
 @Index('responses_unfinished', { synchronize: false })
-@Index('responses_output_items', { synchronize: false })
 @Check('responses_status_check', `"status" IN ('queued', 'in_progress', 'completed', 'incomplete', 'failed', 'cancelled')`)
 export class ResponseEntity {
   @PrimaryColumn({ type: 'text' })

@@ -212,7 +212,9 @@ export class Stack {
 
   async rows(ids: string[]): Promise<Map<string, Row>> {
     const rows = await this.query<Row>(
-      `SELECT id, status, attempt, background, COALESCE(response->'output', '[]'::jsonb) AS output, response->'error' AS error FROM responses WHERE id = ANY($1)`,
+      `SELECT id, status, attempt, background, response->'error' AS error,
+         COALESCE((SELECT jsonb_agg(o.item ORDER BY o.position) FROM response_output_items o WHERE o.response_id = r.id), '[]'::jsonb) AS output
+       FROM responses r WHERE id = ANY($1)`,
       [ids],
     );
     return new Map(rows.map((r) => [r.id, r]));
