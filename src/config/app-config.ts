@@ -1,3 +1,4 @@
+import { SecretBox } from '../common/secrets';
 import { Environment, LogLevel, Role } from './environment';
 
 /** Typed, read-only access to the validated configuration. Injected wherever settings are needed. */
@@ -73,6 +74,12 @@ export class AppConfig {
   }
   get secretsKey(): string | undefined {
     return this.env.SECRETS_KEY;
+  }
+  private box?: SecretBox;
+  /** The sealer for secrets at rest (SECRETS_KEY, with SECRETS_KEY_PREVIOUS for rotation); undefined without SECRETS_KEY. */
+  get secretBox(): SecretBox | undefined {
+    if (!this.env.SECRETS_KEY) return undefined;
+    return (this.box ??= new SecretBox(this.env.SECRETS_KEY, this.previousSecretsKeys));
   }
   get rateLimitPerMinute(): number {
     return this.env.RATE_LIMIT_PER_MINUTE;

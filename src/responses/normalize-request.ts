@@ -1,3 +1,4 @@
+import type { SealContext } from '../common/secrets';
 import { unsupportedParameter, invalidRequest } from '../common/openai-error';
 import type { NormalizedRequest } from '../common/response-types';
 import type { CreateResponseDto, ToolDto } from './dto/create-response.dto';
@@ -26,6 +27,9 @@ function checkMcpTool(tool: ToolDto, i: number): void {
 }
 
 /** The secret headers of the request's MCP servers, by server label. */
+/** What a background response's sealed MCP headers are bound to: its tenant and its id. */
+export const mcpHeadersContext = (owner: string, responseId: string): SealContext => ({ purpose: 'mcp-headers', tenant: owner, id: responseId });
+
 export function mcpHeadersOf(dto: CreateResponseDto): Record<string, Record<string, string>> {
   return Object.fromEntries((dto.tools ?? []).filter((t) => t.type === 'mcp' && t.headers).map((t) => [t.server_label!, t.headers!]));
 }

@@ -17,8 +17,7 @@ import { CancelSignals } from './background/cancel-signals';
 import { EventSequencer, terminalEvent } from './event-sequencer';
 import { ResponseEventLog, toLogged, type LoggedEvent } from './events/response-event-log';
 import { normalizeInput } from './input-items';
-import { mcpHeadersOf, normalizeRequest } from './normalize-request';
-import { SecretBox } from '../common/secrets';
+import { mcpHeadersContext, mcpHeadersOf, normalizeRequest } from './normalize-request';
 import { buildResponse } from './response-object';
 import { Execution, ResponseExecutor } from './response-executor';
 
@@ -91,11 +90,8 @@ export class ResponsesService {
       throw invalidRequest('Background responses must be stored: `background: true` cannot be combined with `store: false`.', 'background', 'unsupported_parameter');
     }
     const mcpHeaders = mcpHeadersOf(dto);
-    if (request.background && Object.keys(mcpHeaders).length) {
-      if (!this.config.secretsKey) {
-        throw invalidRequest('MCP tool headers in background mode need SECRETS_KEY to be set on the server (they are stored sealed, never in clear).', 'tools', 'unsupported_parameter');
-      }
-      request.mcp_headers_sealed = new SecretBox(this.config.secretsKey).seal(JSON.stringify(mcpHeaders));
+    if (request.background && Object.keys(mcpHeaders).length && !this.config.secretBox) {
+      throw invalidRequest('MCP tool headers in background mode need SECRETS_KEY to be set on the server (they are stored sealed, never in clear).', 'tools', 'unsupported_parameter');
     }
     const input = normalizeInput(dto.input, {
       maxItems: this.config.maxInputItems,
@@ -188,7 +184,7 @@ export class ResponsesService {
    * removed again and the client gets a 503: nothing accepted is left orphaned.
    */
   async enqueue(prepared: PreparedResponse): Promise<ResponseObject> {
-    const { principal, request, input } = prepared;
+    const { principal, request, input, mcpHeaders } = prepared;
     const limit = this.config.maxBackgroundPerTenant;
     // Approximate under bursts (count, then insert); a hard bound would serialize every tenant.
     if (limit > 0 && (await this.store.countUnfinishedBackground(principal.owner)) >= limit) {
@@ -203,6 +199,8 @@ export class ResponsesService {
     }
     const id = newId('resp');
     const createdAt = new Date();
+    // Sealed for this tenant and this response alone; dropped by the terminal write (the store).
+    if (Object.keys(mcpHeaders).length) request.mcp_headers_sealed = this.config.secretBox!.seal(JSON.stringify(mcpHeaders), mcpHeadersContext(principal.owner, id));
     const queued = buildResponse(id, createdAt, request, { status: 'queued' });
     await this.store.create({
       id,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { inFieldOrder, type ResponseObject, type ResponseStatus, type StoredItem } from '../common/response-types';
+import { inFieldOrder, isTerminal, type ResponseObject, type ResponseStatus, type StoredItem } from '../common/response-types';
 import {
   ChainHistory,
   CursorNotFoundError,
@@ -177,6 +177,8 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     const set = ['updated_at = now()'];
     const status = patch.status !== undefined ? param(patch.status) : undefined;
     if (status) set.push(`status = ${status}`);
+    // Secrets sealed for the run (MCP headers) do not outlive it.
+    if (patch.status !== undefined && isTerminal(patch.status)) set.push(`request = request - 'mcp_headers_sealed'`);
     if (patch.attempt === 'next') set.push('attempt = attempt + 1');
     else if (patch.attempt !== undefined) set.push(`attempt = ${param(patch.attempt)}`);
     if (patch.completedAt !== undefined) set.push(`completed_at = ${param(patch.completedAt)}`);

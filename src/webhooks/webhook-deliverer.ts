@@ -53,9 +53,9 @@ export class WebhookDeliverer {
     const body = eventBody(work.event);
     let result: SendResult;
     try {
-      const keys = [this.secrets.open(work.endpoint.secret)];
+      const keys = [this.secrets.open(work.endpoint.secret, work.endpoint.id)];
       if (work.endpoint.previousSecret && work.endpoint.previousSecretExpiresAt && work.endpoint.previousSecretExpiresAt > startedAt) {
-        keys.push(this.secrets.open(work.endpoint.previousSecret));
+        keys.push(this.secrets.open(work.endpoint.previousSecret, work.endpoint.id));
       }
       const headers = {
         'webhook-id': work.id,

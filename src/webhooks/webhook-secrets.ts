@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { SecretBox } from '../common/secrets';
+import type { SealContext, SecretBox } from '../common/secrets';
 import { AppConfig } from '../config/app-config';
 
 const PREFIX = 'whsec_';
@@ -28,11 +28,16 @@ export class WebhookSecrets {
   private warned = false;
 
   constructor(config: AppConfig) {
-    if (config.secretsKey) this.box = new SecretBox(config.secretsKey);
+    this.box = config.secretBox;
   }
 
-  seal(secret: string): string {
-    if (this.box) return this.box.seal(secret);
+  /** Sealed for this endpoint alone: copied onto another endpoint's row, it does not open. */
+  private static context(endpointId: string): SealContext {
+    return { purpose: 'webhook-secret', id: endpointId };
+  }
+
+  seal(secret: string, endpointId: string): string {
+    if (this.box) return this.box.seal(secret, WebhookSecrets.context(endpointId));
     if (!this.warned) {
       this.warned = true;
       new Logger('Webhooks').warn('SECRETS_KEY is not set: webhook endpoint secrets are stored unencrypted in the database.');
@@ -40,9 +45,9 @@ export class WebhookSecrets {
     return secret;
   }
 
-  open(stored: string): string {
+  open(stored: string, endpointId: string): string {
     if (stored.startsWith(PREFIX)) return stored;
     if (!this.box) throw new Error('This webhook secret is sealed, and SECRETS_KEY is not set: it cannot be read.');
-    return this.box.open(stored);
+    return this.box.open(stored, WebhookSecrets.context(endpointId));
   }
 }

@@ -88,13 +88,14 @@ export class WebhooksService {
       throw invalidRequest(`This tenant has ${max} webhook endpoints, the most allowed. Delete one before registering another.`, null, 'too_many_endpoints');
     }
     const secret = generateWebhookSecret();
+    const id = newId('we');
     const endpoint = await this.store.createEndpoint({
-      id: newId('we'),
+      id,
       owner: principal.owner,
       url: dto.url,
       eventTypes: dto.event_types ?? [...WEBHOOK_EVENT_TYPES],
       enabled: dto.enabled ?? true,
-      secret: this.secrets.seal(secret),
+      secret: this.secrets.seal(secret, id),
     });
     return toEndpoint(endpoint, secret);
   }
@@ -124,7 +125,7 @@ export class WebhooksService {
   async rotateSecret(principal: Principal, id: string, dto: RotateWebhookSecretDto): Promise<WebhookEndpointDto> {
     const grace = dto.grace_period_seconds ?? this.config.webhookRotationGraceSeconds;
     const secret = generateWebhookSecret();
-    const rotated = await this.store.rotateSecret(principal.owner, id, this.secrets.seal(secret), new Date(Date.now() + grace * 1000));
+    const rotated = await this.store.rotateSecret(principal.owner, id, this.secrets.seal(secret, id), new Date(Date.now() + grace * 1000));
     if (!rotated) throw endpointNotFound(id);
     return toEndpoint(rotated, secret);
   }

@@ -274,6 +274,16 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
     expect(Number(n)).toBe(0);
   });
 
+  it('drops the sealed MCP headers of a run with its terminal write (they do not outlive the run)', async () => {
+    const r = newResponse({ status: 'queued', background: true, attempt: 0, request: request({ background: true, mcp_headers_sealed: 'v2.sealed' }) });
+    await store.create(r);
+    const running = await store.updateResponseObject(r.id, { status: 'in_progress', attempt: 'next' }, { allowedStatuses: ['queued'] });
+    expect(running!.request.mcp_headers_sealed).toBe('v2.sealed');
+    const done = await store.updateResponseObject(r.id, { status: 'completed', response: completed(r, 'ok') }, { allowedStatuses: ['in_progress'] });
+    expect(done!.request.mcp_headers_sealed).toBeUndefined();
+    expect((await store.get('team-a', r.id))!.request.mcp_headers_sealed).toBeUndefined();
+  });
+
   if (backend.name === 'postgres') {
     it('resolves many item references without the Postgres backend growing with ids x response size', async () => {
       // Security finding 1, bounded: one stored response with a 4 MB output and 200 ids (all but

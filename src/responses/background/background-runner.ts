@@ -3,7 +3,7 @@ import type { ResponseOutputItem } from 'openai/resources/responses/responses';
 import { AppConfig } from '../../config/app-config';
 import { settleWithin } from '../../common/deadline';
 import { isTerminal } from '../../common/response-types';
-import { SecretBox } from '../../common/secrets';
+import { mcpHeadersContext } from '../normalize-request';
 import { ModelRegistry } from '../../inference/model-registry';
 import { ConversationsService } from '../../conversations/conversations.service';
 import { Metrics } from '../../metrics/metrics';
@@ -93,6 +93,13 @@ export class BackgroundRunner {
       await this.fail(claimed, attempt, reason);
       return 'failed';
     }
+    let mcpHeaders: Record<string, Record<string, string>>;
+    try {
+      mcpHeaders = this.mcpHeaders(row);
+    } catch {
+      await this.fail(claimed, attempt, 'Its MCP tool headers cannot be opened: SECRETS_KEY changed, and the key that sealed them is not in SECRETS_KEY_PREVIOUS.');
+      return 'failed';
+    }
     const untrack = this.cancels.track(id, controller);
     const limit = this.config.backgroundTimeoutMs;
     const timer = limit > 0 ? setTimeout(() => controller.abort(new RunTimedOut(limit)), limit) : undefined;
@@ -131,7 +138,7 @@ export class BackgroundRunner {
           persistence: 'row',
           attempt,
           upstreamStreaming: true,
-          mcpHeaders: this.mcpHeaders(row),
+          mcpHeaders,
           upstreamRetries: this.config.backgroundUpstreamRetries,
         },
         sequencer,
@@ -164,8 +171,9 @@ export class BackgroundRunner {
   /** The MCP headers sealed at creation (SECRETS_KEY must be the same on every process). */
   private mcpHeaders(row: StoredResponse): Record<string, Record<string, string>> {
     const sealed = row.request.mcp_headers_sealed;
-    if (!sealed || !this.config.secretsKey) return {};
-    return JSON.parse(new SecretBox(this.config.secretsKey).open(sealed)) as Record<string, Record<string, string>>;
+    const box = this.config.secretBox;
+    if (!sealed || !box) return {};
+    return JSON.parse(box.open(sealed, mcpHeadersContext(row.owner, row.id))) as Record<string, Record<string, string>>;
   }
 
   /** Too many attempts (its workers kept dying): failed, with server_error. */
