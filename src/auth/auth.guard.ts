@@ -19,7 +19,7 @@ export class AuthGuard implements CanActivate {
       request.principal = ANONYMOUS;
       return true;
     }
-    request.principal = await this.authenticator.authenticate(request.headers.authorization);
+    request.principal = await this.authenticator.authenticate(request.headers.authorization, request.ip);
     return true;
   }
 }

@@ -24,15 +24,16 @@ async function startIdp() {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
-  const sign = (claims: Record<string, unknown>, options: { expiresIn?: string; audience?: string } = {}) =>
-    new SignJWT(claims)
+  const sign = (claims: Record<string, unknown>, options: { expiresIn?: string | null; audience?: string; issuedAt?: string } = {}) => {
+    const jwt = new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
       .setIssuer(ISSUER)
       .setAudience(options.audience ?? AUDIENCE)
       .setSubject('alice@example.com')
-      .setIssuedAt()
-      .setExpirationTime(options.expiresIn ?? '5m')
-      .sign(privateKey);
+      .setIssuedAt(options.issuedAt);
+    if (options.expiresIn !== null) jwt.setExpirationTime(options.expiresIn ?? '5m');
+    return jwt.sign(privateKey);
+  };
   return { url, sign, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
@@ -139,6 +140,16 @@ describe.each(storeBackends('auth and tenancy'))('authentication and tenant isol
     expect((await as(await idp.sign({ tenant: 'team-jwt' })).responses.retrieve(mine.id)).id).toBe(mine.id);
     await expect(as(await idp.sign({ tenant: 'team-jwt' }, { expiresIn: '-1m' })).models.list()).rejects.toMatchObject({ status: 401, code: 'invalid_token' });
     await expect(as(await idp.sign({ tenant: 'team-jwt' }, { audience: 'someone-else' })).models.list()).rejects.toMatchObject({ status: 401 });
+    // No `exp`: a credential forever, refused. Issued longer ago than AUTH_JWT_MAX_AGE_SECONDS (a day): refused.
+    await expect(as(await idp.sign({ tenant: 'team-jwt' }, { expiresIn: null })).models.list()).rejects.toMatchObject({
+      status: 401,
+      code: 'invalid_token',
+      error: expect.objectContaining({ message: expect.stringContaining("no 'exp'") }),
+    });
+    await expect(as(await idp.sign({ tenant: 'team-jwt' }, { issuedAt: '-2d', expiresIn: '1h' })).models.list()).rejects.toMatchObject({
+      status: 401,
+      error: expect.objectContaining({ code: 'invalid_token', message: expect.stringContaining('older than this server accepts') }),
+    });
     await expect(as(await idp.sign({ sub: 'no-tenant' })).models.list()).rejects.toMatchObject({ status: 401, message: expect.stringContaining("'tenant' claim") });
   });
 

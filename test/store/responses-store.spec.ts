@@ -289,7 +289,7 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
       // Security finding 1, bounded: one stored response with a 4 MB output and 200 ids (all but
       // one missing). Each id used to be a containment test that unpacked the whole output again:
       // the backend grew to 1.6 GB here (19 GB and an OOM kill with 100 MB and 2,000 ids).
-      const single = new DataSource({ ...dataSourceOptions({ databaseUrl: (dataSource.options as { url: string }).url, dataDir: '' }), extra: { max: 1 } } as never);
+      const single = new DataSource({ ...dataSourceOptions({ databaseUrl: (dataSource.options as { url: string }).url, dataDir: '' }), extra: { max: 1 } });
       await single.initialize();
       try {
         const lone = new TypeOrmResponsesStore(single);
