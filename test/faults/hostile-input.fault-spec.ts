@@ -7,6 +7,8 @@
  * The app runs in this process (embedded PGlite, no Redis): nothing shared is disturbed, and the
  * test can look at the server's own heap and prototypes. Replay a failure with FAULTS_SEED=<seed>.
  */
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
@@ -92,7 +94,8 @@ describe('fault: hostile input (property-based)', () => {
 
   beforeAll(async () => {
     process.stdout.write(`\n[faults] hostile-input: seed=${SEED} (replay with FAULTS_SEED=${SEED})\n`);
-    app = await startApp({ DATA_DIR: 'memory://', API_KEYS: KEY, BODY_LIMIT_BYTES: String(2 * 1024 * 1024) });
+    // Throttling of failed authentications off: the header fuzz would otherwise reach only 429s.
+    app = await startApp({ DATA_DIR: 'memory://', API_KEYS: KEY, BODY_LIMIT_BYTES: String(2 * 1024 * 1024), AUTH_FAILURES_PER_MINUTE: '0' });
     const created = await raw(`${app.url}/v1/responses`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: '{"model":"echo","input":"hi"}' });
     knownId = (created.body as { id: string }).id;
   }, 60_000);
@@ -202,4 +205,59 @@ describe('fault: hostile input (property-based)', () => {
     report('hostile-input-headers', { seed: SEED, faults: counts.requests, ...counts });
     expect(failures).toEqual([]);
   }, 120_000);
+
+  it('security inputs: item references, image URLs, MCP server URLs and schemas → 4xx or 2xx, never 5xx; nothing reaches loopback', async () => {
+    // A listener the server must never connect to, whatever the spelling of its address.
+    let connections = 0;
+    const trap: Server = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+    const port = (trap.address() as AddressInfo).port;
+    try {
+      const spellings = [`127.0.0.1:${port}`, `localhost:${port}`, `0x7f000001:${port}`, `2130706433:${port}`, `0177.0.0.1:${port}`, `127.1:${port}`, `[::ffff:127.0.0.1]:${port}`, `[::ffff:7f00:1]:${port}`, `[::1]:${port}`, `0.0.0.0:${port}`, '169.254.169.254', '10.0.0.1', '[fd00::1]'];
+      const serverUrl = fc.tuple(fc.constantFrom('http', 'https', 'HTTP', 'ftp', 'file', 'gopher'), fc.constantFrom(...spellings), fc.constantFrom('/mcp', '/sse', '/', '/@evil', '?x=1'), fc.constantFrom('', 'user:pass@'))
+        .map(([scheme, host, path, auth]) => `${scheme}://${auth}${host}${path}`);
+      const mcpTool = serverUrl.map((url) => ({ type: 'mcp', server_label: 'fuzz', server_url: url, require_approval: 'never' }));
+      const reference = fc.oneof(fc.constant(knownId), fc.string({ unit: 'binary', maxLength: 60 }), fc.constantFrom('msg_', 'resp_x', '__proto__', "'; DROP TABLE responses; --", 'x'.repeat(5000)));
+      const references = fc.array(reference.map((id) => ({ type: 'item_reference', id })), { minLength: 1, maxLength: 300 });
+      const imageUrl = fc.oneof(
+        fc.constantFrom('file:///etc/passwd', `http://127.0.0.1:${port}/a.png`, 'http://169.254.169.254/latest/meta-data/', 'data:image/png;base64,AAAA', 'https://example.com/a.png', 'javascript:alert(1)', 'data:', '//x/y.png', ''),
+        fc.string({ unit: 'binary', maxLength: 80 }),
+      );
+      const pattern = fc.constantFrom('^(a+)+$', '(a|aa)+$', '(x+x+)+y', '(?=a)a', '(a)\\1', '[', '\\p{L}+', '^.*$', '(?<n>a)\\k<n>');
+      const schema = fc.oneof(
+        pattern.map((p) => ({ type: 'object', properties: { a: { type: 'string', pattern: p } }, required: ['a'], additionalProperties: false })),
+        fc.constantFrom<Record<string, unknown>>(
+          { $ref: '#' },
+          { $id: 'https://tenant-a.example/s', type: 'object' },
+          { $ref: 'https://tenant-a.example/s' },
+          { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false },
+          { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object' },
+          { $schema: 'https://example.com/unknown-dialect', type: 'object' },
+          { type: 'object', patternProperties: { '^(a+)+$': { type: 'string' } } },
+          { type: 'nonsense' },
+        ),
+      );
+      const body = fc.oneof(
+        references.map((input) => ({ model: 'echo', input })),
+        imageUrl.map((url) => ({ model: 'echo', input: [{ role: 'user', content: [{ type: 'input_image', image_url: url }] }] })),
+        fc.array(mcpTool, { minLength: 1, maxLength: 2 }).map((tools) => ({ model: 'echo', input: 'x', tools })),
+        fc.tuple(schema, fc.boolean()).map(([s, background]) => ({ model: 'echo', input: 'aaaaaaaaaaaaaaaaaaaaaaaaaaa!', background, text: { format: { type: 'json_schema', name: 'out', strict: true, schema: s } } })),
+      );
+      await fc.assert(
+        fc.asyncProperty(body, async (b) => {
+          const text = JSON.stringify(b);
+          return judge(`POST ${text.slice(0, 300)}`, await post(text));
+        }),
+        { seed: SEED, numRuns: scale(200, 2000) },
+      ).catch(explain);
+      report('hostile-input-security', { seed: SEED, faults: counts.requests, ...counts, loopback_connections: connections });
+      expect(failures).toEqual([]);
+      expect(connections).toBe(0);
+    } finally {
+      await new Promise<void>((resolve) => trap.close(() => resolve()));
+    }
+  }, 180_000);
 });
