@@ -7,6 +7,9 @@ import { chatNameOf, toChatRequest } from '../inference/chat-request';
 import type { ResolvedModel } from '../inference/model-registry';
 import { isAbort, UpstreamError } from '../inference/upstream-error';
 import { Metrics } from '../metrics/metrics';
+import { AppConfig } from '../config/app-config';
+import { Outbound } from '../outbound/outbound.module';
+import type { McpNetwork } from './mcp/mcp-session';
 import { McpToolset } from './mcp/mcp-toolset';
 import { OutputBuilder } from './output-builder';
 import { SchemaValidator } from './schema-validator';
@@ -80,8 +83,15 @@ function addUsage(total: ResponseUsage | null, next: ResponseUsage | null): Resp
 @Injectable()
 export class AgentRunner {
   private readonly schemas = new SchemaValidator();
+  private readonly mcp: McpNetwork;
 
-  constructor(private readonly metrics: Metrics) {}
+  constructor(
+    private readonly metrics: Metrics,
+    outbound: Outbound,
+    config: AppConfig,
+  ) {
+    this.mcp = { http: outbound.mcp, maxOutputBytes: config.mcpMaxOutputBytes, maxResponseBytes: config.mcpMaxResponseBytes };
+  }
 
   async run(turn: AgentTurn, signal: AbortSignal, sink: AgentSink): Promise<AgentOutcome> {
     const started = performance.now();
@@ -93,7 +103,7 @@ export class AgentRunner {
   }
 
   private async call(turn: AgentTurn, signal: AbortSignal, sink: AgentSink): Promise<AgentOutcome> {
-    const toolset = McpToolset.from(turn.request.tools, turn.mcpHeaders);
+    const toolset = McpToolset.from(turn.request.tools, turn.mcpHeaders, this.mcp);
     const builder = new OutputBuilder(
       (e) => sink.emit(e),
       (output) => sink.itemDone?.(output),

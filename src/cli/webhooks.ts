@@ -8,6 +8,7 @@ import { ConfigModule } from '../config/config.module';
 import { EnvironmentError, parseEnvironment } from '../config/environment';
 import { WebhooksStore, WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../store/webhooks.store';
 import { StoreModule } from '../store/store.module';
+import { OutboundModule } from '../outbound/outbound.module';
 import { WEBHOOK_ADMIN_PROVIDERS } from '../webhooks/webhooks.module';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { OpenAIError } from '../common/openai-error';
@@ -58,7 +59,7 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
   const limit = number(values.limit, 'limit');
 
   const config = new AppConfig(parseEnvironment(process.env), process.env);
-  @Module({ imports: [ConfigModule.forRoot(config), StoreModule], providers: WEBHOOK_ADMIN_PROVIDERS })
+  @Module({ imports: [ConfigModule.forRoot(config), OutboundModule, StoreModule], providers: WEBHOOK_ADMIN_PROVIDERS })
   class WebhooksCliModule {}
   const app = await NestFactory.createApplicationContext(WebhooksCliModule, { logger: ['error'] });
   try {

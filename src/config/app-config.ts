@@ -182,4 +182,16 @@ export class AppConfig {
   get webhookAllowedHosts(): string[] {
     return this.env.WEBHOOK_ALLOWED_HOSTS.split(',').map((h) => h.trim()).filter(Boolean);
   }
+  get mcpAllowHttp(): boolean {
+    return this.env.MCP_ALLOW_HTTP;
+  }
+  get mcpAllowedHosts(): string[] {
+    return this.env.MCP_ALLOWED_HOSTS.split(',').map((h) => h.trim()).filter(Boolean);
+  }
+  get mcpMaxOutputBytes(): number {
+    return this.env.MCP_MAX_OUTPUT_BYTES;
+  }
+  get mcpMaxResponseBytes(): number {
+    return this.env.MCP_MAX_RESPONSE_BYTES;
+  }
 }

@@ -225,6 +225,22 @@ export class Environment {
   @IsString()
   WEBHOOK_ALLOWED_HOSTS: string = '';
 
+  /** MCP: accept `http://` server URLs (default: https only). */
+  @Transform(toBool) @IsBoolean()
+  MCP_ALLOW_HTTP: boolean = false;
+
+  /** MCP: comma-separated hostnames, IPs and CIDRs that server URLs may use although private, loopback or link-local. */
+  @IsString()
+  MCP_ALLOWED_HOSTS: string = '';
+
+  /** MCP: the most of a tool's result (UTF-8 bytes) given to the model and stored; the rest is cut with a marker. */
+  @Transform(toInt) @IsInt() @Min(1024) @Max(64 * 1024 * 1024)
+  MCP_MAX_OUTPUT_BYTES: number = 1024 * 1024;
+
+  /** MCP: the most bytes read from one HTTP answer of an MCP server; a longer one fails the call. */
+  @Transform(toInt) @IsInt() @Min(4096) @Max(256 * 1024 * 1024)
+  MCP_MAX_RESPONSE_BYTES: number = 8 * 1024 * 1024;
+
   /** How many `previous_response_id` links a request may walk back. */
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
   MAX_CHAIN_DEPTH: number = 1000;

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import * as ipaddr from 'ipaddr.js';
-import { UrlGuard, UrlRefusedError } from './url-guard';
+import { Outbound } from '../outbound/outbound.module';
+import { UrlGuard, UrlRefusedError } from '../outbound/url-guard';
 
 /** The most of a receiver's answer that is ever read; the rest is dropped with the connection. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -29,17 +29,18 @@ const printable = (text: string) => text.replace(/[^\x20-\x7e]+/g, ' ').trim().s
  */
 @Injectable()
 export class WebhookSender {
-  constructor(private readonly guard: UrlGuard) {}
+  private readonly guard: UrlGuard;
+
+  constructor(outbound: Outbound) {
+    this.guard = outbound.webhooks;
+  }
 
   send(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<SendResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     let target: URL;
     try {
-      target = this.guard.parse(url);
-      const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
-      // An address literal is connected to without a lookup: check it here.
-      if (ipaddr.isValid(host)) this.guard.checkAddress(host, host);
+      target = this.guard.target(url);
     } catch (error) {
       const message = error instanceof UrlRefusedError ? `Refused: the URL ${error.message}.` : String(error);
       return Promise.resolve({ statusCode: null, error: message, excerpt: null, durationMs: elapsed(), refused: true });

@@ -3,7 +3,6 @@ import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { StoreModule } from '../store/store.module';
 import { BullWebhookDispatcher, BullWebhookWorker, WEBHOOKS_QUEUE } from './bull-webhook-dispatcher';
-import { HostResolver, UrlGuard } from './url-guard';
 import { WebhookDeliverer } from './webhook-deliverer';
 import { InlineWebhookDispatcher, WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookRelay } from './webhook-relay';
@@ -12,8 +11,8 @@ import { WebhookSender } from './webhook-sender';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
 
-/** What the admin API and the CLI need: endpoints, secrets, the URL guard. */
-export const WEBHOOK_ADMIN_PROVIDERS: Provider[] = [WebhooksService, UrlGuard, HostResolver, WebhookSecrets];
+/** What the admin API and the CLI need: endpoints, secrets (and OutboundModule's URL guard). */
+export const WEBHOOK_ADMIN_PROVIDERS: Provider[] = [WebhooksService, WebhookSecrets];
 
 @Module({})
 export class WebhooksModule {

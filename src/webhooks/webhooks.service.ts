@@ -14,7 +14,8 @@ import type {
   UpdateWebhookEndpointDto,
 } from './dto/webhook-endpoint.dto';
 import type { WebhookDeliveryDto, WebhookDeliveryListDto, WebhookEndpointDto, WebhookEndpointListDto } from './dto/webhook-objects.dto';
-import { UrlGuard, UrlRefusedError } from './url-guard';
+import { Outbound } from '../outbound/outbound.module';
+import { UrlGuard, UrlRefusedError } from '../outbound/url-guard';
 import { generateWebhookSecret, WebhookSecrets } from './webhook-secrets';
 
 /** Delivery ids (`wh_…`, 128 random bits, as the trigger makes them); endpoint ids are `newId('we')`. */
@@ -72,12 +73,16 @@ function toDelivery(d: StoredDelivery): WebhookDeliveryDto {
  */
 @Injectable()
 export class WebhooksService {
+  private readonly guard: UrlGuard;
+
   constructor(
     private readonly store: WebhooksStore,
-    private readonly guard: UrlGuard,
+    outbound: Outbound,
     private readonly secrets: WebhookSecrets,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.guard = outbound.webhooks;
+  }
 
   async create(principal: Principal, dto: CreateWebhookEndpointDto): Promise<WebhookEndpointDto> {
     await this.checkUrl(dto.url);

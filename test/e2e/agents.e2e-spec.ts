@@ -19,7 +19,8 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
   beforeAll(async () => {
     upstream = await startFakeUpstream();
     mcp = await startMcpServer();
-    app = await startApp({ DATA_DIR: 'memory://', INFERENCE_BASE_URL: upstream.url, SECRETS_KEY: 'a-test-secret-key-of-enough-length' });
+    // The test MCP server is on loopback: an internal server the operator allows.
+    app = await startApp({ DATA_DIR: 'memory://', INFERENCE_BASE_URL: upstream.url, SECRETS_KEY: 'a-test-secret-key-of-enough-length', MCP_ALLOWED_HOSTS: '127.0.0.1', MCP_ALLOW_HTTP: 'true' });
     client = app.client;
   });
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/store/data-source';
-import { HostResolver } from '../../src/webhooks/url-guard';
+import { HostResolver } from '../../src/outbound/url-guard';
 import { startApp, TestApp } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { FakeUpstream, startFakeUpstream } from '../support/fake-upstream';

@@ -31,9 +31,10 @@ function readJson(req: IncomingMessage): Promise<unknown> {
 
 /**
  * A real MCP server on loopback, built with @modelcontextprotocol/sdk (stateless Streamable HTTP):
- * `add` adds two numbers, `explode` always fails, `echo_headers` is never offered by allow lists.
+ * `add` adds two numbers, `explode` always fails, `echo_headers` is never offered by allow lists;
+ * with `repeat`, also `repeat`, whose result is `times` bytes long (for the output bounds).
  */
-export async function startMcpServer(): Promise<TestMcpServer> {
+export async function startMcpServer(options: { repeat?: boolean } = {}): Promise<TestMcpServer> {
   const authorizations: Array<string | undefined> = [];
   const calls: Array<{ name: string; args: unknown }> = [];
   const build = () => {
@@ -46,6 +47,12 @@ export async function startMcpServer(): Promise<TestMcpServer> {
       calls.push({ name: 'explode', args: {} });
       return { content: [{ type: 'text', text: 'the tool blew up' }], isError: true };
     });
+    if (options.repeat) {
+      server.registerTool('repeat', { description: 'A long text', inputSchema: { times: z.number() } }, ({ times }) => {
+        calls.push({ name: 'repeat', args: { times } });
+        return { content: [{ type: 'text', text: 'y'.repeat(times) }] };
+      });
+    }
     return server;
   };
   const http: Server = createServer((req, res) => {

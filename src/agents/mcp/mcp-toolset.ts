@@ -4,7 +4,7 @@ import { newId } from '../../common/ids';
 import { chatNameOf } from '../../inference/chat-request';
 import { UpstreamError } from '../../inference/upstream-error';
 import type { OutputBuilder } from '../output-builder';
-import { McpSession, type McpToolInfo } from './mcp-session';
+import { type McpNetwork, McpSession, type McpToolInfo } from './mcp-session';
 
 type McpConfig = Tool.Mcp;
 type ToolNames = { tool_names?: string[] } | null | undefined;
@@ -29,12 +29,13 @@ export class McpToolset {
   constructor(
     private readonly configs: McpConfig[],
     headers: Record<string, Record<string, string>>,
+    network: McpNetwork,
   ) {
-    for (const c of configs) this.sessions.set(c.server_label, new McpSession(c.server_label, c.server_url ?? '', headers[c.server_label] ?? {}));
+    for (const c of configs) this.sessions.set(c.server_label, new McpSession(c.server_label, c.server_url ?? '', headers[c.server_label] ?? {}, network));
   }
 
-  static from(tools: Tool[] | undefined, headers: Record<string, Record<string, string>> = {}): McpToolset {
-    return new McpToolset((tools ?? []).filter((t): t is McpConfig => t.type === 'mcp'), headers);
+  static from(tools: Tool[] | undefined, headers: Record<string, Record<string, string>> = {}, network: McpNetwork): McpToolset {
+    return new McpToolset((tools ?? []).filter((t): t is McpConfig => t.type === 'mcp'), headers, network);
   }
 
   get empty(): boolean {

@@ -154,6 +154,9 @@ export class Stack {
       BACKGROUND_UPSTREAM_RETRIES: '2',
       INFERENCE_TIMEOUT_MS: '15000',
       LOG_LEVEL: 'info',
+      // The test MCP server is on loopback: an internal server the operator allows.
+      MCP_ALLOWED_HOSTS: '127.0.0.1',
+      MCP_ALLOW_HTTP: 'true',
       ...extraEnv,
     };
     const stack = new Stack(pg, redis, upstream, databaseUrl, env);

@@ -2,10 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import * as ipaddr from 'ipaddr.js';
-import { AppConfig } from '../config/app-config';
 import { EnvironmentError } from '../config/environment';
 
-/** An endpoint URL this server will not call. The message says why (never with a secret). */
+/** A URL this server will not call for a tenant. The message says why (never with a secret). */
 export class UrlRefusedError extends Error {}
 
 /** Name resolution (a port, so that tests can stand in for a DNS server that changes its answer). */
@@ -23,28 +22,37 @@ type Parsed = ipaddr.IPv4 | ipaddr.IPv6;
 /** `[::1]` → `::1`: URL hostnames keep IPv6 brackets. */
 const bare = (hostname: string) => hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
 
+/** What one purpose (webhooks, MCP…) may reach, from the operator's settings. */
+export interface OutboundPolicy {
+  allowHttp: boolean;
+  /** Hostnames, addresses and CIDRs allowed although not public. */
+  allowedHosts: string[];
+  /** The setting that holds `allowedHosts`, named in refusals. */
+  allowedHostsVariable: string;
+}
+
 /**
- * Where webhooks may go (SSRF protection). `https` only unless WEBHOOK_ALLOW_HTTP; no address
- * that is not public unicast (private, loopback, link-local with the cloud metadata address,
- * unique-local, CGNAT, multicast, reserved…) unless WEBHOOK_ALLOWED_HOSTS names its hostname, the
- * address or a CIDR holding it. Checked at registration, and at delivery on the very address
- * the connection uses (`lookup` below), so a DNS answer that changes in between gains nothing.
+ * Where a tenant's URL may lead (SSRF protection), one purpose's policy. `https` only unless
+ * the policy allows http; no address that is not public unicast (private, loopback, link-local
+ * with the cloud metadata address, unique-local, CGNAT, multicast, reserved…) unless the
+ * allowlist names its hostname, the address or a CIDR holding it. Checked on the URL's form and
+ * address literal before connecting, and on the very address the connection uses (`lookup`
+ * below), so a DNS answer that changes in between gains nothing.
  */
-@Injectable()
 export class UrlGuard {
   private readonly hosts = new Set<string>();
   private readonly ranges: Array<[Parsed, number]> = [];
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly policy: OutboundPolicy,
     private readonly resolver: HostResolver,
   ) {
-    for (const entry of config.webhookAllowedHosts) {
+    for (const entry of policy.allowedHosts) {
       if (entry.includes('/')) {
         try {
           this.ranges.push(ipaddr.parseCIDR(entry));
         } catch {
-          throw new EnvironmentError(`Invalid configuration:\n  WEBHOOK_ALLOWED_HOSTS: '${entry}' is not a valid CIDR.`);
+          throw new EnvironmentError(`Invalid configuration:\n  ${policy.allowedHostsVariable}: '${entry}' is not a valid CIDR.`);
         }
       } else {
         this.hosts.add(ipaddr.isValid(bare(entry)) ? ipaddr.process(bare(entry)).toString() : bare(entry));
@@ -60,11 +68,23 @@ export class UrlGuard {
     } catch {
       throw new UrlRefusedError('must be an absolute https URL');
     }
-    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && this.config.webhookAllowHttp)) {
-      throw new UrlRefusedError(this.config.webhookAllowHttp ? 'must be an http or https URL' : 'must be an https URL');
+    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && this.policy.allowHttp)) {
+      throw new UrlRefusedError(this.policy.allowHttp ? 'must be an http or https URL' : 'must be an https URL');
     }
     if (parsed.username || parsed.password) throw new UrlRefusedError('must not contain credentials');
     if (!parsed.hostname) throw new UrlRefusedError('must name a host');
+    return parsed;
+  }
+
+  /**
+   * Before connecting: the form, and an address literal in any spelling (`0x7f000001`,
+   * `[::ffff:127.0.0.1]`…: the URL parser and ipaddr.js normalize them), which is connected
+   * to without a lookup. Throws UrlRefusedError.
+   */
+  target(url: string): URL {
+    const parsed = this.parse(url);
+    const host = bare(parsed.hostname);
+    if (ipaddr.isValid(host)) this.checkAddress(host, host);
     return parsed;
   }
 
@@ -96,7 +116,7 @@ export class UrlGuard {
     if (range === 'unicast') return;
     if (this.hosts.has(ip.toString())) return;
     if (this.ranges.some(([net, bits]) => net.kind() === ip.kind() && ip.match(net, bits))) return;
-    throw new UrlRefusedError(`resolves to ${ip.toString()}, a ${range} address (not allowed unless WEBHOOK_ALLOWED_HOSTS names it)`);
+    throw new UrlRefusedError(`resolves to ${ip.toString()}, a ${range} address (not allowed unless ${this.policy.allowedHostsVariable} names it)`);
   }
 
   /**

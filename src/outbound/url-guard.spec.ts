@@ -1,7 +1,8 @@
 import type { LookupAddress } from 'node:dns';
 import { AppConfig } from '../config/app-config';
 import { parseEnvironment } from '../config/environment';
-import { HostResolver, UrlGuard, UrlRefusedError } from './url-guard';
+import { Outbound } from './outbound.module';
+import { HostResolver, UrlRefusedError } from './url-guard';
 
 /** A resolver with fixed answers. */
 class FixedResolver extends HostResolver {
@@ -14,8 +15,9 @@ class FixedResolver extends HostResolver {
   }
 }
 
+/** The webhooks' guard, as the application builds it from the environment. */
 const guard = (env: Record<string, string> = {}, answers: Record<string, string[]> = {}) =>
-  new UrlGuard(new AppConfig(parseEnvironment(env)), new FixedResolver(answers));
+  new Outbound(new AppConfig(parseEnvironment(env)), new FixedResolver(answers)).webhooks;
 const refused = (promise: Promise<void>) => expect(promise).rejects.toBeInstanceOf(UrlRefusedError);
 
 describe('UrlGuard', () => {
@@ -77,5 +79,36 @@ describe('UrlGuard', () => {
     await expect(call('rebound.example', false)).rejects.toBeInstanceOf(UrlRefusedError);
     await expect(call('fine.example', false)).resolves.toBe('93.184.216.34');
     await expect(call('fine.example', true)).resolves.toEqual([{ address: '93.184.216.34', family: 4 }]);
+  });
+});
+
+describe('UrlGuard for MCP servers', () => {
+  const mcp = (env: Record<string, string> = {}) => new Outbound(new AppConfig(parseEnvironment(env)), new FixedResolver({})).mcp.guard;
+
+  it.each([
+    ['http://169.254.169.254/latest/meta-data', 'linkLocal'],
+    ['http://[::ffff:169.254.169.254]/', 'linkLocal'],
+    ['http://10.0.0.8:8080/mcp', 'private'],
+    ['http://172.31.255.1/mcp', 'private'],
+    ['http://192.168.0.10/mcp', 'private'],
+    ['http://100.100.100.200/mcp', 'carrierGradeNat'],
+    ['http://[fd12:3456::1]/mcp', 'uniqueLocal'],
+    ['http://[fe80::1]/mcp', 'linkLocal'],
+    ['http://[::1]:5432/', 'loopback'],
+    ['http://0177.0.0.1/', 'loopback'],
+    ['http://0/', 'unspecified'],
+    ['http://224.0.0.1/', 'multicast'],
+  ])('refuses %s (%s) before any connection, naming MCP_ALLOWED_HOSTS', (url, range) => {
+    expect(() => mcp({ MCP_ALLOW_HTTP: 'true' }).target(url)).toThrow(new RegExp(`a ${range} address \\(not allowed unless MCP_ALLOWED_HOSTS names it\\)`));
+  });
+
+  it('takes https only unless MCP_ALLOW_HTTP, no credentials, and its own allowlist, not the webhooks one', () => {
+    expect(mcp().target('https://93.184.216.34/mcp').hostname).toBe('93.184.216.34');
+    expect(() => mcp().target('http://93.184.216.34/mcp')).toThrow(UrlRefusedError);
+    expect(() => mcp().target('file:///etc/passwd')).toThrow(UrlRefusedError);
+    expect(() => mcp({ MCP_ALLOW_HTTP: 'true' }).target('http://u:p@93.184.216.34/')).toThrow(/credentials/);
+    expect(() => mcp({ WEBHOOK_ALLOWED_HOSTS: '10.0.0.0/8' }).target('https://10.1.1.1/')).toThrow(/private/);
+    expect(mcp({ MCP_ALLOWED_HOSTS: '10.0.0.0/8' }).target('https://10.1.1.1/').hostname).toBe('10.1.1.1');
+    expect(() => guard({ MCP_ALLOWED_HOSTS: '10.0.0.0/8' }).checkAddress('10.1.1.1', '10.1.1.1')).toThrow(/WEBHOOK_ALLOWED_HOSTS/);
   });
 });
