@@ -111,4 +111,12 @@ describe('UrlGuard for MCP servers', () => {
     expect(mcp({ MCP_ALLOWED_HOSTS: '10.0.0.0/8' }).target('https://10.1.1.1/').hostname).toBe('10.1.1.1');
     expect(() => guard({ MCP_ALLOWED_HOSTS: '10.0.0.0/8' }).checkAddress('10.1.1.1', '10.1.1.1')).toThrow(/WEBHOOK_ALLOWED_HOSTS/);
   });
+
+  it('does not tell a tenant what an internal name resolves to (webhook registration still does)', async () => {
+    const answers = { 'db.internal': ['10.0.3.4'] };
+    const mcpGuard = new Outbound(new AppConfig(parseEnvironment({})), new FixedResolver(answers)).mcp.guard;
+    await expect(mcpGuard.check('https://db.internal/mcp')).rejects.toThrow(/^resolves to a private address/);
+    await expect(mcpGuard.check('https://db.internal/mcp')).rejects.not.toThrow(/10\.0\.3\.4/);
+    await expect(guard({}, answers).check('https://db.internal/hook')).rejects.toThrow(/resolves to 10\.0\.3\.4, a private address/);
+  });
 });

@@ -29,6 +29,11 @@ export interface OutboundPolicy {
   allowedHosts: string[];
   /** The setting that holds `allowedHosts`, named in refusals. */
   allowedHostsVariable: string;
+  /**
+   * Whether a refusal may say which address a hostname resolved to. Off where the refusal reaches
+   * a tenant at request time (MCP): it would tell them how internal names resolve.
+   */
+  revealResolved?: boolean;
 }
 
 /**
@@ -116,7 +121,9 @@ export class UrlGuard {
     if (range === 'unicast') return;
     if (this.hosts.has(ip.toString())) return;
     if (this.ranges.some(([net, bits]) => net.kind() === ip.kind() && ip.match(net, bits))) return;
-    throw new UrlRefusedError(`resolves to ${ip.toString()}, a ${range} address (not allowed unless ${this.policy.allowedHostsVariable} names it)`);
+    const literal = ipaddr.isValid(bare(hostname));
+    const what = literal || this.policy.revealResolved !== false ? `resolves to ${ip.toString()}, a ${range} address` : `resolves to a ${range} address`;
+    throw new UrlRefusedError(`${what} (not allowed unless ${this.policy.allowedHostsVariable} names it)`);
   }
 
   /**
