@@ -12,7 +12,7 @@ import { Outbound } from '../outbound/outbound.module';
 import type { McpNetwork } from './mcp/mcp-session';
 import { McpToolset } from './mcp/mcp-toolset';
 import { OutputBuilder } from './output-builder';
-import { SchemaValidator } from './schema-validator';
+import { SchemaValidator, strictOutputFormat } from './schema-validator';
 
 /** What the agent needs for one response: its parameters, its full history and the model. */
 export interface AgentTurn {
@@ -82,11 +82,11 @@ function addUsage(total: ResponseUsage | null, next: ResponseUsage | null): Resp
 
 @Injectable()
 export class AgentRunner {
-  private readonly schemas = new SchemaValidator();
   private readonly mcp: McpNetwork;
 
   constructor(
     private readonly metrics: Metrics,
+    private readonly schemas: SchemaValidator,
     outbound: Outbound,
     config: AppConfig,
   ) {
@@ -212,8 +212,8 @@ export class AgentRunner {
 
   /** With a strict json_schema format, the final text must follow the schema: a violation fails the response. */
   private checkStructuredOutput(turn: AgentTurn, output: ResponseOutputItem[]): UpstreamError | null {
-    const format = turn.request.text?.format;
-    if (format?.type !== 'json_schema' || !format.strict) return null;
+    const format = strictOutputFormat(turn.request);
+    if (!format) return null;
     const message = [...output].reverse().find((i) => i.type === 'message');
     if (!message || message.type !== 'message') return null; // a tool call, not an answer
     const text = message.content.map((c) => (c.type === 'output_text' ? c.text : '')).join('');

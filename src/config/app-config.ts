@@ -118,6 +118,18 @@ export class AppConfig {
   get maxChainDepth(): number {
     return this.env.MAX_CHAIN_DEPTH;
   }
+  get maxSchemaBytes(): number {
+    return this.env.MAX_SCHEMA_BYTES;
+  }
+  get maxSchemaDepth(): number {
+    return this.env.MAX_SCHEMA_DEPTH;
+  }
+  get schemaCacheEntries(): number {
+    return this.env.SCHEMA_CACHE_ENTRIES;
+  }
+  get schemaCacheBytes(): number {
+    return this.env.SCHEMA_CACHE_BYTES;
+  }
   get queuePrefix(): string {
     return this.env.QUEUE_PREFIX;
   }

@@ -132,6 +132,22 @@ export class Environment {
   @Transform(blankToUndefined) @IsOptional() @IsString()
   SECRETS_KEY_PREVIOUS?: string;
 
+  /** Largest strict `text.format.schema` (JSON text, bytes); compiling costs time on the event loop. */
+  @Transform(toInt) @IsInt() @Min(1024) @Max(10 * 1024 * 1024)
+  MAX_SCHEMA_BYTES: number = 65_536;
+
+  /** Deepest nesting of a strict `text.format.schema` (JSON levels; ajv compiles and checks by recursion). */
+  @Transform(toInt) @IsInt() @Min(2) @Max(1000)
+  MAX_SCHEMA_DEPTH: number = 64;
+
+  /** Compiled output schemas kept per process (0: compile for every use). */
+  @Transform(toInt) @IsInt() @Min(0)
+  SCHEMA_CACHE_ENTRIES: number = 256;
+
+  /** Total JSON bytes of the schemas in that cache (a compiled validator holds about 40 times its JSON). */
+  @Transform(toInt) @IsInt() @Min(0)
+  SCHEMA_CACHE_BYTES: number = 1024 * 1024;
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 

@@ -9,6 +9,7 @@ import { ModelRegistry, type ResolvedModel } from '../inference/model-registry';
 import { Metrics } from '../metrics/metrics';
 import { ConversationsService } from '../conversations/conversations.service';
 import { UpstreamError } from '../inference/upstream-error';
+import { SchemaValidator, strictOutputFormat, UnusableSchemaError } from '../agents/schema-validator';
 import { CursorNotFoundError, ResponsesStore, type StoredResponse } from '../store/responses.store';
 import type { CreateResponseDto } from './dto/create-response.dto';
 import type { ListInputItemsQueryDto, ListResponsesQueryDto } from './dto/list-responses.dto';
@@ -76,6 +77,7 @@ export class ResponsesService {
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
     private readonly conversations: ConversationsService,
+    private readonly schemas: SchemaValidator,
   ) {}
 
   /** Every check that can fail because of the request, before anything is stored or streamed. */
@@ -89,6 +91,8 @@ export class ResponsesService {
     if (request.background && !request.store) {
       throw invalidRequest('Background responses must be stored: `background: true` cannot be combined with `store: false`.', 'background', 'unsupported_parameter');
     }
+    const format = strictOutputFormat(request);
+    if (format) this.checkSchema(format.schema);
     const mcpHeaders = mcpHeadersOf(dto);
     if (request.background && Object.keys(mcpHeaders).length && !this.config.secretBox) {
       throw invalidRequest('MCP tool headers in background mode need SECRETS_KEY to be set on the server (they are stored sealed, never in clear).', 'tools', 'unsupported_parameter');
@@ -106,6 +110,16 @@ export class ResponsesService {
         ? await this.history(principal, request.previous_response_id)
         : [];
     return { principal, request, input, history, model, mcpHeaders };
+  }
+
+  /** A strict schema the server could not check output against is refused now, not after the upstream call. */
+  private checkSchema(schema: Record<string, unknown>): void {
+    try {
+      this.schemas.check(schema);
+    } catch (error) {
+      if (!(error instanceof UnusableSchemaError)) throw error;
+      throw invalidRequest(`Invalid schema for response_format: ${error.message}.`, 'text.format.schema', 'invalid_json_schema');
+    }
   }
 
   /** Replaces `item_reference` inputs with the stored items they name (this owner's only). */
