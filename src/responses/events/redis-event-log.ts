@@ -121,7 +121,7 @@ class SharedReader {
       this.woken = false;
       let result: Array<[string, StreamEntry[]]> | null;
       try {
-        result = (await this.reader.xread('COUNT', PAGE, 'BLOCK', BLOCK_MS, 'STREAMS', ...cursors.keys(), this.wakeKey, ...[...cursors.values()].map(entryId), this.wakeCursor)) as Array<[string, StreamEntry[]]> | null;
+        result = (await this.reader.xread('COUNT', PAGE, 'BLOCK', BLOCK_MS, 'STREAMS', ...cursors.keys(), this.wakeKey, ...[...cursors.values()].map(entryId), this.wakeCursor));
       } catch (error) {
         this.reading = new Map();
         if (this.closed) break;
