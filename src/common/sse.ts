@@ -6,15 +6,36 @@ export interface EventSink<E> {
   emit(event: E): void;
 }
 
+/** How far an SSE client may fall behind before it is dropped (see `SseWriter`). */
+export interface SseLimits {
+  /** Bytes left unread (in this process) beyond which the next write drops the client. */
+  maxBufferedBytes: number;
+  /** How long the socket may stay undrained after a write was refused. */
+  maxBehindMs: number;
+  onDrop?(reason: 'buffered_bytes' | 'behind'): void;
+}
+
 /**
  * Writes server-sent events straight to the socket: `event: <type>` + `data: <json>` + blank
  * line, no `id:` lines and no `[DONE]` (OpenAI's wire format). `signal` aborts when the client goes away.
+ *
+ * A client that does not read must not make the server hold its whole stream: after `write()`
+ * refused more, `drained()` waits for `drain` (followers of the event log wait there, the log keeps
+ * the events), and a client over `maxBufferedBytes` or behind for `maxBehindMs` is dropped — its
+ * socket destroyed, which is a disconnect for everything that follows `signal`.
  */
 export class SseWriter<E extends { type: string }> implements EventSink<E> {
   private readonly controller = new AbortController();
   private readonly raw: ServerResponse;
+  /** Set while the socket has refused a write and not drained yet. */
+  private behind?: NodeJS.Timeout;
+  private drainWaiters: Array<() => void> = [];
 
-  constructor(reply: FastifyReply, requestId: string) {
+  constructor(
+    reply: FastifyReply,
+    requestId: string,
+    private readonly limits: SseLimits,
+  ) {
     reply.hijack(); // we own the socket from here on; Nest and Fastify will not answer for us
     this.raw = reply.raw;
     this.raw.writeHead(200, {
@@ -25,12 +46,14 @@ export class SseWriter<E extends { type: string }> implements EventSink<E> {
       'x-request-id': requestId,
     });
     this.raw.flushHeaders();
+    this.raw.on('drain', () => this.caughtUp());
     this.raw.on('close', () => {
+      this.caughtUp();
       if (!this.raw.writableFinished) this.controller.abort();
     });
   }
 
-  /** Aborted when the client disconnects before the stream ended. */
+  /** Aborted when the client disconnects (or is dropped) before the stream ended. */
   get signal(): AbortSignal {
     return this.controller.signal;
   }
@@ -40,23 +63,46 @@ export class SseWriter<E extends { type: string }> implements EventSink<E> {
   }
 
   emit(event: E): void {
-    if (this.closed) return;
-    this.raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    this.send(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
   }
 
   /** An event serialized earlier (a stored event log entry). */
   write(event: { type: string; data: string }): void {
-    if (this.closed) return;
-    this.raw.write(`event: ${event.type}\ndata: ${event.data}\n\n`);
+    this.send(`event: ${event.type}\ndata: ${event.data}\n\n`);
   }
 
   /** An SSE comment; clients ignore it, proxies see traffic. */
   comment(text: string): void {
-    if (!this.closed) this.raw.write(`: ${text}\n\n`);
+    this.send(`: ${text}\n\n`);
+  }
+
+  /** Resolves once the client has taken what was written (at once unless it is behind), or is gone. */
+  drained(): Promise<void> {
+    if (!this.behind || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
   end(): void {
     if (!this.closed) this.raw.end();
+  }
+
+  private send(chunk: string): void {
+    if (this.closed) return;
+    // Counted before this chunk, so one event of any size gets through to a client that keeps up.
+    if (this.raw.writableLength > this.limits.maxBufferedBytes) return this.drop('buffered_bytes');
+    if (this.raw.write(chunk) || this.behind) return;
+    this.behind = setTimeout(() => this.drop('behind'), this.limits.maxBehindMs);
+  }
+
+  private caughtUp(): void {
+    clearTimeout(this.behind);
+    this.behind = undefined;
+    for (const resolve of this.drainWaiters.splice(0)) resolve();
+  }
+
+  private drop(reason: 'buffered_bytes' | 'behind'): void {
+    this.limits.onDrop?.(reason);
+    this.raw.destroy(); // 'close' follows: the signal aborts as for a client that left
   }
 }
 

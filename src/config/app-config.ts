@@ -87,6 +87,15 @@ export class AppConfig {
   get maxBackgroundPerTenant(): number {
     return this.env.MAX_BACKGROUND_PER_TENANT;
   }
+  get maxStreamsPerTenant(): number {
+    return this.env.MAX_STREAMS_PER_TENANT;
+  }
+  get streamMaxBufferedBytes(): number {
+    return this.env.STREAM_MAX_BUFFERED_BYTES;
+  }
+  get streamMaxBehindMs(): number {
+    return this.env.STREAM_MAX_BEHIND_MS;
+  }
   get maxInputItems(): number {
     return this.env.MAX_INPUT_ITEMS;
   }

@@ -104,6 +104,21 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(0)
   MAX_BACKGROUND_PER_TENANT: number = 0;
 
+  /**
+   * Streams (SSE creates and `GET …?stream=true` followers) one tenant may have open at once on
+   * one process; 0 means no limit.
+   */
+  @Transform(toInt) @IsInt() @Min(0)
+  MAX_STREAMS_PER_TENANT: number = 100;
+
+  /** Bytes an SSE client may leave unread in this process before it is dropped. */
+  @Transform(toInt) @IsInt() @Min(16_384)
+  STREAM_MAX_BUFFERED_BYTES: number = 1_048_576;
+
+  /** How long an SSE client may stay behind (its socket not drained) before it is dropped, in ms. */
+  @Transform(toInt) @IsInt() @Min(100)
+  STREAM_MAX_BEHIND_MS: number = 30_000;
+
   /** Most input items in one request. */
   @Transform(toInt) @IsInt() @Min(1)
   MAX_INPUT_ITEMS: number = 2000;

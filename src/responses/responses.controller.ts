@@ -4,16 +4,43 @@ import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, type Principal } from '../common/principal';
 import type { StreamEvent } from '../common/response-types';
 import { PendingSink, SseWriter } from '../common/sse';
+import { AppConfig } from '../config/app-config';
+import { StreamSlots } from '../limits/stream-slots';
+import { Metrics } from '../metrics/metrics';
 import { CreateResponseDto } from './dto/create-response.dto';
 import { ListInputItemsQueryDto, ListResponsesQueryDto, RetrieveResponseQueryDto } from './dto/list-responses.dto';
 import { DeletedResponseDto, ResponseDto, ResponseItemListDto, ResponseListDto } from './dto/response.dto';
-import { ResponsesService } from './responses.service';
+import { type PreparedResponse, ResponsesService } from './responses.service';
 
 @ApiTags('Responses')
 @ApiBearerAuth()
 @Controller('v1/responses')
 export class ResponsesController {
-  constructor(private readonly responses: ResponsesService) {}
+  constructor(
+    private readonly responses: ResponsesService,
+    private readonly slots: StreamSlots,
+    private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** Takes the socket over for a stream, with the limits that drop a client that does not read. */
+  private sse(reply: FastifyReply): SseWriter<StreamEvent> {
+    return new SseWriter<StreamEvent>(reply, String(reply.request.id), {
+      maxBufferedBytes: this.config.streamMaxBufferedBytes,
+      maxBehindMs: this.config.streamMaxBehindMs,
+      onDrop: (reason) => this.metrics.sseDropped.inc({ reason }),
+    });
+  }
+
+  /** Runs `body` holding one of the tenant's stream slots (429 when none is free), however it ends. */
+  private async holdingSlot(principal: Principal, body: () => Promise<void>): Promise<void> {
+    const release = this.slots.acquire(principal.owner);
+    try {
+      await body();
+    } finally {
+      release();
+    }
+  }
 
   @Post()
   @HttpCode(200)
@@ -33,15 +60,23 @@ export class ResponsesController {
   // passthrough): Nest would otherwise try to send again after a stream took the socket over.
   async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateResponseDto, @Res() reply: FastifyReply): Promise<void> {
     const prepared = await this.responses.prepare(principal, dto, String(reply.request.id));
-    if (prepared.request.background) {
-      const queued = await this.responses.enqueue(prepared);
-      if (!dto.stream) return void reply.send(queued);
-      // The client going away stops only its reading: the response runs on.
-      const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
-      return this.responses.replay(queued.id, queued, -1, sse, sse.signal).finally(() => sse.end());
+    if (!dto.stream) {
+      if (prepared.request.background) return void reply.send(await this.responses.enqueue(prepared));
+      return void reply.send(await this.responses.run(this.responses.begin(prepared)));
     }
+    // The slot is taken before anything is queued or called: a refused stream costs nothing.
+    await this.holdingSlot(principal, () => (prepared.request.background ? this.streamBackground(prepared, reply) : this.streamSync(prepared, reply)));
+  }
+
+  private async streamBackground(prepared: PreparedResponse, reply: FastifyReply): Promise<void> {
+    const queued = await this.responses.enqueue(prepared);
+    // The client going away stops only its reading: the response runs on.
+    const sse = this.sse(reply);
+    await this.responses.replay(queued.id, queued, -1, sse, sse.signal).finally(() => sse.end());
+  }
+
+  private async streamSync(prepared: PreparedResponse, reply: FastifyReply): Promise<void> {
     const execution = this.responses.begin(prepared);
-    if (!dto.stream) return void reply.send(await this.responses.run(execution));
     // The upstream call starts while the row is being stored; the stream opens once it is.
     const pending = new PendingSink<StreamEvent>();
     const running = this.responses.run(execution, pending, pending.signal);
@@ -52,7 +87,7 @@ export class ResponsesController {
       await running.catch(() => undefined);
       throw error; // no header sent yet: the client gets the error (503 for a storage outage)
     }
-    const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
+    const sse = this.sse(reply);
     pending.open(sse);
     await running.finally(() => sse.end());
   }
@@ -79,8 +114,10 @@ export class ResponsesController {
   ): Promise<void> {
     if (!query.stream) return void reply.send(await this.responses.retrieve(principal, id));
     const stored = await this.responses.prepareReplay(principal, id, query.starting_after);
-    const sse = new SseWriter<StreamEvent>(reply, String(reply.request.id));
-    await this.responses.replay(stored.id, stored.response, query.starting_after ?? -1, sse, sse.signal).finally(() => sse.end());
+    await this.holdingSlot(principal, async () => {
+      const sse = this.sse(reply);
+      await this.responses.replay(stored.id, stored.response, query.starting_after ?? -1, sse, sse.signal).finally(() => sse.end());
+    });
   }
 
   @Delete(':id')

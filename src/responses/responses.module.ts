@@ -4,6 +4,7 @@ import { AgentsModule } from '../agents/agents.module';
 import { ConversationsModule } from '../conversations/conversations.module';
 import { AppConfig } from '../config/app-config';
 import { InferenceModule } from '../inference/inference.module';
+import { StreamSlots } from '../limits/stream-slots';
 import { StoreModule } from '../store/store.module';
 import { BackgroundRunner } from './background/background-runner';
 import { BullDispatcher, RESPONSES_QUEUE } from './background/bull-dispatcher';
@@ -26,7 +27,7 @@ export class ResponsesModule {
    * number of API and worker processes. Without: everything in this process.
    */
   static register(config: AppConfig): DynamicModule {
-    const common: Provider[] = [ResponsesService, ResponseExecutor, BackgroundRunner, Reconciler];
+    const common: Provider[] = [ResponsesService, ResponseExecutor, BackgroundRunner, Reconciler, StreamSlots];
     const base = { module: ResponsesModule, controllers: [ResponsesController] };
     const imports = [StoreModule, InferenceModule, AgentsModule, ConversationsModule];
     if (!config.redisUrl) {

@@ -54,6 +54,8 @@ function upstreamFailure(error: UpstreamError): OpenAIError {
 export interface ReplaySink {
   write(event: LoggedEvent): void;
   comment(text: string): void;
+  /** Resolves when the client has taken what was written (backpressure: the log keeps the rest). */
+  drained(): Promise<void>;
 }
 
 /** How long a follower waits for an event before it checks the database (and sends a keepalive). */
@@ -282,6 +284,7 @@ export class ResponsesService {
         if (event) {
           sink.write(event);
           last = event.seq;
+          await sink.drained();
           continue;
         }
         sink.comment('keepalive');
