@@ -6,8 +6,8 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { Metrics } from './metrics/metrics';
-import { EnvironmentError, isLoopback, LOG_LEVELS, type LogLevel } from './config/environment';
-import { createLogger, PinoNestLogger } from './common/logging';
+import { EnvironmentError, isLoopback } from './config/environment';
+import { createLogger, LOG_LEVELS, type LogLevel, PinoNestLogger } from './common/logging';
 import { newId } from './common/ids';
 
 /** The log level from the environment, before the configuration is validated (a bad one is reported then). */

@@ -3,12 +3,13 @@ import type { ChatCompletion, ChatCompletionCreateParamsBase, ChatCompletionMess
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { ResponseOutputItem, ResponseUsage } from 'openai/resources/responses/responses';
 import type { NormalizedRequest, StoredItem, UnsequencedEvent } from '../common/response-types';
-import { chatNameOf, toChatRequest } from '../inference/chat-request';
+import { toChatRequest } from './chat-request';
 import type { ResolvedModel } from '../inference/model-registry';
 import { isAbort, UpstreamError } from '../inference/upstream-error';
 import { Metrics } from '../metrics/metrics';
 import { AppConfig } from '../config/app-config';
 import { Outbound } from '../outbound/outbound.module';
+import { chatNameOf } from './mcp/mcp-naming';
 import type { McpNetwork } from './mcp/mcp-session';
 import { McpToolset } from './mcp/mcp-toolset';
 import { OutputBuilder } from './output-builder';

@@ -1,6 +1,9 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
-import type { LogLevel } from '../config/environment';
+
+/** pino's levels, as LOG_LEVEL takes them (config validates it against this list). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
  * The process's JSON logger. Fastify's request logs and Nest's logger both write through it.

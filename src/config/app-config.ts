@@ -1,5 +1,6 @@
 import { SecretBox } from '../common/secrets';
-import { Environment, LogLevel, Role } from './environment';
+import type { LogLevel } from '../common/logging';
+import type { Environment, Role } from './environment';
 
 /** Typed, read-only access to the validated configuration. Injected wherever settings are needed. */
 export class AppConfig {

@@ -1,7 +1,7 @@
 import { AppConfig } from '../config/app-config';
 import { parseEnvironment } from '../config/environment';
 import { OpenAIError } from '../common/openai-error';
-import { normalizeInput } from '../responses/input-items';
+import { normalizeInput } from '../common/items/input-items';
 import { ConversationsStore, DuplicateItemError, type StoredConversation } from '../store/conversations.store';
 import { asItemsError, ConversationsService } from './conversations.service';
 

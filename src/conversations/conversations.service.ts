@@ -5,7 +5,7 @@ import { invalidRequest, OpenAIError } from '../common/openai-error';
 import type { Principal } from '../common/principal';
 import type { StoredItem } from '../common/response-types';
 import { AppConfig } from '../config/app-config';
-import { normalizeInput } from '../responses/input-items';
+import { normalizeInput } from '../common/items/input-items';
 import { ConversationsStore, DuplicateItemError, type StoredConversation } from '../store/conversations.store';
 import { CursorNotFoundError } from '../store/responses.store';
 import type { CreateConversationDto, UpdateConversationDto } from './dto/create-conversation.dto';

@@ -17,7 +17,7 @@ import { ResponseDispatcher } from './background/response-dispatcher';
 import { CancelSignals } from './background/cancel-signals';
 import { EventSequencer, terminalEvent } from './event-sequencer';
 import { ResponseEventLog, toLogged, type LoggedEvent } from './events/response-event-log';
-import { normalizeInput } from './input-items';
+import { normalizeInput } from '../common/items/input-items';
 import { mcpHeadersContext, mcpHeadersOf, normalizeRequest } from './normalize-request';
 import { buildResponse } from './response-object';
 import { Execution, ResponseExecutor } from './response-executor';

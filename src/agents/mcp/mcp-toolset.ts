@@ -1,7 +1,7 @@
 import type { ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { ResponseOutputItem, Tool } from 'openai/resources/responses/responses';
 import { newId } from '../../common/ids';
-import { chatNameOf } from '../../inference/chat-request';
+import { chatNameOf } from './mcp-naming';
 import { UpstreamError } from '../../inference/upstream-error';
 import type { OutputBuilder } from '../output-builder';
 import { type McpNetwork, McpSession, type McpToolInfo } from './mcp-session';

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsIn, IsOptional } from 'class-validator';
-import { INCLUDABLE } from '../../responses/dto/create-response.dto';
-import { PageQueryDto } from '../../responses/dto/list-responses.dto';
+import { PageQueryDto } from '../../common/dto/page-query.dto';
+import { INCLUDABLE } from '../../common/items/includable';
 import { MAX_ITEMS_PER_REQUEST } from './create-conversation.dto';
 
 type Includable = (typeof INCLUDABLE)[number];

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsDefined, IsOptional, ValidateIf } from 'class-validator';
-import { IsMetadata } from '../../responses/dto/validators';
+import { IsMetadata } from '../../common/dto/validators';
 
 /** OpenAI's limit on the items one request may add to a conversation. */
 export const MAX_ITEMS_PER_REQUEST = 20;

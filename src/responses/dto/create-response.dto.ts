@@ -20,18 +20,9 @@ import {
   ArrayMaxSize,
   IsUrl,
 } from 'class-validator';
-import { IsConversationRef, IsMetadata, IsMetadataLike, IsStringOrArray, IsToolChoice } from './validators';
-
-export const INCLUDABLE = [
-  'file_search_call.results',
-  'web_search_call.results',
-  'web_search_call.action.sources',
-  'message.input_image.image_url',
-  'computer_call_output.output.image_url',
-  'code_interpreter_call.outputs',
-  'reasoning.encrypted_content',
-  'message.output_text.logprobs',
-] as const;
+import { INCLUDABLE } from '../../common/items/includable';
+import { IsMetadata, IsMetadataLike } from '../../common/dto/validators';
+import { IsConversationRef, IsStringOrArray, IsToolChoice } from './validators';
 
 export const TOOL_TYPES = [
   'function',

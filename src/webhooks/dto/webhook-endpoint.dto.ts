@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { toInt } from '../../responses/dto/list-responses.dto';
+import { toInt } from '../../common/dto/page-query.dto';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../store/webhooks.store';
 
 const EVENT_TYPES_SCHEMA: ApiPropertyOptions = { type: 'array', items: { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] }, minItems: 1 };

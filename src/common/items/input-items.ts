@@ -1,6 +1,6 @@
-import { newId } from '../common/ids';
-import { invalidRequest, missingParameter, unsupportedParameter } from '../common/openai-error';
-import type { StoredItem } from '../common/response-types';
+import { newId } from '../ids';
+import { invalidRequest, missingParameter, unsupportedParameter } from '../openai-error';
+import type { StoredItem } from '../response-types';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

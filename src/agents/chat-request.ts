@@ -9,10 +9,8 @@ import type {
 } from 'openai/resources/chat/completions';
 import type { FunctionTool, ResponseInputContent } from 'openai/resources/responses/responses';
 import type { NormalizedRequest, StoredItem } from '../common/response-types';
-import type { ResolvedModel } from './model-registry';
-
-/** The function name the model sees for an MCP tool: `<server_label>__<tool>`, within 64 characters. */
-export const chatNameOf = (label: string, tool: string): string => `${label}__${tool}`.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64);
+import type { ResolvedModel } from '../inference/model-registry';
+import { chatNameOf } from './mcp/mcp-naming';
 
 type ChatParams = Omit<ChatCompletionCreateParamsBase, 'stream'>;
 

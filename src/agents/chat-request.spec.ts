@@ -1,7 +1,7 @@
 import type { FunctionTool } from 'openai/resources/responses/responses';
 import type { NormalizedRequest, StoredItem } from '../common/response-types';
 import { toChatMessages, toChatRequest } from './chat-request';
-import type { ResolvedModel } from './model-registry';
+import type { ResolvedModel } from '../inference/model-registry';
 
 const model: ResolvedModel = { id: 'm', upstreamModel: 'up', maxTokensParam: 'max_tokens', backend: {} as never };
 

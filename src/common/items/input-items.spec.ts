@@ -1,5 +1,5 @@
-import { thrownOpenAIError } from '../../test/support/openai-error';
-import type { OpenAIError } from '../common/openai-error';
+import { thrownOpenAIError } from '../../../test/support/openai-error';
+import type { OpenAIError } from '../openai-error';
 import { normalizeInput } from './input-items';
 
 const thrown = thrownOpenAIError;
