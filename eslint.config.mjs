@@ -17,6 +17,14 @@ export default tseslint.config(
     },
   },
   {
+    // Settings are read and validated once, in src/config/ (loadConfig); everything else is given AppConfig.
+    files: ['src/**/*.ts', 'ormconfig.ts'],
+    ignores: ['src/config/**'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read settings through AppConfig (src/config/): add the variable to Environment.' }],
+    },
+  },
+  {
     // Tests read loosely typed JSON off the wire on purpose.
     files: ['test/**/*.ts', 'src/**/*.spec.ts'],
     rules: {

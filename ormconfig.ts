@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { parseEnvironment } from './src/config/environment';
+import { loadConfig } from './src/config/app-config';
 import { dataSourceOptions } from './src/store/data-source';
 
 // The TypeORM CLI's data source (`npm run migration:run`): the same options as the app.
-const env = parseEnvironment(process.env);
-export default new DataSource(dataSourceOptions({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR }));
+const config = loadConfig();
+export default new DataSource(dataSourceOptions({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));

@@ -12,7 +12,6 @@ import { RedisModule } from './redis/redis.module';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
-import { parseEnvironment } from './config/environment';
 import { HealthModule } from './health/health.module';
 import { InferenceModule } from './inference/inference.module';
 import { OutboundModule } from './outbound/outbound.module';
@@ -22,9 +21,8 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
-  /** The HTTP application. `env` defaults to the process environment; tests pass their own. */
-  static forRoot(env: Record<string, string | undefined> = process.env): DynamicModule {
-    const config = new AppConfig(parseEnvironment(env), env);
+  /** The application on a validated configuration (see loadConfig). */
+  static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot(config), OutboundModule, MetricsModule, RedisModule, StoreModule, AuthModule, LimitsModule, InferenceModule, AgentsModule, ConversationsModule, ResponsesModule.register(config), WebhooksModule.register(config), HealthModule],

@@ -4,32 +4,36 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
-import { AppConfig } from './config/app-config';
+import { AppConfig, type EnvironmentVariables, loadConfig } from './config/app-config';
 import { Metrics } from './metrics/metrics';
 import { EnvironmentError, isLoopback } from './config/environment';
-import { createLogger, LOG_LEVELS, type LogLevel, PinoNestLogger } from './common/logging';
+import { createLogger, PinoNestLogger } from './common/logging';
 import { newId } from './common/ids';
 
-/** The log level from the environment, before the configuration is validated (a bad one is reported then). */
-const levelOf = (env: Record<string, string | undefined>): LogLevel =>
-  (LOG_LEVELS as readonly string[]).includes(env.LOG_LEVEL ?? '') ? (env.LOG_LEVEL as LogLevel) : 'info';
+/**
+ * The configuration to boot with: the one given (main loads it once), or one validated from the
+ * environment given (tests and scripts), or from the process's.
+ */
+const configOf = (source?: AppConfig | EnvironmentVariables): AppConfig => (source instanceof AppConfig ? source : loadConfig(source));
 
 /** A worker (ROLE=worker): the same modules in an application context, without an HTTP server. */
-export async function createWorker(env: Record<string, string | undefined> = process.env): Promise<INestApplicationContext> {
-  const logger = createLogger(levelOf(env), 'worker');
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(env), { logger: new PinoNestLogger(logger), abortOnError: false });
+export async function createWorker(source?: AppConfig | EnvironmentVariables): Promise<INestApplicationContext> {
+  const config = configOf(source);
+  const logger = createLogger(config.logLevel, 'worker');
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: new PinoNestLogger(logger), abortOnError: false });
   app.enableShutdownHooks();
   return app;
 }
 
 /** Builds the HTTP application (not listening yet): Fastify, Swagger at /docs, OpenAPI at /openapi.json. */
-export async function createApp(env: Record<string, string | undefined> = process.env): Promise<NestFastifyApplication> {
-  const logger = createLogger(levelOf(env), env.ROLE ?? 'all');
+export async function createApp(source?: AppConfig | EnvironmentVariables): Promise<NestFastifyApplication> {
+  const config = configOf(source);
+  const logger = createLogger(config.logLevel, config.role);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // Request ids that clients see as `x-request-id` (the SDK's `err.requestID`), in every log line.
     genReqId: () => newId('req'),
-    bodyLimit: Number(env.BODY_LIMIT_BYTES) || 10 * 1024 * 1024,
+    bodyLimit: config.bodyLimitBytes,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // Errors of Fastify's router (a malformed URL, a path parameter over 100 characters) are
@@ -39,7 +43,7 @@ export async function createApp(env: Record<string, string | undefined> = proces
       void reply.code(status).send({ error: { message: error.message, type: 'invalid_request_error', param: null, code: null } });
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
   });

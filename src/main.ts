@@ -1,16 +1,18 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp, createWorker, listen } from './bootstrap';
+import { loadConfig } from './config/app-config';
 import { EnvironmentError } from './config/environment';
 
 /** One image, three roles: `all` (HTTP and jobs), `api` (HTTP only), `worker` (jobs only). */
 async function main(): Promise<void> {
-  if (process.env.ROLE === 'worker') {
-    await createWorker();
+  const config = loadConfig();
+  if (config.role === 'worker') {
+    await createWorker(config);
     Logger.log('Worker started (ROLE=worker): running background responses', 'Bootstrap');
     return;
   }
-  await listen(await createApp());
+  await listen(await createApp(config));
 }
 
 main().catch((error: unknown) => {

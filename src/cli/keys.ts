@@ -3,9 +3,9 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import { generateApiKey } from '../auth/api-key-secrets';
-import { AppConfig } from '../config/app-config';
+import { loadConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
-import { EnvironmentError, parseEnvironment } from '../config/environment';
+import { EnvironmentError } from '../config/environment';
 import { newId } from '../common/ids';
 import { ApiKeysStore } from '../store/api-keys.store';
 import { StoreModule } from '../store/store.module';
@@ -29,7 +29,7 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
   if (command === 'create' && (!values.tenant || !values.name)) throw new UsageError('create needs --tenant and --name.');
   if (command === 'revoke' && rest.length !== 1) throw new UsageError('revoke needs exactly one key id.');
 
-  const config = new AppConfig(parseEnvironment(process.env), process.env);
+  const config = loadConfig();
   @Module({ imports: [ConfigModule.forRoot(config), StoreModule] })
   class KeysCliModule {}
   const app = await NestFactory.createApplicationContext(KeysCliModule, { logger: ['error'] });

@@ -3,9 +3,9 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import type { Principal } from '../common/principal';
-import { AppConfig } from '../config/app-config';
+import { loadConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
-import { EnvironmentError, parseEnvironment } from '../config/environment';
+import { EnvironmentError } from '../config/environment';
 import { WebhooksStore, WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../store/webhooks.store';
 import { StoreModule } from '../store/store.module';
 import { OutboundModule } from '../outbound/outbound.module';
@@ -58,7 +58,7 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
   const grace = number(values.grace, 'grace');
   const limit = number(values.limit, 'limit');
 
-  const config = new AppConfig(parseEnvironment(process.env), process.env);
+  const config = loadConfig();
   @Module({ imports: [ConfigModule.forRoot(config), OutboundModule, StoreModule], providers: WEBHOOK_ADMIN_PROVIDERS })
   class WebhooksCliModule {}
   const app = await NestFactory.createApplicationContext(WebhooksCliModule, { logger: ['error'] });

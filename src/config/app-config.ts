@@ -1,6 +1,9 @@
 import { SecretBox } from '../common/secrets';
 import type { LogLevel } from '../common/logging';
-import type { Environment, Role } from './environment';
+import { type Environment, parseEnvironment, type Role } from './environment';
+
+/** An environment as the process has it: variable names to values. */
+export type EnvironmentVariables = Record<string, string | undefined>;
 
 /** Typed, read-only access to the validated configuration. Injected wherever settings are needed. */
 export class AppConfig {
@@ -216,4 +219,13 @@ export class AppConfig {
   get mcpMaxResponseBytes(): number {
     return this.env.MCP_MAX_RESPONSE_BYTES;
   }
+}
+
+/**
+ * The configuration of this process, validated once: the one place that reads `process.env`
+ * (tests, scripts and the CLIs' callers may pass an environment of their own instead). Throws an
+ * EnvironmentError naming every bad variable.
+ */
+export function loadConfig(env: EnvironmentVariables = process.env): AppConfig {
+  return new AppConfig(parseEnvironment(env), env);
 }

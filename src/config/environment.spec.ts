@@ -1,4 +1,5 @@
-import { Environment, EnvironmentError, parseEnvironment } from './environment';
+import { IsOptional, IsString } from 'class-validator';
+import { Environment, EnvironmentError, parseEnvironment, readVariables, variablesOf } from './environment';
 
 const VARIABLES = ['PORT', 'HOST', 'ROLE', 'DATABASE_URL', 'DATA_DIR', 'REDIS_URL', 'INFERENCE_BASE_URL', 'LOG_LEVEL'];
 
@@ -61,6 +62,37 @@ describe('parseEnvironment', () => {
       DATABASE_URL: 'postgres://localhost/gw',
       REDIS_URL: 'redis://localhost:6379',
     });
+  });
+
+  it('reads the optional variables, which have no default and so no key on an instance', () => {
+    const optional = {
+      INFERENCE_API_KEY: 'sk-upstream',
+      MODELS_CONFIG: '/etc/gateway/models.json',
+      API_KEYS: 'k1:acme',
+      AUTH_REQUIRED: 'true',
+      AUTH_JWKS_URL: 'https://issuer.example/jwks.json',
+      AUTH_JWT_ISSUER: 'https://issuer.example/',
+      AUTH_JWT_AUDIENCE: 'gateway',
+      SECRETS_KEY: 'a-secrets-key-of-32-characters!!',
+      SECRETS_KEY_PREVIOUS: 'an-older-key-of-enough-length',
+    };
+    const env = parseEnvironment(optional);
+    for (const key of Object.keys(new Environment())) expect(optional).not.toHaveProperty(key);
+    expect(env).toMatchObject({ ...optional, AUTH_REQUIRED: true });
+  });
+
+  it('reads an optional variable that only a class property declares (no list of names to keep in step)', () => {
+    class Extended extends Environment {
+      @IsOptional() @IsString()
+      SOMETHING_NEW?: string;
+    }
+    expect(variablesOf(Extended)).toContain('SOMETHING_NEW');
+    expect(readVariables(Extended, { SOMETHING_NEW: 'yes', PORT: '9000' })).toMatchObject({ SOMETHING_NEW: 'yes', PORT: 9000 });
+    expect(readVariables(Extended, {}).SOMETHING_NEW).toBeUndefined();
+  });
+
+  it('knows every variable that has a default', () => {
+    expect(variablesOf(Environment)).toEqual(expect.arrayContaining(Object.keys(new Environment())));
   });
 
   it('ignores variables it does not know', () => {

@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  getMetadataStorage,
   IsBoolean,
   IsIn,
   IsInt,
@@ -27,7 +28,9 @@ const blankToUndefined = ({ value }: { value: unknown }): unknown =>
 
 /**
  * The process environment, as the configuration contract in docs/configuration.md describes it.
- * Validated once at boot; nothing else in the code reads `process.env`.
+ * Validated once at boot (loadConfig); nothing outside src/config/ reads `process.env`. The
+ * properties are the list of variables: each has a validation decorator (an optional one at least
+ * `@IsOptional()`), and those decorators are what parseEnvironment reads the names from.
  */
 export class Environment {
   @Transform(toInt) @IsInt() @Min(0) @Max(65535)
@@ -296,33 +299,38 @@ function describe(errors: ValidationError[]): string {
     .join('\n  ');
 }
 
-/** Parses and validates an environment; throws an EnvironmentError naming every bad variable. */
-export function parseEnvironment(env: Record<string, string | undefined>): Environment {
-  // Only the keys we know; undefined values fall back to the class defaults.
-  const known = Object.keys(new Environment()).concat([
-    'DATABASE_URL',
-    'REDIS_URL',
-    'INFERENCE_BASE_URL',
-    'INFERENCE_API_KEY',
-    'MODELS_CONFIG',
-    'API_KEYS',
-    'AUTH_REQUIRED',
-    'AUTH_JWKS_URL',
-    'AUTH_JWT_ISSUER',
-    'AUTH_JWT_AUDIENCE',
-    'SECRETS_KEY',
-    'SECRETS_KEY_PREVIOUS',
-  ]);
+/**
+ * The variables a configuration class declares: every property with a class-validator decorator
+ * (inherited ones included). Optional variables have no initializer, so an instance does not
+ * show them; the decorators' metadata does.
+ */
+export function variablesOf(schema: new () => object): string[] {
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(schema, '', true, false);
+  return [...new Set(metadata.map((m) => m.propertyName))];
+}
+
+/**
+ * Reads the variables `schema` declares from `env` and validates them; throws an EnvironmentError
+ * naming every bad variable. Unset and empty values fall back to the class defaults; variables
+ * the class does not declare are ignored.
+ */
+export function readVariables<T extends object>(schema: new () => T, env: Record<string, string | undefined>): T {
   const plain: Record<string, string> = {};
-  for (const key of known) {
+  for (const key of variablesOf(schema)) {
     const value = env[key];
     if (value !== undefined && value !== '') plain[key] = value;
   }
-  const parsed = plainToInstance(Environment, plain);
+  const parsed = plainToInstance(schema, plain);
   const errors = validateSync(parsed, { forbidUnknownValues: false });
   if (errors.length > 0) {
     throw new EnvironmentError(`Invalid configuration:\n  ${describe(errors)}`);
   }
+  return parsed;
+}
+
+/** Parses and validates an environment; throws an EnvironmentError naming every bad variable. */
+export function parseEnvironment(env: Record<string, string | undefined>): Environment {
+  const parsed = readVariables(Environment, env);
   if (parsed.ROLE !== 'all' && !parsed.REDIS_URL) {
     throw new EnvironmentError(`Invalid configuration:\n  ROLE=${parsed.ROLE} needs REDIS_URL: API and worker processes hand jobs over through Redis.`);
   }
