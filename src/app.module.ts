@@ -16,6 +16,7 @@ import { parseEnvironment } from './config/environment';
 import { HealthModule } from './health/health.module';
 import { InferenceModule } from './inference/inference.module';
 import { OutboundModule } from './outbound/outbound.module';
+import { QueueModule } from './queue/queue.module';
 import { ResponsesModule } from './responses/responses.module';
 import { StoreModule } from './store/store.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -27,7 +28,7 @@ export class AppModule {
     const config = new AppConfig(parseEnvironment(env), env);
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), OutboundModule, MetricsModule, RedisModule, StoreModule, AuthModule, LimitsModule, InferenceModule, AgentsModule, ConversationsModule, ResponsesModule.register(config), WebhooksModule.register(config), HealthModule],
+      imports: [ConfigModule.forRoot(config), OutboundModule, MetricsModule, RedisModule, StoreModule, AuthModule, LimitsModule, InferenceModule, AgentsModule, ConversationsModule, QueueModule.register(config), ResponsesModule.register(config), WebhooksModule.register(), HealthModule],
       providers: [
         // Global edges as providers, so a test that builds this module gets them too.
         { provide: APP_PIPE, useFactory: createValidationPipe },
