@@ -15,6 +15,7 @@ import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { InferenceModule } from './inference/inference.module';
 import { OutboundModule } from './outbound/outbound.module';
+import { QueueModule } from './queue/queue.module';
 import { ResponsesModule } from './responses/responses.module';
 import { StoreModule } from './store/store.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -25,7 +26,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), OutboundModule, MetricsModule, RedisModule, StoreModule, AuthModule, LimitsModule, InferenceModule, AgentsModule, ConversationsModule, ResponsesModule.register(config), WebhooksModule.register(config), HealthModule],
+      imports: [ConfigModule.forRoot(config), OutboundModule, MetricsModule, RedisModule, StoreModule, AuthModule, LimitsModule, InferenceModule, AgentsModule, ConversationsModule, QueueModule.register(config), ResponsesModule.register(config), WebhooksModule.register(), HealthModule],
       providers: [
         // Global edges as providers, so a test that builds this module gets them too.
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -2,7 +2,13 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import { AppConfig } from '../config/app-config';
 
-/** Creates the Redis connections this process uses (from REDIS_URL) and closes them all at shutdown. */
+/** Reconnect forever with a cap: Redis coming back must heal the process by itself (Bull's own default backs off to 20 s). */
+const retryStrategy = (times: number): number => Math.min(times * 200, 2000);
+
+/**
+ * Creates the Redis connections this process uses (from REDIS_URL) and closes them all at
+ * shutdown; Bull's own connections take their options from here too.
+ */
 @Injectable()
 export class RedisConnections implements OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
@@ -17,8 +23,7 @@ export class RedisConnections implements OnApplicationShutdown {
       connectionName: `rg-${name}`,
       lazyConnect: options.lazy ?? false,
       maxRetriesPerRequest: 3,
-      // Reconnect forever with a cap: Redis coming back must heal the process by itself.
-      retryStrategy: (times) => Math.min(times * 200, 2000),
+      retryStrategy,
     };
     const client = new Redis(url, redisOptions);
     // Commands wait for the first connection at start-up; once connected, a command sent while
@@ -28,6 +33,14 @@ export class RedisConnections implements OnApplicationShutdown {
     client.on('end', () => this.open.delete(client));
     this.open.add(client);
     return client;
+  }
+
+  /**
+   * The options Bull opens its connections with (it opens and closes them itself: blocking
+   * readers need Bull's own settings, and its offline queue, which our clients turn off).
+   */
+  bullOptions(): RedisOptions {
+    return { connectionName: 'rg-bull', retryStrategy };
   }
 
   onApplicationShutdown(): void {

@@ -1,5 +1,4 @@
-import { BullModule } from '@nestjs/bull';
-import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module';
 import { ConversationsModule } from '../conversations/conversations.module';
 import { AppConfig } from '../config/app-config';
@@ -7,12 +6,10 @@ import { InferenceModule } from '../inference/inference.module';
 import { StreamSlots } from '../limits/stream-slots';
 import { StoreModule } from '../store/store.module';
 import { BackgroundRunner } from './background/background-runner';
-import { BullDispatcher, RESPONSES_QUEUE } from './background/bull-dispatcher';
-import { BullWorker } from './background/bull-worker';
 import { CancelSignals, LocalCancelSignals, RedisCancelSignals } from './background/cancel-signals';
-import { InlineDispatcher } from './background/inline-dispatcher';
 import { Reconciler } from './background/reconciler';
 import { ResponseDispatcher } from './background/response-dispatcher';
+import { ResponsesProcessor } from './background/responses-processor';
 import { MemoryEventLog } from './events/memory-event-log';
 import { RedisEventLog } from './events/redis-event-log';
 import { ResponseEventLog } from './events/response-event-log';
@@ -23,54 +20,25 @@ import { ResponsesService } from './responses.service';
 @Module({})
 export class ResponsesModule {
   /**
-   * With REDIS_URL: Bull queue, Redis Streams event log and Redis pub/sub cancel signals, for any
-   * number of API and worker processes. Without: everything in this process.
+   * With REDIS_URL: the Redis Streams event log and Redis pub/sub cancel signals, for any number
+   * of API and worker processes (the queue is QueueModule's). Without: everything in this process.
    */
   static register(config: AppConfig): DynamicModule {
-    const common: Provider[] = [ResponsesService, ResponseExecutor, BackgroundRunner, Reconciler, StreamSlots];
-    const base = { module: ResponsesModule, controllers: [ResponsesController] };
-    const imports = [StoreModule, InferenceModule, AgentsModule, ConversationsModule];
-    if (!config.redisUrl) {
-      return {
-        ...base,
-        imports,
-        providers: [
-          ...common,
-          { provide: ResponseDispatcher, useClass: InlineDispatcher },
-          { provide: ResponseEventLog, useClass: MemoryEventLog },
-          { provide: CancelSignals, useClass: LocalCancelSignals },
-        ],
-      };
-    }
+    const redis = Boolean(config.redisUrl);
     return {
-      ...base,
-      imports: [
-        ...imports,
-        BullModule.forRootAsync({
-          inject: [AppConfig],
-          useFactory: (c: AppConfig) => ({
-            url: c.redisUrl,
-            // Bull's own default backs off exponentially to 20 s between reconnects: after an outage
-            // of a few seconds the queue stayed away ~17 s after Redis was back. Same cap as ours.
-            redis: { retryStrategy: (times: number) => Math.min(times * 200, 2000) },
-            prefix: c.queuePrefix,
-            settings: {
-              // A worker that stops renewing its lock for this long is presumed dead: its job is
-              // moved back to waiting and runs again (the attempt number fences the old run).
-              lockDuration: c.stallTimeoutMs,
-              stalledInterval: Math.max(500, Math.floor(c.stallTimeoutMs / 2)),
-              maxStalledCount: c.backgroundMaxAttempts,
-            },
-          }),
-        }),
-        BullModule.registerQueue({ name: RESPONSES_QUEUE }),
-      ],
+      module: ResponsesModule,
+      controllers: [ResponsesController],
+      imports: [StoreModule, InferenceModule, AgentsModule, ConversationsModule],
       providers: [
-        ...common,
-        BullWorker,
-        { provide: ResponseDispatcher, useClass: BullDispatcher },
-        { provide: ResponseEventLog, useClass: RedisEventLog },
-        { provide: CancelSignals, useClass: RedisCancelSignals },
+        ResponsesService,
+        ResponseExecutor,
+        BackgroundRunner,
+        Reconciler,
+        StreamSlots,
+        ResponseDispatcher,
+        ResponsesProcessor,
+        { provide: ResponseEventLog, useClass: redis ? RedisEventLog : MemoryEventLog },
+        { provide: CancelSignals, useClass: redis ? RedisCancelSignals : LocalCancelSignals },
       ],
     };
   }

@@ -1,50 +1,43 @@
-import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { settleWithin } from '../common/deadline';
+import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { QueueDriver } from '../queue/queue-driver';
+import { QueueName } from '../queue/queue-names';
 import type { ClaimedDelivery } from '../store/webhooks.store';
 import { WebhookDeliverer } from './webhook-deliverer';
 
 /**
- * Hands claimed deliveries to whatever makes the attempts (port): a Bull queue when REDIS_URL is
- * set, this process otherwise. Postgres keeps the truth (attempts, next attempt, state); a lost
- * hand-over only delays a delivery until its claim expires.
+ * Hands claimed deliveries to whatever makes the attempts (the `webhooks` queue: Bull with
+ * REDIS_URL, this process otherwise), and runs the attempts in processes whose ROLE runs jobs.
+ * Postgres keeps the truth (attempts, next attempt, state); a lost hand-over only delays a
+ * delivery until its claim expires.
  */
-export abstract class WebhookDispatcher {
-  /** How many more deliveries it takes now. */
-  abstract capacity(): Promise<number>;
-  abstract dispatch(deliveries: ClaimedDelivery[]): Promise<void>;
-}
-
-/** In-process attempts, at most WEBHOOK_CONCURRENCY at once (the embedded default). */
 @Injectable()
-export class InlineWebhookDispatcher extends WebhookDispatcher implements BeforeApplicationShutdown {
-  private readonly logger = new Logger('Webhooks');
-  private readonly running = new Set<Promise<void>>();
-
+export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(
+    private readonly queue: QueueDriver,
     private readonly deliverer: WebhookDeliverer,
     private readonly config: AppConfig,
-  ) {
-    super();
+  ) {}
+
+  /** How many more deliveries it takes now: the queue is kept short (twice what a process runs at once); due deliveries wait in Postgres. */
+  async capacity(): Promise<number> {
+    const { waiting, active } = await this.queue.counts(QueueName.Webhooks);
+    return Math.max(0, 2 * this.config.webhookConcurrency - (waiting + active));
   }
 
-  capacity(): Promise<number> {
-    return Promise.resolve(Math.max(0, this.config.webhookConcurrency - this.running.size));
+  /** One job per attempt (job id = delivery id and attempt count): a delivery claimed again before its job ran is queued once. */
+  async dispatch(deliveries: ClaimedDelivery[]): Promise<void> {
+    await Promise.all(deliveries.map((d) => this.queue.add<ClaimedDelivery>(QueueName.Webhooks, `${d.id}:${d.attempts}`, { id: d.id, attempts: d.attempts })));
   }
 
-  dispatch(deliveries: ClaimedDelivery[]): Promise<void> {
-    for (const claim of deliveries) {
-      const run: Promise<void> = this.deliverer
-        .deliver(claim)
-        .catch((error: unknown) => this.logger.warn(`delivery ${claim.id} failed: ${error instanceof Error ? error.message : String(error)}`))
-        .finally(() => this.running.delete(run));
-      this.running.add(run);
-    }
-    return Promise.resolve();
+  onApplicationBootstrap(): void {
+    if (!this.config.runsJobs) return;
+    this.queue.process<ClaimedDelivery>(QueueName.Webhooks, this.config.webhookConcurrency, (delivery) => this.deliverer.deliver(delivery));
   }
 
-  /** Before the database closes: running attempts may finish within the grace period. */
+  /** SIGTERM: take no new attempts; running ones may finish within the grace period (else their claim expires and they run again). */
   async beforeApplicationShutdown(): Promise<void> {
-    await settleWithin(Promise.allSettled([...this.running]), this.config.shutdownGraceMs);
+    if (!this.config.runsJobs) return;
+    await this.queue.stop(QueueName.Webhooks, this.config.shutdownGraceMs);
   }
 }

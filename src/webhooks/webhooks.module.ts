@@ -1,10 +1,7 @@
-import { BullModule } from '@nestjs/bull';
 import { DynamicModule, Module, Provider } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
 import { StoreModule } from '../store/store.module';
-import { BullWebhookDispatcher, BullWebhookWorker, WEBHOOKS_QUEUE } from './bull-webhook-dispatcher';
 import { WebhookDeliverer } from './webhook-deliverer';
-import { InlineWebhookDispatcher, WebhookDispatcher } from './webhook-dispatcher';
+import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookRelay } from './webhook-relay';
 import { WebhookSecrets } from './webhook-secrets';
 import { WebhookSender } from './webhook-sender';
@@ -16,21 +13,13 @@ export const WEBHOOK_ADMIN_PROVIDERS: Provider[] = [WebhooksService, WebhookSecr
 
 @Module({})
 export class WebhooksModule {
-  /**
-   * The admin API everywhere; the relay and the attempts in processes that run jobs. With
-   * REDIS_URL the attempts go through the Bull queue `webhooks` (the Bull connection is the one
-   * ResponsesModule configures); without, they run in this process.
-   */
-  static register(config: AppConfig): DynamicModule {
-    const providers: Provider[] = [...WEBHOOK_ADMIN_PROVIDERS, WebhookSender, WebhookDeliverer, WebhookRelay];
-    const base = { module: WebhooksModule, controllers: [WebhooksController] };
-    if (!config.redisUrl) {
-      return { ...base, imports: [StoreModule], providers: [...providers, { provide: WebhookDispatcher, useClass: InlineWebhookDispatcher }] };
-    }
+  /** The admin API everywhere; the relay and the attempts (the `webhooks` queue) in processes that run jobs. */
+  static register(): DynamicModule {
     return {
-      ...base,
-      imports: [StoreModule, BullModule.registerQueue({ name: WEBHOOKS_QUEUE })],
-      providers: [...providers, BullWebhookWorker, { provide: WebhookDispatcher, useClass: BullWebhookDispatcher }],
+      module: WebhooksModule,
+      controllers: [WebhooksController],
+      imports: [StoreModule],
+      providers: [...WEBHOOK_ADMIN_PROVIDERS, WebhookSender, WebhookDeliverer, WebhookRelay, WebhookDispatcher],
     };
   }
 }

@@ -1,17 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { Metrics } from '../../metrics/metrics';
+import { JobCounts, QueueDriver } from '../../queue/queue-driver';
+import { QueueName } from '../../queue/queue-names';
+
+export interface ResponseJob {
+  responseId: string;
+}
+
 /**
- * Hands background responses to whatever runs them (port). Jobs carry the response id only:
- * Postgres holds everything else, so a lost job is re-dispatched from the row.
+ * Hands background responses to whatever runs them, through the queue driver. Jobs carry the
+ * response id only (it is also the job id, so a second dispatch is a no-op): Postgres holds
+ * everything else, so a lost job is re-dispatched from the row.
  */
-export abstract class ResponseDispatcher {
+@Injectable()
+export class ResponseDispatcher {
+  constructor(
+    private readonly queue: QueueDriver,
+    metrics: Metrics,
+  ) {
+    metrics.setQueueCounts(() => this.counts());
+  }
+
   /** Queues a run; a second dispatch of an id already queued or running is a no-op. */
-  abstract dispatch(responseId: string): Promise<void>;
+  dispatch(responseId: string): Promise<void> {
+    return this.queue.add<ResponseJob>(QueueName.Responses, responseId, { responseId });
+  }
 
   /** Removes a run that has not started yet. */
-  abstract withdraw(responseId: string): Promise<void>;
+  withdraw(responseId: string): Promise<void> {
+    return this.queue.remove(QueueName.Responses, responseId);
+  }
 
   /** Whether a run of it is queued or running somewhere. */
-  abstract isLive(responseId: string): Promise<boolean>;
+  isLive(responseId: string): Promise<boolean> {
+    return this.queue.isLive(QueueName.Responses, responseId);
+  }
 
   /** Jobs waiting and running (the whole queue with Bull; this process inline). */
-  abstract counts(): Promise<{ waiting: number; active: number }>;
+  counts(): Promise<JobCounts> {
+    return this.queue.counts(QueueName.Responses);
+  }
 }
