@@ -16,7 +16,13 @@ import { ResponseDispatcher } from './background/response-dispatcher';
 import { MemoryEventLog } from './events/memory-event-log';
 import { RedisEventLog } from './events/redis-event-log';
 import { ResponseEventLog } from './events/response-event-log';
+import { ExecutionFactory } from './lifecycle/execution-factory';
+import { ResponseLifecycle } from './lifecycle/response-lifecycle';
+import { RunRegistry } from './lifecycle/run-registry';
+import { ResponseCreation } from './response-creation.service';
 import { ResponseExecutor } from './response-executor';
+import { ResponseReplay } from './response-replay.service';
+import { ResponsesHttp } from './responses-http';
 import { ResponsesController } from './responses.controller';
 import { ResponsesService } from './responses.service';
 
@@ -27,7 +33,19 @@ export class ResponsesModule {
    * number of API and worker processes. Without: everything in this process.
    */
   static register(config: AppConfig): DynamicModule {
-    const common: Provider[] = [ResponsesService, ResponseExecutor, BackgroundRunner, Reconciler, StreamSlots];
+    const common: Provider[] = [
+      ResponseCreation,
+      ResponseReplay,
+      ResponsesService,
+      ResponsesHttp,
+      ExecutionFactory,
+      ResponseLifecycle,
+      RunRegistry,
+      ResponseExecutor,
+      BackgroundRunner,
+      Reconciler,
+      StreamSlots,
+    ];
     const base = { module: ResponsesModule, controllers: [ResponsesController] };
     const imports = [StoreModule, InferenceModule, AgentsModule, ConversationsModule];
     if (!config.redisUrl) {

@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { Metrics } from '../../metrics/metrics';
+import { RunRegistry } from '../lifecycle/run-registry';
 import { BackgroundRunner } from './background-runner';
 import { ResponseDispatcher } from './response-dispatcher';
 
@@ -13,11 +14,12 @@ import { ResponseDispatcher } from './response-dispatcher';
 export class InlineDispatcher extends ResponseDispatcher implements BeforeApplicationShutdown {
   private readonly logger = new Logger('InlineDispatcher');
   private readonly pending: string[] = [];
-  private readonly running = new Set<string>();
   private stopping = false;
 
   constructor(
     private readonly runner: BackgroundRunner,
+    /** What runs: in the embedded default, only what this dispatcher started. */
+    private readonly runs: RunRegistry,
     private readonly config: AppConfig,
     metrics: Metrics,
   ) {
@@ -26,11 +28,11 @@ export class InlineDispatcher extends ResponseDispatcher implements BeforeApplic
   }
 
   counts(): Promise<{ waiting: number; active: number }> {
-    return Promise.resolve({ waiting: this.pending.length, active: this.running.size });
+    return Promise.resolve({ waiting: this.pending.length, active: this.runs.size });
   }
 
   dispatch(responseId: string): Promise<void> {
-    if (!this.running.has(responseId) && !this.pending.includes(responseId)) {
+    if (!this.runs.has(responseId) && !this.pending.includes(responseId)) {
       this.pending.push(responseId);
       this.pump();
     }
@@ -44,25 +46,21 @@ export class InlineDispatcher extends ResponseDispatcher implements BeforeApplic
   }
 
   isLive(responseId: string): Promise<boolean> {
-    return Promise.resolve(this.running.has(responseId) || this.pending.includes(responseId));
+    return Promise.resolve(this.runs.has(responseId) || this.pending.includes(responseId));
   }
 
   private pump(): void {
-    while (!this.stopping && this.running.size < this.config.backgroundConcurrency && this.pending.length) {
+    while (!this.stopping && this.runs.size < this.config.backgroundConcurrency && this.pending.length) {
       const id = this.pending.shift()!;
-      this.running.add(id);
       this.runner
         .run(id)
         .catch((error: unknown) => this.logger.error(`run ${id} failed`, error instanceof Error ? error.stack : String(error)))
-        .finally(() => {
-          this.running.delete(id);
-          this.pump();
-        });
+        .finally(() => this.pump());
     }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    await this.runner.drain(this.config.shutdownGraceMs);
+    await this.runs.drain(this.config.shutdownGraceMs);
   }
 }
