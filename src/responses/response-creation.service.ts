@@ -5,6 +5,7 @@ import type { Principal } from '../common/principal';
 import type { ResponseObject, StoredItem, StreamEvent } from '../common/response-types';
 import type { EventSink } from '../common/sse';
 import { UpstreamError } from '../inference/upstream-error';
+import { unknownApproval, unknownApprovalMessage } from '../agents/mcp/approvals';
 import { SchemaValidator, strictOutputFormat, UnusableSchemaError } from '../agents/schema-validator';
 import { ResponsesStore } from '../store/responses.store';
 import type { CreateResponseDto } from './dto/create-response.dto';
@@ -63,6 +64,7 @@ export class ResponseCreation {
     });
     await this.resolveReferences(principal, input);
     const history = await this.executions.history(principal, request);
+    this.checkApprovals(history, input);
     return { principal, request, input, history, model, mcpHeaders };
   }
 
@@ -74,6 +76,12 @@ export class ResponseCreation {
       if (!(error instanceof UnusableSchemaError)) throw error;
       throw invalidRequest(`Invalid schema for response_format: ${error.message}.`, 'text.format.schema', 'invalid_json_schema');
     }
+  }
+
+  /** An approval answer must answer an approval request of this history or input (else the agent loop could not run it). */
+  private checkApprovals(history: StoredItem[], input: StoredItem[]): void {
+    const unknown = unknownApproval([...history, ...input]);
+    if (unknown) throw invalidRequest(unknownApprovalMessage(unknown.id), `input[${unknown.index - history.length}].approval_request_id`, 'invalid_prompt');
   }
 
   /** Replaces `item_reference` inputs with the stored items they name (this owner's only). */
