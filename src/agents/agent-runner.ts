@@ -12,6 +12,7 @@ import { Outbound } from '../outbound/outbound.module';
 import { chatNameOf } from './mcp/mcp-naming';
 import type { McpNetwork } from './mcp/mcp-session';
 import { McpToolset } from './mcp/mcp-toolset';
+import { approvalRequests, unknownApprovalMessage } from './mcp/approvals';
 import { OutputBuilder } from './output-builder';
 import { SchemaValidator, strictOutputFormat } from './schema-validator';
 
@@ -187,17 +188,14 @@ export class AgentRunner {
    * response: an approved call runs now, a denied one is reported to the model as denied.
    */
   private async resolveApprovals(turn: AgentTurn, toolset: McpToolset, builder: OutputBuilder, added: ChatCompletionMessageParam[], signal: AbortSignal): Promise<void> {
-    const requests = new Map<string, { server_label: string; name: string; arguments: string }>();
-    for (const item of turn.items) {
-      const candidate = item as { type?: string; id?: string; server_label?: string; name?: string; arguments?: string };
-      if (candidate.type === 'mcp_approval_request' && candidate.id) requests.set(candidate.id, candidate as { server_label: string; name: string; arguments: string });
-    }
+    const requests = approvalRequests(turn.items);
     for (const item of turn.items) {
       const answer = item as { type?: string; approval_request_id?: string; approve?: boolean; reason?: string };
       if (answer.type !== 'mcp_approval_response' || !answer.approval_request_id) continue;
       const request = requests.get(answer.approval_request_id);
       if (!request) {
-        throw new UpstreamError(400, 'invalid_request_error', 'invalid_prompt', `No MCP approval request with id '${answer.approval_request_id}' in this conversation.`, 'input');
+        // Refused by prepare() already (a 400 before anything is stored); kept for callers that skip it.
+        throw new UpstreamError(400, 'invalid_request_error', 'invalid_prompt', unknownApprovalMessage(answer.approval_request_id), 'input');
       }
       const callId = answer.approval_request_id;
       const chatName = chatNameOf(request.server_label, request.name);

@@ -124,7 +124,7 @@ export class Metrics {
     this.webhookDepth = source;
   }
 
-  responseEnded(status: string, background: boolean): void {
-    this.responses.inc({ status, background: String(background) });
+  responseEnded(status: string, background: boolean, count = 1): void {
+    this.responses.inc({ status, background: String(background) }, count);
   }
 }

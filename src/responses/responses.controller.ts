@@ -2,45 +2,20 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, type Principal } from '../common/principal';
-import type { StreamEvent } from '../common/response-types';
-import { PendingSink, SseWriter } from '../common/sse';
-import { AppConfig } from '../config/app-config';
-import { StreamSlots } from '../limits/stream-slots';
-import { Metrics } from '../metrics/metrics';
 import { CreateResponseDto } from './dto/create-response.dto';
 import { ListInputItemsQueryDto, ListResponsesQueryDto, RetrieveResponseQueryDto } from './dto/list-responses.dto';
 import { DeletedResponseDto, ResponseDto, ResponseItemListDto, ResponseListDto } from './dto/response.dto';
-import { type PreparedResponse, ResponsesService } from './responses.service';
+import { ResponsesHttp } from './responses-http';
+import { ResponsesService } from './responses.service';
 
 @ApiTags('Responses')
 @ApiBearerAuth()
 @Controller('v1/responses')
 export class ResponsesController {
   constructor(
+    private readonly http: ResponsesHttp,
     private readonly responses: ResponsesService,
-    private readonly slots: StreamSlots,
-    private readonly config: AppConfig,
-    private readonly metrics: Metrics,
   ) {}
-
-  /** Takes the socket over for a stream, with the limits that drop a client that does not read. */
-  private sse(reply: FastifyReply): SseWriter<StreamEvent> {
-    return new SseWriter<StreamEvent>(reply, String(reply.request.id), {
-      maxBufferedBytes: this.config.streamMaxBufferedBytes,
-      maxBehindMs: this.config.streamMaxBehindMs,
-      onDrop: (reason) => this.metrics.sseDropped.inc({ reason }),
-    });
-  }
-
-  /** Runs `body` holding one of the tenant's stream slots (429 when none is free), however it ends. */
-  private async holdingSlot(principal: Principal, body: () => Promise<void>): Promise<void> {
-    const release = this.slots.acquire(principal.owner);
-    try {
-      await body();
-    } finally {
-      release();
-    }
-  }
 
   @Post()
   @HttpCode(200)
@@ -58,38 +33,8 @@ export class ResponsesController {
   })
   // These two handlers answer either JSON or a stream, so they own the reply (`@Res()` without
   // passthrough): Nest would otherwise try to send again after a stream took the socket over.
-  async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateResponseDto, @Res() reply: FastifyReply): Promise<void> {
-    const prepared = await this.responses.prepare(principal, dto, String(reply.request.id));
-    if (!dto.stream) {
-      if (prepared.request.background) return void reply.send(await this.responses.enqueue(prepared));
-      return void reply.send(await this.responses.run(this.responses.begin(prepared)));
-    }
-    // The slot is taken before anything is queued or called: a refused stream costs nothing.
-    await this.holdingSlot(principal, () => (prepared.request.background ? this.streamBackground(prepared, reply) : this.streamSync(prepared, reply)));
-  }
-
-  private async streamBackground(prepared: PreparedResponse, reply: FastifyReply): Promise<void> {
-    const queued = await this.responses.enqueue(prepared);
-    // The client going away stops only its reading: the response runs on.
-    const sse = this.sse(reply);
-    await this.responses.replay(queued.id, queued, -1, sse, sse.signal).finally(() => sse.end());
-  }
-
-  private async streamSync(prepared: PreparedResponse, reply: FastifyReply): Promise<void> {
-    const execution = this.responses.begin(prepared);
-    // The upstream call starts while the row is being stored; the stream opens once it is.
-    const pending = new PendingSink<StreamEvent>();
-    const running = this.responses.run(execution, pending, pending.signal);
-    try {
-      await execution.stored;
-    } catch (error) {
-      pending.abort();
-      await running.catch(() => undefined);
-      throw error; // no header sent yet: the client gets the error (503 for a storage outage)
-    }
-    const sse = this.sse(reply);
-    pending.open(sse);
-    await running.finally(() => sse.end());
+  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateResponseDto, @Res() reply: FastifyReply): Promise<void> {
+    return this.http.create(principal, dto, reply);
   }
 
   @Get()
@@ -106,18 +51,13 @@ export class ResponsesController {
   })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ type: ResponseDto })
-  async retrieve(
+  retrieve(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
     @Query() query: RetrieveResponseQueryDto,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    if (!query.stream) return void reply.send(await this.responses.retrieve(principal, id));
-    const stored = await this.responses.prepareReplay(principal, id, query.starting_after);
-    await this.holdingSlot(principal, async () => {
-      const sse = this.sse(reply);
-      await this.responses.replay(stored.id, stored.response, query.starting_after ?? -1, sse, sse.signal).finally(() => sse.end());
-    });
+    return this.http.retrieve(principal, id, query, reply);
   }
 
   @Delete(':id')

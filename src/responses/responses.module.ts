@@ -13,7 +13,13 @@ import { ResponsesProcessor } from './background/responses-processor';
 import { MemoryEventLog } from './events/memory-event-log';
 import { RedisEventLog } from './events/redis-event-log';
 import { ResponseEventLog } from './events/response-event-log';
+import { ExecutionFactory } from './lifecycle/execution-factory';
+import { ResponseLifecycle } from './lifecycle/response-lifecycle';
+import { RunRegistry } from './lifecycle/run-registry';
+import { ResponseCreation } from './response-creation.service';
 import { ResponseExecutor } from './response-executor';
+import { ResponseReplay } from './response-replay.service';
+import { ResponsesHttp } from './responses-http';
 import { ResponsesController } from './responses.controller';
 import { ResponsesService } from './responses.service';
 
@@ -30,7 +36,13 @@ export class ResponsesModule {
       controllers: [ResponsesController],
       imports: [StoreModule, InferenceModule, AgentsModule, ConversationsModule],
       providers: [
+        ResponseCreation,
+        ResponseReplay,
         ResponsesService,
+        ResponsesHttp,
+        ExecutionFactory,
+        ResponseLifecycle,
+        RunRegistry,
         ResponseExecutor,
         BackgroundRunner,
         Reconciler,

@@ -144,6 +144,18 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
       expect(mcp.calls).toEqual([{ name: 'add', args: { a: 20, b: 22 } }]);
     });
 
+    it('refuses an approval answer that matches no approval request with a 400 instead of running (or queueing) it', async () => {
+      const tool = mcpTool({ require_approval: 'always' });
+      for (const background of [false, true]) {
+        const error = (await client.responses
+          .create({ model: MODEL, background, tools: [tool], input: [{ type: 'mcp_approval_response', approval_request_id: 'mcpr_nope', approve: true }] })
+          .then(() => null, (e: unknown) => e)) as InstanceType<typeof OpenAI.APIError> | null;
+        expect(error?.status).toBe(400);
+        expect(error?.error).toMatchObject({ type: 'invalid_request_error', param: 'input[0].approval_request_id', message: "No MCP approval request with id 'mcpr_nope' in this conversation." });
+      }
+      expect(upstream.requests).toHaveLength(0);
+    });
+
     it('tells the model when the user declines', async () => {
       upstream.enqueue({ toolCalls: [{ id: 'call_d', name: 'calc__add', arguments: '{"a":1,"b":2}' }], finishReason: 'tool_calls' }, { text: 'Understood, not calling it.' });
       const tool = mcpTool({ require_approval: { never: { tool_names: ['explode'] } } });

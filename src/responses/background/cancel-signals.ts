@@ -4,33 +4,25 @@ import type { Redis } from 'ioredis';
 import { AppConfig } from '../../config/app-config';
 import { Metrics } from '../../metrics/metrics';
 import { RedisConnections } from '../../redis/redis-connections';
+import { RunRegistry } from '../lifecycle/run-registry';
 import { CancelRequested } from './abort-reasons';
 
 /**
- * Cancel signals (port): aborts the upstream call of a background response on whichever process
- * runs it — at once, without polling the database.
+ * Cancel signals (port): carry a cancel to whichever process runs the background response, whose
+ * RunRegistry aborts its upstream call — at once, without polling the database.
  */
 export abstract class CancelSignals {
-  private readonly running = new Map<string, AbortController>();
-
-  constructor(private readonly metrics: Metrics) {}
-
-  /** Registers a run of this process; returns the function that forgets it. */
-  track(responseId: string, controller: AbortController): () => void {
-    this.running.set(responseId, controller);
-    return () => {
-      if (this.running.get(responseId) === controller) this.running.delete(responseId);
-    };
-  }
+  constructor(
+    private readonly runs: RunRegistry,
+    private readonly metrics: Metrics,
+  ) {}
 
   /** Tells every process (this one included) that the response was cancelled. */
   abstract broadcast(responseId: string): Promise<void>;
 
   /** Aborts the run of this process, if any; `sentAt` (ms) is when the cancel was asked for. */
   protected abortLocal(responseId: string, sentAt = Date.now()): void {
-    const controller = this.running.get(responseId);
-    if (!controller || controller.signal.aborted) return;
-    controller.abort(new CancelRequested());
+    if (!this.runs.abort(responseId, new CancelRequested())) return;
     this.metrics.cancelLatency.observe(Math.max(0, Date.now() - sentAt) / 1000);
   }
 }
@@ -38,8 +30,8 @@ export abstract class CancelSignals {
 /** One process: the signal goes straight to the run. */
 @Injectable()
 export class LocalCancelSignals extends CancelSignals {
-  constructor(metrics: Metrics) {
-    super(metrics);
+  constructor(runs: RunRegistry, metrics: Metrics) {
+    super(runs, metrics);
   }
 
   broadcast(responseId: string): Promise<void> {
@@ -56,8 +48,8 @@ export class RedisCancelSignals extends CancelSignals implements OnModuleInit, O
   private readonly subscriber: Redis;
   private readonly channel: string;
 
-  constructor(redis: RedisConnections, config: AppConfig, metrics: Metrics) {
-    super(metrics);
+  constructor(redis: RedisConnections, config: AppConfig, runs: RunRegistry, metrics: Metrics) {
+    super(runs, metrics);
     this.channel = `${config.queuePrefix}:cancel`;
     this.publisher = redis.create('cancel-pub');
     this.subscriber = redis.create('cancel-sub');

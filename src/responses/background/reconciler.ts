@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { ResponsesStore } from '../../store/responses.store';
+import { ResponseLifecycle } from '../lifecycle/response-lifecycle';
 import { ResponseDispatcher } from './response-dispatcher';
 
 /**
@@ -20,6 +21,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     private readonly store: ResponsesStore,
     private readonly dispatcher: ResponseDispatcher,
+    private readonly lifecycle: ResponseLifecycle,
     private readonly config: AppConfig,
   ) {}
 
@@ -62,7 +64,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private async failAbandonedSynchronous(): Promise<void> {
     const cutoff = this.bootedAt && !this.config.redisUrl && !this.bootSweepDone ? this.bootedAt : new Date(Date.now() - 2 * this.config.inferenceTimeoutMs);
     this.bootSweepDone = true;
-    const failed = await this.store.failAbandonedSynchronous(cutoff, {
+    const failed = await this.lifecycle.endAbandonedSynchronous(cutoff, {
       code: 'server_error',
       message: 'The response was interrupted: the server process handling it stopped.',
     });

@@ -1,5 +1,4 @@
-import type { ResponseObject, StreamEvent } from '../../common/response-types';
-import { terminalEvent } from '../event-sequencer';
+import type { StreamEvent, UnsequencedEvent } from '../../common/response-types';
 
 /** An event as stored: its number, its type and its JSON (serialized once, when appended). */
 export interface LoggedEvent {
@@ -31,12 +30,12 @@ export abstract class ResponseEventLog {
 
   /**
    * Ends the stream of a response whose end was written by someone other than its runner (a
-   * cancel of a queued response, a run given up): its terminal event after the last one, then
-   * retention.
+   * cancel of a queued response, a run given up): its terminal event (see ResponseLifecycle)
+   * after the last one, then retention.
    */
-  async end(responseId: string, response: ResponseObject): Promise<void> {
+  async end(responseId: string, terminal: UnsequencedEvent): Promise<void> {
     const seq = (await this.lastSequence(responseId)) + 1;
-    this.append(responseId, { ...terminalEvent(response), sequence_number: seq });
+    this.append(responseId, { ...terminal, sequence_number: seq });
     await this.finish(responseId);
   }
 

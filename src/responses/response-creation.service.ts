@@ -1,0 +1,158 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { invalidRequest, OpenAIError } from '../common/openai-error';
+import type { Principal } from '../common/principal';
+import type { ResponseObject, StoredItem, StreamEvent } from '../common/response-types';
+import type { EventSink } from '../common/sse';
+import { UpstreamError } from '../inference/upstream-error';
+import { unknownApproval, unknownApprovalMessage } from '../agents/mcp/approvals';
+import { SchemaValidator, strictOutputFormat, UnusableSchemaError } from '../agents/schema-validator';
+import { ResponsesStore } from '../store/responses.store';
+import type { CreateResponseDto } from './dto/create-response.dto';
+import { ResponseDispatcher } from './background/response-dispatcher';
+import { EventSequencer } from './event-sequencer';
+import { ResponseEventLog } from './events/response-event-log';
+import { normalizeInput } from '../common/items/input-items';
+import type { Execution, PreparedResponse } from './lifecycle/execution';
+import { ExecutionFactory } from './lifecycle/execution-factory';
+import { mcpHeadersOf, normalizeRequest } from './normalize-request';
+import { buildResponse } from './response-object';
+import { ResponseExecutor } from './response-executor';
+
+function upstreamFailure(error: UpstreamError): OpenAIError {
+  return new OpenAIError(error.httpStatus, error.message, error.type, error.param, error.code, error.retryAfter ? { 'retry-after': error.retryAfter } : {});
+}
+
+/**
+ * Creating a response, whatever carries it (HTTP JSON, SSE, later a WebSocket message):
+ * `prepare` (every client error, before anything is stored), then `begin` + `run` inside the
+ * request, or `enqueue` for a background one. No transport here: events go to an EventSink.
+ */
+@Injectable()
+export class ResponseCreation {
+  private readonly logger = new Logger('ResponseCreation');
+
+  constructor(
+    private readonly store: ResponsesStore,
+    private readonly executions: ExecutionFactory,
+    private readonly executor: ResponseExecutor,
+    private readonly dispatcher: ResponseDispatcher,
+    private readonly events: ResponseEventLog,
+    private readonly config: AppConfig,
+    private readonly schemas: SchemaValidator,
+  ) {}
+
+  /** Every check that can fail because of the request, before anything is stored or streamed. */
+  async prepare(principal: Principal, dto: CreateResponseDto, requestId?: string): Promise<PreparedResponse> {
+    const request = normalizeRequest(dto);
+    if (requestId) request.request_id = requestId;
+    const model = this.executions.model(request);
+    if (request.background && !request.store) {
+      throw invalidRequest('Background responses must be stored: `background: true` cannot be combined with `store: false`.', 'background', 'unsupported_parameter');
+    }
+    const format = strictOutputFormat(request);
+    if (format) this.checkSchema(format.schema);
+    const mcpHeaders = mcpHeadersOf(dto);
+    if (request.background && Object.keys(mcpHeaders).length && !this.config.secretBox) {
+      throw invalidRequest('MCP tool headers in background mode need SECRETS_KEY to be set on the server (they are stored sealed, never in clear).', 'tools', 'unsupported_parameter');
+    }
+    const input = normalizeInput(dto.input, {
+      maxItems: this.config.maxInputItems,
+      maxChars: this.config.maxInputChars - (request.instructions?.length ?? 0),
+      maxReferences: this.config.maxItemReferences,
+      allowHttpImages: this.config.inputImageAllowHttp,
+    });
+    await this.resolveReferences(principal, input);
+    const history = await this.executions.history(principal, request);
+    this.checkApprovals(history, input);
+    return { principal, request, input, history, model, mcpHeaders };
+  }
+
+  /** A strict schema the server could not check output against is refused now, not after the upstream call. */
+  private checkSchema(schema: Record<string, unknown>): void {
+    try {
+      this.schemas.check(schema);
+    } catch (error) {
+      if (!(error instanceof UnusableSchemaError)) throw error;
+      throw invalidRequest(`Invalid schema for response_format: ${error.message}.`, 'text.format.schema', 'invalid_json_schema');
+    }
+  }
+
+  /** An approval answer must answer an approval request of this history or input (else the agent loop could not run it). */
+  private checkApprovals(history: StoredItem[], input: StoredItem[]): void {
+    const unknown = unknownApproval([...history, ...input]);
+    if (unknown) throw invalidRequest(unknownApprovalMessage(unknown.id), `input[${unknown.index - history.length}].approval_request_id`, 'invalid_prompt');
+  }
+
+  /** Replaces `item_reference` inputs with the stored items they name (this owner's only). */
+  private async resolveReferences(principal: Principal, input: StoredItem[]): Promise<void> {
+    const refs = input.map((item, i) => [i, item] as const).filter(([, item]) => (item as { type?: string }).type === 'item_reference');
+    if (!refs.length) return;
+    const found = await this.store.findItems(principal.owner, [...new Set(refs.map(([, item]) => item.id))]);
+    for (const [i, ref] of refs) {
+      const item = found.get(ref.id);
+      if (!item) throw invalidRequest(`Item with id '${ref.id}' not found.`, `input[${i}]`, 'item_not_found');
+      input[i] = item;
+    }
+  }
+
+  /**
+   * A synchronous response about to run (see ExecutionFactory.forRequest): a streamed stored one
+   * is being inserted, and its stream opens once `execution.stored` resolved.
+   */
+  begin(prepared: PreparedResponse): Execution {
+    return this.executions.forRequest(prepared);
+  }
+
+  /** Runs a begun response inside the request. With a sink, its events are streamed as they happen. */
+  async run(execution: Execution, sink?: EventSink<StreamEvent>, signal: AbortSignal = new AbortController().signal): Promise<ResponseObject> {
+    const events = new EventSequencer(sink ? (e) => sink.emit(e) : null);
+    events.emit({ type: 'response.created', response: buildResponse(execution.id, execution.createdAt, execution.request, { status: 'in_progress' }) });
+    const { response, outcome } = await this.executor.execute(execution, events, signal);
+    if (!sink && outcome.status === 'failed') throw upstreamFailure(outcome.error);
+    return response;
+  }
+
+  /** The JSON answer to a non-streaming create: the finished response, or the queued one. */
+  respond(prepared: PreparedResponse): Promise<ResponseObject> {
+    return prepared.request.background ? this.enqueue(prepared) : this.run(this.begin(prepared));
+  }
+
+  /**
+   * Accepts a background response: stores it `queued` with everything a worker needs, records
+   * its first events when it will be streamed, and queues it. If it cannot be queued, the row is
+   * removed again and the client gets a 503: nothing accepted is left orphaned.
+   */
+  async enqueue(prepared: PreparedResponse): Promise<ResponseObject> {
+    const { principal, request } = prepared;
+    const limit = this.config.maxBackgroundPerTenant;
+    // Approximate under bursts (count, then insert); a hard bound would serialize every tenant.
+    if (limit > 0 && (await this.store.countUnfinishedBackground(principal.owner)) >= limit) {
+      throw new OpenAIError(
+        429,
+        `Too many unfinished background responses: this tenant may have ${limit} queued or running at once. Wait for some to finish, or cancel them.`,
+        'requests',
+        null,
+        'rate_limit_exceeded',
+        { 'retry-after': '5' },
+      );
+    }
+    const row = this.executions.forQueue(prepared);
+    const { id, response: queued } = row;
+    await this.store.create(row);
+    try {
+      if (request.stream) {
+        const events = new EventSequencer((e) => this.events.append(id, e));
+        events.emit({ type: 'response.created', response: queued });
+        events.emit({ type: 'response.queued', response: queued });
+        await this.events.flush(id);
+      }
+      await this.dispatcher.dispatch(id);
+    } catch (error) {
+      this.logger.error(`could not queue ${id}: ${error instanceof Error ? error.message : String(error)}`);
+      await this.store.delete(principal.owner, id).catch(() => undefined); // else the reconciler queues it later
+      throw new OpenAIError(503, 'The server cannot accept background responses right now. Try again later.', 'service_unavailable', null, 'queue_unavailable');
+    }
+    return queued;
+  }
+}

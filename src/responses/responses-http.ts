@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import type { Principal } from '../common/principal';
+import type { StreamEvent } from '../common/response-types';
+import { PendingSink, SseWriter } from '../common/sse';
+import { AppConfig } from '../config/app-config';
+import { StreamSlots } from '../limits/stream-slots';
+import { Metrics } from '../metrics/metrics';
+import type { CreateResponseDto } from './dto/create-response.dto';
+import type { RetrieveResponseQueryDto } from './dto/list-responses.dto';
+import type { PreparedResponse } from './lifecycle/execution';
+import { ResponseCreation } from './response-creation.service';
+import { ResponseReplay } from './response-replay.service';
+import { ResponsesService } from './responses.service';
+
+/**
+ * The HTTP transport of the two endpoints that answer either JSON or server-sent events: it owns
+ * the Fastify reply, the SSE writer and the tenant's stream slots; the use cases behind it know
+ * no transport (a WebSocket transport would call the same ones with its own sink).
+ */
+@Injectable()
+export class ResponsesHttp {
+  constructor(
+    private readonly creation: ResponseCreation,
+    private readonly replays: ResponseReplay,
+    private readonly responses: ResponsesService,
+    private readonly slots: StreamSlots,
+    private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async create(principal: Principal, dto: CreateResponseDto, reply: FastifyReply): Promise<void> {
+    const prepared = await this.creation.prepare(principal, dto, String(reply.request.id));
+    if (!dto.stream) return void reply.send(await this.creation.respond(prepared));
+    // The slot is taken before anything is queued or called: a refused stream costs nothing.
+    await this.holdingSlot(principal, () => (prepared.request.background ? this.streamBackground(prepared, reply) : this.streamSync(prepared, reply)));
+  }
+
+  async retrieve(principal: Principal, id: string, query: RetrieveResponseQueryDto, reply: FastifyReply): Promise<void> {
+    if (!query.stream) return void reply.send(await this.responses.retrieve(principal, id));
+    const stored = await this.replays.prepare(principal, id, query.starting_after);
+    await this.holdingSlot(principal, async () => {
+      const sse = this.sse(reply);
+      await this.replays.replay(stored.id, stored.response, query.starting_after ?? -1, sse, sse.signal).finally(() => sse.end());
+    });
+  }
+
+  private async streamBackground(prepared: PreparedResponse, reply: FastifyReply): Promise<void> {
+    const queued = await this.creation.enqueue(prepared);
+    // The client going away stops only its reading: the response runs on.
+    const sse = this.sse(reply);
+    await this.replays.replay(queued.id, queued, -1, sse, sse.signal).finally(() => sse.end());
+  }
+
+  private async streamSync(prepared: PreparedResponse, reply: FastifyReply): Promise<void> {
+    const execution = this.creation.begin(prepared);
+    // The upstream call starts while the row is being stored; the stream opens once it is.
+    const pending = new PendingSink<StreamEvent>();
+    const running = this.creation.run(execution, pending, pending.signal);
+    try {
+      await execution.stored;
+    } catch (error) {
+      pending.abort();
+      await running.catch(() => undefined);
+      throw error; // no header sent yet: the client gets the error (503 for a storage outage)
+    }
+    const sse = this.sse(reply);
+    pending.open(sse);
+    await running.finally(() => sse.end());
+  }
+
+  /** Takes the socket over for a stream, with the limits that drop a client that does not read. */
+  private sse(reply: FastifyReply): SseWriter<StreamEvent> {
+    return new SseWriter<StreamEvent>(reply, String(reply.request.id), {
+      maxBufferedBytes: this.config.streamMaxBufferedBytes,
+      maxBehindMs: this.config.streamMaxBehindMs,
+      onDrop: (reason) => this.metrics.sseDropped.inc({ reason }),
+    });
+  }
+
+  /** Runs `body` holding one of the tenant's stream slots (429 when none is free), however it ends. */
+  private async holdingSlot(principal: Principal, body: () => Promise<void>): Promise<void> {
+    const release = this.slots.acquire(principal.owner);
+    try {
+      await body();
+    } finally {
+      release();
+    }
+  }
+}

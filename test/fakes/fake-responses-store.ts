@@ -1,0 +1,157 @@
+import { isTerminal, type StoredItem } from '../../src/common/response-types';
+import {
+  CursorNotFoundError,
+  ResponsesStore,
+  type ChainHistory,
+  type ItemListOptions,
+  type ListOptions,
+  type NewResponse,
+  type Page,
+  type ResponsePatch,
+  type StoredResponse,
+  type UpdateCondition,
+} from '../../src/store/responses.store';
+
+interface Row extends StoredResponse {
+  inputItems: StoredItem[];
+  seq: number;
+}
+
+/**
+ * The ResponsesStore port in memory, with the conditional-update semantics of the SQL adapter
+ * (status, attempt and attempt-budget conditions; status-only patches; claims; sealed secrets
+ * dropped by a terminal write). Every write is recorded in `writes`, so a test can say that a
+ * decision wrote nothing.
+ */
+export class FakeResponsesStore extends ResponsesStore {
+  readonly rows = new Map<string, Row>();
+  /** Every write that applied, in order. */
+  readonly writes: Array<{ id: string; kind: 'create' | 'update' | 'delete'; patch?: ResponsePatch }> = [];
+  private seq = 0;
+
+  create(response: NewResponse): Promise<void> {
+    if (this.rows.has(response.id)) return Promise.reject(new Error(`duplicate key ${response.id}`));
+    const now = new Date();
+    this.rows.set(response.id, structuredClone({ ...response, completedAt: response.completedAt ?? null, updatedAt: now, seq: this.seq++ }));
+    this.writes.push({ id: response.id, kind: 'create' });
+    return Promise.resolve();
+  }
+
+  get(owner: string, id: string): Promise<StoredResponse | null> {
+    const row = this.rows.get(id);
+    return Promise.resolve(row && row.owner === owner ? this.stored(row) : null);
+  }
+
+  getById(id: string): Promise<StoredResponse | null> {
+    const row = this.rows.get(id);
+    return Promise.resolve(row ? this.stored(row) : null);
+  }
+
+  updateResponseObject(id: string, patch: ResponsePatch, condition: UpdateCondition): Promise<StoredResponse | null> {
+    const row = this.rows.get(id);
+    if (
+      !row ||
+      !condition.allowedStatuses.includes(row.status) ||
+      (condition.attempt !== undefined && row.attempt !== condition.attempt) ||
+      (condition.attemptBelow !== undefined && row.attempt >= condition.attemptBelow)
+    ) {
+      return Promise.resolve(null);
+    }
+    if (patch.status !== undefined) row.status = patch.status;
+    if (patch.status !== undefined && isTerminal(patch.status)) delete row.request.mcp_headers_sealed;
+    if (patch.attempt === 'next') row.attempt += 1;
+    else if (patch.attempt !== undefined) row.attempt = patch.attempt;
+    if (patch.completedAt !== undefined) row.completedAt = patch.completedAt;
+    if (patch.response !== undefined) row.response = structuredClone(patch.response);
+    else if (patch.status !== undefined) row.response = { ...row.response, status: patch.status };
+    if (patch.clearOutput && patch.response === undefined) row.response = { ...row.response, output: [] };
+    row.updatedAt = new Date();
+    this.writes.push({ id, kind: 'update', patch: structuredClone(patch) });
+    return Promise.resolve(this.stored(row));
+  }
+
+  findItems(owner: string, ids: string[]): Promise<Map<string, StoredItem>> {
+    const found = new Map<string, StoredItem>();
+    for (const row of this.rows.values()) {
+      if (row.owner !== owner) continue;
+      for (const item of [...row.inputItems, ...((row.response.output ?? []) as StoredItem[])]) {
+        if (ids.includes(item.id) && !found.has(item.id)) found.set(item.id, item);
+      }
+    }
+    return Promise.resolve(found);
+  }
+
+  findUnfinishedBackground(olderThan: Date, limit: number): Promise<string[]> {
+    const ids = [...this.rows.values()]
+      .filter((r) => r.background && (r.status === 'queued' || r.status === 'in_progress') && r.updatedAt < olderThan)
+      .sort((a, b) => a.seq - b.seq)
+      .slice(0, limit)
+      .map((r) => r.id);
+    return Promise.resolve(ids);
+  }
+
+  failAbandonedSynchronous(olderThan: Date, error: { code: string; message: string }): Promise<number> {
+    let failed = 0;
+    for (const row of this.rows.values()) {
+      if (row.background || row.status !== 'in_progress' || row.createdAt >= olderThan) continue;
+      row.status = 'failed';
+      row.response = { ...row.response, status: 'failed', error: error as StoredResponse['response']['error'] };
+      this.writes.push({ id: row.id, kind: 'update', patch: { status: 'failed' } });
+      failed++;
+    }
+    return Promise.resolve(failed);
+  }
+
+  countUnfinishedBackground(owner: string): Promise<number> {
+    return Promise.resolve([...this.rows.values()].filter((r) => r.owner === owner && r.background && !isTerminal(r.status)).length);
+  }
+
+  delete(owner: string, id: string): Promise<boolean> {
+    const row = this.rows.get(id);
+    if (!row || row.owner !== owner) return Promise.resolve(false);
+    this.rows.delete(id);
+    this.writes.push({ id, kind: 'delete' });
+    return Promise.resolve(true);
+  }
+
+  list(owner: string, options: ListOptions): Promise<Page<StoredResponse>> {
+    let rows = [...this.rows.values()].filter((r) => r.owner === owner && (!options.model || r.model === options.model)).sort((a, b) => a.seq - b.seq);
+    if (options.order === 'desc') rows.reverse();
+    if (options.after) {
+      const at = rows.findIndex((r) => r.id === options.after);
+      rows = at < 0 ? [] : rows.slice(at + 1);
+    }
+    return Promise.resolve({ data: rows.slice(0, options.limit).map((r) => this.stored(r)), hasMore: rows.length > options.limit });
+  }
+
+  listInputItems(responseId: string, options: ItemListOptions): Promise<Page<StoredItem>> {
+    let items = [...(this.rows.get(responseId)?.inputItems ?? [])];
+    if (options.order === 'desc') items.reverse();
+    for (const param of ['after', 'before'] as const) {
+      const cursor = options[param];
+      if (!cursor) continue;
+      const at = items.findIndex((i) => i.id === cursor);
+      if (at < 0) return Promise.reject(new CursorNotFoundError(param, cursor));
+      items = param === 'after' ? items.slice(at + 1) : items.slice(0, at);
+    }
+    return Promise.resolve({ data: items.slice(0, options.limit), hasMore: items.length > options.limit });
+  }
+
+  chainHistory(owner: string, id: string, maxDepth: number): Promise<ChainHistory | null> {
+    const head = this.rows.get(id);
+    if (!head || head.owner !== owner) return Promise.resolve(null);
+    const chain: Row[] = [];
+    let current: Row | undefined = head;
+    while (current && chain.length < maxDepth) {
+      chain.unshift(current);
+      current = current.previousResponseId ? this.rows.get(current.previousResponseId) : undefined;
+    }
+    const items = chain.flatMap((r) => [...r.inputItems, ...((r.response.output ?? []) as StoredItem[])]);
+    return Promise.resolve({ headStatus: head.status, items: structuredClone(items), truncated: current !== undefined });
+  }
+
+  private stored(row: Row): StoredResponse {
+    const { inputItems: _items, seq: _seq, ...stored } = row;
+    return structuredClone(stored);
+  }
+}
