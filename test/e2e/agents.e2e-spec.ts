@@ -1,37 +1,29 @@
 import OpenAI from 'openai';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
-import { startApp, TestApp } from '../support/app';
-import { FakeUpstream, startFakeUpstream } from '../support/fake-upstream';
+import { useE2e } from '../support/e2e';
 import { startMcpServer, TestMcpServer } from '../support/mcp-server';
+import { collect, eventTypes } from '../support/streams';
 
 const MODEL = 'upstream-model';
 type Body = { messages: Array<{ role: string; content: unknown; tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>; tool_call_id?: string }>; tools?: Array<{ function: { name: string } }>; reasoning_effort?: string };
 
 describe('agents: function tools, MCP tools, structured outputs, reasoning', () => {
-  let upstream: FakeUpstream;
   let mcp: TestMcpServer;
-  let app: TestApp;
-  let client: OpenAI;
-  const body = (i: number) => upstream.requests[i].body as Body;
+  const body = (i: number) => e2e.upstream.requests[i].body as Body;
   const mcpTool = (extra: Record<string, unknown> = {}) =>
     ({ type: 'mcp', server_label: 'calc', server_url: mcp.url, headers: { Authorization: 'Bearer mcp-secret-token' }, require_approval: 'never', ...extra }) as OpenAI.Responses.Tool;
 
   beforeAll(async () => {
-    upstream = await startFakeUpstream();
     mcp = await startMcpServer();
-    // The test MCP server is on loopback: an internal server the operator allows.
-    app = await startApp({ DATA_DIR: 'memory://', INFERENCE_BASE_URL: upstream.url, SECRETS_KEY: 'a-test-secret-key-of-enough-length', MCP_ALLOWED_HOSTS: '127.0.0.1', MCP_ALLOW_HTTP: 'true' });
-    client = app.client;
   });
-
-  afterAll(async () => {
-    await app?.close();
-    await upstream?.close();
-    await mcp?.close();
+  // The test MCP server is on loopback: an internal server the operator allows.
+  const e2e = useE2e({
+    env: (upstream) => ({ INFERENCE_BASE_URL: upstream.url, SECRETS_KEY: 'a-test-secret-key-of-enough-length', MCP_ALLOWED_HOSTS: '127.0.0.1', MCP_ALLOW_HTTP: 'true' }),
+    resetUpstream: true,
   });
+  afterAll(() => mcp?.close());
 
   beforeEach(() => {
-    upstream.reset();
     mcp.calls.length = 0;
     mcp.authorizations.length = 0;
   });
@@ -40,15 +32,15 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
     const weather = { type: 'function' as const, name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false };
 
     it('returns parallel calls as function_call items and continues with both outputs', async () => {
-      upstream.enqueue(
+      e2e.upstream.enqueue(
         { toolCalls: [{ id: 'call_p', name: 'get_weather', arguments: '{"city":"Paris"}' }, { id: 'call_r', name: 'get_weather', arguments: '{"city":"Rome"}' }], finishReason: 'tool_calls' },
         { text: 'Paris sunny, Rome rainy.' },
       );
-      const first = await client.responses.create({ model: MODEL, input: 'Weather?', tools: [weather], parallel_tool_calls: true });
+      const first = await e2e.client.responses.create({ model: MODEL, input: 'Weather?', tools: [weather], parallel_tool_calls: true });
       expect(first.output.map((o) => o.type)).toEqual(['function_call', 'function_call']);
       const calls = first.output as OpenAI.Responses.ResponseFunctionToolCall[];
       expect(calls.map((c) => c.call_id)).toEqual(['call_p', 'call_r']);
-      const second = await client.responses.create({
+      const second = await e2e.client.responses.create({
         model: MODEL,
         previous_response_id: first.id,
         tools: [weather],
@@ -61,11 +53,11 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
     });
 
     it('runs a two-turn exchange in streaming mode', async () => {
-      upstream.enqueue({ toolCalls: [{ id: 'call_s', name: 'get_weather', arguments: '{"city":"Oslo"}' }], finishReason: 'tool_calls' }, { chunks: ['Cold ', 'in Oslo.'] });
-      const stream = client.responses.stream({ model: MODEL, input: 'Weather in Oslo?', tools: [weather] });
+      e2e.upstream.enqueue({ toolCalls: [{ id: 'call_s', name: 'get_weather', arguments: '{"city":"Oslo"}' }], finishReason: 'tool_calls' }, { chunks: ['Cold ', 'in Oslo.'] });
+      const stream = e2e.client.responses.stream({ model: MODEL, input: 'Weather in Oslo?', tools: [weather] });
       const first = await stream.finalResponse();
       expect(first.output[0]).toMatchObject({ type: 'function_call', call_id: 'call_s', arguments: '{"city":"Oslo"}' });
-      const second = client.responses.stream({ model: MODEL, previous_response_id: first.id, tools: [weather], input: [{ type: 'function_call_output', call_id: 'call_s', output: '-5C' }] });
+      const second = e2e.client.responses.stream({ model: MODEL, previous_response_id: first.id, tools: [weather], input: [{ type: 'function_call_output', call_id: 'call_s', output: '-5C' }] });
       const deltas: string[] = [];
       second.on('response.output_text.delta', (e) => deltas.push(e.delta));
       const final = await second.finalResponse();
@@ -74,23 +66,23 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
     });
 
     it('passes tool_choice none/required/named/allowed_tools', async () => {
-      upstream.setDefault({ text: 'ok' });
+      e2e.upstream.setDefault({ text: 'ok' });
       const other = { type: 'function' as const, name: 'other', parameters: {}, strict: false };
-      await client.responses.create({ model: MODEL, input: 'x', tools: [weather, other], tool_choice: 'required' });
-      expect(upstream.requests[0].body).toMatchObject({ tool_choice: 'required' });
-      await client.responses.create({ model: MODEL, input: 'x', tools: [weather, other], tool_choice: { type: 'function', name: 'other' } });
-      expect(upstream.requests[1].body).toMatchObject({ tool_choice: { type: 'function', function: { name: 'other' } } });
-      await client.responses.create({ model: MODEL, input: 'x', tools: [weather, other], tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'function', name: 'other' }] } });
+      await e2e.client.responses.create({ model: MODEL, input: 'x', tools: [weather, other], tool_choice: 'required' });
+      expect(e2e.upstream.requests[0].body).toMatchObject({ tool_choice: 'required' });
+      await e2e.client.responses.create({ model: MODEL, input: 'x', tools: [weather, other], tool_choice: { type: 'function', name: 'other' } });
+      expect(e2e.upstream.requests[1].body).toMatchObject({ tool_choice: { type: 'function', function: { name: 'other' } } });
+      await e2e.client.responses.create({ model: MODEL, input: 'x', tools: [weather, other], tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'function', name: 'other' }] } });
       expect(body(2).tools?.map((t) => t.function.name)).toEqual(['other']);
-      await client.responses.create({ model: MODEL, input: 'x', tools: [weather], tool_choice: 'none' });
-      expect(upstream.requests[3].body).toMatchObject({ tool_choice: 'none' });
+      await e2e.client.responses.create({ model: MODEL, input: 'x', tools: [weather], tool_choice: 'none' });
+      expect(e2e.upstream.requests[3].body).toMatchObject({ tool_choice: 'none' });
     });
   });
 
   describe('MCP tools run by the server', () => {
     it('lists the tools, runs a call, feeds the result back, and never stores or echoes the headers', async () => {
-      upstream.enqueue({ toolCalls: [{ id: 'call_m', name: 'calc__add', arguments: '{"a":2,"b":3}' }], finishReason: 'tool_calls' }, { text: 'It is 5.' });
-      const r = await client.responses.create({ model: MODEL, input: 'What is 2+3?', tools: [mcpTool()] });
+      e2e.upstream.enqueue({ toolCalls: [{ id: 'call_m', name: 'calc__add', arguments: '{"a":2,"b":3}' }], finishReason: 'tool_calls' }, { text: 'It is 5.' });
+      const r = await e2e.client.responses.create({ model: MODEL, input: 'What is 2+3?', tools: [mcpTool()] });
       expect(r.status).toBe('completed');
       expect(r.output.map((o) => o.type)).toEqual(['mcp_list_tools', 'mcp_call', 'message']);
       const list = r.output[0] as OpenAI.Responses.ResponseOutputItem.McpListTools;
@@ -101,16 +93,15 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
       expect(mcp.authorizations.every((a) => a === 'Bearer mcp-secret-token')).toBe(true);
       expect(body(0).tools?.map((t) => t.function.name).sort()).toEqual(['calc__add', 'calc__explode']);
       expect(body(1).messages.slice(-1)[0]).toMatchObject({ role: 'tool', tool_call_id: 'call_m', content: '5' });
-      const stored = await client.responses.retrieve(r.id);
+      const stored = await e2e.client.responses.retrieve(r.id);
       expect(JSON.stringify(stored)).not.toContain('mcp-secret-token');
       expect(stored.tools[0]).toMatchObject({ type: 'mcp', server_label: 'calc', headers: null });
     });
 
     it('streams the MCP events in order', async () => {
-      upstream.enqueue({ toolCalls: [{ id: 'call_m', name: 'calc__add', arguments: '{"a":1,"b":1}' }], finishReason: 'tool_calls' }, { chunks: ['two'] });
-      const stream = await client.responses.create({ model: MODEL, input: '1+1?', tools: [mcpTool({ allowed_tools: ['add'] })], stream: true });
-      const types: string[] = [];
-      for await (const e of stream) types.push(e.type);
+      e2e.upstream.enqueue({ toolCalls: [{ id: 'call_m', name: 'calc__add', arguments: '{"a":1,"b":1}' }], finishReason: 'tool_calls' }, { chunks: ['two'] });
+      const stream = await e2e.client.responses.create({ model: MODEL, input: '1+1?', tools: [mcpTool({ allowed_tools: ['add'] })], stream: true });
+      const types = await eventTypes(stream);
       const mcpTypes = types.filter((t) => t.includes('mcp'));
       expect(mcpTypes).toEqual([
         'response.mcp_list_tools.in_progress',
@@ -125,14 +116,14 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
     });
 
     it('asks for approval, then runs the call once approved in the next turn', async () => {
-      upstream.enqueue({ toolCalls: [{ id: 'call_a', name: 'calc__add', arguments: '{"a":20,"b":22}' }], finishReason: 'tool_calls' }, { text: '42, as approved.' });
+      e2e.upstream.enqueue({ toolCalls: [{ id: 'call_a', name: 'calc__add', arguments: '{"a":20,"b":22}' }], finishReason: 'tool_calls' }, { text: '42, as approved.' });
       const tool = mcpTool({ require_approval: 'always' });
-      const asked = await client.responses.create({ model: MODEL, input: '20+22?', tools: [tool] });
+      const asked = await e2e.client.responses.create({ model: MODEL, input: '20+22?', tools: [tool] });
       expect(asked.output.map((o) => o.type)).toEqual(['mcp_list_tools', 'mcp_approval_request']);
       const request = asked.output[1] as OpenAI.Responses.ResponseOutputItem.McpApprovalRequest;
       expect(request).toMatchObject({ server_label: 'calc', name: 'add', arguments: '{"a":20,"b":22}' });
       expect(mcp.calls).toHaveLength(0);
-      const answered = await client.responses.create({
+      const answered = await e2e.client.responses.create({
         model: MODEL,
         previous_response_id: asked.id,
         tools: [tool],
@@ -157,11 +148,11 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
     });
 
     it('tells the model when the user declines', async () => {
-      upstream.enqueue({ toolCalls: [{ id: 'call_d', name: 'calc__add', arguments: '{"a":1,"b":2}' }], finishReason: 'tool_calls' }, { text: 'Understood, not calling it.' });
+      e2e.upstream.enqueue({ toolCalls: [{ id: 'call_d', name: 'calc__add', arguments: '{"a":1,"b":2}' }], finishReason: 'tool_calls' }, { text: 'Understood, not calling it.' });
       const tool = mcpTool({ require_approval: { never: { tool_names: ['explode'] } } });
-      const asked = await client.responses.create({ model: MODEL, input: '1+2?', tools: [tool] });
+      const asked = await e2e.client.responses.create({ model: MODEL, input: '1+2?', tools: [tool] });
       const request = asked.output.find((o) => o.type === 'mcp_approval_request')!;
-      const answered = await client.responses.create({
+      const answered = await e2e.client.responses.create({
         model: MODEL,
         previous_response_id: asked.id,
         tools: [tool],
@@ -173,37 +164,37 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
     });
 
     it('reports a failing tool to the model as an mcp_call error, and goes on', async () => {
-      upstream.enqueue({ toolCalls: [{ id: 'call_x', name: 'calc__explode', arguments: '{}' }], finishReason: 'tool_calls' }, { text: 'The tool failed, sorry.' });
-      const r = await client.responses.create({ model: MODEL, input: 'boom', tools: [mcpTool()] });
+      e2e.upstream.enqueue({ toolCalls: [{ id: 'call_x', name: 'calc__explode', arguments: '{}' }], finishReason: 'tool_calls' }, { text: 'The tool failed, sorry.' });
+      const r = await e2e.client.responses.create({ model: MODEL, input: 'boom', tools: [mcpTool()] });
       expect(r.output[1]).toMatchObject({ type: 'mcp_call', name: 'explode', output: null, error: 'the tool blew up' });
       expect(r.output_text).toBe('The tool failed, sorry.');
       expect(body(1).messages.slice(-1)[0]).toMatchObject({ role: 'tool', content: 'Error: the tool blew up' });
     });
 
     it('fails with 424 when an MCP server is unreachable, and stores the response failed', async () => {
-      const error = await client.responses.create({ model: MODEL, input: 'x', tools: [mcpTool({ server_url: 'http://127.0.0.1:9/mcp' })] }).catch((e: unknown) => e);
+      const error = await e2e.client.responses.create({ model: MODEL, input: 'x', tools: [mcpTool({ server_url: 'http://127.0.0.1:9/mcp' })] }).catch((e: unknown) => e);
       expect(error).toMatchObject({ status: 424, message: expect.stringContaining("Error retrieving tool list from MCP server 'calc'") });
-      const page = (await fetch(`${app.url}/v1/responses?limit=1`).then((r) => r.json())) as { data: Array<{ status: string; output: Array<{ type: string; error: string }> }> };
+      const page = (await fetch(`${e2e.url}/v1/responses?limit=1`).then((r) => r.json())) as { data: Array<{ status: string; output: Array<{ type: string; error: string }> }> };
       expect(page.data[0].status).toBe('failed');
       expect(page.data[0].output[0]).toMatchObject({ type: 'mcp_list_tools', error: expect.any(String) });
-      expect(upstream.requests).toHaveLength(0);
+      expect(e2e.upstream.requests).toHaveLength(0);
     });
 
     it('ends incomplete at max_tool_calls instead of looping', async () => {
-      upstream.setDefault({ toolCalls: [{ id: 'call_loop', name: 'calc__add', arguments: '{"a":1,"b":1}' }], finishReason: 'tool_calls' });
-      const r = await client.responses.create({ model: MODEL, input: 'loop', tools: [mcpTool()], max_tool_calls: 2 } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+      e2e.upstream.setDefault({ toolCalls: [{ id: 'call_loop', name: 'calc__add', arguments: '{"a":1,"b":1}' }], finishReason: 'tool_calls' });
+      const r = await e2e.client.responses.create({ model: MODEL, input: 'loop', tools: [mcpTool()], max_tool_calls: 2 } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
       expect(r.status).toBe('incomplete');
       expect(r.incomplete_details).toEqual({ reason: 'max_tool_calls' });
       expect(mcp.calls).toHaveLength(2);
     });
 
     it('runs MCP tools in background mode with sealed headers', async () => {
-      upstream.enqueue({ toolCalls: [{ id: 'call_b', name: 'calc__add', arguments: '{"a":4,"b":4}' }], finishReason: 'tool_calls' }, { text: 'eight' });
-      const queued = await client.responses.create({ model: MODEL, input: '4+4', tools: [mcpTool()], background: true });
-      let r = await client.responses.retrieve(queued.id);
+      e2e.upstream.enqueue({ toolCalls: [{ id: 'call_b', name: 'calc__add', arguments: '{"a":4,"b":4}' }], finishReason: 'tool_calls' }, { text: 'eight' });
+      const queued = await e2e.client.responses.create({ model: MODEL, input: '4+4', tools: [mcpTool()], background: true });
+      let r = await e2e.client.responses.retrieve(queued.id);
       for (let i = 0; i < 200 && (r.status === 'queued' || r.status === 'in_progress'); i++) {
         await new Promise((resolve) => setTimeout(resolve, 25));
-        r = await client.responses.retrieve(queued.id);
+        r = await e2e.client.responses.retrieve(queued.id);
       }
       expect(r.output_text).toBe('eight');
       expect(mcp.authorizations.every((a) => a === 'Bearer mcp-secret-token')).toBe(true);
@@ -213,19 +204,19 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
 
   describe('conversations', () => {
     it('carries a conversation of four turns, appending each turn, one of them in the background', async () => {
-      upstream.enqueue({ text: 'A1' }, { text: 'A2' }, { text: 'A3' }, { text: 'A4' });
-      const conversation = await client.conversations.create({ metadata: { topic: 'test' }, items: [{ type: 'message', role: 'system', content: 'Be brief.' }] });
-      const r1 = await client.responses.create({ model: MODEL, input: 'Q1', conversation: conversation.id });
+      e2e.upstream.enqueue({ text: 'A1' }, { text: 'A2' }, { text: 'A3' }, { text: 'A4' });
+      const conversation = await e2e.client.conversations.create({ metadata: { topic: 'test' }, items: [{ type: 'message', role: 'system', content: 'Be brief.' }] });
+      const r1 = await e2e.client.responses.create({ model: MODEL, input: 'Q1', conversation: conversation.id });
       expect(r1.conversation).toEqual({ id: conversation.id });
-      await client.responses.create({ model: MODEL, input: 'Q2', conversation: { id: conversation.id } });
-      const queued = await client.responses.create({ model: MODEL, input: 'Q3', conversation: conversation.id, background: true });
-      let r3 = await client.responses.retrieve(queued.id);
+      await e2e.client.responses.create({ model: MODEL, input: 'Q2', conversation: { id: conversation.id } });
+      const queued = await e2e.client.responses.create({ model: MODEL, input: 'Q3', conversation: conversation.id, background: true });
+      let r3 = await e2e.client.responses.retrieve(queued.id);
       for (let i = 0; i < 200 && r3.status !== 'completed'; i++) {
         await new Promise((resolve) => setTimeout(resolve, 25));
-        r3 = await client.responses.retrieve(queued.id);
+        r3 = await e2e.client.responses.retrieve(queued.id);
       }
       expect(r3.output_text).toBe('A3');
-      const r4 = await client.responses.create({ model: MODEL, input: 'Q4', conversation: conversation.id });
+      const r4 = await e2e.client.responses.create({ model: MODEL, input: 'Q4', conversation: conversation.id });
       expect(r4.output_text).toBe('A4');
       expect(body(3).messages.map((m) => [m.role, typeof m.content === 'string' ? m.content : (m.content as Array<{ text: string }>)[0].text])).toEqual([
         ['system', 'Be brief.'],
@@ -238,10 +229,10 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
         ['user', 'Q4'],
       ]);
       const items = [];
-      for await (const item of client.conversations.items.list(conversation.id, { order: 'asc', limit: 3 })) items.push(item);
+      for await (const item of e2e.client.conversations.items.list(conversation.id, { order: 'asc', limit: 3 })) items.push(item);
       expect(items).toHaveLength(9);
-      await expect(client.responses.create({ model: MODEL, input: 'x', conversation: conversation.id, previous_response_id: r4.id })).rejects.toMatchObject({ status: 400, param: 'conversation' });
-      await expect(client.responses.create({ model: MODEL, input: 'x', conversation: 'conv_missing' })).rejects.toMatchObject({ status: 404, param: 'conversation' });
+      await expect(e2e.client.responses.create({ model: MODEL, input: 'x', conversation: conversation.id, previous_response_id: r4.id })).rejects.toMatchObject({ status: 400, param: 'conversation' });
+      await expect(e2e.client.responses.create({ model: MODEL, input: 'x', conversation: 'conv_missing' })).rejects.toMatchObject({ status: 404, param: 'conversation' });
     });
   });
 
@@ -249,18 +240,17 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
     const schema = { type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'], additionalProperties: false };
 
     it('accepts output that follows a strict schema', async () => {
-      upstream.enqueue({ text: '{"answer": 42}' });
-      const r = await client.responses.create({ model: MODEL, input: 'x', text: { format: { type: 'json_schema', name: 'result', schema, strict: true } } });
+      e2e.upstream.enqueue({ text: '{"answer": 42}' });
+      const r = await e2e.client.responses.create({ model: MODEL, input: 'x', text: { format: { type: 'json_schema', name: 'result', schema, strict: true } } });
       expect(JSON.parse(r.output_text)).toEqual({ answer: 42 });
     });
 
     it('reports a strict schema violation instead of passing it on', async () => {
-      upstream.enqueue({ text: '{"answer": "forty-two"}' }, { chunks: ['{"answer": "x"}'] });
-      const error = await client.responses.create({ model: MODEL, input: 'x', text: { format: { type: 'json_schema', name: 'result', schema, strict: true } } }).catch((e: unknown) => e);
+      e2e.upstream.enqueue({ text: '{"answer": "forty-two"}' }, { chunks: ['{"answer": "x"}'] });
+      const error = await e2e.client.responses.create({ model: MODEL, input: 'x', text: { format: { type: 'json_schema', name: 'result', schema, strict: true } } }).catch((e: unknown) => e);
       expect(error).toMatchObject({ status: 502, message: expect.stringContaining("does not match the strict json_schema format 'result': /answer must be number") });
-      const stream = await client.responses.create({ model: MODEL, input: 'x', stream: true, text: { format: { type: 'json_schema', name: 'result', schema, strict: true } } });
-      const events: ResponseStreamEvent[] = [];
-      for await (const e of stream) events.push(e);
+      const stream = await e2e.client.responses.create({ model: MODEL, input: 'x', stream: true, text: { format: { type: 'json_schema', name: 'result', schema, strict: true } } });
+      const events = await collect(stream);
       const last = events[events.length - 1] as Extract<ResponseStreamEvent, { type: 'response.failed' }>;
       expect(last.type).toBe('response.failed');
       expect(last.response.error?.message).toContain('does not match');
@@ -270,10 +260,9 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
 
   describe('reasoning', () => {
     it('passes reasoning.effort and surfaces reasoning_content as a reasoning item with its events', async () => {
-      upstream.enqueue({ reasoning: 'Let me think.', chunks: ['Done.'] });
-      const stream = await client.responses.create({ model: MODEL, input: 'think', stream: true, reasoning: { effort: 'high' } });
-      const events: ResponseStreamEvent[] = [];
-      for await (const e of stream) events.push(e);
+      e2e.upstream.enqueue({ reasoning: 'Let me think.', chunks: ['Done.'] });
+      const stream = await e2e.client.responses.create({ model: MODEL, input: 'think', stream: true, reasoning: { effort: 'high' } });
+      const events = await collect(stream);
       expect(body(0).reasoning_effort).toBe('high');
       const types = events.map((e) => e.type);
       expect(types).toContain('response.reasoning_text.delta');

@@ -2,14 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import OpenAI from 'openai';
-import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { generateApiKey } from '../../src/auth/api-key-secrets';
 import { newId } from '../../src/common/ids';
 import { ApiKeysStore } from '../../src/store/api-keys.store';
-import { startApp, TestApp } from '../support/app';
 import { storeBackends } from '../support/backends';
-import { FakeUpstream, startFakeUpstream } from '../support/fake-upstream';
+import { useE2e } from '../support/e2e';
 import { waitFor } from '../support/wait';
+import { collect } from '../support/streams';
 
 const ISSUER = 'https://idp.test';
 const AUDIENCE = 'responses-gateway';
@@ -38,64 +37,50 @@ async function startIdp() {
 }
 
 describe.each(storeBackends('auth and tenancy'))('authentication and tenant isolation on $name', (backend) => {
-  let upstream: FakeUpstream;
   let idp: Awaited<ReturnType<typeof startIdp>>;
-  let app: TestApp;
-  let teardown: () => Promise<void>;
-  const as = (key: string) => new OpenAI({ baseURL: `${app.url}/v1`, apiKey: key, maxRetries: 0 });
   let alice: OpenAI; // team-a, bootstrap key
   let bob: OpenAI; // team-b, key created like the CLI does
 
   beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    upstream.setDefault({ text: 'ok' });
     idp = await startIdp();
-    const store = await backend.setup();
-    teardown = store.teardown;
-    app = await startApp({
-      ...store.env,
-      INFERENCE_BASE_URL: upstream.url,
-      API_KEYS: 'sk-alice:team-a',
-      AUTH_JWKS_URL: idp.url,
-      AUTH_JWT_ISSUER: ISSUER,
-      AUTH_JWT_AUDIENCE: AUDIENCE,
-    });
+  });
+  const e2e = useE2e({
+    backend,
+    env: (upstream) => ({ INFERENCE_BASE_URL: upstream.url, API_KEYS: 'sk-alice:team-a', AUTH_JWKS_URL: idp.url, AUTH_JWT_ISSUER: ISSUER, AUTH_JWT_AUDIENCE: AUDIENCE }),
+  });
+  afterAll(() => idp?.close());
+  const as = (key: string) => e2e.as(key);
+
+  beforeAll(async () => {
+    e2e.upstream.setDefault({ text: 'ok' });
     const { secret, digest, prefix } = generateApiKey();
-    await app.app.get(ApiKeysStore).create({ id: newId('key'), owner: 'team-b', name: 'bob', prefix, digest, createdAt: new Date(), revokedAt: null });
+    await e2e.app.app.get(ApiKeysStore).create({ id: newId('key'), owner: 'team-b', name: 'bob', prefix, digest, createdAt: new Date(), revokedAt: null });
     alice = as('sk-alice');
     bob = as(secret);
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await upstream?.close();
-    await idp?.close();
-    await teardown?.();
-  });
-
   it('answers 401 in OpenAI shape without a key, with a wrong key, and with a revoked key', async () => {
-    const anonymous = await fetch(`${app.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"echo","input":"x"}' });
+    const anonymous = await fetch(`${e2e.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"echo","input":"x"}' });
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toEqual({ error: expect.objectContaining({ type: 'invalid_request_error', code: 'missing_api_key', param: null }) });
     await expect(as('sk-wrong').responses.create({ model: 'echo', input: 'x' })).rejects.toMatchObject({ status: 401, code: 'invalid_api_key' });
     await expect(as('sk-wrong').models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
-    const keys = app.app.get(ApiKeysStore);
+    const keys = e2e.app.app.get(ApiKeysStore);
     const { secret, digest, prefix } = generateApiKey();
     const id = newId('key');
     await keys.create({ id, owner: 'team-c', name: 'revoked', prefix, digest, createdAt: new Date(), revokedAt: null });
     expect(await keys.revoke(id)).toBe(true);
     await expect(as(secret).responses.create({ model: 'echo', input: 'x' })).rejects.toMatchObject({ status: 401 });
     // Health and metrics stay open for probes and scrapers.
-    expect((await fetch(`${app.url}/health/live`)).status).toBe(200);
-    expect((await fetch(`${app.url}/metrics`)).status).toBe(200);
+    expect((await fetch(`${e2e.url}/health/live`)).status).toBe(200);
+    expect((await fetch(`${e2e.url}/metrics`)).status).toBe(200);
   });
 
   it("treats another tenant's response as missing on every path", async () => {
     const sync = await alice.responses.create({ model: 'm', input: 'alice private' });
     const background = await alice.responses.create({ model: 'm', input: 'alice bg', background: true, stream: false });
     const streamed = await alice.responses.create({ model: 'm', input: 'alice stream', background: true, stream: true });
-    let streamedId = '';
-    for await (const e of streamed) if (e.type === 'response.created') streamedId = e.response.id;
+    const streamedId = (await collect(streamed)).flatMap((e) => (e.type === 'response.created' ? [e.response.id] : [])).pop() ?? '';
     await waitFor(() => alice.responses.retrieve(background.id), (r) => r.status === 'completed');
     const notFound = { status: 404, message: expect.stringContaining('not found') };
     for (const id of [sync.id, background.id, streamedId]) {
@@ -111,10 +96,10 @@ describe.each(storeBackends('auth and tenancy'))('authentication and tenant isol
     }
     // The unknown-id answers are indistinguishable from another tenant's.
     await expect(bob.responses.retrieve('resp_does_not_exist')).rejects.toMatchObject(notFound);
-    const bobsList = (await fetch(`${app.url}/v1/responses?limit=100`, { headers: { authorization: `Bearer ${bob.apiKey}` } }).then((r) => r.json())) as { data: Array<{ id: string }> };
+    const bobsList = (await fetch(`${e2e.url}/v1/responses?limit=100`, { headers: { authorization: `Bearer ${bob.apiKey}` } }).then((r) => r.json())) as { data: Array<{ id: string }> };
     expect(bobsList.data.map((r) => r.id)).not.toEqual(expect.arrayContaining([sync.id]));
     for (const id of [sync.id, background.id, streamedId]) expect(bobsList.data.map((r) => r.id)).not.toContain(id);
-    const alicesList = (await fetch(`${app.url}/v1/responses?limit=100`, { headers: { authorization: 'Bearer sk-alice' } }).then((r) => r.json())) as { data: Array<{ id: string }> };
+    const alicesList = (await fetch(`${e2e.url}/v1/responses?limit=100`, { headers: { authorization: 'Bearer sk-alice' } }).then((r) => r.json())) as { data: Array<{ id: string }> };
     expect(alicesList.data.map((r) => r.id)).toEqual(expect.arrayContaining([sync.id, background.id, streamedId]));
     // Each tenant chains its own responses.
     const own = await bob.responses.create({ model: 'm', input: 'bob' });
@@ -126,8 +111,7 @@ describe.each(storeBackends('auth and tenancy'))('authentication and tenant isol
     const done = await waitFor(() => bob.responses.retrieve(queued.id), (r) => r.status === 'completed');
     expect(done.output_text).toBe('ok');
     await expect(alice.responses.retrieve(queued.id)).rejects.toMatchObject({ status: 404 });
-    const events: ResponseStreamEvent[] = [];
-    for await (const e of await bob.responses.create({ model: 'm', input: 'bob stream', background: true, stream: true })) events.push(e);
+    const events = await collect(await bob.responses.create({ model: 'm', input: 'bob stream', background: true, stream: true }));
     expect(events[events.length - 1].type).toBe('response.completed');
   });
 
@@ -154,10 +138,10 @@ describe.each(storeBackends('auth and tenancy'))('authentication and tenant isol
   });
 
   it('reports health and Prometheus metrics', async () => {
-    const ready = (await fetch(`${app.url}/health/ready`).then((r) => r.json())) as { status: string; details: Record<string, { status: string }> };
+    const ready = (await fetch(`${e2e.url}/health/ready`).then((r) => r.json())) as { status: string; details: Record<string, { status: string }> };
     expect(ready.details.database.status).toBe('up');
     expect(ready.details.upstreams.status).toBe('up');
-    const text = await fetch(`${app.url}/metrics`).then((r) => r.text());
+    const text = await fetch(`${e2e.url}/metrics`).then((r) => r.text());
     expect(text).toMatch(/rg_http_request_duration_seconds_count\{method="POST",route="\/v1\/responses",status="200"\} \d+/);
     expect(text).toMatch(/rg_http_request_duration_seconds_count\{method="GET",route="\/v1\/responses\/:id",status="404"\} \d+/);
     expect(text).toMatch(/rg_responses_total\{status="completed",background="true"\} \d+/);

@@ -1,46 +1,30 @@
-import OpenAI from 'openai';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
-import { startApp, TestApp } from '../support/app';
-import { FakeUpstream, startFakeUpstream } from '../support/fake-upstream';
+import { useE2e } from '../support/e2e';
 import { sleep, waitFor } from '../support/wait';
+import { collect } from '../support/streams';
 
 describe('background limits (embedded default): time limit and event retention', () => {
-  let upstream: FakeUpstream;
-  let app: TestApp;
-  let client: OpenAI;
-
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    app = await startApp({ DATA_DIR: 'memory://', INFERENCE_BASE_URL: upstream.url, BACKGROUND_TIMEOUT_MS: '400', EVENT_RETENTION_SECONDS: '1' });
-    client = app.client;
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await upstream?.close();
-  });
+  const e2e = useE2e({ env: (upstream) => ({ INFERENCE_BASE_URL: upstream.url, BACKGROUND_TIMEOUT_MS: '400', EVENT_RETENTION_SECONDS: '1' }) });
 
   it('fails a run that exceeds BACKGROUND_TIMEOUT_MS with server_error, and closes its upstream call', async () => {
-    upstream.enqueue({ hang: true });
-    const queued = await client.responses.create({ model: 'm', input: 'x', background: true });
-    const failed = await waitFor(() => client.responses.retrieve(queued.id), (r) => r.status === 'failed', 5000);
+    e2e.upstream.enqueue({ hang: true });
+    const queued = await e2e.client.responses.create({ model: 'm', input: 'x', background: true });
+    const failed = await waitFor(() => e2e.client.responses.retrieve(queued.id), (r) => r.status === 'failed', 5000);
     expect(failed.error).toMatchObject({ code: 'server_error', message: expect.stringContaining('time limit of 400 ms') });
-    await upstream.waitForClientClose(0, 2000);
+    await e2e.upstream.waitForClientClose(0, 2000);
   });
 
   it('refuses a replay once the events are no longer retained, naming starting_after', async () => {
-    upstream.enqueue({ chunks: ['a', 'b'] });
-    const stream = await client.responses.create({ model: 'm', input: 'x', background: true, stream: true });
-    const events: ResponseStreamEvent[] = [];
-    for await (const e of stream) events.push(e);
+    e2e.upstream.enqueue({ chunks: ['a', 'b'] });
+    const stream = await e2e.client.responses.create({ model: 'm', input: 'x', background: true, stream: true });
+    const events = await collect(stream);
     const id = (events[0] as Extract<ResponseStreamEvent, { type: 'response.created' }>).response.id;
     // Within retention: replayable.
-    const replay: ResponseStreamEvent[] = [];
-    for await (const e of await client.responses.retrieve(id, { stream: true, starting_after: 2 })) replay.push(e);
+    const replay = await collect(await e2e.client.responses.retrieve(id, { stream: true, starting_after: 2 }));
     expect(replay).toEqual(events.slice(3));
     await sleep(1500);
-    await expect(client.responses.retrieve(id, { stream: true })).rejects.toMatchObject({ status: 400, param: 'starting_after', code: 'events_expired' });
+    await expect(e2e.client.responses.retrieve(id, { stream: true })).rejects.toMatchObject({ status: 400, param: 'starting_after', code: 'events_expired' });
     // The response itself is still there.
-    expect((await client.responses.retrieve(id)).status).toBe('completed');
+    expect((await e2e.client.responses.retrieve(id)).status).toBe('completed');
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { startFakeUpstream } from '../support/fake-upstream';
+import { collect } from '../support/streams';
 import { MAIN, runCli, runToExit, startProcess } from '../support/processes';
 import { waitFor } from '../support/wait';
 
@@ -77,9 +78,7 @@ describe('the built server (node dist/main.js), as a user starts it', () => {
     const client = () => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'anything', maxRetries: 0 });
     try {
       const stream = await client().responses.create({ model: 'm', input: 'x', stream: true });
-      const pending = (async () => {
-        for await (const event of stream) void event;
-      })().catch((e: unknown) => e);
+      const pending = collect(stream).catch((e: unknown) => e);
       await upstream.waitForRequests(1, 5000);
       await server.kill();
       expect(await pending).toMatchObject({ message: expect.any(String) }); // the stream broke off

@@ -4,8 +4,9 @@ import type { ResponseInputItem } from 'openai/resources/responses/responses';
 import type { StoredItem } from '../../src/common/response-types';
 import { ConversationsService } from '../../src/conversations/conversations.service';
 import { ConversationsStore } from '../../src/store/conversations.store';
-import { startApp, TestApp } from '../support/app';
 import { storeBackends } from '../support/backends';
+import { useE2e } from '../support/e2e';
+import { collect } from '../support/streams';
 
 const user = (text: string): ResponseInputItem => ({ type: 'message', role: 'user', content: text });
 const texts = (items: ConversationItem[]) =>
@@ -18,23 +19,12 @@ const idOf = (item: ConversationItem): string => {
 const caught = (promise: Promise<unknown>) => promise.then(() => null, (error: unknown) => error);
 
 describe.each(storeBackends('conversations'))('Conversations API on $name (openai SDK → gateway)', (backend) => {
-  let app: TestApp;
-  let teardown: () => Promise<void>;
+  const e2e = useE2e({ backend, upstream: false, env: { API_KEYS: 'sk-a:team-a,sk-b:team-b', MAX_INPUT_ITEMS: '30' } });
   let alice: OpenAI; // team-a
   let bob: OpenAI; // team-b
-
-  beforeAll(async () => {
-    const store = await backend.setup();
-    teardown = store.teardown;
-    app = await startApp({ ...store.env, API_KEYS: 'sk-a:team-a,sk-b:team-b', MAX_INPUT_ITEMS: '30' });
-    const as = (key: string) => new OpenAI({ baseURL: `${app.url}/v1`, apiKey: key, maxRetries: 0, timeout: 20_000 });
-    alice = as('sk-a');
-    bob = as('sk-b');
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await teardown?.();
+  beforeAll(() => {
+    alice = e2e.as('sk-a');
+    bob = e2e.as('sk-b');
   });
 
   /** A conversation of team-a holding `n` user messages "m0" … "m(n-1)". */
@@ -134,13 +124,11 @@ describe.each(storeBackends('conversations'))('Conversations API on $name (opena
     expect(first.has_more).toBe(true);
     expect(first.last_id).toBe(first.data[6].id);
 
-    const ascending: ConversationItem[] = [];
-    for await (const item of alice.conversations.items.list(id, { limit: 7, order: 'asc' })) ascending.push(item);
+    const ascending = await collect(alice.conversations.items.list(id, { limit: 7, order: 'asc' }));
     expect(texts(ascending)).toEqual(expected);
     expect(new Set(ascending.map((item) => item.id)).size).toBe(45);
 
-    const descending: ConversationItem[] = [];
-    for await (const item of alice.conversations.items.list(id, { limit: 10 })) descending.push(item);
+    const descending = await collect(alice.conversations.items.list(id, { limit: 10 }));
     expect(texts(descending)).toEqual([...expected].reverse());
 
     // Page by page: `after` is the previous page's last_id; the last page says has_more: false.
@@ -187,8 +175,7 @@ describe.each(storeBackends('conversations'))('Conversations API on $name (opena
     const results = await Promise.all(batches.map((items) => alice.conversations.items.create(id, { items })));
     expect(results.every((r) => r.data.length === 3)).toBe(true);
 
-    const all: ConversationItem[] = [];
-    for await (const item of alice.conversations.items.list(id, { order: 'asc', limit: 100 })) all.push(item);
+    const all = await collect(alice.conversations.items.list(id, { order: 'asc', limit: 100 }));
     const seen = texts(all);
     expect(seen).toHaveLength(1 + 36);
     expect(seen[0]).toBe('m0');
@@ -289,7 +276,7 @@ describe.each(storeBackends('conversations'))('Conversations API on $name (opena
     expect((await alice.conversations.items.list(id)).data).toEqual([item]);
     const own = await bob.conversations.create();
     await expect(bob.conversations.items.retrieve(idOf(item), { conversation_id: own.id })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
-    const anonymous = await fetch(`${app.url}/v1/conversations/${id}`);
+    const anonymous = await fetch(`${e2e.url}/v1/conversations/${id}`);
     expect(anonymous.status).toBe(401);
   });
 
@@ -297,7 +284,7 @@ describe.each(storeBackends('conversations'))('Conversations API on $name (opena
     const asStored = (item: ConversationItem) => item as unknown as StoredItem;
 
     it('gives the context oldest first, and appends input and output in order', async () => {
-      const service = app.app.get(ConversationsService);
+      const service = e2e.app.app.get(ConversationsService);
       const id = await conversationWith(3);
       expect((await service.contextItems('team-a', id)).map((item) => texts([item as ConversationItem])[0])).toEqual(['m0', 'm1', 'm2']);
 
@@ -313,12 +300,12 @@ describe.each(storeBackends('conversations'))('Conversations API on $name (opena
     });
 
     it('refuses another owner and a conversation longer than MAX_INPUT_ITEMS', async () => {
-      const service = app.app.get(ConversationsService);
+      const service = e2e.app.app.get(ConversationsService);
       const id = await conversationWith(31);
       await expect(service.contextItems('team-b', id)).rejects.toMatchObject({ status: 404, param: 'conversation', message: `Conversation with id '${id}' not found.` });
       await expect(service.contextItems('team-a', id)).rejects.toMatchObject({ status: 400, param: 'conversation', code: 'conversation_too_long' });
       // The store gives the newest items when bounded, still oldest first.
-      const newest = await app.app.get(ConversationsStore).allItems(id, 3);
+      const newest = await e2e.app.app.get(ConversationsStore).allItems(id, 3);
       expect(newest.map((item) => texts([item as ConversationItem])[0])).toEqual(['m28', 'm29', 'm30']);
     });
   });

@@ -24,41 +24,31 @@ import {
 import { generateText, ModelMessage, Output, stepCountIs, streamText, tool as aiTool } from 'ai';
 import OpenAI from 'openai';
 import { z } from 'zod';
-import { startApp, TestApp } from '../support/app';
-import { FakeUpstream, startFakeUpstream, UpstreamScript } from '../support/fake-upstream';
+import { useE2e } from '../support/e2e';
+import type { UpstreamScript } from '../support/fake-upstream';
 import { createFetchRecorder, FetchRecorder } from '../support/frameworks/recording-fetch';
 import { traced } from '../support/frameworks/traced';
+import { collect, eventTypes } from '../support/streams';
 
 const MODEL = 'some-model';
 
-let upstream: FakeUpstream;
-let app: TestApp;
+const e2e = useE2e({ env: (upstream) => ({ INFERENCE_BASE_URL: upstream.url }), resetUpstream: true });
 const recorder: FetchRecorder = createFetchRecorder();
 /** `it`, with the framework ↔ gateway ↔ upstream transcript added to any failure. */
 const itTraced = (name: string, body: () => Promise<void>): void =>
-  it(name, traced(() => recorder, () => upstream, body));
+  it(name, traced(() => recorder, () => e2e.upstream, body));
 
-beforeAll(async () => {
-  upstream = await startFakeUpstream();
-  app = await startApp({ DATA_DIR: 'memory://', INFERENCE_BASE_URL: upstream.url });
+beforeAll(() => {
   // The Agents SDK's global defaults (this test file has its own module registry).
   setTracingDisabled(true);
   setOpenAIAPI('responses');
-  setDefaultOpenAIClient(new OpenAI({ baseURL: `${app.url}/v1`, apiKey: 'k', maxRetries: 0, timeout: 20_000, fetch: recorder.fetch }));
+  setDefaultOpenAIClient(new OpenAI({ baseURL: `${e2e.url}/v1`, apiKey: 'k', maxRetries: 0, timeout: 20_000, fetch: recorder.fetch }));
 });
 
-afterAll(async () => {
-  await app?.close();
-  await upstream?.close();
-});
-
-beforeEach(() => {
-  upstream.reset();
-  recorder.reset();
-});
+beforeEach(() => recorder.reset());
 
 /** The chat messages the upstream received in its request #i. */
-const upstreamMessages = (i: number): unknown[] => upstream.requests[i].body.messages;
+const upstreamMessages = (i: number): unknown[] => e2e.upstream.requests[i].body.messages;
 
 /** A chat `tool_calls` entry, as the upstream should see a replayed function call. */
 const chatCall = (id: string, name: string, args: string) => ({ id, type: 'function', function: { name, arguments: args } });
@@ -110,7 +100,7 @@ describe('OpenAI Agents SDK (@openai/agents 0.14, Responses API) → gateway →
   }
 
   itTraced('run(): the model calls a function tool, the tool runs, the second turn answers', async () => {
-    upstream.enqueue(toolCallScript(['call_w1', 'get_weather', '{"city":"Paris"}']), { text: 'It is sunny in Paris.' });
+    e2e.upstream.enqueue(toolCallScript(['call_w1', 'get_weather', '{"city":"Paris"}']), { text: 'It is sunny in Paris.' });
     const calls: Array<{ city: string }> = [];
 
     const result = await run(weatherAgent(calls), 'Weather in Paris?');
@@ -134,8 +124,8 @@ describe('OpenAI Agents SDK (@openai/agents 0.14, Responses API) → gateway →
     ]);
 
     // What the upstream got.
-    expect(upstream.requests).toHaveLength(2);
-    expect(upstream.requests[0].body).toMatchObject({
+    expect(e2e.upstream.requests).toHaveLength(2);
+    expect(e2e.upstream.requests[0].body).toMatchObject({
       model: MODEL,
       tools: [
         {
@@ -157,7 +147,7 @@ describe('OpenAI Agents SDK (@openai/agents 0.14, Responses API) → gateway →
   });
 
   itTraced('run({stream: true}): streamed tool call, tool execution and streamed answer', async () => {
-    upstream.enqueue(toolCallScript(['call_w2', 'get_weather', '{"city":"Oslo"}']), { chunks: ['Snow', 'ing in ', 'Oslo.'] });
+    e2e.upstream.enqueue(toolCallScript(['call_w2', 'get_weather', '{"city":"Oslo"}']), { chunks: ['Snow', 'ing in ', 'Oslo.'] });
     const calls: Array<{ city: string }> = [];
 
     const result = await run(weatherAgent(calls), 'Weather in Oslo?', { stream: true });
@@ -200,7 +190,7 @@ describe('OpenAI Agents SDK (@openai/agents 0.14, Responses API) → gateway →
   });
 
   itTraced('text and a tool call in one model turn, then two parallel tool calls', async () => {
-    upstream.enqueue(
+    e2e.upstream.enqueue(
       { text: 'Let me check.', ...toolCallScript(['call_t1', 'get_weather', '{"city":"Lima"}']) },
       toolCallScript(['call_t2', 'get_weather', '{"city":"Quito"}'], ['call_t3', 'get_weather', '{"city":"Bogota"}']),
       { text: 'Lima, Quito and Bogota are clear.' },
@@ -236,7 +226,7 @@ describe('OpenAI Agents SDK (@openai/agents 0.14, Responses API) → gateway →
   });
 
   itTraced('reasoning from the upstream comes back as a reasoning item, which the SDK replays and the gateway accepts', async () => {
-    upstream.enqueue(
+    e2e.upstream.enqueue(
       { reasoning: 'The user wants Cairo.', ...toolCallScript(['call_r1', 'get_weather', '{"city":"Cairo"}']) },
       { text: 'Hot in Cairo.' },
     );
@@ -260,7 +250,7 @@ describe('OpenAI Agents SDK (@openai/agents 0.14, Responses API) → gateway →
   });
 
   itTraced('previousResponseId: a second run continues the stored conversation, sending only new items', async () => {
-    upstream.enqueue(
+    e2e.upstream.enqueue(
       toolCallScript(['call_p1', 'get_weather', '{"city":"Paris"}']),
       { text: 'Sunny in Paris.' },
       toolCallScript(['call_p2', 'get_weather', '{"city":"Rome"}']),
@@ -298,7 +288,7 @@ describe('OpenAI Agents SDK (@openai/agents 0.14, Responses API) → gateway →
     const weather = weatherAgent(calls);
     const toWeather = handoff(weather);
     const triage = new Agent({ name: 'Triage', instructions: 'Route the user.', model: MODEL, handoffs: [toWeather] });
-    upstream.enqueue(
+    e2e.upstream.enqueue(
       toolCallScript(['call_h1', toWeather.toolName, '{}']),
       toolCallScript(['call_h2', 'get_weather', '{"city":"Nairobi"}']),
       { text: 'Mild in Nairobi.' },
@@ -309,8 +299,8 @@ describe('OpenAI Agents SDK (@openai/agents 0.14, Responses API) → gateway →
     expect(result.lastAgent?.name).toBe('Weather');
     expect(result.finalOutput).toBe('Mild in Nairobi.');
     expect(calls).toEqual([{ city: 'Nairobi' }]);
-    expect(upstream.requests[0].body.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual([toWeather.toolName]);
-    expect(upstream.requests[1].body.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual(['get_weather']);
+    expect(e2e.upstream.requests[0].body.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual([toWeather.toolName]);
+    expect(e2e.upstream.requests[1].body.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual(['get_weather']);
     expect(upstreamMessages(1)).toEqual([
       { role: 'system', content: INSTRUCTIONS },
       userText('Weather in Nairobi?'),
@@ -327,7 +317,7 @@ describe('OpenAI Agents SDK (@openai/agents 0.14, Responses API) → gateway →
       outputType: z.object({ city: z.string(), celsius: z.number() }),
       modelSettings: { temperature: 0.3, topP: 0.8, maxTokens: 64 },
     });
-    upstream.enqueue({ text: '{"city":"Lisbon","celsius":21}' });
+    e2e.upstream.enqueue({ text: '{"city":"Lisbon","celsius":21}' });
 
     const result = await run(agent, 'Lisbon, 21 degrees');
 
@@ -339,7 +329,7 @@ describe('OpenAI Agents SDK (@openai/agents 0.14, Responses API) → gateway →
       text: { format: { type: 'json_schema', strict: true, schema: { required: ['city', 'celsius'] } } },
     });
     const name: unknown = recorder.responsesCalls()[0].body.text.format.name;
-    expect(upstream.requests[0].body).toMatchObject({
+    expect(e2e.upstream.requests[0].body).toMatchObject({
       temperature: 0.3,
       top_p: 0.8,
       max_tokens: 64,
@@ -355,7 +345,7 @@ describe('OpenAI Agents SDK (@openai/agents 0.14, Responses API) → gateway →
   });
 
   itTraced('an upstream error surfaces as the SDK\'s typed error (non-streamed)', async () => {
-    upstream.enqueue({ status: 400, errorMessage: "This model's maximum context length is 8 tokens." });
+    e2e.upstream.enqueue({ status: 400, errorMessage: "This model's maximum context length is 8 tokens." });
     const agent = new Agent({ name: 'Plain', instructions: 'Answer.', model: MODEL });
 
     const error = await run(agent, 'A long question').catch((e: unknown) => e);
@@ -365,7 +355,7 @@ describe('OpenAI Agents SDK (@openai/agents 0.14, Responses API) → gateway →
   });
 
   itTraced('an upstream failure mid-stream reaches the run as response.failed with the partial output', async () => {
-    upstream.enqueue({ chunks: ['Par', 'tial', ' answer'], dropAfterChunks: 3 }); // role chunk + 2 pieces, then the socket dies
+    e2e.upstream.enqueue({ chunks: ['Par', 'tial', ' answer'], dropAfterChunks: 3 }); // role chunk + 2 pieces, then the socket dies
     const agent = new Agent({ name: 'Plain', instructions: 'Answer.', model: MODEL });
 
     const result = await run(agent, 'Question', { stream: true });
@@ -388,7 +378,7 @@ describe('OpenAI Agents SDK (@openai/agents 0.14, Responses API) → gateway →
 });
 
 describe('Vercel AI SDK (ai 6 + @ai-sdk/openai 3 Responses model) → gateway → upstream', () => {
-  const model = () => createOpenAI({ baseURL: `${app.url}/v1`, apiKey: 'k', fetch: recorder.fetch }).responses(MODEL);
+  const model = () => createOpenAI({ baseURL: `${e2e.url}/v1`, apiKey: 'k', fetch: recorder.fetch }).responses(MODEL);
 
   function weatherTools(calls: Array<{ city: string }>) {
     return {
@@ -404,7 +394,7 @@ describe('Vercel AI SDK (ai 6 + @ai-sdk/openai 3 Responses model) → gateway �
   }
 
   itTraced('generateText: plain text, with system prompt and settings', async () => {
-    upstream.enqueue({ text: 'Hello, AI SDK.', usage: { prompt_tokens: 12, completion_tokens: 4 } });
+    e2e.upstream.enqueue({ text: 'Hello, AI SDK.', usage: { prompt_tokens: 12, completion_tokens: 4 } });
 
     const result = await generateText({
       model: model(),
@@ -421,7 +411,7 @@ describe('Vercel AI SDK (ai 6 + @ai-sdk/openai 3 Responses model) → gateway �
     expect(result.response.id).toMatch(/^resp_/);
     expect(result.providerMetadata?.openai?.responseId).toBe(result.response.id);
     expect(result.warnings ?? []).toEqual([]);
-    expect(upstream.requests[0].body).toMatchObject({
+    expect(e2e.upstream.requests[0].body).toMatchObject({
       model: MODEL,
       messages: [{ role: 'system', content: 'Be brief.' }, userText('Say hello')],
       temperature: 0.2,
@@ -430,7 +420,7 @@ describe('Vercel AI SDK (ai 6 + @ai-sdk/openai 3 Responses model) → gateway �
   });
 
   itTraced('generateText with a tool and stopWhen: stepCountIs(3) completes the round trip', async () => {
-    upstream.enqueue(toolCallScript(['call_a1', 'get_weather', '{"city":"Rome"}']), { text: 'Warm in Rome.' });
+    e2e.upstream.enqueue(toolCallScript(['call_a1', 'get_weather', '{"city":"Rome"}']), { text: 'Warm in Rome.' });
     const calls: Array<{ city: string }> = [];
 
     const result = await generateText({
@@ -458,29 +448,28 @@ describe('Vercel AI SDK (ai 6 + @ai-sdk/openai 3 Responses model) → gateway �
       { role: 'assistant', content: null, tool_calls: [chatCall('call_a1', 'get_weather', '{"city":"Rome"}')] },
       { role: 'tool', tool_call_id: 'call_a1', content: '{"sky":"clear","city":"Rome"}' },
     ]);
-    expect(upstream.requests[1].body).toMatchObject({
+    expect(e2e.upstream.requests[1].body).toMatchObject({
       tool_choice: 'auto',
       tools: [{ type: 'function', function: { name: 'get_weather', parameters: { properties: { city: { type: 'string' } } } } }],
     });
   });
 
   itTraced('streamText: textStream yields the upstream chunks', async () => {
-    upstream.enqueue({ chunks: ['Str', 'eam', 'ed.'] });
+    e2e.upstream.enqueue({ chunks: ['Str', 'eam', 'ed.'] });
 
     const result = streamText({ model: model(), prompt: 'Stream', maxRetries: 0, onError: () => undefined });
-    const parts: string[] = [];
-    for await (const part of result.textStream) parts.push(part);
+    const parts = await collect(result.textStream);
 
     expect(parts).toEqual(['Str', 'eam', 'ed.']);
     expect(await result.text).toBe('Streamed.');
     expect(await result.finishReason).toBe('stop');
     expect(await result.usage).toMatchObject({ inputTokens: 10, outputTokens: 5, totalTokens: 15 });
     expect((await result.response).id).toMatch(/^resp_/);
-    expect(upstream.requests[0].body).toMatchObject({ stream: true, messages: [userText('Stream')] });
+    expect(e2e.upstream.requests[0].body).toMatchObject({ stream: true, messages: [userText('Stream')] });
   });
 
   itTraced('streamText with a tool: streamed call, execution, streamed answer', async () => {
-    upstream.enqueue(toolCallScript(['call_s1', 'get_weather', '{"city":"Kyiv"}']), { chunks: ['Cold ', 'in ', 'Kyiv.'] });
+    e2e.upstream.enqueue(toolCallScript(['call_s1', 'get_weather', '{"city":"Kyiv"}']), { chunks: ['Cold ', 'in ', 'Kyiv.'] });
     const calls: Array<{ city: string }> = [];
     const errors: unknown[] = [];
 
@@ -522,7 +511,7 @@ describe('Vercel AI SDK (ai 6 + @ai-sdk/openai 3 Responses model) → gateway �
   });
 
   itTraced('structured output (Output.object) becomes the upstream response_format', async () => {
-    upstream.enqueue({ text: '{"city":"Lisbon","celsius":21}' });
+    e2e.upstream.enqueue({ text: '{"city":"Lisbon","celsius":21}' });
 
     const result = await generateText({
       model: model(),
@@ -532,14 +521,14 @@ describe('Vercel AI SDK (ai 6 + @ai-sdk/openai 3 Responses model) → gateway �
     });
 
     expect(result.output).toEqual({ city: 'Lisbon', celsius: 21 });
-    expect(upstream.requests[0].body.response_format).toMatchObject({
+    expect(e2e.upstream.requests[0].body.response_format).toMatchObject({
       type: 'json_schema',
       json_schema: { schema: { type: 'object', properties: { city: { type: 'string' }, celsius: { type: 'number' } } } },
     });
   });
 
   itTraced('providerOptions.openai.previousResponseId continues a stored conversation', async () => {
-    upstream.enqueue({ text: 'Hi, I am here.' }, { text: 'You said hello.' });
+    e2e.upstream.enqueue({ text: 'Hi, I am here.' }, { text: 'You said hello.' });
 
     const first = await generateText({ model: model(), prompt: 'Hello', maxRetries: 0 });
     const second = await generateText({
@@ -555,7 +544,7 @@ describe('Vercel AI SDK (ai 6 + @ai-sdk/openai 3 Responses model) → gateway �
   });
 
   itTraced('with store: false, text before a tool call is replayed as a full assistant message (works)', async () => {
-    upstream.enqueue({ text: 'Let me check.', ...toolCallScript(['call_n1', 'get_weather', '{"city":"Oslo"}']) }, { text: 'Cold in Oslo.' });
+    e2e.upstream.enqueue({ text: 'Let me check.', ...toolCallScript(['call_n1', 'get_weather', '{"city":"Oslo"}']) }, { text: 'Cold in Oslo.' });
     const calls: Array<{ city: string }> = [];
 
     const result = await generateText({
@@ -577,12 +566,11 @@ describe('Vercel AI SDK (ai 6 + @ai-sdk/openai 3 Responses model) → gateway �
   });
 
   itTraced('a streamed upstream failure becomes an error part and finishReason "error"', async () => {
-    upstream.enqueue({ chunks: ['Par', 'tial', ' answer'], dropAfterChunks: 3 });
+    e2e.upstream.enqueue({ chunks: ['Par', 'tial', ' answer'], dropAfterChunks: 3 });
     const errors: unknown[] = [];
 
     const result = streamText({ model: model(), prompt: 'Question', maxRetries: 0, onError: ({ error }) => void errors.push(error) });
-    const types: string[] = [];
-    for await (const part of result.fullStream) types.push(part.type);
+    const types = await eventTypes(result.fullStream);
 
     expect(types).toEqual(['start', 'start-step', 'text-start', 'text-delta', 'text-delta', 'error', 'finish-step', 'finish']);
     expect(errors).toMatchObject([{ type: 'response.failed', code: 'server_error' }]);
@@ -590,7 +578,7 @@ describe('Vercel AI SDK (ai 6 + @ai-sdk/openai 3 Responses model) → gateway �
   });
 
   itTraced('generateText surfaces an upstream 400 as an APICallError with its status and message', async () => {
-    upstream.enqueue({ status: 400, errorMessage: "This model's maximum context length is 8 tokens." });
+    e2e.upstream.enqueue({ status: 400, errorMessage: "This model's maximum context length is 8 tokens." });
 
     const error = await generateText({ model: model(), prompt: 'A long question', maxRetries: 0 }).catch((e: unknown) => e);
 
@@ -604,7 +592,7 @@ describe('Vercel AI SDK (ai 6 + @ai-sdk/openai 3 Responses model) → gateway �
   // which strict mode does not take as it is (Chat Completions answers 400 to `strict: true` with
   // it). So the upstream must get either non-strict, or strict with a schema strict mode accepts.
   itTraced('a tool with an optional parameter and no `strict`: no strict mode upstream for a schema it rejects', async () => {
-    upstream.enqueue(toolCallScript(['call_o1', 'get_weather', '{"city":"Rome"}']), { text: 'Warm in Rome.' });
+    e2e.upstream.enqueue(toolCallScript(['call_o1', 'get_weather', '{"city":"Rome"}']), { text: 'Warm in Rome.' });
     const calls: Array<{ city: string; unit?: string }> = [];
 
     const result = await generateText({
@@ -629,7 +617,7 @@ describe('Vercel AI SDK (ai 6 + @ai-sdk/openai 3 Responses model) → gateway �
     const sentTool = recorder.responsesCalls()[0].body.tools[0];
     expect(sentTool.strict).toBeUndefined();
     expect(sentTool.parameters.required).toEqual(['city']);
-    for (const request of upstream.requests) {
+    for (const request of e2e.upstream.requests) {
       const { strict, parameters } = request.body.tools[0].function;
       expect({ strict, strictModeProblems: strict === true ? strictModeProblems(parameters) : [] }).toEqual({
         strict,
@@ -643,7 +631,7 @@ describe('Vercel AI SDK (ai 6 + @ai-sdk/openai 3 Responses model) → gateway �
   // input item of the contract, §7). These runs need the gateway to resolve such references.
   describe('item_reference (the default with store: true)', () => {
     itTraced('text before a tool call in one step: the next step references the message item', async () => {
-      upstream.enqueue({ text: 'Let me check.', ...toolCallScript(['call_i1', 'get_weather', '{"city":"Oslo"}']) }, { text: 'Cold in Oslo.' });
+      e2e.upstream.enqueue({ text: 'Let me check.', ...toolCallScript(['call_i1', 'get_weather', '{"city":"Oslo"}']) }, { text: 'Cold in Oslo.' });
       const calls: Array<{ city: string }> = [];
 
       const result = await generateText({ model: model(), prompt: 'Weather in Oslo?', tools: weatherTools(calls), stopWhen: stepCountIs(3), maxRetries: 0 });
@@ -665,7 +653,7 @@ describe('Vercel AI SDK (ai 6 + @ai-sdk/openai 3 Responses model) → gateway �
     });
 
     itTraced('a multi-turn chat (history from response.messages): earlier assistant text is referenced', async () => {
-      upstream.enqueue({ text: 'Hi! How can I help?' }, { text: 'You greeted me.' });
+      e2e.upstream.enqueue({ text: 'Hi! How can I help?' }, { text: 'You greeted me.' });
       const history: ModelMessage[] = [{ role: 'user', content: 'Hello' }];
 
       const first = await generateText({ model: model(), messages: history, maxRetries: 0 });
@@ -678,7 +666,7 @@ describe('Vercel AI SDK (ai 6 + @ai-sdk/openai 3 Responses model) → gateway �
     });
 
     itTraced('reasoning before a tool call: the next step references the reasoning item', async () => {
-      upstream.enqueue(
+      e2e.upstream.enqueue(
         { reasoning: 'The user wants Cairo.', ...toolCallScript(['call_i2', 'get_weather', '{"city":"Cairo"}']) },
         { text: 'Hot in Cairo.' },
       );

@@ -1,21 +1,12 @@
 import OpenAI from 'openai';
-import { startApp, TestApp } from '../support/app';
-import { FakeUpstream, startFakeUpstream } from '../support/fake-upstream';
+import { useE2e } from '../support/e2e';
 import { backgroundModes } from '../support/modes';
 
 // Inline and with Redis: rate-limit counters live in Redis when it is there.
 describe.each(backgroundModes('limits'))('request limits, $name', (mode) => {
-  let upstream: FakeUpstream;
-  let app: TestApp;
-  let teardown: () => Promise<void>;
-  const as = (key: string) => new OpenAI({ baseURL: `${app.url}/v1`, apiKey: key, maxRetries: 0 });
-
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    const setup = await mode.setup();
-    teardown = setup.teardown;
-    app = await startApp({
-      ...setup.env,
+  const e2e = useE2e({
+    backend: mode,
+    env: (upstream) => ({
       INFERENCE_BASE_URL: upstream.url,
       API_KEYS: 'sk-busy:team-a,sk-calm:team-a,sk-bg:team-bg',
       RATE_LIMIT_PER_MINUTE: '5',
@@ -23,14 +14,9 @@ describe.each(backgroundModes('limits'))('request limits, $name', (mode) => {
       MAX_INPUT_ITEMS: '3',
       MAX_INPUT_CHARS: '1000',
       MAX_BACKGROUND_PER_TENANT: '2',
-    });
+    }),
   });
-
-  afterAll(async () => {
-    await app?.close();
-    await upstream?.close();
-    await teardown?.();
-  });
+  const as = (key: string) => e2e.as(key);
 
   it('answers 429 with retry-after once a key passes its per-minute limit; other keys are not affected', async () => {
     const busy = as('sk-busy');
@@ -45,7 +31,7 @@ describe.each(backgroundModes('limits'))('request limits, $name', (mode) => {
   });
 
   it('refuses a body over BODY_LIMIT_BYTES with 413 in OpenAI shape', async () => {
-    const res = await fetch(`${app.url}/v1/responses`, {
+    const res = await fetch(`${e2e.url}/v1/responses`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer sk-calm' },
       body: JSON.stringify({ model: 'm', input: 'x'.repeat(5000) }),
@@ -66,12 +52,12 @@ describe.each(backgroundModes('limits'))('request limits, $name', (mode) => {
       param: 'input',
       code: 'string_above_max_length',
     });
-    expect(upstream.requests).toHaveLength(0);
+    expect(e2e.upstream.requests).toHaveLength(0);
   });
 
   it('limits unfinished background responses per tenant with 429, and frees the slot when one ends', async () => {
     const bg = as('sk-bg');
-    upstream.setDefault({ hang: true });
+    e2e.upstream.setDefault({ hang: true });
     const first = await bg.responses.create({ model: 'm', input: '1', background: true });
     const secondId = (await bg.responses.create({ model: 'm', input: '2', background: true })).id;
     const third = await bg.responses.create({ model: 'm', input: '3', background: true }).catch((e: unknown) => e);

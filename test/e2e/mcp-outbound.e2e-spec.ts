@@ -2,8 +2,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
 import OpenAI from 'openai';
 import { HostResolver } from '../../src/outbound/url-guard';
-import { startApp, TestApp } from '../support/app';
-import { FakeUpstream, startFakeUpstream } from '../support/fake-upstream';
+import { useE2e } from '../support/e2e';
 import { startMcpServer, TestMcpServer } from '../support/mcp-server';
 
 const MODEL = 'upstream-model';
@@ -24,10 +23,7 @@ const close = (server: Server | HttpServer) => new Promise<void>((resolve) => se
  * what answered, and a tool result is bounded in what is read, stored and given to the model.
  */
 describe('MCP servers: outbound guard and bounded results', () => {
-  let upstream: FakeUpstream;
   let mcp: TestMcpServer;
-  let app: TestApp;
-  let client: OpenAI;
   /** Plain TCP on loopback, counting connections: what a refused URL points at must see none. */
   let trap: Server;
   let connections = 0;
@@ -38,12 +34,11 @@ describe('MCP servers: outbound guard and bounded results', () => {
   let closedPort: number;
 
   const tool = (server_url: string): OpenAI.Responses.Tool => ({ type: 'mcp', server_label: 'srv', server_url, require_approval: 'never' });
-  const create = (server_url: string) => client.responses.create({ model: MODEL, input: 'x', tools: [tool(server_url)] }).catch((e: unknown) => e);
+  const create = (server_url: string) => e2e.client.responses.create({ model: MODEL, input: 'x', tools: [tool(server_url)] }).catch((e: unknown) => e);
   const internal = (port: number, path = '/mcp') => `http://mcp.internal.test:${port}${path}`;
   const mcpPort = () => Number(new URL(mcp.url).port);
 
   beforeAll(async () => {
-    upstream = await startFakeUpstream();
     mcp = await startMcpServer({ repeat: true });
     trap = await listen(createTcpServer((socket) => (connections++, socket.destroy())));
     hangup = await listen(createTcpServer((socket) => socket.destroy()));
@@ -57,33 +52,33 @@ describe('MCP servers: outbound guard and bounded results', () => {
     const spare = await listen(createTcpServer());
     closedPort = portOf(spare);
     await close(spare);
-    app = await startApp({
-      DATA_DIR: 'memory://',
+  });
+  const e2e = useE2e({
+    env: (upstream) => ({
       INFERENCE_BASE_URL: upstream.url,
       MCP_ALLOW_HTTP: 'true',
       MCP_ALLOWED_HOSTS: 'mcp.internal.test',
       MCP_MAX_OUTPUT_BYTES: String(MAX_OUTPUT),
       MCP_MAX_RESPONSE_BYTES: String(MAX_RESPONSE),
-    });
-    client = app.client;
-    // Fake DNS: an internal name the operator allows, and one a tenant controls, both to loopback.
-    const resolver = app.app.get(HostResolver);
-    const original = resolver.resolve.bind(resolver);
-    const names: Record<string, string> = { 'mcp.internal.test': '127.0.0.1', 'rebind.attacker.test': '127.0.0.1' };
-    resolver.resolve = (hostname: string) => (names[hostname] ? Promise.resolve([{ address: names[hostname], family: 4 }]) : original(hostname));
+    }),
+    resetUpstream: true,
   });
-
   afterAll(async () => {
-    await app?.close();
-    await upstream?.close();
     await mcp?.close();
     await Promise.all([trap, hangup].map(close));
     web?.closeAllConnections();
     if (web) await close(web);
   });
 
+  beforeAll(() => {
+    // Fake DNS: an internal name the operator allows, and one a tenant controls, both to loopback.
+    const resolver = e2e.app.app.get(HostResolver);
+    const original = resolver.resolve.bind(resolver);
+    const names: Record<string, string> = { 'mcp.internal.test': '127.0.0.1', 'rebind.attacker.test': '127.0.0.1' };
+    resolver.resolve = (hostname: string) => (names[hostname] ? Promise.resolve([{ address: names[hostname], family: 4 }]) : original(hostname));
+  });
+
   beforeEach(() => {
-    upstream.reset();
     connections = 0;
   });
 
@@ -97,7 +92,7 @@ describe('MCP servers: outbound guard and bounded results', () => {
     const error = await create(url(portOf(trap)));
     expect(error).toMatchObject({ status: 424, message: expect.stringMatching(/^424 Error retrieving tool list from MCP server 'srv': could not connect to the MCP server: the URL .*a loopback address/) });
     expect(connections).toBe(0);
-    expect(upstream.requests).toHaveLength(0);
+    expect(e2e.upstream.requests).toHaveLength(0);
   });
 
   it('does not follow a redirect from an allowed server to loopback', async () => {
@@ -114,33 +109,33 @@ describe('MCP servers: outbound guard and bounded results', () => {
       messages.push(error.message);
     }
     expect(new Set(messages)).toEqual(new Set(["424 Error retrieving tool list from MCP server 'srv': could not connect to the MCP server."]));
-    const page = (await fetch(`${app.url}/v1/responses?limit=3`).then((r) => r.json())) as { data: Array<{ output: Array<{ error: string }> }> };
+    const page = (await fetch(`${e2e.url}/v1/responses?limit=3`).then((r) => r.json())) as { data: Array<{ output: Array<{ error: string }> }> };
     for (const stored of page.data) expect(stored.output[0].error).toBe('could not connect to the MCP server.');
   });
 
   it('runs the tools of an allowlisted internal server', async () => {
-    upstream.enqueue({ toolCalls: [{ id: 'call_a', name: 'srv__add', arguments: '{"a":2,"b":3}' }], finishReason: 'tool_calls' }, { text: 'It is 5.' });
-    const r = await client.responses.create({ model: MODEL, input: '2+3?', tools: [tool(internal(mcpPort()))] });
+    e2e.upstream.enqueue({ toolCalls: [{ id: 'call_a', name: 'srv__add', arguments: '{"a":2,"b":3}' }], finishReason: 'tool_calls' }, { text: 'It is 5.' });
+    const r = await e2e.client.responses.create({ model: MODEL, input: '2+3?', tools: [tool(internal(mcpPort()))] });
     expect(r.output[1]).toMatchObject({ type: 'mcp_call', name: 'add', output: '5', error: null });
     expect(r.output_text).toBe('It is 5.');
   });
 
   it('cuts a large tool result, with a marker, in what the model sees and what is stored', async () => {
-    upstream.enqueue({ toolCalls: [{ id: 'call_r', name: 'srv__repeat', arguments: '{"times":20000}' }], finishReason: 'tool_calls' }, { text: 'Long.' });
-    const r = await client.responses.create({ model: MODEL, input: 'long', tools: [tool(internal(mcpPort()))] });
+    e2e.upstream.enqueue({ toolCalls: [{ id: 'call_r', name: 'srv__repeat', arguments: '{"times":20000}' }], finishReason: 'tool_calls' }, { text: 'Long.' });
+    const r = await e2e.client.responses.create({ model: MODEL, input: 'long', tools: [tool(internal(mcpPort()))] });
     const expected = `${'y'.repeat(MAX_OUTPUT)}…[truncated: ${20_000 - MAX_OUTPUT} bytes omitted]`;
     expect(r.output[1]).toMatchObject({ type: 'mcp_call', name: 'repeat', output: expected, error: null });
-    expect((upstream.requests[1].body as Body).messages.slice(-1)[0]).toMatchObject({ role: 'tool', content: expected });
-    const stored = await client.responses.retrieve(r.id);
+    expect((e2e.upstream.requests[1].body as Body).messages.slice(-1)[0]).toMatchObject({ role: 'tool', content: expected });
+    const stored = await e2e.client.responses.retrieve(r.id);
     expect(stored.output[1]).toMatchObject({ type: 'mcp_call', output: expected });
   });
 
   it('fails the call, not the process, when the server answers more than MCP_MAX_RESPONSE_BYTES', async () => {
-    upstream.enqueue({ toolCalls: [{ id: 'call_h', name: 'srv__repeat', arguments: `{"times":${4 * MAX_RESPONSE}}` }], finishReason: 'tool_calls' }, { text: 'Too long.' });
-    const r = await client.responses.create({ model: MODEL, input: 'huge', tools: [tool(internal(mcpPort()))] });
+    e2e.upstream.enqueue({ toolCalls: [{ id: 'call_h', name: 'srv__repeat', arguments: `{"times":${4 * MAX_RESPONSE}}` }], finishReason: 'tool_calls' }, { text: 'Too long.' });
+    const r = await e2e.client.responses.create({ model: MODEL, input: 'huge', tools: [tool(internal(mcpPort()))] });
     const error = `The MCP server's answer is larger than ${MAX_RESPONSE} bytes (MCP_MAX_RESPONSE_BYTES).`;
     expect(r.status).toBe('completed');
     expect(r.output[1]).toMatchObject({ type: 'mcp_call', name: 'repeat', output: null, error });
-    expect((upstream.requests[1].body as Body).messages.slice(-1)[0]).toMatchObject({ role: 'tool', content: `Error: ${error}` });
+    expect((e2e.upstream.requests[1].body as Body).messages.slice(-1)[0]).toMatchObject({ role: 'tool', content: `Error: ${error}` });
   });
 });

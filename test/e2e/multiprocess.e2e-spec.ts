@@ -7,6 +7,7 @@ import { FakeUpstream, startFakeUpstream } from '../support/fake-upstream';
 import { ServerProcess, startProcess } from '../support/processes';
 import { REDIS_URL, services, warnMissing } from '../support/services';
 import { sleep, waitFor } from '../support/wait';
+import { collect } from '../support/streams';
 
 const MODEL = 'upstream-model';
 const needs = services.postgres && services.redis;
@@ -64,17 +65,11 @@ suite('background mode across real processes (ROLE=api ×2, ROLE=worker)', () =>
   it('resumes a dropped stream on the other API process with exactly the remaining events', async () => {
     upstream.enqueue({ chunks: Array.from({ length: 12 }, (_, i) => `c${i} `), chunkDelayMs: 20 });
     const stream = await a.responses.create({ model: MODEL, input: 'go', background: true, stream: true });
-    const head: ResponseStreamEvent[] = [];
     const k = 6;
-    for await (const e of stream) {
-      head.push(e);
-      if (e.sequence_number === k) break; // the client drops here
-    }
+    const head = await collect(stream, { until: (e) => e.sequence_number === k }); // the client drops here
     const id = (head[0] as Extract<ResponseStreamEvent, { type: 'response.created' }>).response.id;
-    const tail: ResponseStreamEvent[] = [];
-    for await (const e of await b.responses.retrieve(id, { stream: true, starting_after: k })) tail.push(e);
-    const full: ResponseStreamEvent[] = [];
-    for await (const e of await b.responses.retrieve(id, { stream: true })) full.push(e);
+    const tail = await collect(await b.responses.retrieve(id, { stream: true, starting_after: k }));
+    const full = await collect(await b.responses.retrieve(id, { stream: true }));
     expect(tail[0].sequence_number).toBe(k + 1);
     expect([...head, ...tail]).toEqual(full);
     expect(full[full.length - 1].type).toBe('response.completed');
@@ -129,12 +124,12 @@ suite('background mode across real processes (ROLE=api ×2, ROLE=worker)', () =>
     const stream = await a.responses.create({ model: MODEL, input: 'go', background: true, stream: true });
     let id = '';
     const events: ResponseStreamEvent[] = [];
-    const reading = (async () => {
-      for await (const e of stream) {
+    const reading = collect(stream, {
+      onEvent: (e) => {
         if (e.type === 'response.created') id = e.response.id;
         events.push(e);
-      }
-    })();
+      },
+    });
     await upstream.waitForRequests(1, 10_000);
     await sleep(200);
     await workers[0].kill();

@@ -3,57 +3,44 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
-import { startApp, TestApp } from '../support/app';
 import { storeBackends } from '../support/backends';
-import { FakeUpstream, startFakeUpstream } from '../support/fake-upstream';
+import { useE2e } from '../support/e2e';
+import { startFakeUpstream } from '../support/fake-upstream';
+import { collect, eventTypes } from '../support/streams';
 
 const MODEL = 'upstream-model';
 
+/** A models file: MODEL and an alias on the fake upstream, and a model whose provider is gone. */
+async function modelsConfigFor(upstreamUrl: string): Promise<string> {
+  const dead = await startFakeUpstream();
+  const deadUrl = dead.url;
+  await dead.close(); // a port nobody listens on any more
+  const modelsConfig = join(mkdtempSync(join(tmpdir(), 'rg-models-')), 'models.json');
+  writeFileSync(
+    modelsConfig,
+    JSON.stringify({
+      providers: [
+        { name: 'fake', baseUrl: upstreamUrl },
+        { name: 'gone', baseUrl: deadUrl },
+      ],
+      models: [
+        { id: MODEL, provider: 'fake' },
+        { id: 'other-model', provider: 'fake', upstreamModel: 'aliased-upstream-name' },
+        { id: 'dead-model', provider: 'gone' },
+      ],
+    }),
+  );
+  return modelsConfig;
+}
+
 describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gateway → upstream)', (backend) => {
-  let upstream: FakeUpstream;
-  let app: TestApp;
-  let client: OpenAI;
-  let teardown: () => Promise<void>;
+  const e2e = useE2e({ backend, env: async (upstream) => ({ MODELS_CONFIG: await modelsConfigFor(upstream.url) }), resetUpstream: true });
 
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    const dead = await startFakeUpstream();
-    const deadUrl = dead.url;
-    await dead.close(); // a port nobody listens on any more
-    const modelsConfig = join(mkdtempSync(join(tmpdir(), 'rg-models-')), 'models.json');
-    writeFileSync(
-      modelsConfig,
-      JSON.stringify({
-        providers: [
-          { name: 'fake', baseUrl: upstream.url },
-          { name: 'gone', baseUrl: deadUrl },
-        ],
-        models: [
-          { id: MODEL, provider: 'fake' },
-          { id: 'other-model', provider: 'fake', upstreamModel: 'aliased-upstream-name' },
-          { id: 'dead-model', provider: 'gone' },
-        ],
-      }),
-    );
-    const store = await backend.setup();
-    teardown = store.teardown;
-    app = await startApp({ ...store.env, MODELS_CONFIG: modelsConfig });
-    client = app.client;
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await upstream?.close();
-    await teardown?.();
-  });
-
-  beforeEach(() => upstream.reset());
-
-  const lastUpstreamBody = () => upstream.requests[upstream.requests.length - 1].body as Record<string, unknown>;
+  const lastUpstreamBody = () => e2e.upstream.requests[e2e.upstream.requests.length - 1].body as Record<string, unknown>;
 
   it('creates a response from a plain request and translates it both ways', async () => {
-    upstream.enqueue({ text: 'Hi there!', usage: { prompt_tokens: 11, completion_tokens: 3 } });
-    const response = await client.responses.create({
+    e2e.upstream.enqueue({ text: 'Hi there!', usage: { prompt_tokens: 11, completion_tokens: 3 } });
+    const response = await e2e.client.responses.create({
       model: MODEL,
       instructions: 'Be brief.',
       input: 'Hello',
@@ -98,10 +85,9 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
   });
 
   it('streams the contract event order, consumed with for-await', async () => {
-    upstream.enqueue({ chunks: ['Hel', 'lo ', 'world'] });
-    const stream = await client.responses.create({ model: MODEL, input: 'Hi', stream: true });
-    const events: ResponseStreamEvent[] = [];
-    for await (const event of stream) events.push(event);
+    e2e.upstream.enqueue({ chunks: ['Hel', 'lo ', 'world'] });
+    const stream = await e2e.client.responses.create({ model: MODEL, input: 'Hi', stream: true });
+    const events = await collect(stream);
     expect(events.map((e) => e.type)).toEqual([
       'response.created',
       'response.in_progress',
@@ -120,14 +106,14 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
     expect(done.response.output[0]).toMatchObject({ content: [{ type: 'output_text', text: 'Hello world' }] });
     expect(lastUpstreamBody()).toMatchObject({ stream: true, stream_options: { include_usage: true } });
     // What was streamed was stored.
-    const stored = await client.responses.retrieve(done.response.id);
+    const stored = await e2e.client.responses.retrieve(done.response.id);
     expect(stored.output_text).toBe('Hello world');
     expect(stored.status).toBe('completed');
   });
 
   it('streams through responses.stream() and finalResponse()', async () => {
-    upstream.enqueue({ chunks: ['a', 'b', 'c'] });
-    const stream = client.responses.stream({ model: MODEL, input: 'Hi' });
+    e2e.upstream.enqueue({ chunks: ['a', 'b', 'c'] });
+    const stream = e2e.client.responses.stream({ model: MODEL, input: 'Hi' });
     const deltas: string[] = [];
     stream.on('response.output_text.delta', (e) => deltas.push(e.delta));
     const final = await stream.finalResponse();
@@ -138,48 +124,48 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
   });
 
   it('retrieves, deletes, and then answers 404 NotFoundError', async () => {
-    upstream.enqueue({ text: 'kept' });
-    const created = await client.responses.create({ model: MODEL, input: 'keep this' });
-    const got = await client.responses.retrieve(created.id, { include: ['web_search_call.results'] });
+    e2e.upstream.enqueue({ text: 'kept' });
+    const created = await e2e.client.responses.create({ model: MODEL, input: 'keep this' });
+    const got = await e2e.client.responses.retrieve(created.id, { include: ['web_search_call.results'] });
     expect(got.id).toBe(created.id);
     expect(got.output_text).toBe('kept');
-    const deleted = (await client.responses.delete(created.id)) as unknown;
+    const deleted = (await e2e.client.responses.delete(created.id)) as unknown;
     expect(deleted).toEqual({ id: created.id, object: 'response', deleted: true });
-    await expect(client.responses.retrieve(created.id)).rejects.toMatchObject({
+    await expect(e2e.client.responses.retrieve(created.id)).rejects.toMatchObject({
       status: 404,
       message: `404 Response with id '${created.id}' not found.`,
     });
-    await expect(client.responses.delete(created.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
-    await expect(client.responses.retrieve('resp_unknown')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
-    await expect(client.responses.inputItems.list('resp_unknown')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(e2e.client.responses.delete(created.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(e2e.client.responses.retrieve('resp_unknown')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(e2e.client.responses.inputItems.list('resp_unknown')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
 
   it('lists input items across pages with the SDK paginator', async () => {
-    upstream.enqueue({ text: 'ok' });
+    e2e.upstream.enqueue({ text: 'ok' });
     const input = Array.from({ length: 5 }, (_, i) => ({ role: 'user' as const, content: `message ${i}` }));
-    const created = await client.responses.create({ model: MODEL, input });
-    const first = await client.responses.inputItems.list(created.id, { limit: 2 });
+    const created = await e2e.client.responses.create({ model: MODEL, input });
+    const first = await e2e.client.responses.inputItems.list(created.id, { limit: 2 });
     expect(first.data).toHaveLength(2);
     expect(first.has_more).toBe(true);
     const texts: string[] = [];
-    for await (const item of client.responses.inputItems.list(created.id, { limit: 2 })) {
+    for await (const item of e2e.client.responses.inputItems.list(created.id, { limit: 2 })) {
       expect(item.id).toMatch(/^msg_/);
       texts.push(((item as { content: Array<{ text: string }> }).content[0]).text);
     }
     expect(texts).toEqual(['message 4', 'message 3', 'message 2', 'message 1', 'message 0']);
-    const asc = await client.responses.inputItems.list(created.id, { order: 'asc', limit: 100 });
+    const asc = await e2e.client.responses.inputItems.list(created.id, { order: 'asc', limit: 100 });
     expect(asc.data.map((i) => (i as { content: Array<{ text: string }> }).content[0].text)).toEqual(texts.reverse());
-    await expect(client.responses.inputItems.list(created.id, { limit: 101 })).rejects.toMatchObject({ status: 400, param: 'limit' });
+    await expect(e2e.client.responses.inputItems.list(created.id, { limit: 101 })).rejects.toMatchObject({ status: 400, param: 'limit' });
   });
 
   it('chains three turns with previous_response_id; instructions are not carried over', async () => {
-    upstream.enqueue({ text: 'A1' }, { text: 'A2' }, { text: 'A3' });
-    const r1 = await client.responses.create({ model: MODEL, instructions: 'first system', input: 'Q1' });
-    const r2 = await client.responses.create({ model: MODEL, previous_response_id: r1.id, input: 'Q2' });
-    const r3 = await client.responses.create({ model: MODEL, instructions: 'third system', previous_response_id: r2.id, input: 'Q3' });
+    e2e.upstream.enqueue({ text: 'A1' }, { text: 'A2' }, { text: 'A3' });
+    const r1 = await e2e.client.responses.create({ model: MODEL, instructions: 'first system', input: 'Q1' });
+    const r2 = await e2e.client.responses.create({ model: MODEL, previous_response_id: r1.id, input: 'Q2' });
+    const r3 = await e2e.client.responses.create({ model: MODEL, instructions: 'third system', previous_response_id: r2.id, input: 'Q3' });
     expect(r3.previous_response_id).toBe(r2.id);
     expect(r3.output_text).toBe('A3');
-    const messages = (upstream.requests[2].body as { messages: Array<{ role: string; content: unknown }> }).messages;
+    const messages = (e2e.upstream.requests[2].body as { messages: Array<{ role: string; content: unknown }> }).messages;
     expect(messages).toEqual([
       { role: 'system', content: 'third system' },
       { role: 'user', content: [{ type: 'text', text: 'Q1' }] },
@@ -188,41 +174,41 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
       { role: 'assistant', content: 'A2' },
       { role: 'user', content: [{ type: 'text', text: 'Q3' }] },
     ]);
-    expect((upstream.requests[1].body as { messages: unknown[] }).messages).toHaveLength(3); // no system: not carried over
+    expect((e2e.upstream.requests[1].body as { messages: unknown[] }).messages).toHaveLength(3); // no system: not carried over
   });
 
   it('rejects an unknown previous_response_id and a store:false one with previous_response_not_found', async () => {
-    await expect(client.responses.create({ model: MODEL, input: 'x', previous_response_id: 'resp_nope' })).rejects.toMatchObject({
+    await expect(e2e.client.responses.create({ model: MODEL, input: 'x', previous_response_id: 'resp_nope' })).rejects.toMatchObject({
       status: 400,
       param: 'previous_response_id',
       code: 'previous_response_not_found',
       message: "400 Previous response with id 'resp_nope' not found.",
     });
-    upstream.enqueue({ text: 'ephemeral' });
-    const unstored = await client.responses.create({ model: MODEL, input: 'x', store: false });
+    e2e.upstream.enqueue({ text: 'ephemeral' });
+    const unstored = await e2e.client.responses.create({ model: MODEL, input: 'x', store: false });
     expect(unstored).toMatchObject({ store: false });
     expect(unstored.output_text).toBe('ephemeral');
-    await expect(client.responses.retrieve(unstored.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
-    await expect(client.responses.create({ model: MODEL, input: 'y', previous_response_id: unstored.id })).rejects.toMatchObject({
+    await expect(e2e.client.responses.retrieve(unstored.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(e2e.client.responses.create({ model: MODEL, input: 'y', previous_response_id: unstored.id })).rejects.toMatchObject({
       status: 400,
       code: 'previous_response_not_found',
     });
   });
 
   it('resolves item_reference inputs to stored items, and names an unknown one', async () => {
-    upstream.enqueue({ text: 'first answer' }, { text: 'second answer' });
-    const first = await client.responses.create({ model: MODEL, input: 'first question' });
-    const [question] = (await client.responses.inputItems.list(first.id)).data;
-    await client.responses.create({
+    e2e.upstream.enqueue({ text: 'first answer' }, { text: 'second answer' });
+    const first = await e2e.client.responses.create({ model: MODEL, input: 'first question' });
+    const [question] = (await e2e.client.responses.inputItems.list(first.id)).data;
+    await e2e.client.responses.create({
       model: MODEL,
       input: [{ type: 'item_reference', id: question.id }, { type: 'item_reference', id: first.output[0].id! }, { role: 'user', content: 'and then?' }],
     });
-    expect((upstream.requests[1].body as { messages: unknown[] }).messages).toEqual([
+    expect((e2e.upstream.requests[1].body as { messages: unknown[] }).messages).toEqual([
       { role: 'user', content: [{ type: 'text', text: 'first question' }] },
       { role: 'assistant', content: 'first answer' },
       { role: 'user', content: [{ type: 'text', text: 'and then?' }] },
     ]);
-    await expect(client.responses.create({ model: MODEL, input: [{ type: 'item_reference', id: 'msg_unknown' }] })).rejects.toMatchObject({
+    await expect(e2e.client.responses.create({ model: MODEL, input: [{ type: 'item_reference', id: 'msg_unknown' }] })).rejects.toMatchObject({
       status: 400,
       param: 'input[0]',
       code: 'item_not_found',
@@ -230,9 +216,9 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
   });
 
   it('returns function calls and continues with function_call_output', async () => {
-    upstream.enqueue({ toolCalls: [{ id: 'call_abc', name: 'get_weather', arguments: '{"city":"Paris"}' }], finishReason: 'tool_calls' }, { text: 'It is sunny.' });
+    e2e.upstream.enqueue({ toolCalls: [{ id: 'call_abc', name: 'get_weather', arguments: '{"city":"Paris"}' }], finishReason: 'tool_calls' }, { text: 'It is sunny.' });
     const tools = [{ type: 'function' as const, name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }];
-    const first = await client.responses.create({ model: MODEL, input: 'Weather in Paris?', tools, tool_choice: 'auto' });
+    const first = await e2e.client.responses.create({ model: MODEL, input: 'Weather in Paris?', tools, tool_choice: 'auto' });
     expect(first.output).toHaveLength(1);
     const call = first.output[0];
     expect(call).toMatchObject({ type: 'function_call', call_id: 'call_abc', name: 'get_weather', arguments: '{"city":"Paris"}', status: 'completed' });
@@ -241,7 +227,7 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
       tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }],
       tool_choice: 'auto',
     });
-    const second = await client.responses.create({
+    const second = await e2e.client.responses.create({
       model: MODEL,
       previous_response_id: first.id,
       tools,
@@ -256,14 +242,11 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
   });
 
   it('streams function call arguments in the contract order', async () => {
-    upstream.enqueue({ toolCalls: [{ id: 'call_1', name: 'lookup', arguments: '{"q":"abc"}' }], finishReason: 'tool_calls' });
-    const stream = await client.responses.create({ model: MODEL, input: 'go', stream: true, tools: [{ type: 'function', name: 'lookup', parameters: {}, strict: false }] });
-    const types: string[] = [];
-    let args = '';
-    for await (const e of stream) {
-      types.push(e.type);
-      if (e.type === 'response.function_call_arguments.done') args = e.arguments;
-    }
+    e2e.upstream.enqueue({ toolCalls: [{ id: 'call_1', name: 'lookup', arguments: '{"q":"abc"}' }], finishReason: 'tool_calls' });
+    const stream = await e2e.client.responses.create({ model: MODEL, input: 'go', stream: true, tools: [{ type: 'function', name: 'lookup', parameters: {}, strict: false }] });
+    const events = await collect(stream);
+    const types = events.map((e) => e.type);
+    const args = events.flatMap((e) => (e.type === 'response.function_call_arguments.done' ? [e.arguments] : [])).pop() ?? '';
     expect(types[0]).toBe('response.created');
     expect(types).toContain('response.function_call_arguments.delta');
     const tail = types.filter((t) => !t.endsWith('.delta'));
@@ -272,83 +255,79 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
   });
 
   it('maps finish_reason length and content_filter to incomplete', async () => {
-    upstream.enqueue({ text: 'cut', finishReason: 'length' }, { text: 'hidden', finishReason: 'content_filter' });
-    const cut = await client.responses.create({ model: MODEL, input: 'long', max_output_tokens: 16 });
+    e2e.upstream.enqueue({ text: 'cut', finishReason: 'length' }, { text: 'hidden', finishReason: 'content_filter' });
+    const cut = await e2e.client.responses.create({ model: MODEL, input: 'long', max_output_tokens: 16 });
     expect(cut).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' }, completed_at: null });
-    const filtered = await client.responses.create({ model: MODEL, input: 'x' });
+    const filtered = await e2e.client.responses.create({ model: MODEL, input: 'x' });
     expect(filtered).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'content_filter' } });
-    expect((await client.responses.retrieve(cut.id)).status).toBe('incomplete');
+    expect((await e2e.client.responses.retrieve(cut.id)).status).toBe('incomplete');
   });
 
   it('passes structured-output formats to the upstream', async () => {
-    upstream.enqueue({ text: '{"a":1}' });
+    e2e.upstream.enqueue({ text: '{"a":1}' });
     const schema = { type: 'object', properties: { a: { type: 'number' } }, required: ['a'], additionalProperties: false };
-    const r = await client.responses.create({ model: MODEL, input: 'json', text: { format: { type: 'json_schema', name: 'thing', schema, strict: true } } });
+    const r = await e2e.client.responses.create({ model: MODEL, input: 'json', text: { format: { type: 'json_schema', name: 'thing', schema, strict: true } } });
     expect(r.text).toMatchObject({ format: { type: 'json_schema', name: 'thing', strict: true } });
     expect(lastUpstreamBody()).toMatchObject({ response_format: { type: 'json_schema', json_schema: { name: 'thing', schema, strict: true } } });
   });
 
   describe('upstream failures', () => {
     it('answers a synchronous call with an OpenAI error and leaves the stored response failed', async () => {
-      upstream.enqueue({ status: 500, errorMessage: 'boom' });
-      const error = await client.responses.create({ model: MODEL, input: 'x' }).catch((e: unknown) => e);
+      e2e.upstream.enqueue({ status: 500, errorMessage: 'boom' });
+      const error = await e2e.client.responses.create({ model: MODEL, input: 'x' }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OpenAI.APIError);
       expect(error).toMatchObject({ status: 502, type: 'server_error', code: 'server_error' });
-      const page = await fetch(`${app.url}/v1/responses?limit=1`).then((r) => r.json() as Promise<{ data: Array<{ status: string; error: unknown }> }>);
+      const page = await fetch(`${e2e.url}/v1/responses?limit=1`).then((r) => r.json() as Promise<{ data: Array<{ status: string; error: unknown }> }>);
       expect(page.data[0]).toMatchObject({ status: 'failed', error: { code: 'server_error' } });
     });
 
     it('passes a 429 on with retry-after, and a 400 as invalid_prompt', async () => {
-      upstream.enqueue({ status: 429, retryAfter: '7' }, { status: 400, errorMessage: 'context too long' });
-      const limited = await client.responses.create({ model: MODEL, input: 'x' }).catch((e: unknown) => e);
+      e2e.upstream.enqueue({ status: 429, retryAfter: '7' }, { status: 400, errorMessage: 'context too long' });
+      const limited = await e2e.client.responses.create({ model: MODEL, input: 'x' }).catch((e: unknown) => e);
       expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
       expect((limited as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBe('7');
-      const bad = await client.responses.create({ model: MODEL, input: 'x' }).catch((e: unknown) => e);
+      const bad = await e2e.client.responses.create({ model: MODEL, input: 'x' }).catch((e: unknown) => e);
       expect(bad).toMatchObject({ status: 400, code: 'invalid_prompt' });
       expect((bad as Error).message).toContain('context too long');
     });
 
     it('reports connection refused as 502 without a stack trace', async () => {
-      const error = await client.responses.create({ model: 'dead-model', input: 'x' }).catch((e: unknown) => e);
+      const error = await e2e.client.responses.create({ model: 'dead-model', input: 'x' }).catch((e: unknown) => e);
       expect(error).toMatchObject({ status: 502, type: 'server_error' });
       expect((error as Error).message).toMatch(/Could not reach the upstream model server 'gone'/);
       expect(JSON.stringify((error as { error: unknown }).error)).not.toMatch(/at .*\.ts:\d+/);
     });
 
     it('ends a stream whose upstream drops mid-way with response.failed, stored as failed', async () => {
-      upstream.enqueue({ chunks: ['a', 'b', 'c', 'd'], dropAfterChunks: 2 });
-      const stream = await client.responses.create({ model: MODEL, input: 'x', stream: true });
-      const events: ResponseStreamEvent[] = [];
-      for await (const e of stream) events.push(e);
+      e2e.upstream.enqueue({ chunks: ['a', 'b', 'c', 'd'], dropAfterChunks: 2 });
+      const stream = await e2e.client.responses.create({ model: MODEL, input: 'x', stream: true });
+      const events = await collect(stream);
       const last = events[events.length - 1];
       expect(last.type).toBe('response.failed');
       const failed = (last as Extract<ResponseStreamEvent, { type: 'response.failed' }>).response;
       expect(failed.error).toMatchObject({ code: 'server_error' });
-      expect((await client.responses.retrieve(failed.id)).status).toBe('failed');
+      expect((await e2e.client.responses.retrieve(failed.id)).status).toBe('failed');
     });
 
     it('ends a stream with malformed upstream data with response.failed', async () => {
-      upstream.enqueue({ chunks: ['a', 'b', 'c'], malformedAfterChunks: 2 });
-      const stream = await client.responses.create({ model: MODEL, input: 'x', stream: true });
-      const types: string[] = [];
-      for await (const e of stream) types.push(e.type);
+      e2e.upstream.enqueue({ chunks: ['a', 'b', 'c'], malformedAfterChunks: 2 });
+      const stream = await e2e.client.responses.create({ model: MODEL, input: 'x', stream: true });
+      const types = await eventTypes(stream);
       expect(types[types.length - 1]).toBe('response.failed');
     });
   });
 
   it('aborts the upstream call when a streaming client disconnects, and records the response cancelled', async () => {
-    upstream.enqueue({ chunks: Array.from({ length: 50 }, (_, i) => `t${i} `), chunkDelayMs: 50 });
+    e2e.upstream.enqueue({ chunks: Array.from({ length: 50 }, (_, i) => `t${i} `), chunkDelayMs: 50 });
     const controller = new AbortController();
-    const stream = await client.responses.create({ model: MODEL, input: 'long', stream: true }, { signal: controller.signal });
-    let id = '';
-    for await (const e of stream) {
-      if (e.type === 'response.created') id = e.response.id;
-      if (e.type === 'response.output_text.delta') break; // leaving the loop closes the connection
-    }
-    await upstream.waitForClientClose(0, 5000);
+    const stream = await e2e.client.responses.create({ model: MODEL, input: 'long', stream: true }, { signal: controller.signal });
+    // Leaving the loop at the first delta closes the connection.
+    const head = await collect(stream, { until: (e) => e.type === 'response.output_text.delta' });
+    const id = head.flatMap((e) => (e.type === 'response.created' ? [e.response.id] : [])).pop() ?? '';
+    await e2e.upstream.waitForClientClose(0, 5000);
     let status = '';
     for (let i = 0; i < 50 && status !== 'cancelled'; i++) {
-      status = (await client.responses.retrieve(id)).status ?? '';
+      status = (await e2e.client.responses.retrieve(id)).status ?? '';
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(status).toBe('cancelled');
@@ -374,31 +353,31 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
       ];
       for (const [patch, param] of cases) {
         const body = { model: MODEL, input: 'hi', ...patch } as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming;
-        const error = await client.responses.create(body).catch((e: unknown) => e);
+        const error = await e2e.client.responses.create(body).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(OpenAI.BadRequestError);
         expect({ patch, param: (error as { param: string }).param }).toEqual({ patch, param });
         expect((error as { type: string }).type).toBe('invalid_request_error');
       }
-      expect(upstream.requests).toHaveLength(0);
+      expect(e2e.upstream.requests).toHaveLength(0);
     });
 
     it('says which required parameter is missing', async () => {
-      const error = await client.responses.create({ input: 'hi' } as never).catch((e: unknown) => e);
+      const error = await e2e.client.responses.create({ input: 'hi' } as never).catch((e: unknown) => e);
       expect(error).toMatchObject({ status: 400, param: 'model', code: 'missing_required_parameter' });
     });
 
     it('refuses known parameters it cannot honour, and ignores unknown ones', async () => {
-      const refused = await client.responses.create({ model: MODEL, input: 'x', prompt: { id: 'pmpt_1' } }).catch((e: unknown) => e);
+      const refused = await e2e.client.responses.create({ model: MODEL, input: 'x', prompt: { id: 'pmpt_1' } }).catch((e: unknown) => e);
       expect(refused).toMatchObject({ status: 400, param: 'prompt', code: 'unsupported_parameter' });
-      const hosted = await client.responses.create({ model: MODEL, input: 'x', tools: [{ type: 'web_search' }] }).catch((e: unknown) => e);
+      const hosted = await e2e.client.responses.create({ model: MODEL, input: 'x', tools: [{ type: 'web_search' }] }).catch((e: unknown) => e);
       expect(hosted).toMatchObject({ status: 400, param: 'tools[0].type', code: 'unsupported_parameter' });
-      upstream.enqueue({ text: 'fine' });
-      const ok = await client.responses.create({ model: MODEL, input: 'x', some_future_field: { a: 1 } } as never);
+      e2e.upstream.enqueue({ text: 'fine' });
+      const ok = await e2e.client.responses.create({ model: MODEL, input: 'x', some_future_field: { a: 1 } } as never);
       expect(ok.output_text).toBe('fine');
     });
 
     it('answers malformed JSON, prototype pollution and unknown routes in OpenAI shape', async () => {
-      const post = (body: string) => fetch(`${app.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const post = (body: string) => fetch(`${e2e.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       for (const body of ['{"model":', '{"model":"x","input":"y","__proto__":{"polluted":1}}', '[]', 'null']) {
         const res = await post(body);
         expect(res.status).toBe(400);
@@ -406,17 +385,17 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
         expect(json.error.type).toBe('invalid_request_error');
         expect(json.error.message).not.toMatch(/\n\s+at /);
       }
-      const missing = await fetch(`${app.url}/v1/nothing-here`);
+      const missing = await fetch(`${e2e.url}/v1/nothing-here`);
       expect(missing.status).toBe(404);
       expect(((await missing.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
     });
   });
 
   it('lists stored responses newest first with cursor pagination and a model filter', async () => {
-    upstream.setDefault({ text: 'x' });
+    e2e.upstream.setDefault({ text: 'x' });
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await client.responses.create({ model: i % 2 ? 'upstream-model' : 'other-model', input: `n${i}` })).id);
-    const list = (q: string) => fetch(`${app.url}/v1/responses?${q}`).then((r) => r.json() as Promise<{ data: Array<{ id: string }>; has_more: boolean; last_id: string }>);
+    for (let i = 0; i < 5; i++) ids.push((await e2e.client.responses.create({ model: i % 2 ? 'upstream-model' : 'other-model', input: `n${i}` })).id);
+    const list = (q: string) => fetch(`${e2e.url}/v1/responses?${q}`).then((r) => r.json() as Promise<{ data: Array<{ id: string }>; has_more: boolean; last_id: string }>);
     const first = await list('limit=2');
     expect(first.data.map((r) => r.id)).toEqual([ids[4], ids[3]]);
     expect(first.has_more).toBe(true);
@@ -425,14 +404,14 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
     const filtered = await list('limit=100&model=other-model&order=asc');
     expect(filtered.data.map((r) => r.id).filter((id) => ids.includes(id))).toEqual([ids[0], ids[2], ids[4]]);
     // The alias reached the upstream under its upstream name.
-    expect(upstream.requests.map((r) => (r.body as { model: string }).model)).toContain('aliased-upstream-name');
+    expect(e2e.upstream.requests.map((r) => (r.body as { model: string }).model)).toContain('aliased-upstream-name');
   });
 
   it('serves the built-in echo model and lists models', async () => {
-    const r = await client.responses.create({ model: 'echo', input: 'ping' });
+    const r = await e2e.client.responses.create({ model: 'echo', input: 'ping' });
     expect(r.output_text).toBe('Echo: ping');
-    const models = await client.models.list();
+    const models = await e2e.client.models.list();
     expect(models.data.map((m) => m.id)).toEqual(expect.arrayContaining(['echo', MODEL, 'other-model']));
-    expect(upstream.requests).toHaveLength(0);
+    expect(e2e.upstream.requests).toHaveLength(0);
   });
 });

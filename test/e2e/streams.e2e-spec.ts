@@ -1,8 +1,7 @@
 import { request, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
-import { startApp, TestApp } from '../support/app';
-import { FakeUpstream, startFakeUpstream } from '../support/fake-upstream';
+import { useE2e } from '../support/e2e';
 import { backgroundModes, bull } from '../support/modes';
 import { REDIS_URL, services, warnMissing } from '../support/services';
 import { waitFor } from '../support/wait';
@@ -47,17 +46,11 @@ if (!needs) warnMissing(!services.postgres ? 'PostgreSQL' : 'Redis', 'shared str
 const withRedis = needs ? describe : () => it.todo('needs PostgreSQL and Redis: not reachable on this machine');
 
 withRedis('stream followers share Redis readers (Bull, Postgres + Redis)', () => {
-  let upstream: FakeUpstream;
-  let app: TestApp;
-  let teardown: () => Promise<void>;
+  const e2e = useE2e({ backend: bull, env: (upstream) => ({ INFERENCE_BASE_URL: upstream.url, MAX_STREAMS_PER_TENANT: '1000', BACKGROUND_CONCURRENCY: '4' }) });
   let redis: Redis;
 
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    upstream.setDefault({ hang: true });
-    const setup = await bull.setup();
-    teardown = setup.teardown;
-    app = await startApp({ ...setup.env, INFERENCE_BASE_URL: upstream.url, MAX_STREAMS_PER_TENANT: '1000', BACKGROUND_CONCURRENCY: '4' });
+  beforeAll(() => {
+    e2e.upstream.setDefault({ hang: true });
     redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   });
 
@@ -65,24 +58,19 @@ withRedis('stream followers share Redis readers (Bull, Postgres + Redis)', () =>
   const opened: OpenStream[] = [];
   afterEach(() => opened.splice(0).forEach((s) => s.close()));
 
-  afterAll(async () => {
-    redis?.disconnect();
-    await app?.close();
-    await upstream?.close();
-    await teardown?.();
-  });
+  afterAll(() => redis?.disconnect());
 
   it('serves 300 followers of 20 background responses with a constant number of Redis clients, each to its end', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
-      const created = await openStream(app.url, '/v1/responses', { model: MODEL, input: `r${i}`, background: true, stream: true });
+      const created = await openStream(e2e.url, '/v1/responses', { model: MODEL, input: `r${i}`, background: true, stream: true });
       await waitFor(() => Promise.resolve(idOf(created.text())), Boolean);
       ids.push(idOf(created.text())!);
       created.close();
     }
     await new Promise((r) => setTimeout(r, 300));
     const before = await redisClients(redis);
-    const followers = await Promise.all(Array.from({ length: 300 }, (_, i) => openStream(app.url, `/v1/responses/${ids[i % ids.length]}?stream=true`)));
+    const followers = await Promise.all(Array.from({ length: 300 }, (_, i) => openStream(e2e.url, `/v1/responses/${ids[i % ids.length]}?stream=true`)));
     opened.push(...followers);
     expect(followers.every((f) => f.status === 200)).toBe(true);
     // Every follower has its replay (events 0 and 1) and is now waiting for live events.
@@ -93,7 +81,7 @@ withRedis('stream followers share Redis readers (Bull, Postgres + Redis)', () =>
     // Other users of this Redis come and go: the bound leaves room for them, not for 300 readers.
     expect(during - before).toBeLessThan(30);
     // Cancelling every response reaches every follower: each ends with its terminal event.
-    for (const id of ids) await app.client.responses.cancel(id);
+    for (const id of ids) await e2e.client.responses.cancel(id);
     await Promise.all(followers.map((f) => f.ended));
     expect(followers.filter((f) => f.text().includes('event: response.failed')).length).toBe(300);
   }, 60_000);
@@ -106,9 +94,6 @@ async function refusal(stream: OpenStream): Promise<{ status: number; body: unkn
 }
 
 describe.each(backgroundModes('stream limits'))('stream limits, $name', (mode) => {
-  let upstream: FakeUpstream;
-  let app: TestApp;
-  let teardown: () => Promise<void>;
   /** Server side of every connection, by the client's port: what the server holds for it. */
   const serverSockets = new Map<number, Socket>();
   const opened: OpenStream[] = [];
@@ -116,41 +101,35 @@ describe.each(backgroundModes('stream limits'))('stream limits, $name', (mode) =
   const MAX_BUFFERED = 262_144;
   const MAX_BEHIND_MS = 1500;
 
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    const setup = await mode.setup();
-    teardown = setup.teardown;
-    app = await startApp({
-      ...setup.env,
+  const e2e = useE2e({
+    backend: mode,
+    env: (upstream) => ({
       INFERENCE_BASE_URL: upstream.url,
       API_KEYS: 'sk-a:team-a,sk-b:team-b',
       MAX_STREAMS_PER_TENANT: '2',
       STREAM_MAX_BUFFERED_BYTES: String(MAX_BUFFERED),
       STREAM_MAX_BEHIND_MS: String(MAX_BEHIND_MS),
-    });
-    app.app.getHttpServer().on('connection', (socket: Socket) => serverSockets.set(socket.remotePort ?? 0, socket));
+    }),
+  });
+
+  beforeAll(() => {
+    e2e.app.app.getHttpServer().on('connection', (socket: Socket) => serverSockets.set(socket.remotePort ?? 0, socket));
   });
 
   afterEach(() => {
     opened.splice(0).forEach((s) => s.close());
     raws.splice(0).forEach((s) => s.destroy());
-    upstream.reset();
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await upstream?.close();
-    await teardown?.();
+    e2e.upstream.reset();
   });
 
   const open = async (path: string, body?: unknown, key = 'sk-a') => {
-    const stream = await openStream(app.url, path, body, key);
+    const stream = await openStream(e2e.url, path, body, key);
     opened.push(stream);
     return stream;
   };
 
   it('refuses a stream over MAX_STREAMS_PER_TENANT with 429, per tenant, and frees the slot however a stream ends', async () => {
-    upstream.setDefault({ hang: true });
+    e2e.upstream.setDefault({ hang: true });
     const sync = await open('/v1/responses', { model: MODEL, input: 'sync', stream: true });
     const background = await open('/v1/responses', { model: MODEL, input: 'bg', background: true, stream: true });
     expect([sync.status, background.status]).toEqual([200, 200]);
@@ -162,7 +141,7 @@ describe.each(backgroundModes('stream limits'))('stream limits, $name', (mode) =
     // A third stream of either kind, a follower too, is refused; nothing is queued or called for it.
     expect(await refusal(await open(`/v1/responses/${id!}?stream=true`))).toEqual(tooMany);
     expect(await refusal(await open('/v1/responses', { model: MODEL, input: 'third', stream: true }))).toEqual(tooMany);
-    expect(upstream.requests.length).toBeLessThanOrEqual(2);
+    expect(e2e.upstream.requests.length).toBeLessThanOrEqual(2);
     // Another tenant has its own slots.
     expect((await open('/v1/responses', { model: MODEL, input: 'other', stream: true }, 'sk-b')).status).toBe(200);
 
@@ -173,10 +152,10 @@ describe.each(backgroundModes('stream limits'))('stream limits, $name', (mode) =
       (s) => s.status === 200,
     );
     // The terminal event frees the slots of the streams it ended (the create's and the follower's).
-    const cancelled = await fetch(`${app.url}/v1/responses/${id!}/cancel`, { method: 'POST', headers: { authorization: 'Bearer sk-a' } });
+    const cancelled = await fetch(`${e2e.url}/v1/responses/${id!}/cancel`, { method: 'POST', headers: { authorization: 'Bearer sk-a' } });
     expect(cancelled.status).toBe(200);
     await Promise.all([background.ended, follower.ended]);
-    upstream.setDefault({ text: 'quick' });
+    e2e.upstream.setDefault({ text: 'quick' });
     const quick = await Promise.all([1, 2].map(() => open('/v1/responses', { model: MODEL, input: 'again', stream: true })));
     expect(quick.map((s) => s.status)).toEqual([200, 200]);
     await Promise.all(quick.map((s) => s.ended));
@@ -187,7 +166,7 @@ describe.each(backgroundModes('stream limits'))('stream limits, $name', (mode) =
   async function neverReads(method: string, path: string, body?: unknown): Promise<{ client: Socket; server: Socket }> {
     const payload = body === undefined ? '' : JSON.stringify(body);
     const client = await new Promise<Socket>((resolve, reject) => {
-      const socket = connect(Number(new URL(app.url).port), '127.0.0.1', () => resolve(socket));
+      const socket = connect(Number(new URL(e2e.url).port), '127.0.0.1', () => resolve(socket));
       socket.pause();
       socket.once('error', reject);
     });
@@ -220,20 +199,20 @@ describe.each(backgroundModes('stream limits'))('stream limits, $name', (mode) =
   const flood = () => ({ chunks: Array.from({ length: 800 }, (_, i) => `${i} ${'x'.repeat(16_384)}`), chunkDelayMs: 2 });
 
   it('drops a synchronous stream whose client never reads, with bounded buffering, and aborts its upstream call', async () => {
-    upstream.enqueue(flood());
+    e2e.upstream.enqueue(flood());
     const { server } = await neverReads('POST', '/v1/responses', { model: MODEL, input: 'big', stream: true });
     const seen = await watch(server, 20_000);
     expect(seen.closedAt).toBeDefined();
     // One event may go beyond the limit (it is checked before each write), never the stream.
     expect(seen.maxQueued).toBeLessThanOrEqual(MAX_BUFFERED + 64 * 1024);
     // As when the client goes away: the upstream call is closed, not read to its end.
-    await upstream.waitForClientClose(0, 5000);
-    expect(upstream.requests[0].finishedAt).toBeUndefined();
+    await e2e.upstream.waitForClientClose(0, 5000);
+    expect(e2e.upstream.requests[0].finishedAt).toBeUndefined();
   }, 30_000);
 
   it('drops a background follower that stays behind for STREAM_MAX_BEHIND_MS; the response runs on to completion', async () => {
-    upstream.enqueue(flood());
-    const created = await fetch(`${app.url}/v1/responses`, {
+    e2e.upstream.enqueue(flood());
+    const created = await fetch(`${e2e.url}/v1/responses`, {
       method: 'POST',
       headers: { authorization: 'Bearer sk-b', 'content-type': 'application/json' },
       body: JSON.stringify({ model: MODEL, input: 'big', background: true, stream: true, store: true }),
@@ -251,12 +230,12 @@ describe.each(backgroundModes('stream limits'))('stream limits, $name', (mode) =
     // A follower waits for drain: what it holds stays about one event, far under the byte limit.
     expect(seen.maxQueued).toBeLessThanOrEqual(MAX_BUFFERED);
     const done = await waitFor(
-      () => fetch(`${app.url}/v1/responses/${id}`, { headers: { authorization: 'Bearer sk-b' } }).then((r) => r.json() as Promise<{ status: string }>),
+      () => fetch(`${e2e.url}/v1/responses/${id}`, { headers: { authorization: 'Bearer sk-b' } }).then((r) => r.json() as Promise<{ status: string }>),
       (r) => r.status === 'completed',
       20_000,
       200,
     );
     expect(done.status).toBe('completed');
-    expect(upstream.requests[0].closedByClient).toBe(false);
+    expect(e2e.upstream.requests[0].closedByClient).toBe(false);
   }, 45_000);
 });

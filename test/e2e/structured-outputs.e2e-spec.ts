@@ -1,6 +1,5 @@
 import OpenAI from 'openai';
-import { startApp, TestApp } from '../support/app';
-import { FakeUpstream, startFakeUpstream } from '../support/fake-upstream';
+import { useE2e } from '../support/e2e';
 import { backgroundModes } from '../support/modes';
 import { waitFor } from '../support/wait';
 
@@ -10,32 +9,16 @@ const strict = (schema: Schema, name = 'result') => ({ format: { type: 'json_sch
 
 /** Strict structured outputs (text.format json_schema): validated per tenant, safely, and at create time. */
 describe.each(backgroundModes('structured outputs'))('structured outputs, $name', (mode) => {
-  let upstream: FakeUpstream;
-  let app: TestApp;
-  let teardown: () => Promise<void>;
-  const as = (key: string) => new OpenAI({ baseURL: `${app.url}/v1`, apiKey: key, maxRetries: 0, timeout: 20_000 });
+  const e2e = useE2e({ backend: mode, env: (upstream) => ({ INFERENCE_BASE_URL: upstream.url, API_KEYS: 'keyA:tenantA,keyB:tenantB' }), resetUpstream: true });
   let tenantA: OpenAI;
   let tenantB: OpenAI;
-
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    const setup = await mode.setup();
-    teardown = setup.teardown;
-    app = await startApp({ ...setup.env, INFERENCE_BASE_URL: upstream.url, API_KEYS: 'keyA:tenantA,keyB:tenantB' });
-    tenantA = as('keyA');
-    tenantB = as('keyB');
+  beforeAll(() => {
+    tenantA = e2e.as('keyA');
+    tenantB = e2e.as('keyB');
   });
-
-  afterAll(async () => {
-    await app?.close();
-    await upstream?.close();
-    await teardown?.();
-  });
-
-  beforeEach(() => upstream.reset());
 
   it('a catastrophic-backtracking pattern neither stalls the process nor delays /health/live', async () => {
-    upstream.enqueue({ text: JSON.stringify('a'.repeat(28) + '!') });
+    e2e.upstream.enqueue({ text: JSON.stringify('a'.repeat(28) + '!') });
     let worst = 0;
     let done = false;
     const started = performance.now();
@@ -43,7 +26,7 @@ describe.each(backgroundModes('structured outputs'))('structured outputs, $name'
     const poller = (async () => {
       while (!done) {
         const t = performance.now();
-        expect((await fetch(`${app.url}/health/live`)).status).toBe(200);
+        expect((await fetch(`${e2e.url}/health/live`)).status).toBe(200);
         worst = Math.max(worst, performance.now() - t);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -58,14 +41,14 @@ describe.each(backgroundModes('structured outputs'))('structured outputs, $name'
 
   it("one tenant's `$id` is invisible to another: no `$ref` reaches it, no error tells its rules", async () => {
     const secret = { $id: 'https://tenant-a.example/rules', type: 'string', pattern: '^tenant-a-secret-[0-9]+$' };
-    upstream.enqueue({ text: '"tenant-a-secret-42"' });
+    e2e.upstream.enqueue({ text: '"tenant-a-secret-42"' });
     const ok = await tenantA.responses.create({ model: MODEL, input: 'x', text: strict(secret) });
     expect(JSON.parse(ok.output_text)).toBe('tenant-a-secret-42');
-    upstream.setDefault({ text: '"guess"' });
+    e2e.upstream.setDefault({ text: '"guess"' });
     const error = await tenantB.responses.create({ model: MODEL, input: 'x', text: strict({ $ref: 'https://tenant-a.example/rules' }) }).catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 400, param: 'text.format.schema', code: 'invalid_json_schema', message: expect.stringContaining("can't resolve reference https://tenant-a.example/rules") });
     expect((error as Error).message).not.toContain('tenant-a-secret');
-    expect(upstream.requests).toHaveLength(1); // tenant B's request never reached the model
+    expect(e2e.upstream.requests).toHaveLength(1); // tenant B's request never reached the model
   });
 
   it.each([
@@ -73,7 +56,7 @@ describe.each(backgroundModes('structured outputs'))('structured outputs, $name'
     ['2019-09', { $schema: 'https://json-schema.org/draft/2019-09/schema', type: 'object', $defs: { city: { type: 'string' } }, properties: { city: { $ref: '#/$defs/city' }, tags: { type: 'array' } }, unevaluatedProperties: false }],
     ['draft-07 (zod-to-json-schema)', { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', definitions: { city: { type: 'string' } }, properties: { city: { $ref: '#/definitions/city' }, tags: { type: 'array', items: [{ type: 'string' }] } }, additionalProperties: false }],
   ])('accepts a %s schema end to end, and still checks the output against it', async (_dialect, schema) => {
-    upstream.enqueue({ text: '{"city":"Paris","tags":["x"]}' }, { text: '{"city":"Paris","tags":["x"],"extra":1}' });
+    e2e.upstream.enqueue({ text: '{"city":"Paris","tags":["x"]}' }, { text: '{"city":"Paris","tags":["x"],"extra":1}' });
     const r = await tenantA.responses.create({ model: MODEL, input: 'x', text: strict(schema) });
     expect(JSON.parse(r.output_text)).toEqual({ city: 'Paris', tags: ['x'] });
     const error = await tenantA.responses.create({ model: MODEL, input: 'x', text: strict(schema) }).catch((e: unknown) => e);
@@ -81,7 +64,7 @@ describe.each(backgroundModes('structured outputs'))('structured outputs, $name'
   });
 
   const listIds = async (client: OpenAI) => {
-    const res = await fetch(`${app.url}/v1/responses?limit=100`, { headers: { authorization: `Bearer ${client.apiKey}` } });
+    const res = await fetch(`${e2e.url}/v1/responses?limit=100`, { headers: { authorization: `Bearer ${client.apiKey}` } });
     return ((await res.json()) as { data: Array<{ id: string }> }).data.map((r) => r.id);
   };
 
@@ -98,7 +81,7 @@ describe.each(backgroundModes('structured outputs'))('structured outputs, $name'
     const before = await listIds(tenantB);
     const variants = [{}, { stream: true }, { background: true }, { background: true, stream: true }];
     for (const variant of variants) {
-      const res = await fetch(`${app.url}/v1/responses`, {
+      const res = await fetch(`${e2e.url}/v1/responses`, {
         method: 'POST',
         headers: { authorization: 'Bearer keyB', 'content-type': 'application/json' },
         body: JSON.stringify({ model: MODEL, input: 'x', text: strict(schema), ...variant }),
@@ -108,18 +91,18 @@ describe.each(backgroundModes('structured outputs'))('structured outputs, $name'
       expect(error).toMatchObject({ type: 'invalid_request_error', param: 'text.format.schema', code: 'invalid_json_schema' });
       expect(error.message).toMatch(reason);
     }
-    expect(upstream.requests).toHaveLength(0);
+    expect(e2e.upstream.requests).toHaveLength(0);
     expect(await listIds(tenantB)).toEqual(before);
   });
 
   it('a non-strict schema is the upstream\'s business: not compiled, passed on as it is', async () => {
-    upstream.enqueue({ text: '"whatever"' });
+    e2e.upstream.enqueue({ text: '"whatever"' });
     const r = await tenantA.responses.create({ model: MODEL, input: 'x', text: { format: { type: 'json_schema', name: 'loose', schema: { $ref: '#' }, strict: false } } });
     expect(r.status).toBe('completed');
   });
 
   it('a background response with a valid strict schema is checked by the worker', async () => {
-    upstream.enqueue({ text: '{"answer":"x"}' });
+    e2e.upstream.enqueue({ text: '{"answer":"x"}' });
     const schema = { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'] };
     const queued = await tenantA.responses.create({ model: MODEL, input: 'x', background: true, text: strict(schema) });
     const done = await waitFor(() => tenantA.responses.retrieve(queued.id), (r) => r.status !== 'queued' && r.status !== 'in_progress');

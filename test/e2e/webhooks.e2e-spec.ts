@@ -6,8 +6,8 @@ import OpenAI from 'openai';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/store/data-source';
 import { HostResolver } from '../../src/outbound/url-guard';
-import { startApp, TestApp } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
+import { useE2e } from '../support/e2e';
 import { FakeUpstream, startFakeUpstream } from '../support/fake-upstream';
 import { backgroundModes } from '../support/modes';
 import { runCli, ServerProcess, startProcess } from '../support/processes';
@@ -74,10 +74,7 @@ const FAST = {
 };
 
 describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
-  let upstream: FakeUpstream;
   let receiver: WebhookReceiver;
-  let app: TestApp;
-  let teardown: () => Promise<void>;
   let alice: OpenAI; // team-a
   let bob: OpenAI; // team-b
   let api: ReturnType<typeof admin>;
@@ -94,25 +91,19 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
     waitFor(() => client.responses.retrieve(id), (r) => r.status !== 'queued' && r.status !== 'in_progress');
 
   beforeAll(async () => {
-    upstream = await startFakeUpstream();
     receiver = await startWebhookReceiver();
-    const setup = await mode.setup();
-    teardown = setup.teardown;
-    app = await startApp({ ...setup.env, ...FAST, INFERENCE_BASE_URL: upstream.url, API_KEYS: 'sk-a:team-a,sk-b:team-b,sk-c:team-c', RECONCILE_INTERVAL_MS: '500' });
-    const as = (key: string) => new OpenAI({ baseURL: `${app.url}/v1`, apiKey: key, maxRetries: 0, timeout: 20_000 });
-    alice = as('sk-a');
-    bob = as('sk-b');
+  });
+  const e2e = useE2e({
+    backend: mode,
+    env: (upstream) => ({ ...FAST, INFERENCE_BASE_URL: upstream.url, API_KEYS: 'sk-a:team-a,sk-b:team-b,sk-c:team-c', RECONCILE_INTERVAL_MS: '500' }),
+    resetUpstream: true,
+  });
+  afterAll(() => receiver?.close());
+  beforeAll(() => {
+    alice = e2e.as('sk-a');
+    bob = e2e.as('sk-b');
     api = admin(alice);
   });
-
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.close();
-    await upstream?.close();
-    await teardown?.();
-  });
-
-  beforeEach(() => upstream.reset());
 
   it('sends one event per terminal state, signed so that the SDK’s webhooks.unwrap accepts it', async () => {
     const all = await endpoint();
@@ -120,18 +111,18 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
     expect(all.endpoint).toMatchObject({ object: 'webhook_endpoint', event_types: ALL_TYPES, enabled: true, disabled_reason: null, secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/) });
     expect(onlyCancelled.endpoint.event_types).toEqual(['response.cancelled']);
 
-    upstream.enqueue({ text: 'done' });
+    e2e.upstream.enqueue({ text: 'done' });
     const completed = await alice.responses.create({ model: MODEL, input: 'a', background: true });
     expect((await finished(alice, completed.id)).status).toBe('completed');
-    upstream.enqueue({ status: 400, errorMessage: 'bad prompt' });
+    e2e.upstream.enqueue({ status: 400, errorMessage: 'bad prompt' });
     const failed = await alice.responses.create({ model: MODEL, input: 'b', background: true });
     expect((await finished(alice, failed.id)).status).toBe('failed');
-    upstream.enqueue({ text: 'cut short', finishReason: 'length' });
+    e2e.upstream.enqueue({ text: 'cut short', finishReason: 'length' });
     const incomplete = await alice.responses.create({ model: MODEL, input: 'c', background: true });
     expect((await finished(alice, incomplete.id)).status).toBe('incomplete');
-    upstream.enqueue({ chunks: Array.from({ length: 200 }, () => 'tok '), chunkDelayMs: 20 });
+    e2e.upstream.enqueue({ chunks: Array.from({ length: 200 }, () => 'tok '), chunkDelayMs: 20 });
     const cancelled = await alice.responses.create({ model: MODEL, input: 'd', background: true });
-    await upstream.waitForRequests(1, 10_000);
+    await e2e.upstream.waitForRequests(1, 10_000);
     expect((await alice.responses.cancel(cancelled.id)).status).toBe('cancelled');
 
     const expected: Array<[string, string]> = [
@@ -148,7 +139,7 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
       expect(Math.abs(Number(got.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(10);
       expect(got.headers['content-type']).toBe('application/json');
     }
-    upstream.enqueue({ text: 'synchronous' });
+    e2e.upstream.enqueue({ text: 'synchronous' });
     const synchronous = await alice.responses.create({ model: MODEL, input: 'e' }); // not background: no event
     expect(synchronous.status).toBe('completed');
     const [cancelEvent] = await receiver.waitFor(onlyCancelled.path, 1, cancelled.id);
@@ -168,7 +159,7 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
   it('retries a receiver that fails three times with the same webhook-id and growing gaps, then succeeds', async () => {
     const { endpoint: ep, path: p } = await endpoint();
     receiver.script(p, { status: 500, body: 'oops' }, { status: 503 }, { hang: true });
-    upstream.enqueue({ text: 'eventually' });
+    e2e.upstream.enqueue({ text: 'eventually' });
     const r = await alice.responses.create({ model: MODEL, input: 'x', background: true });
     const got = await receiver.waitFor(p, 4, r.id, 15_000);
     expect(new Set(got.map((g) => g.headers['webhook-id'])).size).toBe(1);
@@ -237,7 +228,7 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
   });
 
   it('bounds the endpoints of one tenant (WEBHOOK_MAX_ENDPOINTS_PER_TENANT), not of the others', async () => {
-    const carol = admin(new OpenAI({ baseURL: `${app.url}/v1`, apiKey: 'sk-c', maxRetries: 0 }));
+    const carol = admin(new OpenAI({ baseURL: `${e2e.url}/v1`, apiKey: 'sk-c', maxRetries: 0 }));
     const created: Endpoint[] = [];
     for (let i = 0; i < 30; i++) created.push(await carol.create({ url: `${receiver.url}${path()}` }));
     const error = await caught(carol.create({ url: `${receiver.url}${path()}` }));
@@ -250,7 +241,7 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
   });
 
   it('checks the address again at delivery: a name that resolves elsewhere by then is refused', async () => {
-    const resolver = app.app.get(HostResolver);
+    const resolver = e2e.app.app.get(HostResolver);
     const original = resolver.resolve.bind(resolver);
     let answer = '93.184.216.34'; // public, at registration
     resolver.resolve = (hostname: string) =>
@@ -343,7 +334,7 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
   });
 
   it('reports deliveries by outcome, their latency and the queue depth on /metrics', async () => {
-    const text = await (await fetch(`${app.url}/metrics`)).text();
+    const text = await (await fetch(`${e2e.url}/metrics`)).text();
     expect(text).toMatch(/rg_webhook_deliveries_total\{outcome="success"\} [1-9]/);
     expect(text).toMatch(/rg_webhook_deliveries_total\{outcome="retry"\} [1-9]/);
     expect(text).toMatch(/rg_webhook_attempt_duration_seconds_count\{outcome="success"\} [1-9]/);
@@ -410,7 +401,9 @@ multiprocess('webhooks across real processes (ROLE=api, ROLE=worker)', () => {
     const held = await waitFor(() => Promise.resolve(receiver.of(p)), (got) => got.length >= 1);
     await sleep(100);
     await workers[0].kill(); // the attempt in flight dies with it
-    const survivors = receiver.of(p).map((r) => r.headers['webhook-id']);
+    const killedAt = Date.now();
+    const heldWebhookId = held[0].headers['webhook-id'];
+    const beforeKill = receiver.of(p).filter((r) => r.headers['webhook-id'] === heldWebhookId);
     workers.push(await startProcess({ ...env, ROLE: 'worker' }));
 
     const ids = [cancelled.id, completed.id];
@@ -419,12 +412,15 @@ multiprocess('webhooks across real processes (ROLE=api, ROLE=worker)', () => {
       expect(got.every((g) => g.verifiedWith.length === 1)).toBe(true);
       expect(got[0].event?.type).toBe(id === cancelled.id ? 'response.cancelled' : 'response.completed');
     }
-    // The held one came again, with the same webhook-id, and was answered this time.
-    const retried = await receiver.waitFor(p, 1, held[0].event!.data.id);
+    // The held one came again, with the same webhook-id and event, after the kill, and was answered this time.
     const again = await waitFor(() => Promise.resolve(receiver.of(p, held[0].event!.data.id)), (got) => got.some((g) => g.answered === 200), 20_000);
-    expect(new Set(again.map((g) => g.headers['webhook-id']))).toEqual(new Set([held[0].headers['webhook-id']]));
-    expect(retried[0].event).toEqual(held[0].event);
-    expect(survivors).toContain(held[0].headers['webhook-id']);
+    expect(new Set(again.map((g) => g.headers['webhook-id']))).toEqual(new Set([heldWebhookId]));
+    const retry = again.find((g) => g.answered === 200)!;
+    expect(retry).not.toBe(held[0]);
+    expect(retry.event).toEqual(held[0].event);
+    expect(retry.receivedAt).toBeGreaterThanOrEqual(killedAt);
+    // The killed worker had made exactly one attempt, still unanswered: the kill was mid-delivery.
+    expect(beforeKill.map((r) => r.answered)).toEqual([null]);
     const log = await waitFor(() => admin(client).deliveries(ep.id), (l) => l.data.length === 2 && l.data.every((d) => d.state === 'succeeded'), 20_000);
     expect(new Set(log.data.map((d) => d.response_id))).toEqual(new Set(ids));
   }, 60_000);

@@ -10,8 +10,8 @@ export interface ServerProcess {
   output(): string;
   /** SIGTERM (as an orchestrator stops it); resolves with the exit code or signal. */
   stop(): Promise<number | string | null>;
-  /** SIGKILL: the process dies on the spot, mid-whatever. */
-  kill(): Promise<void>;
+  /** SIGKILL: the process dies on the spot, mid-whatever; resolves with the exit code or signal. */
+  kill(): Promise<number | string | null>;
 }
 
 /**
@@ -33,9 +33,9 @@ export function startProcess(env: Record<string, string>, timeoutMs = 20_000): P
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;
     },
-    kill: async () => {
+    kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
+      return exited;
     },
   });
   return new Promise((resolve, reject) => {

@@ -177,13 +177,12 @@ export class Stack {
     return process;
   }
 
-  /** SIGKILL (crash) or SIGTERM (graceful) one of ours; it leaves the list of live processes. */
-  async end(process: ServerProcess, how: 'kill' | 'stop'): Promise<void> {
+  /** SIGKILL (crash) or SIGTERM (graceful) one of ours; it leaves the list of live processes. Resolves with its exit code or signal. */
+  end(process: ServerProcess, how: 'kill' | 'stop'): Promise<number | string | null> {
     const index = this.processes.indexOf(process);
     if (index >= 0) this.processes.splice(index, 1);
     this.retired.push(process);
-    if (how === 'kill') await process.kill();
-    else await process.stop();
+    return how === 'kill' ? process.kill() : process.stop();
   }
 
   client(process: ServerProcess, timeout = 20_000): OpenAI {

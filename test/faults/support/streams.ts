@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
+import { collect } from '../../support/streams';
 
 export const TERMINAL_EVENTS = ['response.completed', 'response.failed', 'response.incomplete'] as const;
 
@@ -44,11 +45,13 @@ export function terminalEventOf(record: StreamRecord): ResponseStreamEvent | und
 /** Reads a stream to its end (or error), recording every event. */
 export async function readStream(stream: AsyncIterable<ResponseStreamEvent>, record: StreamRecord, onEvent?: (e: ResponseStreamEvent) => void): Promise<StreamRecord> {
   try {
-    for await (const event of stream) {
-      if (event.type === 'response.created' && !record.id) record.id = event.response.id;
-      record.events.push(event);
-      onEvent?.(event);
-    }
+    await collect(stream, {
+      onEvent: (event) => {
+        if (event.type === 'response.created' && !record.id) record.id = event.response.id;
+        record.events.push(event);
+        onEvent?.(event);
+      },
+    });
   } catch (error) {
     record.error = error instanceof Error ? error.message : String(error);
   }
