@@ -138,13 +138,13 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
     it('refuses an approval answer that matches no approval request with a 400 instead of running (or queueing) it', async () => {
       const tool = mcpTool({ require_approval: 'always' });
       for (const background of [false, true]) {
-        const error = (await client.responses
+        const error = (await e2e.client.responses
           .create({ model: MODEL, background, tools: [tool], input: [{ type: 'mcp_approval_response', approval_request_id: 'mcpr_nope', approve: true }] })
           .then(() => null, (e: unknown) => e)) as InstanceType<typeof OpenAI.APIError> | null;
         expect(error?.status).toBe(400);
         expect(error?.error).toMatchObject({ type: 'invalid_request_error', param: 'input[0].approval_request_id', message: "No MCP approval request with id 'mcpr_nope' in this conversation." });
       }
-      expect(upstream.requests).toHaveLength(0);
+      expect(e2e.upstream.requests).toHaveLength(0);
     });
 
     it('tells the model when the user declines', async () => {
