@@ -75,7 +75,7 @@ async function createDatabase(suffix) {
   const url = urlOf(name);
   const { DataSource } = require('typeorm');
   /** @type {unknown} */
-  const built = require(path.join(dist.dir, 'store', 'data-source'));
+  const built = require(path.join(dist.dir, 'database', 'data-source'));
   const { dataSourceOptions } = /** @type {{ dataSourceOptions: (s: { databaseUrl: string, dataDir: string }) => import('typeorm').DataSourceOptions }} */ (built);
   const dataSource = new DataSource(dataSourceOptions({ databaseUrl: url, dataDir: '' }));
   await dataSource.initialize();

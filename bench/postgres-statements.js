@@ -13,7 +13,7 @@ const db = require('./db');
 const procs = require('./procs');
 const { median } = require('./client');
 
-// The gateway's statements (src/store/typeorm-responses.store.ts: `create`, and the UPDATE that
+// The gateway's statements (src/responses/persistence/typeorm-responses.store.ts: `create`, and the UPDATE that
 // TypeORM's query builder makes of a terminal `updateResponseObject`).
 const INSERT = `WITH inserted AS (
     INSERT INTO responses (id, owner, status, background, model, previous_response_id, attempt, request, response, created_at, updated_at)

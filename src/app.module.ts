@@ -12,12 +12,12 @@ import { RedisModule } from './redis/redis.module';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
 import { parseEnvironment } from './config/environment';
 import { HealthModule } from './health/health.module';
 import { InferenceModule } from './inference/inference.module';
 import { OutboundModule } from './outbound/outbound.module';
 import { ResponsesModule } from './responses/responses.module';
-import { StoreModule } from './store/store.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -27,7 +27,7 @@ export class AppModule {
     const config = new AppConfig(parseEnvironment(env), env);
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), OutboundModule, MetricsModule, RedisModule, StoreModule, AuthModule, LimitsModule, InferenceModule, AgentsModule, ConversationsModule, ResponsesModule.register(config), WebhooksModule.register(config), HealthModule],
+      imports: [ConfigModule.forRoot(config), OutboundModule, MetricsModule, RedisModule, DatabaseModule, AuthModule, LimitsModule, InferenceModule, AgentsModule, ConversationsModule, ResponsesModule.register(config), WebhooksModule.register(config), HealthModule],
       providers: [
         // Global edges as providers, so a test that builds this module gets them too.
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -6,7 +6,7 @@ import type { ResolvedModel } from '../inference/model-registry';
 import { UpstreamError } from '../inference/upstream-error';
 import { ConversationsService } from '../conversations/conversations.service';
 import { Metrics } from '../metrics/metrics';
-import { ResponsesStore } from '../store/responses.store';
+import { ResponsesStore } from './persistence/responses.store';
 import { terminalEvent, type EventSequencer } from './event-sequencer';
 import { ClaimLost, RunTimedOut, ShuttingDown } from './background/abort-reasons';
 import { buildResponse, ResponseState } from './response-object';

@@ -5,7 +5,6 @@ import { ConversationsModule } from '../conversations/conversations.module';
 import { AppConfig } from '../config/app-config';
 import { InferenceModule } from '../inference/inference.module';
 import { StreamSlots } from '../limits/stream-slots';
-import { StoreModule } from '../store/store.module';
 import { BackgroundRunner } from './background/background-runner';
 import { BullDispatcher, RESPONSES_QUEUE } from './background/bull-dispatcher';
 import { BullWorker } from './background/bull-worker';
@@ -14,6 +13,7 @@ import { InlineDispatcher } from './background/inline-dispatcher';
 import { Reconciler } from './background/reconciler';
 import { ResponseDispatcher } from './background/response-dispatcher';
 import { MemoryEventLog } from './events/memory-event-log';
+import { ResponsesPersistenceModule } from './persistence/responses-persistence.module';
 import { RedisEventLog } from './events/redis-event-log';
 import { ResponseEventLog } from './events/response-event-log';
 import { ResponseExecutor } from './response-executor';
@@ -29,7 +29,7 @@ export class ResponsesModule {
   static register(config: AppConfig): DynamicModule {
     const common: Provider[] = [ResponsesService, ResponseExecutor, BackgroundRunner, Reconciler, StreamSlots];
     const base = { module: ResponsesModule, controllers: [ResponsesController] };
-    const imports = [StoreModule, InferenceModule, AgentsModule, ConversationsModule];
+    const imports = [ResponsesPersistenceModule, InferenceModule, AgentsModule, ConversationsModule];
     if (!config.redisUrl) {
       return {
         ...base,

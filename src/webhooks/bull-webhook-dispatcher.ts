@@ -3,7 +3,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import type { Job, Queue } from 'bull';
 import { settleWithin } from '../common/deadline';
 import { AppConfig } from '../config/app-config';
-import type { ClaimedDelivery } from '../store/webhooks.store';
+import type { ClaimedDelivery } from './persistence/webhooks.store';
 import { WebhookDeliverer } from './webhook-deliverer';
 import { WebhookDispatcher } from './webhook-dispatcher';
 

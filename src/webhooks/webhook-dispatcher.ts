@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { settleWithin } from '../common/deadline';
 import { AppConfig } from '../config/app-config';
-import type { ClaimedDelivery } from '../store/webhooks.store';
+import type { ClaimedDelivery } from './persistence/webhooks.store';
 import { WebhookDeliverer } from './webhook-deliverer';
 
 /**

@@ -1,8 +1,8 @@
 import { BullModule } from '@nestjs/bull';
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { StoreModule } from '../store/store.module';
 import { BullWebhookDispatcher, BullWebhookWorker, WEBHOOKS_QUEUE } from './bull-webhook-dispatcher';
+import { WebhooksPersistenceModule } from './persistence/webhooks-persistence.module';
 import { WebhookDeliverer } from './webhook-deliverer';
 import { InlineWebhookDispatcher, WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookRelay } from './webhook-relay';
@@ -25,11 +25,11 @@ export class WebhooksModule {
     const providers: Provider[] = [...WEBHOOK_ADMIN_PROVIDERS, WebhookSender, WebhookDeliverer, WebhookRelay];
     const base = { module: WebhooksModule, controllers: [WebhooksController] };
     if (!config.redisUrl) {
-      return { ...base, imports: [StoreModule], providers: [...providers, { provide: WebhookDispatcher, useClass: InlineWebhookDispatcher }] };
+      return { ...base, imports: [WebhooksPersistenceModule], providers: [...providers, { provide: WebhookDispatcher, useClass: InlineWebhookDispatcher }] };
     }
     return {
       ...base,
-      imports: [StoreModule, BullModule.registerQueue({ name: WEBHOOKS_QUEUE })],
+      imports: [WebhooksPersistenceModule, BullModule.registerQueue({ name: WEBHOOKS_QUEUE })],
       providers: [...providers, BullWebhookWorker, { provide: WebhookDispatcher, useClass: BullWebhookDispatcher }],
     };
   }

@@ -5,7 +5,7 @@ import OpenAI from 'openai';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { generateApiKey } from '../../src/auth/api-key-secrets';
 import { newId } from '../../src/common/ids';
-import { ApiKeysStore } from '../../src/store/api-keys.store';
+import { ApiKeysStore } from '../../src/auth/persistence/api-keys.store';
 import { startApp, TestApp } from '../support/app';
 import { storeBackends } from '../support/backends';
 import { FakeUpstream, startFakeUpstream } from '../support/fake-upstream';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/store/data-source';
+import { dataSourceOptions } from '../../src/database/data-source';
 import { HostResolver } from '../../src/outbound/url-guard';
 import { startApp, TestApp } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';

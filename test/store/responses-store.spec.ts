@@ -4,9 +4,10 @@ import { DataSource } from 'typeorm';
 import { newId } from '../../src/common/ids';
 import type { NormalizedRequest, ResponseObject, StoredItem } from '../../src/common/response-types';
 import { buildResponse } from '../../src/responses/response-object';
-import { dataSourceOptions } from '../../src/store/data-source';
-import { CursorNotFoundError, NewResponse } from '../../src/store/responses.store';
-import { CHAIN_HISTORY_SQL, TypeOrmResponsesStore } from '../../src/store/typeorm-responses.store';
+import { dataSourceOptions } from '../../src/database/data-source';
+import { CursorNotFoundError } from '../../src/common/page';
+import { NewResponse } from '../../src/responses/persistence/responses.store';
+import { CHAIN_HISTORY_SQL, TypeOrmResponsesStore } from '../../src/responses/persistence/typeorm-responses.store';
 import { storeBackends } from '../support/backends';
 
 const request = (over: Partial<NormalizedRequest> = {}): NormalizedRequest => ({ model: 'm1', store: true, background: false, stream: false, ...over });

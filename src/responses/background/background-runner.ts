@@ -7,7 +7,7 @@ import { mcpHeadersContext } from '../normalize-request';
 import { ModelRegistry } from '../../inference/model-registry';
 import { ConversationsService } from '../../conversations/conversations.service';
 import { Metrics } from '../../metrics/metrics';
-import { ResponsesStore, type StoredResponse } from '../../store/responses.store';
+import { ResponsesStore, type StoredResponse } from '../persistence/responses.store';
 import { EventSequencer } from '../event-sequencer';
 import { ResponseEventLog } from '../events/response-event-log';
 import { buildResponse } from '../response-object';

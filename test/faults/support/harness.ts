@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import OpenAI from 'openai';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../../src/store/data-source';
+import { dataSourceOptions } from '../../../src/database/data-source';
 import { FakeUpstream, startFakeUpstream } from '../../support/fake-upstream';
 import { ServerProcess, startProcess } from '../../support/processes';
 import { missingBinaries, PgCluster, RedisServer } from './own-services';

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { CursorNotFoundError, Page } from './responses.store';
-import { date, json, maybeDate, Sql } from './sql';
+import { CursorNotFoundError, type Page } from '../../common/page';
+import { date, json, maybeDate, Sql } from '../../database/sql';
 import {
   AttemptOutcome,
   ClaimedDelivery,

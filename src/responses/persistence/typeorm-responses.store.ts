@@ -1,20 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { inFieldOrder, isTerminal, type ResponseObject, type ResponseStatus, type StoredItem } from '../common/response-types';
+import { inFieldOrder, isTerminal, type ResponseObject, type ResponseStatus, type StoredItem } from '../../common/response-types';
+import { CursorNotFoundError, type Page } from '../../common/page';
+import { date, json, Sql } from '../../database/sql';
 import {
   ChainHistory,
-  CursorNotFoundError,
   ItemListOptions,
   ListOptions,
   NewResponse,
-  Page,
   ResponsePatch,
   ResponsesStore,
   StoredResponse,
   UpdateCondition,
 } from './responses.store';
-import { date, json, Sql } from './sql';
 
 /** A `responses` row as the driver returns it (snake_case, raw types). */
 interface ResponseRow {

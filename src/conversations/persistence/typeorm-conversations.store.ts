@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { StoredItem } from '../common/response-types';
+import { CursorNotFoundError, type Page } from '../../common/page';
+import type { StoredItem } from '../../common/response-types';
 import {
   ConversationItemListOptions,
   ConversationsStore,
@@ -9,8 +10,7 @@ import {
   NewConversation,
   StoredConversation,
 } from './conversations.store';
-import { CursorNotFoundError, Page } from './responses.store';
-import { date, json } from './sql';
+import { date, json } from '../../database/sql';
 
 /** A `conversations` row as the driver returns it (snake_case, raw types). */
 interface ConversationRow {
