@@ -17,6 +17,23 @@ export default tseslint.config(
     },
   },
   {
+    // The database stays inside persistence: features' `persistence/` folders and `database/`.
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/persistence/**', 'src/database/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['typeorm', '@nestjs/typeorm', 'pg', 'typeorm-pglite'].map((name) => ({
+            name,
+            message: 'Database access lives in <feature>/persistence/ or database/.',
+          })),
+          patterns: [{ group: ['typeorm/*', 'typeorm-pglite/*', 'pg/*'], message: 'Database access lives in <feature>/persistence/ or database/.' }],
+        },
+      ],
+    },
+  },
+  {
     // Tests read loosely typed JSON off the wire on purpose.
     files: ['test/**/*.ts', 'src/**/*.spec.ts'],
     rules: {

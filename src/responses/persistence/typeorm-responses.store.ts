@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { inFieldOrder, isTerminal, type ResponseObject, type ResponseStatus, type StoredItem } from '../../common/response-types';
-import { CursorNotFoundError, type Page } from '../../common/page';
+import type { Page } from '../../common/page';
+import { keysetPage } from '../../database/pagination';
 import { date, json, Sql } from '../../database/sql';
 import {
   ChainHistory,
@@ -273,51 +274,37 @@ export class TypeOrmResponsesStore extends ResponsesStore {
   async list(owner: string, options: ListOptions): Promise<Page<StoredResponse>> {
     const params: unknown[] = [owner];
     const where = ['owner = $1'];
-    if (options.model) {
-      params.push(options.model);
-      where.push(`model = $${params.length}`);
-    }
-    if (options.after) {
-      params.push(options.after);
-      const seq: unknown[] = await this.sql.query(`SELECT seq FROM responses WHERE id = $2 AND owner = $1`, [owner, options.after]);
-      if (!seq.length) throw new CursorNotFoundError('after', options.after);
-      where.push(`seq ${options.order === 'desc' ? '<' : '>'} (SELECT seq FROM responses WHERE id = $${params.length})`);
-    }
-    params.push(options.limit + 1);
-    const rows: ResponseRow[] = await this.sql.query(
-      `SELECT ${COLUMNS} FROM responses r WHERE ${where.join(' AND ')}
-       ORDER BY seq ${options.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
+    if (options.model) where.push(`model = $${params.push(options.model)}`);
+    const page = await keysetPage<ResponseRow>(this.sql, {
+      select: `SELECT ${COLUMNS} FROM responses r`,
+      where,
       params,
-    );
-    return { data: rows.slice(0, options.limit).map(toStored), hasMore: rows.length > options.limit };
+      orderBy: ['seq'],
+      order: options.order,
+      limit: options.limit,
+      cursors: [{ param: 'after', id: options.after, find: { text: `SELECT seq FROM responses WHERE id = $1 AND owner = $2`, params: [options.after, owner] } }],
+    });
+    return { data: page.data.map(toStored), hasMore: page.hasMore };
   }
 
   async listInputItems(responseId: string, options: ItemListOptions): Promise<Page<StoredItem>> {
-    const params: unknown[] = [responseId];
-    const where = ['response_id = $1'];
-    // `after` continues in the listing's order; `before` goes the other way.
-    const bounds: Array<['after' | 'before', string | undefined]> = [
-      ['after', options.after],
-      ['before', options.before],
-    ];
-    for (const [param, cursor] of bounds) {
-      if (!cursor) continue;
-      const found: Array<{ position: number }> = await this.sql.query(
-        `SELECT position FROM response_input_items WHERE response_id = $1 AND item_id = $2 ORDER BY position LIMIT 1`,
-        [responseId, cursor],
-      );
-      if (!found.length) throw new CursorNotFoundError(param, cursor);
-      const forward = (param === 'after') === (options.order === 'asc');
-      params.push(found[0].position);
-      where.push(`position ${forward ? '>' : '<'} $${params.length}`);
-    }
-    params.push(options.limit + 1);
-    const rows: Array<{ item: StoredItem | string }> = await this.sql.query(
-      `SELECT item FROM response_input_items WHERE ${where.join(' AND ')}
-       ORDER BY position ${options.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
-      params,
-    );
-    return { data: rows.slice(0, options.limit).map((r) => json(r.item)), hasMore: rows.length > options.limit };
+    const find = (cursor: string | undefined) => ({
+      text: `SELECT position FROM response_input_items WHERE response_id = $1 AND item_id = $2 ORDER BY position LIMIT 1`,
+      params: [responseId, cursor],
+    });
+    const page = await keysetPage<{ item: StoredItem | string }>(this.sql, {
+      select: `SELECT item FROM response_input_items`,
+      where: ['response_id = $1'],
+      params: [responseId],
+      orderBy: ['position'],
+      order: options.order,
+      limit: options.limit,
+      cursors: [
+        { param: 'after', id: options.after, find: find(options.after) },
+        { param: 'before', id: options.before, find: find(options.before) },
+      ],
+    });
+    return { data: page.data.map((r) => json(r.item)), hasMore: page.hasMore };
   }
 
   async chainHistory(owner: string, id: string, maxDepth: number): Promise<ChainHistory | null> {

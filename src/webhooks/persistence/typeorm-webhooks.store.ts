@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { CursorNotFoundError, type Page } from '../../common/page';
+import type { Page } from '../../common/page';
+import { keysetPage } from '../../database/pagination';
 import { date, json, maybeDate, Sql } from '../../database/sql';
 import {
   AttemptOutcome,
@@ -233,25 +234,24 @@ export class TypeOrmWebhooksStore extends WebhooksStore {
   async listDeliveries(endpointId: string, options: DeliveryListOptions): Promise<Page<StoredDelivery>> {
     const params: unknown[] = [endpointId];
     const where = ['d.endpoint_id = $1'];
-    if (options.after) {
-      const found: Array<{ created_at: Timestamp }> = await this.sql.query(
-        `SELECT created_at FROM webhook_deliveries WHERE endpoint_id = $1 AND id = $2`,
-        [endpointId, options.after],
-      );
-      if (!found.length) throw new CursorNotFoundError('after', options.after);
-      params.push(found[0].created_at, options.after);
-      where.push(`(d.created_at, d.id) < ($${params.length - 1}::timestamptz, $${params.length})`);
-    }
-    if (options.eventId) {
-      params.push(options.eventId);
-      where.push(`d.event_id = $${params.length}`);
-    }
-    params.push(options.limit + 1);
-    const rows: DeliveryRow[] = await this.sql.query(
-      `${DELIVERY_SELECT} WHERE ${where.join(' AND ')} ORDER BY d.created_at DESC, d.id DESC LIMIT $${params.length}`,
+    if (options.eventId) where.push(`d.event_id = $${params.push(options.eventId)}`);
+    const page = await keysetPage<DeliveryRow>(this.sql, {
+      select: DELIVERY_SELECT,
+      where,
       params,
-    );
-    return { data: rows.slice(0, options.limit).map(toDelivery), hasMore: rows.length > options.limit };
+      orderBy: ['d.created_at', 'd.id'],
+      keyTypes: ['timestamptz'],
+      order: 'desc',
+      limit: options.limit,
+      cursors: [
+        {
+          param: 'after',
+          id: options.after,
+          find: { text: `SELECT created_at, id FROM webhook_deliveries WHERE endpoint_id = $1 AND id = $2`, params: [endpointId, options.after] },
+        },
+      ],
+    });
+    return { data: page.data.map(toDelivery), hasMore: page.hasMore };
   }
 
   async redeliver(owner: string, endpointId: string, eventId: string, deliveryId: string): Promise<StoredDelivery | null> {
