@@ -18,11 +18,12 @@ import { CreateConversations1764000200000 } from './migrations/1764000200000-Cre
 import { IndexOutputItems1764000300000 } from './migrations/1764000300000-IndexOutputItems';
 import { CreateWebhooks1764000400000 } from './migrations/1764000400000-CreateWebhooks';
 import { OutputItemsTable1764000500000 } from './migrations/1764000500000-OutputItemsTable';
+import { StoreResponseState1764000600000 } from './migrations/1764000600000-StoreResponseState';
 
 export const ENTITIES = [ResponseEntity, ResponseInputItemEntity, ResponseOutputItemEntity, ApiKeyEntity, ConversationEntity, ConversationItemEntity,
   WebhookEndpointEntity, WebhookEventEntity, WebhookDeliveryEntity, WebhookAttemptEntity];
 export const MIGRATIONS = [CreateResponses1764000000000, CreateApiKeys1764000100000, CreateConversations1764000200000, IndexOutputItems1764000300000,
-  CreateWebhooks1764000400000, OutputItemsTable1764000500000];
+  CreateWebhooks1764000400000, OutputItemsTable1764000500000, StoreResponseState1764000600000];
 
 export interface DatabaseSettings {
   /** Postgres URL; unset means embedded PGlite. */

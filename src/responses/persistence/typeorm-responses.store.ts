@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { inFieldOrder, isTerminal, type ResponseObject, type ResponseStatus, type StoredItem } from '../../common/response-types';
+import { isTerminal, type ResponseObject, type ResponseStatus, type StoredItem } from '../../common/response-types';
 import type { Page } from '../../common/page';
 import { keysetPage } from '../../database/pagination';
 import { date, json, Sql } from '../../database/sql';
+import type { IncompleteReason } from '../../agents/agent-runner';
+import { buildResponse } from '../response-object';
 import {
   ChainHistory,
   ItemListOptions,
@@ -16,6 +18,7 @@ import {
   UpdateCondition,
 } from './responses.store';
 
+
 /** A `responses` row as the driver returns it (snake_case, raw types). */
 interface ResponseRow {
   id: string;
@@ -26,7 +29,9 @@ interface ResponseRow {
   previous_response_id: string | null;
   attempt: number;
   request: StoredResponse['request'] | string;
-  response: StoredResponse['response'] | string;
+  usage: ResponseObject['usage'] | string | null;
+  error: RunError | string | null;
+  incomplete_details: { reason: IncompleteReason } | string | null;
   created_at: Date | string;
   updated_at: Date | string;
   completed_at: Date | string | null;
@@ -35,7 +40,22 @@ interface ResponseRow {
 }
 
 
+type RunError = { code: string; message: string };
+
+/** The Response object, built from the request and the run's state (the row keeps no copy of it). */
 function toStored(row: ResponseRow): StoredResponse {
+  const request = json(row.request);
+  const createdAt = date(row.created_at);
+  const completedAt = row.completed_at === null ? null : date(row.completed_at);
+  const incomplete = row.incomplete_details === null ? null : json(row.incomplete_details);
+  const response = buildResponse(row.id, createdAt, request, {
+    status: row.status,
+    output: json(row.output),
+    usage: row.usage === null ? null : json(row.usage),
+    error: row.error === null ? null : json(row.error),
+    incompleteReason: incomplete?.reason ?? null,
+    completedAt,
+  });
   return {
     id: row.id,
     owner: row.owner,
@@ -44,24 +64,24 @@ function toStored(row: ResponseRow): StoredResponse {
     model: row.model,
     previousResponseId: row.previous_response_id,
     attempt: Number(row.attempt),
-    request: json(row.request),
-    response: inFieldOrder({ ...json(row.response), output: json(row.output) }),
-    createdAt: date(row.created_at),
+    request,
+    response,
+    createdAt,
     updatedAt: date(row.updated_at),
-    completedAt: row.completed_at === null ? null : date(row.completed_at),
+    completedAt,
   };
 }
 
-const ROW_COLUMNS = `id, owner, status, background, model, previous_response_id, attempt, request, response, created_at, updated_at, completed_at`;
+const ROW_COLUMNS = `id, owner, status, background, model, previous_response_id, attempt, request, usage, error, incomplete_details, created_at, updated_at, completed_at`;
 /** A response's output items in order, for the row aliased `r`. */
 const OUTPUT_OF_R = `coalesce((SELECT jsonb_agg(o.item ORDER BY o.position) FROM response_output_items o WHERE o.response_id = r.id), '[]'::jsonb) AS output`;
 const COLUMNS = `${ROW_COLUMNS}, ${OUTPUT_OF_R}`;
 
-/** The stored document: everything but `output`, which lives in `response_output_items`. */
-function document(response: StoredResponse['response']): string {
-  const { output: _output, ...rest } = response;
-  return JSON.stringify(rest);
-}
+/** A jsonb parameter; an absent or null value is SQL NULL. */
+const jsonb = (value: unknown): string | null => (value === undefined || value === null ? null : JSON.stringify(value));
+
+/** What the row keeps of a Response: what only the run produces (output has its own table). */
+const runState = (response: ResponseObject) => [jsonb(response.usage), jsonb(response.error), jsonb(response.incomplete_details)];
 
 /** `response_output_items` rows of an output, as `jsonb_to_recordset` reads them. */
 const outputRows = (output: ResponseObject['output']) =>
@@ -127,8 +147,8 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     const items = r.inputItems.map((item, position) => ({ position, item_id: item.id, item }));
     await this.sql.query(
       `WITH inserted AS (
-         INSERT INTO responses (id, owner, status, background, model, previous_response_id, attempt, request, response, created_at, updated_at, completed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, now(), $12)
+         INSERT INTO responses (id, owner, status, background, model, previous_response_id, attempt, request, usage, error, incomplete_details, created_at, updated_at, completed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $14::jsonb, $15::jsonb, $10, now(), $12)
          RETURNING id
        ),
        input_put AS (
@@ -148,11 +168,13 @@ export class TypeOrmResponsesStore extends ResponsesStore {
         r.previousResponseId,
         r.attempt,
         JSON.stringify(r.request),
-        document(r.response),
+        jsonb(r.response.usage),
         r.createdAt,
         JSON.stringify(items),
         r.completedAt ?? null,
         outputRows(r.response.output ?? []),
+        jsonb(r.response.error),
+        jsonb(r.response.incomplete_details),
       ],
     );
   }
@@ -184,13 +206,12 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     if (patch.completedAt !== undefined) set.push(`completed_at = ${param(patch.completedAt)}`);
     let output = '';
     if (patch.response !== undefined) {
-      set.push(`response = ${param(document(patch.response))}::jsonb`);
+      const [usage, error, incomplete] = runState(patch.response);
+      set.push(`usage = ${param(usage)}::jsonb`, `error = ${param(error)}::jsonb`, `incomplete_details = ${param(incomplete)}::jsonb`);
       const items = patch.response.output ?? [];
       output = REPLACE_OUTPUT('updated', param(outputRows(items)), param(items.length));
-    } else if (status || patch.clearOutput) {
-      // The row's status and the document's are one fact: a status-only patch updates both.
-      if (status) set.push(`response = jsonb_set(response, '{status}', to_jsonb(${status}::text))`);
-      if (patch.clearOutput) output = REPLACE_OUTPUT('updated', `'[]'`, '0');
+    } else if (patch.clearOutput) {
+      output = REPLACE_OUTPUT('updated', `'[]'`, '0');
     }
     const where = ['id = $1', 'status = ANY($2::text[])'];
     if (condition.attempt !== undefined) where.push(`attempt = ${param(condition.attempt)}`);
@@ -244,8 +265,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     const rows: unknown[] = await this.sql.query(
       `WITH failed AS (
          UPDATE responses
-         SET status = 'failed', updated_at = now(),
-             response = jsonb_set(jsonb_set(response, '{status}', '"failed"'), '{error}', $2::jsonb)
+         SET status = 'failed', updated_at = now(), error = $2::jsonb
          WHERE status = 'in_progress' AND NOT background AND created_at < $1
          RETURNING id
        ) SELECT id FROM failed`,

@@ -215,7 +215,7 @@ export class Stack {
 
   async rows(ids: string[]): Promise<Map<string, Row>> {
     const rows = await this.query<Row>(
-      `SELECT id, status, attempt, background, response->'error' AS error,
+      `SELECT id, status, attempt, background, error,
          COALESCE((SELECT jsonb_agg(o.item ORDER BY o.position) FROM response_output_items o WHERE o.response_id = r.id), '[]'::jsonb) AS output
        FROM responses r WHERE id = ANY($1)`,
       [ids],
