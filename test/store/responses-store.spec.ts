@@ -317,8 +317,8 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
     // (the document but for its output, output rows beside it), then forward again.
     expect(dataSource.migrations.at(-1)!.name).toBe('StoreResponseState1764000600000');
     await dataSource.undoLastMigration();
-    const usage = { input_tokens: 5, input_tokens_details: { cached_tokens: 0 }, output_tokens: 2, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 7 };
-    const a = newResponse({ request: request({ instructions: 'be brief', metadata: { k: 'v' }, conversation: { id: 'conv_1' } } as Partial<NormalizedRequest>) });
+    const usage = { input_tokens: 5, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 }, output_tokens: 2, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 7 };
+    const a = newResponse({ request: request({ instructions: 'be brief', metadata: { k: 'v' }, conversation: { id: 'conv_1' } }) });
     const b = newResponse({ request: request({ background: true, temperature: 0.5 }), background: true });
     const c = newResponse();
     const old = [
