@@ -36,14 +36,19 @@ export class Sql {
       release();
       return this.dataSource.query<T[]>(text, params);
     }
+    // While the client is out of the pool nobody else listens to it: a connection lost mid-query
+    // (Postgres restarting) would be an unhandled 'error' event, which ends the process.
     let failure: unknown;
+    const onError = (error: unknown) => (failure ??= error);
+    connection.once('error', onError);
     try {
       const name = options.prepare === false ? undefined : this.nameOf(text);
       return (await connection.query({ name, text, values: params })).rows as T[];
     } catch (error) {
-      failure = error;
+      failure ??= error;
       throw error;
     } finally {
+      connection.removeListener('error', onError);
       // With the error the pool drops the client (as `pool.query` does), never reusing a broken one.
       release(failure);
     }
