@@ -25,6 +25,24 @@ export default tseslint.config(
     },
   },
   {
+    // The database stays inside persistence: features' `persistence/` folders and `database/`.
+    files: ['src/**/*.ts'],
+    // src/data-source.ts: the composition root's list of every feature's entities.
+    ignores: ['src/**/persistence/**', 'src/database/**', 'src/data-source.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['typeorm', '@nestjs/typeorm', 'pg', 'typeorm-pglite'].map((name) => ({
+            name,
+            message: 'Database access lives in <feature>/persistence/ or database/.',
+          })),
+          patterns: [{ group: ['typeorm/*', 'typeorm-pglite/*', 'pg/*'], message: 'Database access lives in <feature>/persistence/ or database/.' }],
+        },
+      ],
+    },
+  },
+  {
     // Tests read loosely typed JSON off the wire on purpose.
     files: ['test/**/*.ts', 'src/**/*.spec.ts'],
     rules: {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadConfig } from './src/config/app-config';
-import { dataSourceOptions } from './src/store/data-source';
+import { dataSourceOptions } from './src/data-source';
 
 // The TypeORM CLI's data source (`npm run migration:run`): the same options as the app.
 const config = loadConfig();

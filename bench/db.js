@@ -75,7 +75,7 @@ async function createDatabase(suffix) {
   const url = urlOf(name);
   const { DataSource } = require('typeorm');
   /** @type {unknown} */
-  const built = require(path.join(dist.dir, 'store', 'data-source'));
+  const built = require(path.join(dist.dir, 'database', 'data-source'));
   const { dataSourceOptions } = /** @type {{ dataSourceOptions: (s: { databaseUrl: string, dataDir: string }) => import('typeorm').DataSourceOptions }} */ (built);
   const dataSource = new DataSource(dataSourceOptions({ databaseUrl: url, dataDir: '' }));
   await dataSource.initialize();
@@ -127,7 +127,7 @@ function seededId(i) {
  * (`INSERT … SELECT generate_series`), copying a real stored request and Response as the template
  * so every row has a plausible size and shape; its id (in the row and in the document) and times
  * differ per row. `seq` (identity) follows insertion order, as it does in production.
- * @param {string} url @param {{ owner: string, from: number, to: number, template: { request: unknown, response: unknown }, batch?: number }} o
+ * @param {string} url @param {{ owner: string, from: number, to: number, template: { request: unknown, response: { usage?: unknown } }, batch?: number }} o
  */
 async function seedResponses(url, { owner, from, to, template, batch = 50_000 }) {
   await withClient(url, async (c) => {
@@ -139,12 +139,10 @@ async function seedResponses(url, { owner, from, to, template, batch = 50_000 })
                   timestamptz '2025-01-01' + i * interval '1 second' AS at
            FROM generate_series($1::int, $2::int) AS i
          )
-         INSERT INTO responses (id, owner, status, background, model, attempt, request, response, created_at, updated_at, completed_at)
-         SELECT id, $3, 'completed', false, $4, 1, $5::jsonb,
-                jsonb_set(jsonb_set($6::jsonb, '{id}', to_jsonb(id)), '{created_at}', to_jsonb(extract(epoch FROM at)::bigint)),
-                at, at, at
+         INSERT INTO responses (id, owner, status, background, model, attempt, request, usage, created_at, updated_at, completed_at)
+         SELECT id, $3, 'completed', false, $4, 1, $5::jsonb, $6::jsonb, at, at, at
          FROM rows ORDER BY i`,
-        [start, end, owner, 'bench', JSON.stringify(template.request), JSON.stringify(template.response)],
+        [start, end, owner, 'bench', JSON.stringify(template.request), JSON.stringify(template.response.usage ?? null)],
       );
     }
     // As autovacuum would have done by the time a real table is this big: statistics for the

@@ -13,19 +13,19 @@ const db = require('./db');
 const procs = require('./procs');
 const { median } = require('./client');
 
-// The gateway's statements (src/store/typeorm-responses.store.ts: `create`, and the UPDATE that
+// The gateway's statements (src/responses/persistence/typeorm-responses.store.ts: `create`, and the UPDATE that
 // TypeORM's query builder makes of a terminal `updateResponseObject`).
 const INSERT = `WITH inserted AS (
-    INSERT INTO responses (id, owner, status, background, model, previous_response_id, attempt, request, response, created_at, updated_at)
+    INSERT INTO responses (id, owner, status, background, model, previous_response_id, attempt, request, usage, created_at, updated_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $10)
     RETURNING id
   )
   INSERT INTO response_input_items (response_id, position, item_id, item)
   SELECT inserted.id, x.position, x.item_id, x.item
   FROM inserted, jsonb_to_recordset($11::jsonb) AS x(position integer, item_id text, item jsonb)`;
-const UPDATE = `UPDATE "responses" SET "updated_at" = now(), "status" = $1, "completed_at" = $2, "response" = $3::jsonb
+const UPDATE = `UPDATE "responses" SET "updated_at" = now(), "status" = $1, "completed_at" = $2, "usage" = $3::jsonb
   WHERE id = $4 AND status IN ($5) AND attempt = $6
-  RETURNING id, owner, status, background, model, previous_response_id, attempt, request, response, created_at, updated_at, completed_at`;
+  RETURNING id, owner, status, background, model, previous_response_id, attempt, request, usage, created_at, updated_at, completed_at`;
 
 const hex = (/** @type {number} */ bytes) => randomBytes(bytes).toString('hex');
 

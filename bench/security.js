@@ -81,8 +81,8 @@ async function post(url, body) {
 async function refs() {
   const { Client } = require('pg');
   const { DataSource } = require('typeorm');
-  const { dataSourceOptions } = require(path.join(DIST, 'store/data-source'));
-  const { TypeOrmResponsesStore } = require(path.join(DIST, 'store/typeorm-responses.store'));
+  const { dataSourceOptions } = require(path.join(DIST, 'data-source'));
+  const { TypeOrmResponsesStore } = require(path.join(DIST, 'responses/persistence/typeorm-responses.store'));
   const mb = Number(option('mb', '4'));
   const ids = Number(option('ids', '200'));
   const name = `rg_bench_refs_${process.pid}`;

@@ -2,7 +2,7 @@
 // asks TypeORM what synchronize would still change (it must be nothing). Uses the built dist/.
 const { Client } = require('pg');
 const { DataSource } = require('typeorm');
-const { dataSourceOptions } = require('../dist/store/data-source');
+const { dataSourceOptions } = require('../dist/data-source');
 
 async function main() {
   const adminUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';

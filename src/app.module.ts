@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AgentsModule } from './agents/agents.module';
-import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
 import { ConversationsModule } from './conversations/conversations.module';
@@ -12,12 +12,13 @@ import { RedisModule } from './redis/redis.module';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { configuredDataSource } from './data-source';
+import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { InferenceModule } from './inference/inference.module';
 import { OutboundModule } from './outbound/outbound.module';
 import { QueueModule } from './queue/queue.module';
 import { ResponsesModule } from './responses/responses.module';
-import { StoreModule } from './store/store.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -26,7 +27,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), OutboundModule, MetricsModule, RedisModule, StoreModule, AuthModule, LimitsModule, InferenceModule, AgentsModule, ConversationsModule, QueueModule.register(config), ResponsesModule.register(config), WebhooksModule.register(), HealthModule],
+      imports: [ConfigModule.forRoot(config), OutboundModule, MetricsModule, RedisModule, DatabaseModule.forRoot(configuredDataSource), AuthModule, LimitsModule, InferenceModule, AgentsModule, ConversationsModule, QueueModule.register(config), ResponsesModule.register(config), WebhooksModule.register(), HealthModule],
       providers: [
         // Global edges as providers, so a test that builds this module gets them too.
         { provide: APP_PIPE, useFactory: createValidationPipe },

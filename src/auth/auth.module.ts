@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { StoreModule } from '../store/store.module';
 import { AuthGuard } from './auth.guard';
 import { Authenticator } from './authenticator';
+import { AuthPersistenceModule } from './persistence/auth-persistence.module';
 
-@Module({ imports: [StoreModule], providers: [Authenticator, AuthGuard], exports: [Authenticator, AuthGuard] })
+@Module({ imports: [AuthPersistenceModule], providers: [Authenticator, AuthGuard], exports: [Authenticator, AuthGuard] })
 export class AuthModule {}

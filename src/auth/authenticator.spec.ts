@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { OpenAIError } from '../common/openai-error';
 import { AppConfig } from '../config/app-config';
 import { parseEnvironment } from '../config/environment';
-import { ApiKeyRecord, ApiKeysStore } from '../store/api-keys.store';
+import { ApiKeyRecord, ApiKeysStore } from './persistence/api-keys.store';
 import { digestOf } from './api-key-secrets';
 import { Authenticator } from './authenticator';
 

@@ -3,7 +3,7 @@ import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { AppConfig } from '../config/app-config';
 import { OpenAIError } from '../common/openai-error';
 import type { Principal } from '../common/principal';
-import { ApiKeysStore } from '../store/api-keys.store';
+import { ApiKeysStore } from './persistence/api-keys.store';
 import { digestOf } from './api-key-secrets';
 
 /** How long a key lookup is trusted; a revoked key stops working within this time. */

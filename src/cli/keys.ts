@@ -7,8 +7,10 @@ import { loadConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { EnvironmentError } from '../config/environment';
 import { newId } from '../common/ids';
-import { ApiKeysStore } from '../store/api-keys.store';
-import { StoreModule } from '../store/store.module';
+import { ApiKeysStore } from '../auth/persistence/api-keys.store';
+import { AuthPersistenceModule } from '../auth/persistence/auth-persistence.module';
+import { configuredDataSource } from '../data-source';
+import { DatabaseModule } from '../database/database.module';
 
 const USAGE = `Usage: npm run keys -- <command>
   create --tenant <tenant> --name <name>   create a key (its secret is shown once)
@@ -30,7 +32,7 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
   if (command === 'revoke' && rest.length !== 1) throw new UsageError('revoke needs exactly one key id.');
 
   const config = loadConfig();
-  @Module({ imports: [ConfigModule.forRoot(config), StoreModule] })
+  @Module({ imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(configuredDataSource), AuthPersistenceModule] })
   class KeysCliModule {}
   const app = await NestFactory.createApplicationContext(KeysCliModule, { logger: ['error'] });
   try {

@@ -6,8 +6,10 @@ import type { Principal } from '../common/principal';
 import { loadConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { EnvironmentError } from '../config/environment';
-import { WebhooksStore, WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../store/webhooks.store';
-import { StoreModule } from '../store/store.module';
+import { WebhooksStore, WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../webhooks/persistence/webhooks.store';
+import { configuredDataSource } from '../data-source';
+import { DatabaseModule } from '../database/database.module';
+import { WebhooksPersistenceModule } from '../webhooks/persistence/webhooks-persistence.module';
 import { OutboundModule } from '../outbound/outbound.module';
 import { WEBHOOK_ADMIN_PROVIDERS } from '../webhooks/webhooks.module';
 import { WebhooksService } from '../webhooks/webhooks.service';
@@ -59,7 +61,7 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
   const limit = number(values.limit, 'limit');
 
   const config = loadConfig();
-  @Module({ imports: [ConfigModule.forRoot(config), OutboundModule, StoreModule], providers: WEBHOOK_ADMIN_PROVIDERS })
+  @Module({ imports: [ConfigModule.forRoot(config), OutboundModule, DatabaseModule.forRoot(configuredDataSource), WebhooksPersistenceModule], providers: WEBHOOK_ADMIN_PROVIDERS })
   class WebhooksCliModule {}
   const app = await NestFactory.createApplicationContext(WebhooksCliModule, { logger: ['error'] });
   try {

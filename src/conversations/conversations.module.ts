@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
-import { StoreModule } from '../store/store.module';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsService } from './conversations.service';
+import { ConversationsPersistenceModule } from './persistence/conversations-persistence.module';
 
 /** The Conversations API; exports ConversationsService for responses that run on a conversation. */
 @Module({
-  imports: [StoreModule],
+  imports: [ConversationsPersistenceModule],
   controllers: [ConversationsController],
   providers: [ConversationsService],
   exports: [ConversationsService],

@@ -7,7 +7,7 @@ import type { EventSink } from '../common/sse';
 import { UpstreamError } from '../inference/upstream-error';
 import { unknownApproval, unknownApprovalMessage } from '../agents/mcp/approvals';
 import { SchemaValidator, strictOutputFormat, UnusableSchemaError } from '../agents/schema-validator';
-import { ResponsesStore } from '../store/responses.store';
+import { ResponsesStore } from './persistence/responses.store';
 import type { CreateResponseDto } from './dto/create-response.dto';
 import { ResponseDispatcher } from './background/response-dispatcher';
 import { EventSequencer } from './event-sequencer';

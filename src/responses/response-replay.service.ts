@@ -3,7 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { invalidRequest, responseNotFound } from '../common/openai-error';
 import type { Principal } from '../common/principal';
 import { isTerminal, type ResponseObject } from '../common/response-types';
-import { ResponsesStore, type StoredResponse } from '../store/responses.store';
+import { ResponsesStore, type StoredResponse } from './persistence/responses.store';
 import { terminalEvent } from './event-sequencer';
 import { ResponseEventLog, toLogged, type LoggedEvent } from './events/response-event-log';
 

@@ -4,13 +4,13 @@ import { ConversationsModule } from '../conversations/conversations.module';
 import { AppConfig } from '../config/app-config';
 import { InferenceModule } from '../inference/inference.module';
 import { StreamSlots } from '../limits/stream-slots';
-import { StoreModule } from '../store/store.module';
 import { BackgroundRunner } from './background/background-runner';
 import { CancelSignals, LocalCancelSignals, RedisCancelSignals } from './background/cancel-signals';
 import { Reconciler } from './background/reconciler';
 import { ResponseDispatcher } from './background/response-dispatcher';
 import { ResponsesProcessor } from './background/responses-processor';
 import { MemoryEventLog } from './events/memory-event-log';
+import { ResponsesPersistenceModule } from './persistence/responses-persistence.module';
 import { RedisEventLog } from './events/redis-event-log';
 import { ResponseEventLog } from './events/response-event-log';
 import { ExecutionFactory } from './lifecycle/execution-factory';
@@ -34,7 +34,7 @@ export class ResponsesModule {
     return {
       module: ResponsesModule,
       controllers: [ResponsesController],
-      imports: [StoreModule, InferenceModule, AgentsModule, ConversationsModule],
+      imports: [ResponsesPersistenceModule, InferenceModule, AgentsModule, ConversationsModule],
       providers: [
         ResponseCreation,
         ResponseReplay,

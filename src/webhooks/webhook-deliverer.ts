@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { unixSeconds } from '../common/ids';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
-import { AttemptOutcome, ClaimedDelivery, DeliveryWork, WebhooksStore } from '../store/webhooks.store';
+import { AttemptOutcome, ClaimedDelivery, DeliveryWork, WebhooksStore } from './persistence/webhooks.store';
 import { signatureHeader, WebhookSecrets } from './webhook-secrets';
 import { type SendResult, WebhookSender } from './webhook-sender';
 

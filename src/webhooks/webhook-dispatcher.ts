@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@
 import { AppConfig } from '../config/app-config';
 import { QueueDriver } from '../queue/queue-driver';
 import { QueueName } from '../queue/queue-names';
-import type { ClaimedDelivery } from '../store/webhooks.store';
+import type { ClaimedDelivery } from './persistence/webhooks.store';
 import { WebhookDeliverer } from './webhook-deliverer';
 
 /**

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
-import { WebhooksStore } from '../store/webhooks.store';
+import { WebhooksStore } from './persistence/webhooks.store';
 import { WebhookDispatcher } from './webhook-dispatcher';
 
 const BATCH = 100;

@@ -1,5 +1,5 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
-import { StoreModule } from '../store/store.module';
+import { WebhooksPersistenceModule } from './persistence/webhooks-persistence.module';
 import { WebhookDeliverer } from './webhook-deliverer';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookRelay } from './webhook-relay';
@@ -18,7 +18,7 @@ export class WebhooksModule {
     return {
       module: WebhooksModule,
       controllers: [WebhooksController],
-      imports: [StoreModule],
+      imports: [WebhooksPersistenceModule],
       providers: [...WEBHOOK_ADMIN_PROVIDERS, WebhookSender, WebhookDeliverer, WebhookRelay, WebhookDispatcher],
     };
   }

@@ -4,8 +4,8 @@ import { newId, unixSeconds } from '../common/ids';
 import { invalidRequest, OpenAIError } from '../common/openai-error';
 import type { Principal } from '../common/principal';
 import { AppConfig } from '../config/app-config';
-import { CursorNotFoundError } from '../store/responses.store';
-import { StoredDelivery, StoredWebhookEndpoint, WEBHOOK_EVENT_TYPES, WebhooksStore } from '../store/webhooks.store';
+import { CursorNotFoundError } from '../database/page';
+import { StoredDelivery, StoredWebhookEndpoint, WEBHOOK_EVENT_TYPES, WebhooksStore } from './persistence/webhooks.store';
 import type {
   CreateWebhookEndpointDto,
   ListWebhookDeliveriesQueryDto,

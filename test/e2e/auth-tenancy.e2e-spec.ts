@@ -4,7 +4,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import OpenAI from 'openai';
 import { generateApiKey } from '../../src/auth/api-key-secrets';
 import { newId } from '../../src/common/ids';
-import { ApiKeysStore } from '../../src/store/api-keys.store';
+import { ApiKeysStore } from '../../src/auth/persistence/api-keys.store';
 import { storeBackends } from '../support/backends';
 import { useE2e } from '../support/e2e';
 import { waitFor } from '../support/wait';

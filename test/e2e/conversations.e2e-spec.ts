@@ -3,7 +3,7 @@ import type { ConversationItem } from 'openai/resources/conversations/items';
 import type { ResponseInputItem } from 'openai/resources/responses/responses';
 import type { StoredItem } from '../../src/common/response-types';
 import { ConversationsService } from '../../src/conversations/conversations.service';
-import { ConversationsStore } from '../../src/store/conversations.store';
+import { ConversationsStore } from '../../src/conversations/persistence/conversations.store';
 import { storeBackends } from '../support/backends';
 import { useE2e } from '../support/e2e';
 import { collect } from '../support/streams';

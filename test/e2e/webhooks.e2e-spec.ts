@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/store/data-source';
+import { dataSourceOptions } from '../../src/data-source';
 import { HostResolver } from '../../src/outbound/url-guard';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { useE2e } from '../support/e2e';
@@ -516,8 +516,8 @@ describe('webhooks admin CLI (npm run webhooks)', () => {
     let eventId: string;
     try {
       await ds.query(
-        `INSERT INTO responses (id, owner, status, background, model, attempt, request, response, created_at, updated_at)
-         VALUES ('resp_cli', 'team-a', 'in_progress', true, 'm', 1, '{}', '{}', now(), now())`,
+        `INSERT INTO responses (id, owner, status, background, model, attempt, request, created_at, updated_at)
+         VALUES ('resp_cli', 'team-a', 'in_progress', true, 'm', 1, '{}', now(), now())`,
       );
       await ds.query(`UPDATE responses SET status = 'completed' WHERE id = 'resp_cli'`);
       [{ id: eventId }] = await ds.query<Array<{ id: string }>>(`SELECT id FROM webhook_events WHERE response_id = 'resp_cli'`);

@@ -1,16 +1,15 @@
 import { isTerminal, type StoredItem } from '../../src/common/response-types';
+import { CursorNotFoundError, type Page } from '../../src/database/page';
 import {
-  CursorNotFoundError,
   ResponsesStore,
   type ChainHistory,
   type ItemListOptions,
   type ListOptions,
   type NewResponse,
-  type Page,
   type ResponsePatch,
   type StoredResponse,
   type UpdateCondition,
-} from '../../src/store/responses.store';
+} from '../../src/responses/persistence/responses.store';
 
 interface Row extends StoredResponse {
   inputItems: StoredItem[];

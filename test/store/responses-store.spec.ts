@@ -4,9 +4,10 @@ import { DataSource } from 'typeorm';
 import { newId } from '../../src/common/ids';
 import type { NormalizedRequest, ResponseObject, StoredItem } from '../../src/common/response-types';
 import { buildResponse } from '../../src/responses/response-object';
-import { dataSourceOptions } from '../../src/store/data-source';
-import { CursorNotFoundError, NewResponse } from '../../src/store/responses.store';
-import { CHAIN_HISTORY_SQL, TypeOrmResponsesStore } from '../../src/store/typeorm-responses.store';
+import { dataSourceOptions } from '../../src/data-source';
+import { CursorNotFoundError } from '../../src/database/page';
+import { NewResponse } from '../../src/responses/persistence/responses.store';
+import { CHAIN_HISTORY_SQL, TypeOrmResponsesStore } from '../../src/responses/persistence/typeorm-responses.store';
 import { storeBackends } from '../support/backends';
 
 const request = (over: Partial<NormalizedRequest> = {}): NormalizedRequest => ({ model: 'm1', store: true, background: false, stream: false, ...over });
@@ -220,8 +221,8 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
   it("finds a chain's input items by index, not by reading the whole items table", async () => {
     // 3,000 rows of another owner: as a plain join, the planner hashed the whole table here.
     await dataSource.query(
-      `INSERT INTO responses (id, owner, status, background, model, attempt, request, response, created_at, updated_at)
-       SELECT 'resp_seed' || g, 'team-seed', 'completed', true, 'm1', 1, '{}'::jsonb, '{"output": []}'::jsonb, now(), now()
+      `INSERT INTO responses (id, owner, status, background, model, attempt, request, created_at, updated_at)
+       SELECT 'resp_seed' || g, 'team-seed', 'completed', true, 'm1', 1, '{}'::jsonb, now(), now()
        FROM generate_series(1, 3000) AS g`,
     );
     await dataSource.query(
@@ -248,8 +249,8 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
     expect([...found.keys()].sort()).toEqual([inputId, outputId].sort());
     expect(found.get(outputId)).toEqual(done.output[0]);
     expect((await store.findItems('team-b', [inputId, outputId])).size).toBe(0);
-    // The output lives in its own rows; the stored document does not repeat it.
-    const [row] = await dataSource.query<Array<{ has: boolean }>>(`SELECT response ? 'output' AS has FROM responses WHERE id = $1`, [r.id]);
+    // The output lives in its own rows; the response's row (no stored document now) does not repeat it.
+    const [row] = await dataSource.query<Array<{ has: boolean }>>(`SELECT position($2 IN to_jsonb(r)::text) > 0 AS has FROM responses r WHERE id = $1`, [r.id, outputId]);
     expect(row.has).toBe(false);
     expect((await store.get('team-a', r.id))!.response.output).toEqual(done.output);
   });
@@ -310,4 +311,42 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
       }
     });
   }
+
+  it('moves rows stored as a Response document to stored state: they read back identically', async () => {
+    // Back to the schema before the StoreResponseState migration, rows written as that code did
+    // (the document but for its output, output rows beside it), then forward again.
+    expect(dataSource.migrations.at(-1)!.name).toBe('StoreResponseState1764000600000');
+    await dataSource.undoLastMigration();
+    const usage = { input_tokens: 5, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 }, output_tokens: 2, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 7 };
+    const a = newResponse({ request: request({ instructions: 'be brief', metadata: { k: 'v' }, conversation: { id: 'conv_1' } }) });
+    const b = newResponse({ request: request({ background: true, temperature: 0.5 }), background: true });
+    const c = newResponse();
+    const old = [
+      { r: a, doc: buildResponse(a.id, a.createdAt, a.request, { status: 'completed', completedAt: a.createdAt, usage, output: [message('hi', 'assistant') as never] }) },
+      { r: b, doc: buildResponse(b.id, b.createdAt, b.request, { status: 'failed', error: { code: 'server_error', message: 'boom' } }) },
+      { r: c, doc: buildResponse(c.id, c.createdAt, c.request, { status: 'incomplete', usage, incompleteReason: 'max_output_tokens' }) },
+    ];
+    for (const { r, doc } of old) {
+      const { output, ...document } = doc;
+      await dataSource.query(
+        `WITH inserted AS (
+           INSERT INTO responses (id, owner, status, background, model, attempt, request, response, created_at, updated_at, completed_at)
+           VALUES ($1, $2, $3, $4, $5, 1, $6::jsonb, $7::jsonb, $8, now(), $9) RETURNING id
+         )
+         INSERT INTO response_output_items (response_id, position, item_id, item)
+         SELECT inserted.id, (x.ordinality - 1)::integer, x.value ->> 'id', x.value FROM inserted, jsonb_array_elements($10::jsonb) WITH ORDINALITY AS x(value, ordinality)`,
+        [r.id, r.owner, doc.status, r.background, r.model, JSON.stringify(r.request), JSON.stringify(document), r.createdAt,
+          doc.status === 'completed' ? r.createdAt : null, JSON.stringify(output)],
+      );
+    }
+    await dataSource.runMigrations();
+    const columns: Array<{ column_name: string }> = await dataSource.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'responses'`);
+    expect(columns.map((x) => x.column_name)).not.toEqual(expect.arrayContaining(['response']));
+    expect(columns.map((x) => x.column_name)).not.toEqual(expect.arrayContaining(['conversation_id']));
+    for (const { r, doc } of old) {
+      const found = await store.get(r.owner, r.id);
+      expect(found!.response).toEqual(doc);
+      expect(Object.keys(found!.response)).toEqual(Object.keys(doc));
+    }
+  });
 });

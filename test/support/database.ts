@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/store/data-source';
+import { dataSourceOptions } from '../../src/data-source';
 import { POSTGRES_URL } from './services';
 
 export interface TestDatabase {

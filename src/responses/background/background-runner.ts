@@ -3,7 +3,7 @@ import type { ResponseOutputItem } from 'openai/resources/responses/responses';
 import { AppConfig } from '../../config/app-config';
 import { isTerminal } from '../../common/response-types';
 import { Metrics } from '../../metrics/metrics';
-import { ResponsesStore, type StoredResponse } from '../../store/responses.store';
+import { ResponsesStore, type StoredResponse } from '../persistence/responses.store';
 import { EventSequencer } from '../event-sequencer';
 import { ResponseEventLog } from '../events/response-event-log';
 import { ExecutionFactory, storedIdentity } from '../lifecycle/execution-factory';

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { ResponsesStore } from '../../store/responses.store';
+import { ResponsesStore } from '../persistence/responses.store';
 import { ResponseLifecycle } from '../lifecycle/response-lifecycle';
 import { ResponseDispatcher } from './response-dispatcher';
 

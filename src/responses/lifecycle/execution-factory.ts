@@ -6,7 +6,7 @@ import { isTerminal, type NormalizedRequest, type ResponseObject, type StoredIte
 import { AppConfig } from '../../config/app-config';
 import { ConversationsService } from '../../conversations/conversations.service';
 import { ModelRegistry, type ResolvedModel } from '../../inference/model-registry';
-import { ResponsesStore, type NewResponse, type StoredResponse } from '../../store/responses.store';
+import { ResponsesStore, type NewResponse, type StoredResponse } from '../persistence/responses.store';
 import { mcpHeadersContext } from '../normalize-request';
 import { buildResponse } from '../response-object';
 import type { Execution, PreparedResponse, ResponseIdentity } from './execution';

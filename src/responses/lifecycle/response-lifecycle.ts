@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { ResponseObject, ResponseStatus, StoredItem } from '../../common/response-types';
 import { ConversationsService } from '../../conversations/conversations.service';
 import { Metrics } from '../../metrics/metrics';
-import { ResponsesStore, type ResponsePatch } from '../../store/responses.store';
+import { ResponsesStore, type ResponsePatch } from '../persistence/responses.store';
 import { terminalEvent, type EventSequencer } from '../event-sequencer';
 import { ResponseEventLog } from '../events/response-event-log';
 import type { ResponseIdentity } from './execution';

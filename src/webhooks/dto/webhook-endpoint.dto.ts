@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nest
 import { Transform } from 'class-transformer';
 import { ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { toInt } from '../../common/dto/page-query.dto';
-import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../store/webhooks.store';
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../persistence/webhooks.store';
 
 const EVENT_TYPES_SCHEMA: ApiPropertyOptions = { type: 'array', items: { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] }, minItems: 1 };
 

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { WEBHOOK_EVENT_TYPES } from '../../store/webhooks.store';
+import { WEBHOOK_EVENT_TYPES } from '../persistence/webhooks.store';
 
 // Documentation-only classes: the OpenAPI schemas of what the endpoints return.
 

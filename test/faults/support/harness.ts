@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import OpenAI from 'openai';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../../src/store/data-source';
+import { dataSourceOptions } from '../../../src/data-source';
 import { FakeUpstream, startFakeUpstream } from '../../support/fake-upstream';
 import { ServerProcess, startProcess } from '../../support/processes';
 import { missingBinaries, PgCluster, RedisServer } from './own-services';
@@ -214,7 +214,7 @@ export class Stack {
 
   async rows(ids: string[]): Promise<Map<string, Row>> {
     const rows = await this.query<Row>(
-      `SELECT id, status, attempt, background, response->'error' AS error,
+      `SELECT id, status, attempt, background, error,
          COALESCE((SELECT jsonb_agg(o.item ORDER BY o.position) FROM response_output_items o WHERE o.response_id = r.id), '[]'::jsonb) AS output
        FROM responses r WHERE id = ANY($1)`,
       [ids],

@@ -1,4 +1,4 @@
-import type { Page } from './responses.store';
+import type { Page } from '../../database/page';
 
 /** The event types a webhook endpoint can subscribe to (OpenAI's names). */
 export const WEBHOOK_EVENT_TYPES = ['response.completed', 'response.failed', 'response.cancelled', 'response.incomplete'] as const;

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { StoredItem } from '../common/response-types';
+import type { Page } from '../../database/page';
+import type { StoredItem } from '../../common/response-types';
 import {
   ConversationItemListOptions,
   ConversationsStore,
@@ -9,8 +10,9 @@ import {
   NewConversation,
   StoredConversation,
 } from './conversations.store';
-import { CursorNotFoundError, Page } from './responses.store';
-import { date, json } from './sql';
+import { databaseError, PgErrorCode } from '../../database/database-errors';
+import { keysetPage } from '../../database/pagination';
+import { date, json, Sql } from '../../database/sql';
 
 /** A `conversations` row as the driver returns it (snake_case, raw types). */
 interface ConversationRow {
@@ -28,26 +30,12 @@ function toStored(row: ConversationRow): StoredConversation {
   return { id: row.id, owner: row.owner, metadata: json(row.metadata), createdAt: date(row.created_at), updatedAt: date(row.updated_at) };
 }
 
-/** The Postgres error code and detail, wherever the driver (pg or PGlite, through TypeORM) put them. */
-function pgError(error: unknown): { code?: string; detail?: string; constraint?: string } {
-  if (typeof error !== 'object' || error === null) return {};
-  const outer = error as { code?: unknown; detail?: unknown; constraint?: unknown; driverError?: unknown };
-  const inner = (typeof outer.driverError === 'object' && outer.driverError !== null ? outer.driverError : {}) as typeof outer;
-  const pick = (key: 'code' | 'detail' | 'constraint') => {
-    const value = inner[key] ?? outer[key];
-    return typeof value === 'string' ? value : undefined;
-  };
-  return { code: pick('code'), detail: pick('detail'), constraint: pick('constraint') };
-}
-
-const UNIQUE_VIOLATION = '23505';
-const FOREIGN_KEY_VIOLATION = '23503';
 const ITEM_ID_INDEX = 'conversation_items_item_id';
 
 /** A duplicate item id becomes a DuplicateItemError naming it (from `Key (…, item_id)=(…, X) already exists.`). */
 function duplicateItem(error: unknown): DuplicateItemError | null {
-  const { code, detail, constraint } = pgError(error);
-  if (code !== UNIQUE_VIOLATION || (constraint !== undefined && constraint !== ITEM_ID_INDEX)) return null;
+  const { code, detail, constraint } = databaseError(error);
+  if (code !== PgErrorCode.uniqueViolation || (constraint !== undefined && constraint !== ITEM_ID_INDEX)) return null;
   const match = detail ? /=\((?:[^,]*), (.*)\) already exists/.exec(detail) : null;
   return new DuplicateItemError(match ? match[1] : null);
 }
@@ -59,13 +47,16 @@ function duplicateItem(error: unknown): DuplicateItemError | null {
  */
 @Injectable()
 export class TypeOrmConversationsStore extends ConversationsStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  private readonly sql: Sql;
+
+  constructor(@InjectDataSource() dataSource: DataSource) {
     super();
+    this.sql = new Sql(dataSource);
   }
 
   async create(c: NewConversation): Promise<void> {
     try {
-      await this.dataSource.query(
+      await this.sql.query(
         `WITH inserted AS (
            INSERT INTO conversations (id, owner, metadata, created_at, updated_at)
            VALUES ($1, $2, $3::jsonb, $4, $4)
@@ -83,13 +74,13 @@ export class TypeOrmConversationsStore extends ConversationsStore {
   }
 
   async get(owner: string, id: string): Promise<StoredConversation | null> {
-    const rows: ConversationRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM conversations WHERE id = $1 AND owner = $2`, [id, owner]);
+    const rows: ConversationRow[] = await this.sql.query(`SELECT ${COLUMNS} FROM conversations WHERE id = $1 AND owner = $2`, [id, owner]);
     return rows.length ? toStored(rows[0]) : null;
   }
 
   async updateMetadata(owner: string, id: string, metadata: Record<string, string>): Promise<StoredConversation | null> {
     // Wrapped in a SELECT: TypeORM shapes a bare UPDATE/DELETE … RETURNING differently on pg and PGlite.
-    const rows: ConversationRow[] = await this.dataSource.query(
+    const rows: ConversationRow[] = await this.sql.query(
       `WITH updated AS (
          UPDATE conversations SET metadata = $3::jsonb, updated_at = now()
          WHERE id = $1 AND owner = $2
@@ -101,7 +92,7 @@ export class TypeOrmConversationsStore extends ConversationsStore {
   }
 
   async delete(owner: string, id: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
+    const rows: unknown[] = await this.sql.query(
       `WITH deleted AS (DELETE FROM conversations WHERE id = $1 AND owner = $2 RETURNING id) SELECT id FROM deleted`,
       [id, owner],
     );
@@ -112,7 +103,7 @@ export class TypeOrmConversationsStore extends ConversationsStore {
     // The UPDATE locks the conversation's row before any item is numbered, so concurrent appends to
     // one conversation queue up (each batch stays contiguous) and an append after a delete adds nothing.
     try {
-      const rows: Array<{ found: boolean }> = await this.dataSource.query(
+      const rows: Array<{ found: boolean }> = await this.sql.query(
         `WITH touched AS (
            UPDATE conversations SET updated_at = now() WHERE id = $1 RETURNING id
          ), appended AS (
@@ -126,34 +117,32 @@ export class TypeOrmConversationsStore extends ConversationsStore {
       );
       return rows[0].found;
     } catch (error) {
-      if (pgError(error).code === FOREIGN_KEY_VIOLATION) return false; // deleted meanwhile
+      if (databaseError(error).code === PgErrorCode.foreignKeyViolation) return false; // deleted meanwhile
       throw duplicateItem(error) ?? error;
     }
   }
 
   async listItems(conversationId: string, options: ConversationItemListOptions): Promise<Page<StoredItem>> {
-    const params: unknown[] = [conversationId];
-    const where = ['conversation_id = $1'];
-    if (options.after) {
-      const found: Array<{ seq: string }> = await this.dataSource.query(
-        `SELECT seq FROM conversation_items WHERE conversation_id = $1 AND item_id = $2`,
-        [conversationId, options.after],
-      );
-      if (!found.length) throw new CursorNotFoundError('after', options.after);
-      params.push(found[0].seq);
-      where.push(`seq ${options.order === 'desc' ? '<' : '>'} $${params.length}`);
-    }
-    params.push(options.limit + 1);
-    const rows: Array<{ item: StoredItem | string }> = await this.dataSource.query(
-      `SELECT item FROM conversation_items WHERE ${where.join(' AND ')}
-       ORDER BY seq ${options.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
-      params,
-    );
-    return { data: rows.slice(0, options.limit).map((r) => json(r.item)), hasMore: rows.length > options.limit };
+    const page = await keysetPage<{ item: StoredItem | string }>(this.sql, {
+      select: `SELECT item FROM conversation_items`,
+      where: ['conversation_id = $1'],
+      params: [conversationId],
+      orderBy: ['seq'],
+      order: options.order,
+      limit: options.limit,
+      cursors: [
+        {
+          param: 'after',
+          id: options.after,
+          find: { text: `SELECT seq FROM conversation_items WHERE conversation_id = $1 AND item_id = $2`, params: [conversationId, options.after] },
+        },
+      ],
+    });
+    return { data: page.data.map((r) => json(r.item)), hasMore: page.hasMore };
   }
 
   async getItem(conversationId: string, itemId: string): Promise<StoredItem | null> {
-    const rows: Array<{ item: StoredItem | string }> = await this.dataSource.query(
+    const rows: Array<{ item: StoredItem | string }> = await this.sql.query(
       `SELECT item FROM conversation_items WHERE conversation_id = $1 AND item_id = $2`,
       [conversationId, itemId],
     );
@@ -161,7 +150,7 @@ export class TypeOrmConversationsStore extends ConversationsStore {
   }
 
   async deleteItem(conversationId: string, itemId: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
+    const rows: unknown[] = await this.sql.query(
       `WITH deleted AS (
          DELETE FROM conversation_items WHERE conversation_id = $1 AND item_id = $2 RETURNING conversation_id
        ), touched AS (
@@ -173,7 +162,7 @@ export class TypeOrmConversationsStore extends ConversationsStore {
   }
 
   async allItems(conversationId: string, limit: number): Promise<StoredItem[]> {
-    const rows: Array<{ item: StoredItem | string }> = await this.dataSource.query(
+    const rows: Array<{ item: StoredItem | string }> = await this.sql.query(
       `SELECT item FROM (
          SELECT seq, item FROM conversation_items WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2
        ) newest ORDER BY seq`,

@@ -1,20 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { inFieldOrder, isTerminal, type ResponseObject, type ResponseStatus, type StoredItem } from '../common/response-types';
+import { isTerminal, type ResponseObject, type ResponseStatus, type StoredItem } from '../../common/response-types';
+import type { Page } from '../../database/page';
+import { keysetPage } from '../../database/pagination';
+import { date, json, Sql } from '../../database/sql';
+import type { IncompleteReason } from '../../agents/agent-runner';
+import { buildResponse } from '../response-object';
 import {
   ChainHistory,
-  CursorNotFoundError,
   ItemListOptions,
   ListOptions,
   NewResponse,
-  Page,
   ResponsePatch,
   ResponsesStore,
   StoredResponse,
   UpdateCondition,
 } from './responses.store';
-import { date, json, Sql } from './sql';
+
 
 /** A `responses` row as the driver returns it (snake_case, raw types). */
 interface ResponseRow {
@@ -26,7 +29,9 @@ interface ResponseRow {
   previous_response_id: string | null;
   attempt: number;
   request: StoredResponse['request'] | string;
-  response: StoredResponse['response'] | string;
+  usage: ResponseObject['usage'] | string | null;
+  error: RunError | string | null;
+  incomplete_details: { reason: IncompleteReason } | string | null;
   created_at: Date | string;
   updated_at: Date | string;
   completed_at: Date | string | null;
@@ -35,7 +40,22 @@ interface ResponseRow {
 }
 
 
+type RunError = { code: string; message: string };
+
+/** The Response object, built from the request and the run's state (the row keeps no copy of it). */
 function toStored(row: ResponseRow): StoredResponse {
+  const request = json(row.request);
+  const createdAt = date(row.created_at);
+  const completedAt = row.completed_at === null ? null : date(row.completed_at);
+  const incomplete = row.incomplete_details === null ? null : json(row.incomplete_details);
+  const response = buildResponse(row.id, createdAt, request, {
+    status: row.status,
+    output: json(row.output),
+    usage: row.usage === null ? null : json(row.usage),
+    error: row.error === null ? null : json(row.error),
+    incompleteReason: incomplete?.reason ?? null,
+    completedAt,
+  });
   return {
     id: row.id,
     owner: row.owner,
@@ -44,24 +64,24 @@ function toStored(row: ResponseRow): StoredResponse {
     model: row.model,
     previousResponseId: row.previous_response_id,
     attempt: Number(row.attempt),
-    request: json(row.request),
-    response: inFieldOrder({ ...json(row.response), output: json(row.output) }),
-    createdAt: date(row.created_at),
+    request,
+    response,
+    createdAt,
     updatedAt: date(row.updated_at),
-    completedAt: row.completed_at === null ? null : date(row.completed_at),
+    completedAt,
   };
 }
 
-const ROW_COLUMNS = `id, owner, status, background, model, previous_response_id, attempt, request, response, created_at, updated_at, completed_at`;
+const ROW_COLUMNS = `id, owner, status, background, model, previous_response_id, attempt, request, usage, error, incomplete_details, created_at, updated_at, completed_at`;
 /** A response's output items in order, for the row aliased `r`. */
 const OUTPUT_OF_R = `coalesce((SELECT jsonb_agg(o.item ORDER BY o.position) FROM response_output_items o WHERE o.response_id = r.id), '[]'::jsonb) AS output`;
 const COLUMNS = `${ROW_COLUMNS}, ${OUTPUT_OF_R}`;
 
-/** The stored document: everything but `output`, which lives in `response_output_items`. */
-function document(response: StoredResponse['response']): string {
-  const { output: _output, ...rest } = response;
-  return JSON.stringify(rest);
-}
+/** A jsonb parameter; an absent or null value is SQL NULL. */
+const jsonb = (value: unknown): string | null => (value === undefined || value === null ? null : JSON.stringify(value));
+
+/** What the row keeps of a Response: what only the run produces (output has its own table). */
+const runState = (response: ResponseObject) => [jsonb(response.usage), jsonb(response.error), jsonb(response.incomplete_details)];
 
 /** `response_output_items` rows of an output, as `jsonb_to_recordset` reads them. */
 const outputRows = (output: ResponseObject['output']) =>
@@ -127,8 +147,8 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     const items = r.inputItems.map((item, position) => ({ position, item_id: item.id, item }));
     await this.sql.query(
       `WITH inserted AS (
-         INSERT INTO responses (id, owner, status, background, model, previous_response_id, attempt, request, response, created_at, updated_at, completed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, now(), $12)
+         INSERT INTO responses (id, owner, status, background, model, previous_response_id, attempt, request, usage, error, incomplete_details, created_at, updated_at, completed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $14::jsonb, $15::jsonb, $10, now(), $12)
          RETURNING id
        ),
        input_put AS (
@@ -148,11 +168,13 @@ export class TypeOrmResponsesStore extends ResponsesStore {
         r.previousResponseId,
         r.attempt,
         JSON.stringify(r.request),
-        document(r.response),
+        jsonb(r.response.usage),
         r.createdAt,
         JSON.stringify(items),
         r.completedAt ?? null,
         outputRows(r.response.output ?? []),
+        jsonb(r.response.error),
+        jsonb(r.response.incomplete_details),
       ],
     );
   }
@@ -184,13 +206,12 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     if (patch.completedAt !== undefined) set.push(`completed_at = ${param(patch.completedAt)}`);
     let output = '';
     if (patch.response !== undefined) {
-      set.push(`response = ${param(document(patch.response))}::jsonb`);
+      const [usage, error, incomplete] = runState(patch.response);
+      set.push(`usage = ${param(usage)}::jsonb`, `error = ${param(error)}::jsonb`, `incomplete_details = ${param(incomplete)}::jsonb`);
       const items = patch.response.output ?? [];
       output = REPLACE_OUTPUT('updated', param(outputRows(items)), param(items.length));
-    } else if (status || patch.clearOutput) {
-      // The row's status and the document's are one fact: a status-only patch updates both.
-      if (status) set.push(`response = jsonb_set(response, '{status}', to_jsonb(${status}::text))`);
-      if (patch.clearOutput) output = REPLACE_OUTPUT('updated', `'[]'`, '0');
+    } else if (patch.clearOutput) {
+      output = REPLACE_OUTPUT('updated', `'[]'`, '0');
     }
     const where = ['id = $1', 'status = ANY($2::text[])'];
     if (condition.attempt !== undefined) where.push(`attempt = ${param(condition.attempt)}`);
@@ -244,8 +265,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     const rows: unknown[] = await this.sql.query(
       `WITH failed AS (
          UPDATE responses
-         SET status = 'failed', updated_at = now(),
-             response = jsonb_set(jsonb_set(response, '{status}', '"failed"'), '{error}', $2::jsonb)
+         SET status = 'failed', updated_at = now(), error = $2::jsonb
          WHERE status = 'in_progress' AND NOT background AND created_at < $1
          RETURNING id
        ) SELECT id FROM failed`,
@@ -274,51 +294,37 @@ export class TypeOrmResponsesStore extends ResponsesStore {
   async list(owner: string, options: ListOptions): Promise<Page<StoredResponse>> {
     const params: unknown[] = [owner];
     const where = ['owner = $1'];
-    if (options.model) {
-      params.push(options.model);
-      where.push(`model = $${params.length}`);
-    }
-    if (options.after) {
-      params.push(options.after);
-      const seq: unknown[] = await this.sql.query(`SELECT seq FROM responses WHERE id = $2 AND owner = $1`, [owner, options.after]);
-      if (!seq.length) throw new CursorNotFoundError('after', options.after);
-      where.push(`seq ${options.order === 'desc' ? '<' : '>'} (SELECT seq FROM responses WHERE id = $${params.length})`);
-    }
-    params.push(options.limit + 1);
-    const rows: ResponseRow[] = await this.sql.query(
-      `SELECT ${COLUMNS} FROM responses r WHERE ${where.join(' AND ')}
-       ORDER BY seq ${options.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
+    if (options.model) where.push(`model = $${params.push(options.model)}`);
+    const page = await keysetPage<ResponseRow>(this.sql, {
+      select: `SELECT ${COLUMNS} FROM responses r`,
+      where,
       params,
-    );
-    return { data: rows.slice(0, options.limit).map(toStored), hasMore: rows.length > options.limit };
+      orderBy: ['seq'],
+      order: options.order,
+      limit: options.limit,
+      cursors: [{ param: 'after', id: options.after, find: { text: `SELECT seq FROM responses WHERE id = $1 AND owner = $2`, params: [options.after, owner] } }],
+    });
+    return { data: page.data.map(toStored), hasMore: page.hasMore };
   }
 
   async listInputItems(responseId: string, options: ItemListOptions): Promise<Page<StoredItem>> {
-    const params: unknown[] = [responseId];
-    const where = ['response_id = $1'];
-    // `after` continues in the listing's order; `before` goes the other way.
-    const bounds: Array<['after' | 'before', string | undefined]> = [
-      ['after', options.after],
-      ['before', options.before],
-    ];
-    for (const [param, cursor] of bounds) {
-      if (!cursor) continue;
-      const found: Array<{ position: number }> = await this.sql.query(
-        `SELECT position FROM response_input_items WHERE response_id = $1 AND item_id = $2 ORDER BY position LIMIT 1`,
-        [responseId, cursor],
-      );
-      if (!found.length) throw new CursorNotFoundError(param, cursor);
-      const forward = (param === 'after') === (options.order === 'asc');
-      params.push(found[0].position);
-      where.push(`position ${forward ? '>' : '<'} $${params.length}`);
-    }
-    params.push(options.limit + 1);
-    const rows: Array<{ item: StoredItem | string }> = await this.sql.query(
-      `SELECT item FROM response_input_items WHERE ${where.join(' AND ')}
-       ORDER BY position ${options.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
-      params,
-    );
-    return { data: rows.slice(0, options.limit).map((r) => json(r.item)), hasMore: rows.length > options.limit };
+    const find = (cursor: string | undefined) => ({
+      text: `SELECT position FROM response_input_items WHERE response_id = $1 AND item_id = $2 ORDER BY position LIMIT 1`,
+      params: [responseId, cursor],
+    });
+    const page = await keysetPage<{ item: StoredItem | string }>(this.sql, {
+      select: `SELECT item FROM response_input_items`,
+      where: ['response_id = $1'],
+      params: [responseId],
+      orderBy: ['position'],
+      order: options.order,
+      limit: options.limit,
+      cursors: [
+        { param: 'after', id: options.after, find: find(options.after) },
+        { param: 'before', id: options.before, find: find(options.before) },
+      ],
+    });
+    return { data: page.data.map((r) => json(r.item)), hasMore: page.hasMore };
   }
 
   async chainHistory(owner: string, id: string, maxDepth: number): Promise<ChainHistory | null> {

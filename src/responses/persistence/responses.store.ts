@@ -1,4 +1,5 @@
-import type { NormalizedRequest, ResponseObject, ResponseStatus, StoredItem } from '../common/response-types';
+import type { Page } from '../../database/page';
+import type { NormalizedRequest, ResponseObject, ResponseStatus, StoredItem } from '../../common/response-types';
 
 export interface StoredResponse {
   id: string;
@@ -52,11 +53,6 @@ export interface ItemListOptions {
   order: 'asc' | 'desc';
 }
 
-export interface Page<T> {
-  data: T[];
-  hasMore: boolean;
-}
-
 /** What a `previous_response_id` chain holds, oldest first. */
 export interface ChainHistory {
   /** Status of the response the chain starts from (the newest one). */
@@ -65,12 +61,6 @@ export interface ChainHistory {
   items: StoredItem[];
   /** The chain went back further than the depth allowed. */
   truncated: boolean;
-}
-
-export class CursorNotFoundError extends Error {
-  constructor(readonly param: 'after' | 'before', readonly cursor: string) {
-    super(`No item with id '${cursor}' for '${param}'.`);
-  }
 }
 
 /**

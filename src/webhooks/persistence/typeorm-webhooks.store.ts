@@ -1,141 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { CursorNotFoundError, Page } from './responses.store';
-import { date, json, maybeDate, Sql } from './sql';
+import type { Page } from '../../database/page';
+import { keysetPage } from '../../database/pagination';
+import { Sql } from '../../database/sql';
 import {
   AttemptOutcome,
   ClaimedDelivery,
   DeliveryListOptions,
-  DeliveryState,
   DeliveryWork,
   NewWebhookEndpoint,
-  StoredAttempt,
   StoredDelivery,
   StoredWebhookEndpoint,
   WebhookEndpointPatch,
-  WebhookEventType,
   WebhooksStore,
 } from './webhooks.store';
-
-type Timestamp = Date | string;
-
-interface EndpointRow {
-  id: string;
-  owner: string;
-  url: string;
-  event_types: WebhookEventType[] | string;
-  enabled: boolean;
-  disabled_reason: string | null;
-  secret: string;
-  previous_secret: string | null;
-  previous_secret_expires_at: Timestamp | null;
-  failing_since: Timestamp | null;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-}
-
-interface AttemptJson {
-  attempt: number;
-  started_at: string;
-  duration_ms: number;
-  status_code: number | null;
-  error: string | null;
-  response_excerpt: string | null;
-}
-
-interface DeliveryRow {
-  id: string;
-  endpoint_id: string;
-  event_id: string;
-  event_type: WebhookEventType;
-  response_id: string;
-  state: DeliveryState;
-  attempts: number;
-  next_attempt_at: Timestamp;
-  last_status_code: number | null;
-  last_error: string | null;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-  log: AttemptJson[] | string;
-}
-
-interface WorkRow {
-  id: string;
-  attempts: number;
-  created_at: Timestamp;
-  event_id: string;
-  event_type: WebhookEventType;
-  response_id: string;
-  event_created_at: Timestamp;
-  endpoint_id: string;
-  url: string;
-  enabled: boolean;
-  secret: string;
-  previous_secret: string | null;
-  previous_secret_expires_at: Timestamp | null;
-}
-
-// Event types as jsonb: the same on pg and PGlite, whose array (de)serialization differ.
-const ENDPOINT_COLUMNS = `id, owner, url, to_jsonb(event_types) AS event_types, enabled, disabled_reason, secret,
-  previous_secret, previous_secret_expires_at, failing_since, created_at, updated_at`;
-
-const DELIVERY_SELECT = `
-  SELECT d.id, d.endpoint_id, d.event_id, ev.type AS event_type, ev.response_id, d.state, d.attempts, d.next_attempt_at,
-         d.last_status_code, d.last_error, d.created_at, d.updated_at,
-         (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                    'attempt', a.attempt, 'started_at', a.started_at, 'duration_ms', a.duration_ms,
-                    'status_code', a.status_code, 'error', a.error, 'response_excerpt', a.response_excerpt) ORDER BY a.attempt), '[]'::jsonb)
-            FROM webhook_attempts a WHERE a.delivery_id = d.id) AS log
-  FROM webhook_deliveries d JOIN webhook_events ev ON ev.id = d.event_id`;
-
-const lease = (ms: number) => `make_interval(secs => ${Math.max(0, Math.round(ms)) / 1000})`;
-
-function toEndpoint(row: EndpointRow): StoredWebhookEndpoint {
-  return {
-    id: row.id,
-    owner: row.owner,
-    url: row.url,
-    eventTypes: json(row.event_types),
-    enabled: row.enabled,
-    disabledReason: row.disabled_reason,
-    secret: row.secret,
-    previousSecret: row.previous_secret,
-    previousSecretExpiresAt: maybeDate(row.previous_secret_expires_at),
-    failingSince: maybeDate(row.failing_since),
-    createdAt: date(row.created_at),
-    updatedAt: date(row.updated_at),
-  };
-}
-
-function toAttempt(a: AttemptJson): StoredAttempt {
-  return {
-    attempt: a.attempt,
-    startedAt: new Date(a.started_at),
-    durationMs: a.duration_ms,
-    statusCode: a.status_code,
-    error: a.error,
-    responseExcerpt: a.response_excerpt,
-  };
-}
-
-function toDelivery(row: DeliveryRow): StoredDelivery {
-  return {
-    id: row.id,
-    endpointId: row.endpoint_id,
-    eventId: row.event_id,
-    eventType: row.event_type,
-    responseId: row.response_id,
-    state: row.state,
-    attempts: row.attempts,
-    nextAttemptAt: row.state === 'pending' ? date(row.next_attempt_at) : null,
-    lastStatusCode: row.last_status_code,
-    lastError: row.last_error,
-    createdAt: date(row.created_at),
-    updatedAt: date(row.updated_at),
-    log: json(row.log).map(toAttempt),
-  };
-}
+import { DELIVERY_SELECT, DeliveryRow, ENDPOINT_COLUMNS, EndpointRow, lease, toDelivery, toEndpoint, toWork, WorkRow } from './webhook-rows';
 
 /**
  * The webhooks store on TypeORM (Postgres or embedded PGlite). Every write is one statement
@@ -233,25 +113,24 @@ export class TypeOrmWebhooksStore extends WebhooksStore {
   async listDeliveries(endpointId: string, options: DeliveryListOptions): Promise<Page<StoredDelivery>> {
     const params: unknown[] = [endpointId];
     const where = ['d.endpoint_id = $1'];
-    if (options.after) {
-      const found: Array<{ created_at: Timestamp }> = await this.sql.query(
-        `SELECT created_at FROM webhook_deliveries WHERE endpoint_id = $1 AND id = $2`,
-        [endpointId, options.after],
-      );
-      if (!found.length) throw new CursorNotFoundError('after', options.after);
-      params.push(found[0].created_at, options.after);
-      where.push(`(d.created_at, d.id) < ($${params.length - 1}::timestamptz, $${params.length})`);
-    }
-    if (options.eventId) {
-      params.push(options.eventId);
-      where.push(`d.event_id = $${params.length}`);
-    }
-    params.push(options.limit + 1);
-    const rows: DeliveryRow[] = await this.sql.query(
-      `${DELIVERY_SELECT} WHERE ${where.join(' AND ')} ORDER BY d.created_at DESC, d.id DESC LIMIT $${params.length}`,
+    if (options.eventId) where.push(`d.event_id = $${params.push(options.eventId)}`);
+    const page = await keysetPage<DeliveryRow>(this.sql, {
+      select: DELIVERY_SELECT,
+      where,
       params,
-    );
-    return { data: rows.slice(0, options.limit).map(toDelivery), hasMore: rows.length > options.limit };
+      orderBy: ['d.created_at', 'd.id'],
+      keyTypes: ['timestamptz'],
+      order: 'desc',
+      limit: options.limit,
+      cursors: [
+        {
+          param: 'after',
+          id: options.after,
+          find: { text: `SELECT created_at, id FROM webhook_deliveries WHERE endpoint_id = $1 AND id = $2`, params: [endpointId, options.after] },
+        },
+      ],
+    });
+    return { data: page.data.map(toDelivery), hasMore: page.hasMore };
   }
 
   async redeliver(owner: string, endpointId: string, eventId: string, deliveryId: string): Promise<StoredDelivery | null> {
@@ -300,21 +179,7 @@ export class TypeOrmWebhooksStore extends WebhooksStore {
       [deliveryId, attempts],
     );
     if (!rows.length) return null;
-    const r = rows[0];
-    return {
-      id: r.id,
-      attempts: Number(r.attempts),
-      createdAt: date(r.created_at),
-      event: { id: r.event_id, type: r.event_type, responseId: r.response_id, createdAt: date(r.event_created_at) },
-      endpoint: {
-        id: r.endpoint_id,
-        url: r.url,
-        enabled: r.enabled,
-        secret: r.secret,
-        previousSecret: r.previous_secret,
-        previousSecretExpiresAt: maybeDate(r.previous_secret_expires_at),
-      },
-    };
+    return toWork(rows[0]);
   }
 
   async finishAttempt(o: AttemptOutcome): Promise<boolean> {

@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { OpenAIError, OpenAIErrorBody } from './openai-error';
+import { isUnavailableCode } from '../database/database-errors';
+import { OpenAIError, OpenAIErrorBody } from '../common/openai-error';
 
 /** Fastify's own client errors (bad JSON, body too large, unsupported media type) carry these. */
 interface FrameworkError {
@@ -92,10 +93,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
  * socket errors.
  */
 function isUnavailable(exception: unknown): boolean {
-  const error = exception as { code?: unknown; driverError?: { code?: unknown }; message?: unknown } | null;
-  const raw = error?.driverError?.code ?? error?.code;
-  const code = typeof raw === 'string' ? raw : '';
-  if (/^(08|53|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code)) return true;
+  if (isUnavailableCode(exception)) return true;
+  const error = exception as { message?: unknown } | null;
   const message = typeof error?.message === 'string' ? error.message : '';
   // ioredis: a command given up on while Redis is away (offline queue off, or out of retries).
   return /Connection terminated|connection timeout|Client has encountered a connection error|Connection is closed|Stream isn't writeable|Reached the max retries per request/i.test(message);

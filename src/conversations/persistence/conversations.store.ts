@@ -1,5 +1,5 @@
-import type { StoredItem } from '../common/response-types';
-import type { Page } from './responses.store';
+import type { Page } from '../../database/page';
+import type { StoredItem } from '../../common/response-types';
 
 export interface StoredConversation {
   id: string;

@@ -1,6 +1,9 @@
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** One row per stored response. `response` holds the Response object as last written, but for `output` (rows of `response_output_items`). */
+/**
+ * One row per stored response: the request, the run's state (status, usage, error, incomplete
+ * details, timestamps; output in `response_output_items`). The Response object is built on read.
+ */
 @Entity({ name: 'responses' })
 @Index('responses_owner_seq', ['owner', 'seq'])
 // Declared here so that the schema check sees them; their SQL (partial, expression) is the migrations'.
@@ -29,9 +32,6 @@ export class ResponseEntity {
   @Column({ name: 'previous_response_id', type: 'text', nullable: true })
   previousResponseId!: string | null;
 
-  @Column({ name: 'conversation_id', type: 'text', nullable: true })
-  conversationId!: string | null;
-
   /** Incremented by each claim of a background job; fences writes from an older attempt. */
   @Column({ type: 'integer', default: 0 })
   attempt!: number;
@@ -40,8 +40,15 @@ export class ResponseEntity {
   @Column({ type: 'jsonb' })
   request!: object;
 
-  @Column({ type: 'jsonb' })
-  response!: object;
+  // What only the run produces (output: `response_output_items`); the Response is built on read.
+  @Column({ type: 'jsonb', nullable: true })
+  usage!: object | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  error!: object | null;
+
+  @Column({ name: 'incomplete_details', type: 'jsonb', nullable: true })
+  incompleteDetails!: object | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
