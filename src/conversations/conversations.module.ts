@@ -1,12 +1,10 @@
 import { Module } from '@nestjs/common';
-import { ConversationsController } from './conversations.controller';
 import { ConversationsService } from './conversations.service';
 import { ConversationsPersistenceModule } from './persistence/conversations-persistence.module';
 
 /** The Conversations API; exports ConversationsService for responses that run on a conversation. */
 @Module({
   imports: [ConversationsPersistenceModule],
-  controllers: [ConversationsController],
   providers: [ConversationsService],
   exports: [ConversationsService],
 })

@@ -1,7 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { Metrics } from './metrics';
-import { MetricsController } from './metrics.controller';
 
 @Global()
-@Module({ providers: [Metrics], controllers: [MetricsController], exports: [Metrics] })
+@Module({ providers: [Metrics], exports: [Metrics] })
 export class MetricsModule {}

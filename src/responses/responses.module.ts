@@ -3,12 +3,10 @@ import { AgentsModule } from '../agents/agents.module';
 import { ConversationsModule } from '../conversations/conversations.module';
 import { AppConfig } from '../config/app-config';
 import { InferenceModule } from '../inference/inference.module';
-import { StreamSlots } from '../limits/stream-slots';
 import { BackgroundRunner } from './background/background-runner';
 import { CancelSignals, LocalCancelSignals, RedisCancelSignals } from './background/cancel-signals';
 import { Reconciler } from './background/reconciler';
 import { ResponseDispatcher } from './background/response-dispatcher';
-import { ResponsesProcessor } from './background/responses-processor';
 import { MemoryEventLog } from './events/memory-event-log';
 import { ResponsesPersistenceModule } from './persistence/responses-persistence.module';
 import { RedisEventLog } from './events/redis-event-log';
@@ -19,8 +17,6 @@ import { RunRegistry } from './lifecycle/run-registry';
 import { ResponseCreation } from './response-creation.service';
 import { ResponseExecutor } from './response-executor';
 import { ResponseReplay } from './response-replay.service';
-import { ResponsesHttp } from './responses-http';
-import { ResponsesController } from './responses.controller';
 import { ResponsesService } from './responses.service';
 
 @Module({})
@@ -33,25 +29,23 @@ export class ResponsesModule {
     const redis = Boolean(config.redisUrl);
     return {
       module: ResponsesModule,
-      controllers: [ResponsesController],
       imports: [ResponsesPersistenceModule, InferenceModule, AgentsModule, ConversationsModule],
       providers: [
         ResponseCreation,
         ResponseReplay,
         ResponsesService,
-        ResponsesHttp,
         ExecutionFactory,
         ResponseLifecycle,
         RunRegistry,
         ResponseExecutor,
         BackgroundRunner,
         Reconciler,
-        StreamSlots,
         ResponseDispatcher,
-        ResponsesProcessor,
         { provide: ResponseEventLog, useClass: redis ? RedisEventLog : MemoryEventLog },
         { provide: CancelSignals, useClass: redis ? RedisCancelSignals : LocalCancelSignals },
       ],
+      // For the transports (ApiModule) and the queue's processor (WorkerModule).
+      exports: [ResponseCreation, ResponseReplay, ResponsesService, BackgroundRunner],
     };
   }
 }

@@ -1,21 +1,18 @@
-import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { QueueDriver } from '../queue/queue-driver';
 import { QueueName } from '../queue/queue-names';
 import type { ClaimedDelivery } from './persistence/webhooks.store';
-import { WebhookDeliverer } from './webhook-deliverer';
 
 /**
  * Hands claimed deliveries to whatever makes the attempts (the `webhooks` queue: Bull with
- * REDIS_URL, this process otherwise), and runs the attempts in processes whose ROLE runs jobs.
- * Postgres keeps the truth (attempts, next attempt, state); a lost hand-over only delays a
- * delivery until its claim expires.
+ * REDIS_URL, this process otherwise). Postgres keeps the truth (attempts, next attempt, state); a
+ * lost hand-over only delays a delivery until its claim expires.
  */
 @Injectable()
-export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class WebhookDispatcher {
   constructor(
     private readonly queue: QueueDriver,
-    private readonly deliverer: WebhookDeliverer,
     private readonly config: AppConfig,
   ) {}
 
@@ -28,16 +25,5 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   /** One job per attempt (job id = delivery id and attempt count): a delivery claimed again before its job ran is queued once. */
   async dispatch(deliveries: ClaimedDelivery[]): Promise<void> {
     await Promise.all(deliveries.map((d) => this.queue.add<ClaimedDelivery>(QueueName.Webhooks, `${d.id}:${d.attempts}`, { id: d.id, attempts: d.attempts })));
-  }
-
-  onApplicationBootstrap(): void {
-    if (!this.config.runsJobs) return;
-    this.queue.process<ClaimedDelivery>(QueueName.Webhooks, this.config.webhookConcurrency, (delivery) => this.deliverer.deliver(delivery));
-  }
-
-  /** SIGTERM: take no new attempts; running ones may finish within the grace period (else their claim expires and they run again). */
-  async beforeApplicationShutdown(): Promise<void> {
-    if (!this.config.runsJobs) return;
-    await this.queue.stop(QueueName.Webhooks, this.config.shutdownGraceMs);
   }
 }

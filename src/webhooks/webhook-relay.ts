@@ -8,7 +8,7 @@ const BATCH = 100;
 const PRUNE_EVERY_MS = 3_600_000;
 
 /**
- * The outbox relay, in processes whose ROLE runs jobs: every WEBHOOK_RELAY_INTERVAL_MS it claims
+ * The outbox relay (WorkerModule: processes whose role runs jobs): every WEBHOOK_RELAY_INTERVAL_MS it claims
  * due deliveries in Postgres (`FOR UPDATE SKIP LOCKED`, a lease) and hands them to the
  * dispatcher. Any number of relays share the work; a dead one's claims expire and are taken again.
  * Once an hour it deletes events older than WEBHOOK_RETENTION_DAYS.
@@ -31,7 +31,6 @@ export class WebhookRelay implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    if (!this.config.runsJobs) return;
     this.lastPrune = Date.now() - PRUNE_EVERY_MS + 60_000; // first prune a minute after start
     void this.start();
   }

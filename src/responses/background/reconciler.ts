@@ -26,7 +26,6 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.config.runsJobs && !this.config.redisUrl) return;
     // In the embedded default this process is the only runner: whatever is unfinished at start
     // was left by a previous run of it.
     this.bootedAt = new Date();

@@ -5,7 +5,7 @@ import { QueueName } from '../../queue/queue-names';
 import { BackgroundRunner } from './background-runner';
 import type { ResponseJob } from './response-dispatcher';
 
-/** Runs the `responses` queue's jobs in processes whose ROLE runs jobs. */
+/** Runs the `responses` queue's jobs (WorkerModule: processes whose role runs jobs). */
 @Injectable()
 export class ResponsesProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('ResponsesProcessor');
@@ -17,7 +17,6 @@ export class ResponsesProcessor implements OnApplicationBootstrap, BeforeApplica
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.config.runsJobs) return;
     this.queue.process<ResponseJob>(QueueName.Responses, this.config.backgroundConcurrency, (job) => this.handle(job));
   }
 
@@ -30,7 +29,6 @@ export class ResponsesProcessor implements OnApplicationBootstrap, BeforeApplica
 
   /** SIGTERM: take no new jobs, let running ones finish within the grace period, hand back the rest. */
   async beforeApplicationShutdown(): Promise<void> {
-    if (!this.config.runsJobs) return;
     await this.queue.stop(QueueName.Responses);
     await this.runner.drain(this.config.shutdownGraceMs);
   }
