@@ -202,8 +202,8 @@ async function waitUntil(what, done, timeoutMs, everyMs = 50) {
 let upstream;
 /** @type {string | null} */
 let queuePrefix = null;
-/** A stored request and Response from a real synchronous create: the template of seeded rows. */
-let template = /** @type {{ request: unknown, response: unknown } | null} */ (null);
+/** A stored request and its usage from a real synchronous create: the template of seeded rows. */
+let template = /** @type {{ request: unknown, usage: unknown } | null} */ (null);
 
 /** @param {string} name @param {Record<string, string>} env @param {string[]} [nodeFlags] */
 function gateway(name, env, nodeFlags) {
@@ -225,8 +225,8 @@ async function phaseSync() {
     const first = await viaGateway.json('POST', '/v1/responses', SYNC_BODY);
     if (first.status !== 'completed') throw new Error(`the gateway answered ${JSON.stringify(first).slice(0, 300)}`);
     await direct.json('POST', '/v1/chat/completions', DIRECT_BODY);
-    const rows = /** @type {Array<{ request: unknown, response: unknown }>} */ (
-      await db.query(database.url, `SELECT request, response FROM responses WHERE status = 'completed' LIMIT 1`)
+    const rows = /** @type {Array<{ request: unknown, usage: unknown }>} */ (
+      await db.query(database.url, `SELECT request, usage FROM responses WHERE status = 'completed' LIMIT 1`)
     );
     template = rows[0] ?? null;
     const gwUrl = `${gw.url}/v1/responses`;
@@ -361,13 +361,13 @@ async function phaseMemory(/** @type {string} */ databaseUrl) {
       peak = Math.max(peak, procs.rssBytes(gw.pid));
       await procs.sleep(200);
     }
-    const stats = /** @type {{ openStreams: number }} */ (await up.json('GET', '/_bench/stats'));
+    const stats = /** @type {{ openStreams: number }} */ (await up.json('GET', '/_upstream/stats'));
     for (const c of controllers) c.abort();
     await Promise.all(open);
     // The gateway must close its 1,000 upstream calls once their clients went away.
     const closing = Date.now();
     await waitUntil('the upstream streams to close', async () => {
-      const s = /** @type {{ openStreams: number }} */ (await up.json('GET', '/_bench/stats'));
+      const s = /** @type {{ openStreams: number }} */ (await up.json('GET', '/_upstream/stats'));
       return s.openStreams === 0;
     }, 30_000, 100);
     const mb = (/** @type {number} */ b) => round(b / 2 ** 20, 1);
@@ -433,7 +433,7 @@ async function phaseStore() {
     const [small, large] = await Promise.all([db.createDatabase('store_small'), db.createDatabase('store_large')]);
     const seedTemplate = template ?? {
       request: { model: 'bench', input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: PROMPT }] }], store: true },
-      response: { id: '', object: 'response', created_at: 0, status: 'completed', model: 'bench', output: [] },
+      usage: null,
     };
     log(`figure 7: seeding ${sizes.small} and ${sizes.large} responses`);
     const seedStarted = Date.now();
@@ -655,14 +655,14 @@ async function phaseBackground() {
       const up = new Client(upstream.url);
       /** @param {string} tag @param {string} until */
       const upstreamWait = async (tag, until) =>
-        /** @type {{ openedAt: number, chunks: number, closedAt: number | null }} */ (await up.json('GET', `/_bench/wait?tag=${tag}&until=${until}&timeoutMs=10000`));
+        /** @type {{ receivedAt: number, chunksSent: number, closedAt: number | null }} */ (await up.json('GET', `/_upstream/wait?tag=${tag}&until=${until}&timeoutMs=10000`));
       const afterReturn = [];
       const afterCall = [];
       for (let i = 0; i < S.cancels; i++) {
         const tag = `cancel${process.pid}x${i}`;
         // One chunk every 20 ms, up to 20 s: a response that is clearly running when cancelled.
         const created = await a.json('POST', '/v1/responses', background('bench-slow20-n1000', `tag:${tag}`));
-        await upstreamWait(tag, 'chunks:3');
+        await upstreamWait(tag, 'chunks:4'); // the role event and 3 content chunks
         const called = now();
         const cancelled = await b.json('POST', `/v1/responses/${String(created.id)}/cancel`);
         const returned = now();
