@@ -197,3 +197,31 @@ function query(url, sql, params = []) {
 }
 
 module.exports = { ADMIN_URL, REDIS_URL, backendPids, connect, postgresReachable, redisReachable, createDatabase, dropDatabase, dropAll, dropStale, seededId, seedResponses, query, withClient };
+
+/**
+ * Deletes every Redis key under `prefix` — or, with `stale`, under the prefix of earlier runs
+ * (`rgbench<pid>`) whose process no longer runs (killed before they could clean up).
+ * @param {{ prefix?: string, stale?: boolean }} options
+ */
+async function cleanRedis(options) {
+  const { Redis } = require('ioredis');
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', options.stale ? 'rgbench*' : `${options.prefix}:*`, 'COUNT', 1000);
+      const doomed = options.stale
+        ? keys.filter((k) => {
+            const pid = Number(/^rgbench(\d+):/.exec(k)?.[1]);
+            return pid && pid !== process.pid && !existsSync(`/proc/${pid}`);
+          })
+        : keys;
+      if (doomed.length) await redis.unlink(...doomed);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+module.exports.cleanRedis = cleanRedis;
