@@ -75,7 +75,7 @@ async function createDatabase(suffix) {
   const url = urlOf(name);
   const { DataSource } = require('typeorm');
   /** @type {unknown} */
-  const built = require(path.join(dist.dir, 'database', 'data-source'));
+  const built = require(path.join(dist.dir, 'data-source'));
   const { dataSourceOptions } = /** @type {{ dataSourceOptions: (s: { databaseUrl: string, dataDir: string }) => import('typeorm').DataSourceOptions }} */ (built);
   const dataSource = new DataSource(dataSourceOptions({ databaseUrl: url, dataDir: '' }));
   await dataSource.initialize();
@@ -124,10 +124,10 @@ function seededId(i) {
 
 /**
  * Inserts rows `from`…`to - 1` of `responses` for one owner, in batches of one statement each
- * (`INSERT … SELECT generate_series`), copying a real stored request and Response as the template
+ * (`INSERT … SELECT generate_series`), copying a real stored request and usage as the template
  * so every row has a plausible size and shape; its id (in the row and in the document) and times
  * differ per row. `seq` (identity) follows insertion order, as it does in production.
- * @param {string} url @param {{ owner: string, from: number, to: number, template: { request: unknown, response: { usage?: unknown } }, batch?: number }} o
+ * @param {string} url @param {{ owner: string, from: number, to: number, template: { request: unknown, usage: unknown }, batch?: number }} o
  */
 async function seedResponses(url, { owner, from, to, template, batch = 50_000 }) {
   await withClient(url, async (c) => {
@@ -142,7 +142,7 @@ async function seedResponses(url, { owner, from, to, template, batch = 50_000 })
          INSERT INTO responses (id, owner, status, background, model, attempt, request, usage, created_at, updated_at, completed_at)
          SELECT id, $3, 'completed', false, $4, 1, $5::jsonb, $6::jsonb, at, at, at
          FROM rows ORDER BY i`,
-        [start, end, owner, 'bench', JSON.stringify(template.request), JSON.stringify(template.response.usage ?? null)],
+        [start, end, owner, 'bench', JSON.stringify(template.request), JSON.stringify(template.usage ?? null)],
       );
     }
     // As autovacuum would have done by the time a real table is this big: statistics for the
@@ -197,3 +197,31 @@ function query(url, sql, params = []) {
 }
 
 module.exports = { ADMIN_URL, REDIS_URL, backendPids, connect, postgresReachable, redisReachable, createDatabase, dropDatabase, dropAll, dropStale, seededId, seedResponses, query, withClient };
+
+/**
+ * Deletes every Redis key under `prefix` — or, with `stale`, under the prefix of earlier runs
+ * (`rgbench<pid>`) whose process no longer runs (killed before they could clean up).
+ * @param {{ prefix?: string, stale?: boolean }} options
+ */
+async function cleanRedis(options) {
+  const { Redis } = require('ioredis');
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', options.stale ? 'rgbench*' : `${options.prefix}:*`, 'COUNT', 1000);
+      const doomed = options.stale
+        ? keys.filter((k) => {
+            const pid = Number(/^rgbench(\d+):/.exec(k)?.[1]);
+            return pid && pid !== process.pid && !existsSync(`/proc/${pid}`);
+          })
+        : keys;
+      if (doomed.length) await redis.unlink(...doomed);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+module.exports.cleanRedis = cleanRedis;

@@ -5,7 +5,7 @@
  */
 import OpenAI, { APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { startFakeUpstream, type FakeUpstream } from './fake-upstream';
+import { benchModelScripter, startFakeUpstream, type FakeUpstream } from './fake-upstream';
 
 /** Reassembles a streamed completion the way a consumer of the SDK would. */
 interface Reassembled {
@@ -346,5 +346,83 @@ describe('fake upstream (Chat Completions)', () => {
 
     expect(await settled).toBeInstanceOf(APIError); // APIConnectionError
     expect(local.requests[0].closedByClient).toBe(false);
+  });
+});
+
+describe('fake upstream as the bench upstream (reuse, tags, control routes)', () => {
+  let upstream: FakeUpstream;
+  let client: OpenAI;
+  let base: string;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream({ recordOnlyTagged: true, maxRecords: 2, control: true });
+    upstream.setScripter(benchModelScripter());
+    client = new OpenAI({ baseURL: upstream.url, apiKey: 'k', maxRetries: 0, timeout: 5000 });
+    base = upstream.url.replace(/\/v1$/, '');
+  });
+
+  afterAll(async () => {
+    await upstream.close();
+  });
+
+  const ask = (model: string, content: string) => ({ model, messages: [{ role: 'user' as const, content }] });
+
+  it('answers bench model names from one rendering, streamed and not', async () => {
+    const one = await client.chat.completions.create(ask('bench', 'Say hello.'));
+    const two = await client.chat.completions.create(ask('bench', 'Say hello again.'));
+    expect(one.choices[0].message.content).toBe(Array.from({ length: 50 }, () => 'tok').join(' '));
+    expect(one.usage).toMatchObject({ prompt_tokens: 10, completion_tokens: 50, total_tokens: 60 });
+    expect(two.id).toBe(one.id); // the same bytes
+
+    const streamed = await reassemble(
+      await client.chat.completions.create({ ...ask('bench-n7.label', 'x'), stream: true, stream_options: { include_usage: true } }),
+    );
+    expect(streamed.content).toBe('tok '.repeat(7));
+    expect(streamed.finishReason).toBe('stop');
+    expect(streamed.usage).toMatchObject({ completion_tokens: 7 });
+    expect(upstream.requests).toHaveLength(0); // untagged: not recorded
+    expect(upstream.stats).toMatchObject({ requests: 3, streams: 1, openStreams: 0 });
+  });
+
+  it('records tagged requests only, the latest maxRecords, and waits on them over HTTP', async () => {
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create(
+      { ...ask('bench-slow20-n1000', 'tag:t1 go'), stream: true },
+      { signal: controller.signal },
+    );
+    const waitFor = async (until: string) => {
+      const res = await fetch(`${base}/_upstream/wait?tag=t1&until=${until}&timeoutMs=3000`);
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const chunks = await waitFor('chunks:4');
+    expect(chunks.status).toBe(200);
+    expect(chunks.body['chunksSent']).toBeGreaterThanOrEqual(4);
+    expect(chunks.body['closedAt']).toBeNull();
+    controller.abort(); // the SDK's stream then ends (or throws) on its side
+    await (async () => {
+      for await (const chunk of stream) void chunk;
+    })().catch(() => undefined);
+    const closed = await waitFor('closed');
+    expect(closed.body).toMatchObject({ tag: 't1', closedByClient: true });
+    expect(closed.body['closedAt']).toEqual(expect.any(Number));
+
+    await client.chat.completions.create(ask('bench', 'tag:t2'));
+    await client.chat.completions.create(ask('bench', 'tag:t3'));
+    expect(upstream.requests.map((r) => r.tag)).toEqual(['t2', 't3']);
+    expect(upstream.requests[1].finishedAt).toEqual(expect.any(Number));
+    const evicted = await fetch(`${base}/_upstream/wait?tag=t1&until=opened&timeoutMs=50`);
+    expect(evicted.status).toBe(408);
+    const stats = (await (await fetch(`${base}/_upstream/stats`)).json()) as Record<string, unknown>;
+    expect(stats).toMatchObject({ openStreams: 0 });
+  });
+
+  it('has no control routes unless asked', async () => {
+    const plain = await startFakeUpstream();
+    try {
+      const res = await fetch(`${plain.url.replace(/\/v1$/, '')}/_upstream/stats`);
+      expect(res.status).toBe(404);
+    } finally {
+      await plain.close();
+    }
   });
 });

@@ -21,6 +21,12 @@
  * Every chat request is recorded (`requests`), including whether the *client*
  * hung up before the server finished answering (`closedByClient`) — that is how
  * tests check that the gateway propagates cancellation upstream.
+ *
+ * The benchmark's upstream is this same server (`bench/upstream.js` runs it as its own
+ * process): `benchModelScripter()` picks scripts by model name, `reuse` scripts answer from
+ * bytes rendered once (the upstream's own CPU must stay small beside the gateway's), it records
+ * only tagged requests, and `control` serves `GET /_upstream/wait` and `/_upstream/stats` so
+ * another process can wait on a record.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -69,6 +75,15 @@ export interface UpstreamScript {
    * test can tell which upstream call each piece of an output came from.
    */
   stamp?: number;
+  /**
+   * Render the answer once (per model, stream and include_usage) and send the same bytes to every
+   * request this script answers — ids and `created` are the first request's. Streams then go out
+   * one `data:` event per turn of the event loop (`setImmediate`, or `chunkDelayMs`) with the
+   * finish, usage and `[DONE]` events in one last write. For load (bench), where rendering per
+   * request would cost the upstream more than what is measured. A script with stream faults
+   * (`dropAfterChunks`, `malformedAfterChunks`, `hangAfterChunks`) is rendered per request.
+   */
+  reuse?: boolean;
 }
 
 /** Chooses the script of a request from its body and its sequence number (1-based, never reset). */
@@ -87,10 +102,46 @@ export interface RecordedRequest {
   body: any;
   /** True when the client closed the connection before the server finished the response. */
   closedByClient: boolean;
-  /** `Date.now()` at which the client closed it (only when `closedByClient`). */
+  /** `<name>` when the last user message starts with `tag:<name>` (how bench tells its requests apart). */
+  tag?: string;
+  /** The fake's clock (`Date.now()` unless `clock` is given) when the request body was read. */
+  receivedAt: number;
+  /** `data:` events written so far (streams; the role chunk counts). */
+  chunksSent: number;
+  /** When the client closed it (only when `closedByClient`). */
   closedAt?: number;
-  /** `Date.now()` at which the server ended its answer normally (after the last byte; not for drops and hangs). */
+  /** When the server ended its answer normally (after the last byte; not for drops and hangs). */
   finishedAt?: number;
+}
+
+export interface UpstreamStats {
+  /** Chat Completions requests received. */
+  requests: number;
+  streams: number;
+  /** Streams whose connection is still open. */
+  openStreams: number;
+}
+
+export interface FakeUpstreamOptions {
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /**
+   * The timestamps of records (default `Date.now`). Bench passes a sub-millisecond wall clock
+   * (`performance.timeOrigin + performance.now()`) that it compares with its own.
+   */
+  clock?: () => number;
+  /** Record only tagged requests (see `RecordedRequest.tag`): a load of untagged ones is not kept. */
+  recordOnlyTagged?: boolean;
+  /** Keep at most this many records, the oldest dropped (default: all). */
+  maxRecords?: number;
+  /**
+   * Serve `GET /_upstream/wait?tag=<name>&until=opened|chunks:<N>|ended|closed&timeoutMs=<ms>`
+   * (answers the tag's record once that holds, 408 after the timeout) and `GET /_upstream/stats`,
+   * for a process that drives the fake from outside (bench).
+   */
+  control?: boolean;
 }
 
 export interface FakeUpstream {
@@ -99,6 +150,8 @@ export interface FakeUpstream {
   port: number;
   /** Every chat.completions request, in arrival order. */
   requests: RecordedRequest[];
+  /** Counters since start (never reset). */
+  readonly stats: Readonly<UpstreamStats>;
   /** FIFO scripts for the next requests. */
   enqueue(...scripts: UpstreamScript[]): void;
   /** Script used when the queue is empty (initially `{}`). */
@@ -119,6 +172,7 @@ const DEFAULT_TEXT = 'Hello from upstream';
 const DEFAULT_USAGE = { prompt_tokens: 10, completion_tokens: 5 } as const;
 const DEFAULT_MODEL = 'upstream-model';
 const DEFAULT_WAIT_MS = 2000;
+const MAX_CONTROL_WAIT_MS = 60_000;
 /** Fixed `created` for /v1/models so responses are deterministic. */
 const MODEL_CREATED = 1_700_000_000;
 
@@ -171,6 +225,40 @@ function sendError(res: http.ServerResponse, status: number, message: string, re
   );
 }
 
+/** `<name>` when the last user message starts with `tag:<name>`. */
+function tagOf(body: JsonObject): string | undefined {
+  const messages = body['messages'];
+  if (!Array.isArray(messages)) return undefined;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message: unknown = messages[i];
+    if (!isObject(message) || message['role'] !== 'user') continue;
+    const content = message['content'];
+    const text =
+      typeof content === 'string'
+        ? content
+        : Array.isArray(content)
+          ? content.map((part) => (isObject(part) && typeof part['text'] === 'string' ? part['text'] : '')).join('')
+          : '';
+    return text.startsWith('tag:') ? text.slice(4).split(/\s/)[0] : undefined;
+  }
+  return undefined;
+}
+
+/** An answer rendered once, for `reuse` scripts. */
+interface Rendered {
+  requestId: string;
+  /** Non-stream reply. */
+  json?: string;
+  /** Stream: one `data:` event each, then the finish/usage/`[DONE]` events in one string. */
+  events?: string[];
+  tail?: string;
+  tailEvents?: number;
+}
+
+function hasStreamFaults(script: UpstreamScript): boolean {
+  return script.dropAfterChunks !== undefined || script.malformedAfterChunks !== undefined || script.hangAfterChunks !== undefined;
+}
+
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -188,7 +276,10 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 class Exchange {
   /** Set once the server itself destroyed the socket (scripted drop). */
   droppedByServer = false;
+  /** A stream was started (counted in `stats.openStreams` until the connection closes). */
+  streaming = false;
   private stopped = false;
+  private immediate?: NodeJS.Immediate;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Resolvers of pending sleeps/writes, released early by `stop()`. */
   private readonly wakeups = new Set<() => void>();
@@ -219,6 +310,22 @@ class Exchange {
     });
   }
 
+  /** Runs `fn` on the next turn of the event loop (`ms` 0) or after `ms`, unless the exchange stops first. */
+  soon(fn: () => void, ms: number): void {
+    if (ms > 0) {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        fn();
+      }, ms);
+      this.timers.add(timer);
+      return;
+    }
+    this.immediate = setImmediate(() => {
+      this.immediate = undefined;
+      fn();
+    });
+  }
+
   /** Writes and waits until the data is flushed to the socket (or the exchange stops). */
   write(data: string): Promise<void> {
     if (!this.live) return Promise.resolve();
@@ -245,6 +352,7 @@ class Exchange {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    if (this.immediate) clearImmediate(this.immediate);
     for (const wake of [...this.wakeups]) wake();
   }
 }
@@ -257,8 +365,14 @@ interface Waiter {
 
 class FakeUpstreamServer implements FakeUpstream {
   readonly requests: RecordedRequest[] = [];
+  readonly stats: UpstreamStats = { requests: 0, streams: 0, openStreams: 0 };
 
   private readonly server = http.createServer((req, res) => this.onRequest(req, res));
+  private readonly now: () => number;
+  /** The latest record of each tag. */
+  private readonly tagged = new Map<string, RecordedRequest>();
+  /** Renderings of `reuse` scripts, per model/stream/include_usage. */
+  private readonly rendered = new WeakMap<UpstreamScript, Map<string, Rendered>>();
   private address?: { url: string; port: number };
   private queue: UpstreamScript[] = [];
   private defaultScript: UpstreamScript = {};
@@ -269,6 +383,15 @@ class FakeUpstreamServer implements FakeUpstream {
   private seq = 0;
   private closing = false;
   private closed?: Promise<void>;
+
+  constructor(private readonly options: FakeUpstreamOptions) {
+    this.now = options.clock ?? Date.now;
+    // Long keep-alive, so that a load generator and the gateway's pool never pay for reconnects
+    // (close() destroys every connection anyway).
+    this.server.keepAliveTimeout = 120_000;
+    this.server.headersTimeout = 125_000;
+    this.server.maxRequestsPerSocket = 0;
+  }
 
   get url(): string {
     return this.listening().url;
@@ -324,6 +447,7 @@ class FakeUpstreamServer implements FakeUpstream {
   reset(): void {
     this.queue = [];
     this.requests.length = 0; // same array object: keeps references held by tests valid
+    this.tagged.clear();
     this.defaultScript = {};
     this.scripter = undefined;
   }
@@ -355,6 +479,14 @@ class FakeUpstreamServer implements FakeUpstream {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://fake.invalid').pathname;
 
+    if (this.options.control && req.method === 'GET' && path === '/_upstream/wait') {
+      await this.controlWait(new URL(req.url ?? '/', 'http://fake.invalid').searchParams, res);
+      return;
+    }
+    if (this.options.control && req.method === 'GET' && path === '/_upstream/stats') {
+      sendJson(res, 200, this.stats);
+      return;
+    }
     if (req.method === 'GET' && path === '/v1/models') {
       sendJson(res, 200, {
         object: 'list',
@@ -377,14 +509,9 @@ class FakeUpstreamServer implements FakeUpstream {
       validJson = false;
     }
 
-    const record: RecordedRequest = {
-      method: req.method,
-      path,
-      headers: { ...req.headers },
-      body,
-      closedByClient: false,
-    };
-    this.requests.push(record);
+    this.stats.requests++;
+    const tag = validJson && isObject(body) ? tagOf(body) : undefined;
+    const record = tag !== undefined || !this.options.recordOnlyTagged ? this.record(req, path, body, tag) : undefined;
     const seq = ++this.seq;
 
     const exchange = new Exchange(req, res);
@@ -396,14 +523,15 @@ class FakeUpstreamServer implements FakeUpstream {
     const onClose = (): void => {
       this.exchanges.delete(exchange);
       exchange.stop();
-      if (!res.writableEnded && !exchange.droppedByServer && !this.closing && !record.closedByClient) {
+      if (exchange.streaming) this.stats.openStreams--;
+      if (record && !res.writableEnded && !exchange.droppedByServer && !this.closing && !record.closedByClient) {
         record.closedByClient = true;
-        record.closedAt = Date.now();
+        record.closedAt = this.now();
       }
-      this.notify();
+      if (record) this.notify();
     };
     res.once('close', onClose);
-    this.notify();
+    if (record) this.notify();
     if (res.destroyed) {
       // The connection died between reading the body and attaching the listener.
       onClose();
@@ -436,19 +564,143 @@ class FakeUpstreamServer implements FakeUpstream {
       return;
     }
 
+    const stream = body['stream'] === true;
+    if (stream) {
+      this.stats.streams++;
+      this.stats.openStreams++;
+      exchange.streaming = true;
+    }
+    if (script.reuse && !(stream && hasStreamFaults(script))) {
+      this.sendRendered(exchange, script, this.renderOnce(script, body, seq, stream), record);
+      return;
+    }
     const ctx = new CompletionContext(script, body, seq);
-    if (body['stream'] === true) {
-      await this.stream(exchange, script, ctx);
+    if (stream) {
+      await this.stream(exchange, script, ctx, record);
     } else {
       sendJson(res, 200, ctx.completion(), { 'x-request-id': ctx.requestId });
     }
-    if (res.writableEnded && !exchange.droppedByServer) {
-      record.finishedAt = Date.now();
+    if (record && res.writableEnded && !exchange.droppedByServer) {
+      record.finishedAt = this.now();
       this.notify();
     }
   }
 
-  private async stream(exchange: Exchange, script: UpstreamScript, ctx: CompletionContext): Promise<void> {
+  private record(req: http.IncomingMessage, path: string, body: unknown, tag: string | undefined): RecordedRequest {
+    const record: RecordedRequest = {
+      method: req.method ?? 'POST',
+      path,
+      headers: { ...req.headers },
+      body,
+      closedByClient: false,
+      receivedAt: this.now(),
+      chunksSent: 0,
+    };
+    if (tag !== undefined) {
+      record.tag = tag;
+      this.tagged.set(tag, record);
+    }
+    this.requests.push(record);
+    const max = this.options.maxRecords;
+    if (max !== undefined && this.requests.length > max) {
+      const dropped = this.requests.shift();
+      if (dropped?.tag !== undefined && this.tagged.get(dropped.tag) === dropped) this.tagged.delete(dropped.tag);
+    }
+    return record;
+  }
+
+  /** The rendering of a `reuse` script for this request's shape, built on first use. */
+  private renderOnce(script: UpstreamScript, body: JsonObject, seq: number, stream: boolean): Rendered {
+    const streamOptions = body['stream_options'];
+    const key = `${String(body['model'])}\n${stream}\n${isObject(streamOptions) && streamOptions['include_usage'] === true}`;
+    let byShape = this.rendered.get(script);
+    if (!byShape) this.rendered.set(script, (byShape = new Map()));
+    let rendered = byShape.get(key);
+    if (!rendered) {
+      const ctx = new CompletionContext(script, body, seq);
+      rendered = { requestId: ctx.requestId };
+      if (stream) {
+        const events = ctx.chunks().map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`);
+        const last = events.length - (ctx.includeUsage ? 2 : 1); // the finish chunk, then the usage chunk
+        rendered.events = events.slice(0, last);
+        rendered.tail = `${events.slice(last).join('')}data: [DONE]\n\n`;
+        rendered.tailEvents = events.length - last + 1;
+      } else {
+        rendered.json = JSON.stringify(ctx.completion());
+      }
+      byShape.set(key, rendered);
+    }
+    return rendered;
+  }
+
+  /** Sends a rendered answer: no per-request rendering, no waiting on flushes (see `reuse`). */
+  private sendRendered(exchange: Exchange, script: UpstreamScript, rendered: Rendered, record: RecordedRequest | undefined): void {
+    const { res } = exchange;
+    const finished = (): void => {
+      if (!record) return;
+      record.finishedAt = this.now();
+      this.notify();
+    };
+    if (rendered.json !== undefined) {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(rendered.json), 'x-request-id': rendered.requestId });
+      res.end(rendered.json);
+      finished();
+      return;
+    }
+    const events = rendered.events ?? [];
+    const intervalMs = script.chunkDelayMs ?? 0;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': rendered.requestId });
+    // As tokens from a real model: the role and first content events go with the headers, then one
+    // event per turn of the event loop (or every `chunkDelayMs`) as separate writes, not one burst;
+    // the finish/usage/[DONE] events right after the last one.
+    let sent = 0;
+    const step = (): void => {
+      if (!exchange.live) return;
+      res.write(events[sent++]);
+      if (sent === 1 && sent < events.length) res.write(events[sent++]);
+      if (record) {
+        record.chunksSent = sent;
+        this.notify();
+      }
+      if (sent < events.length) {
+        exchange.soon(step, intervalMs);
+        return;
+      }
+      res.end(rendered.tail);
+      if (record) record.chunksSent = sent + (rendered.tailEvents ?? 0);
+      finished();
+    };
+    step();
+  }
+
+  /** `GET /_upstream/wait` (see `FakeUpstreamOptions.control`). */
+  private async controlWait(params: URLSearchParams, res: http.ServerResponse): Promise<void> {
+    const tag = params.get('tag') ?? '';
+    const until = params.get('until') ?? 'closed';
+    const timeoutMs = Math.min(Number(params.get('timeoutMs') ?? DEFAULT_WAIT_MS), MAX_CONTROL_WAIT_MS);
+    const wantChunks = until.startsWith('chunks:') ? Number(until.slice('chunks:'.length)) : 0;
+    const holds = (r: RecordedRequest): boolean =>
+      until === 'closed'
+        ? r.closedByClient
+        : until === 'ended'
+          ? r.finishedAt !== undefined || r.closedByClient
+          : wantChunks > 0
+            ? r.chunksSent >= wantChunks || r.closedByClient
+            : true; // 'opened'
+    const view = (r: RecordedRequest | undefined) =>
+      r && { tag: r.tag, receivedAt: r.receivedAt, chunksSent: r.chunksSent, finishedAt: r.finishedAt ?? null, closedAt: r.closedAt ?? null, closedByClient: r.closedByClient };
+    try {
+      const record = await this.waitFor(`tag ${tag} to be ${until}`, timeoutMs, () => {
+        const r = this.tagged.get(tag);
+        return r && holds(r) ? r : undefined;
+      });
+      if (!res.destroyed) sendJson(res, 200, view(record));
+    } catch (error) {
+      if (!res.destroyed) sendJson(res, 408, { error: error instanceof Error ? error.message : String(error), record: view(this.tagged.get(tag)) ?? null });
+    }
+  }
+
+  private async stream(exchange: Exchange, script: UpstreamScript, ctx: CompletionContext, record: RecordedRequest | undefined): Promise<void> {
     const { res } = exchange;
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -476,6 +728,10 @@ class FakeUpstreamServer implements FakeUpstream {
       // Awaiting the flush makes a following scripted drop deterministic
       // (the client has received exactly N events before the socket dies).
       await exchange.write(`data: ${events[sent]}\n\n`);
+      if (record) {
+        record.chunksSent = sent + 1;
+        this.notify();
+      }
       if (!exchange.live) return;
     }
     res.end();
@@ -534,7 +790,7 @@ class CompletionContext {
   readonly requestId: string;
   readonly created = Math.floor(Date.now() / 1000);
   readonly model: string;
-  private readonly includeUsage: boolean;
+  readonly includeUsage: boolean;
   private readonly script: UpstreamScript;
 
   constructor(script: UpstreamScript, body: JsonObject, seq: number) {
@@ -642,9 +898,41 @@ class CompletionContext {
   }
 }
 
+const BENCH_WORD = 'tok ';
+const BENCH_CHUNKS = 50;
+const BENCH_MAX_CHUNKS = 100_000;
+
+/**
+ * Scripts by model name, the benchmark's vocabulary (the gateway forwards names unchanged), all
+ * `reuse`: `bench` one answer of 50 content chunks `tok `; `bench-n<K>` K chunks;
+ * `bench-slow<MS>-n<K>` K chunks, one every MS ms; any of these + `.<label>` the same (labels tell
+ * batches apart in the database); any other name is `bench`. Usage: 10 prompt tokens, K completion.
+ */
+export function benchModelScripter(): Scripter {
+  const scripts = new Map<string, UpstreamScript>();
+  return (body) => {
+    const model = typeof body['model'] === 'string' ? body['model'] : 'bench';
+    let script = scripts.get(model);
+    if (!script) {
+      const match = /^bench(?:-slow(\d+))?(?:-n(\d+))?(?:\.\w+)?$/.exec(model);
+      const count = match?.[2] ? Math.min(Number(match[2]), BENCH_MAX_CHUNKS) : BENCH_CHUNKS;
+      script = {
+        reuse: true,
+        text: BENCH_WORD.repeat(Math.min(count, 1000)).trim(),
+        chunks: Array.from({ length: count }, () => BENCH_WORD),
+        usage: { prompt_tokens: 10, completion_tokens: count },
+        chunkDelayMs: match?.[1] ? Number(match[1]) : 0,
+      };
+      if (scripts.size >= 1000) scripts.clear(); // bounded: names are few, but they come from clients
+      scripts.set(model, script);
+    }
+    return script;
+  };
+}
+
 /** Starts the fake on `host` (default 127.0.0.1) and `port` (default 0 = any free port). */
-export async function startFakeUpstream(opts: { port?: number; host?: string } = {}): Promise<FakeUpstream> {
-  const upstream = new FakeUpstreamServer();
+export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
+  const upstream = new FakeUpstreamServer(opts);
   await upstream.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
   return upstream;
 }
