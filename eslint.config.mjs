@@ -2,7 +2,19 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['scripts/**', 'dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'test-results/**', 'jest.config.js', 'test/jest-transformer.js', 'eslint.config.mjs'] },
+  {
+    ignores: [
+      'scripts/**',
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'data/**',
+      'test-results/**',
+      'jest.config.js',
+      'test/jest-transformer.js',
+      'eslint.config.mjs',
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
@@ -21,7 +33,10 @@ export default tseslint.config(
     files: ['src/**/*.ts', 'ormconfig.ts'],
     ignores: ['src/config/**'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read settings through AppConfig (src/config/): add the variable to Environment.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read settings through AppConfig (src/config/): add the variable to Environment.' },
+      ],
     },
   },
   {

@@ -59,10 +59,13 @@ function createContext({ S, quick, argv, resultsDir, upstream, profiles, errors 
   const syncDatabase = once(() => db.createDatabase('sync'));
 
   /** What a stack leaves for later figures. */
-  const shared = { /** A stored request and its usage from a real synchronous create: the template of seeded rows (figure 7). */ template: /** @type {{ request: unknown, usage: unknown } | null} */ (null) };
+  const shared = {
+    /** A stored request and its usage from a real synchronous create: the template of seeded rows (figure 7). */ template:
+      /** @type {{ request: unknown, usage: unknown } | null} */ (null),
+  };
 
   /** Figures 1 and 2: one ROLE=all gateway on Postgres and the upstream straight, both warmed up. */
-const syncStack = once(async () => {
+  const syncStack = once(async () => {
     const database = await syncDatabase();
     const scope = scopeOf('sync');
     const gw = await gateway('gateway', { ROLE: 'all', DATABASE_URL: database.url });
@@ -96,7 +99,7 @@ const syncStack = once(async () => {
   });
 
   /** Figures 3–6: two ROLE=api processes on a database and a Redis prefix of their own (no worker yet). */
-const backgroundStack = once(async () => {
+  const backgroundStack = once(async () => {
     const database = await db.createDatabase('bg');
     const queuePrefix = `rgbench${process.pid}`;
     const scope = scopeOf('background');
@@ -141,7 +144,10 @@ const backgroundStack = once(async () => {
         `${expected} background responses of ${model} to end`,
         async () => {
           const [row] = /** @type {Array<{ total: string, pending: string }>} */ (
-            await watcher.query(`SELECT count(*) AS total, count(*) FILTER (WHERE status IN ('queued', 'in_progress')) AS pending FROM responses WHERE model = $1`, [model])
+            await watcher.query(
+              `SELECT count(*) AS total, count(*) FILTER (WHERE status IN ('queued', 'in_progress')) AS pending FROM responses WHERE model = $1`,
+              [model],
+            )
           );
           return Number(row.total) >= expected && Number(row.pending) === 0;
         },
@@ -152,7 +158,7 @@ const backgroundStack = once(async () => {
   });
 
   /** The background stack's first worker, warmed up (and proof that it runs jobs). */
-const workerStack = once(async () => {
+  const workerStack = once(async () => {
     const bg = await backgroundStack();
     const worker1 = await bg.startWorker('worker-1', 3);
     await pool(64, 8, () => bg.a.json('POST', '/v1/responses', background('bench.warm')));

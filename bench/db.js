@@ -76,7 +76,9 @@ async function createDatabase(suffix) {
   const { DataSource } = require('typeorm');
   /** @type {unknown} */
   const built = require(path.join(dist.dir, 'data-source'));
-  const { dataSourceOptions } = /** @type {{ dataSourceOptions: (s: { databaseUrl: string, dataDir: string }) => import('typeorm').DataSourceOptions }} */ (built);
+  const { dataSourceOptions } = /** @type {{ dataSourceOptions: (s: { databaseUrl: string, dataDir: string }) => import('typeorm').DataSourceOptions }} */ (
+    built
+  );
   const dataSource = new DataSource(dataSourceOptions({ databaseUrl: url, dataDir: '' }));
   await dataSource.initialize();
   try {
@@ -196,7 +198,22 @@ function query(url, sql, params = []) {
   });
 }
 
-module.exports = { ADMIN_URL, REDIS_URL, backendPids, connect, postgresReachable, redisReachable, createDatabase, dropDatabase, dropAll, dropStale, seededId, seedResponses, query, withClient };
+module.exports = {
+  ADMIN_URL,
+  REDIS_URL,
+  backendPids,
+  connect,
+  postgresReachable,
+  redisReachable,
+  createDatabase,
+  dropDatabase,
+  dropAll,
+  dropStale,
+  seededId,
+  seedResponses,
+  query,
+  withClient,
+};
 
 /**
  * Deletes every Redis key under `prefix` — or, with `stale`, under the prefix of earlier runs

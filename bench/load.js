@@ -91,9 +91,10 @@ function wrk({ url, method = 'GET', body, connections, durationS }) {
 async function autocannonLoad({ url, method = 'GET', body, connections, durationS }) {
   /** @type {unknown} */
   const loaded = require('autocannon');
-  const autocannon = /** @type {(o: object) => Promise<{ requests: { total: number }, duration: number, latency: { p50: number, p99: number }, errors: number, timeouts: number, non2xx: number }>} */ (
-    loaded
-  );
+  const autocannon =
+    /** @type {(o: object) => Promise<{ requests: { total: number }, duration: number, latency: { p50: number, p99: number }, errors: number, timeouts: number, non2xx: number }>} */ (
+      loaded
+    );
   const result = await autocannon({
     url,
     method,

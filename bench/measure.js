@@ -33,7 +33,15 @@ async function measuredLoad(watched, options) {
   const meter = await procs.cpuMeter(watched).start();
   const r = await load(options);
   const { cpuUs, sysUs } = perUnit(await meter.read(), r.requests);
-  return { rps: round(r.rps, 1), p50Ms: round(r.p50Ms, 3), p99Ms: round(r.p99Ms, 3), requests: r.requests, errors: r.errors, cpuUsPerReq: cpuUs, sysUsPerReq: sysUs };
+  return {
+    rps: round(r.rps, 1),
+    p50Ms: round(r.p50Ms, 3),
+    p99Ms: round(r.p99Ms, 3),
+    requests: r.requests,
+    errors: r.errors,
+    cpuUsPerReq: cpuUs,
+    sysUsPerReq: sysUs,
+  };
 }
 
 /** @typedef {Awaited<ReturnType<typeof measuredLoad>>} MeasuredRun */

@@ -49,8 +49,22 @@ async function main() {
     // Shapes and sizes like the gateway's for `{"model": "bench", "input": "Say hello."}`.
     const input = { id: `msg_${hex(24)}`, type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Say hello.' }] };
     const request = { model: 'bench', input: [input], store: true, background: false, stream: false, request_id: `req_${hex(12)}` };
-    const message = { id: `msg_${hex(24)}`, type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'tok '.repeat(50).trim(), annotations: [], logprobs: [] }] };
-    const document = { object: 'response', model: 'bench', output: [message], usage: { input_tokens: 10, output_tokens: 50, total_tokens: 60 }, tools: [], metadata: {}, text: { format: { type: 'text' } } };
+    const message = {
+      id: `msg_${hex(24)}`,
+      type: 'message',
+      role: 'assistant',
+      status: 'completed',
+      content: [{ type: 'output_text', text: 'tok '.repeat(50).trim(), annotations: [], logprobs: [] }],
+    };
+    const document = {
+      object: 'response',
+      model: 'bench',
+      output: [message],
+      usage: { input_tokens: 10, output_tokens: 50, total_tokens: 60 },
+      tools: [],
+      metadata: {},
+      text: { format: { type: 'text' } },
+    };
 
     /** @param {boolean} named @param {number} count @returns {Promise<number>} µs of backend CPU per insert + update */
     const run = async (named, count) => {
@@ -63,7 +77,19 @@ async function main() {
             await client.query({
               ...(named ? { name: 'create-response' } : {}),
               text: INSERT,
-              values: [id, 'default', 'in_progress', false, 'bench', null, 1, JSON.stringify(request), JSON.stringify({ ...document, id, status: 'in_progress', output: [] }), new Date(), JSON.stringify(items)],
+              values: [
+                id,
+                'default',
+                'in_progress',
+                false,
+                'bench',
+                null,
+                1,
+                JSON.stringify(request),
+                JSON.stringify({ ...document, id, status: 'in_progress', output: [] }),
+                new Date(),
+                JSON.stringify(items),
+              ],
             });
             await client.query({
               ...(named ? { name: 'finish-response' } : {}),

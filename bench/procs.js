@@ -289,4 +289,22 @@ function startUpstream() {
   });
 }
 
-module.exports = { ROOT, dist, snapshotDist, removeSnapshot, CLK_TCK, spawnNode, track, killAll, cpuMs, cpuSplit, rssBytes, cpuMeter, freePort, sleep, waitHttp, startGateway, startUpstream };
+module.exports = {
+  ROOT,
+  dist,
+  snapshotDist,
+  removeSnapshot,
+  CLK_TCK,
+  spawnNode,
+  track,
+  killAll,
+  cpuMs,
+  cpuSplit,
+  rssBytes,
+  cpuMeter,
+  freePort,
+  sleep,
+  waitHttp,
+  startGateway,
+  startUpstream,
+};

@@ -31,7 +31,15 @@ function runsTable(runs) {
   const names = [...new Set(Object.values(runs).flatMap((r) => Object.keys(r.cpuUsPerReq)))];
   return table(
     ['path @ concurrency', 'req/s', 'p50 ms', 'p99 ms', ...names.map((n) => `CPU µs/req ${n} (system)`), 'requests', 'errors'],
-    Object.entries(runs).map(([k, r]) => [k, r.rps, r.p50Ms, r.p99Ms, ...names.map((n) => `${fmt(r.cpuUsPerReq[n])} (${fmt(r.sysUsPerReq[n])})`), r.requests, r.errors]),
+    Object.entries(runs).map(([k, r]) => [
+      k,
+      r.rps,
+      r.p50Ms,
+      r.p99Ms,
+      ...names.map((n) => `${fmt(r.cpuUsPerReq[n])} (${fmt(r.sysUsPerReq[n])})`),
+      r.requests,
+      r.errors,
+    ]),
   );
 }
 
@@ -111,8 +119,16 @@ function markdown(results) {
         ['mode', 'per second', ...cpuNames.map((n) => `CPU µs/response ${n}`)],
         [
           ['synchronous (c=32)', four.sync.rps, ...cpuNames.map((n) => four.sync.cpuUsPerReq[n] ?? '—')],
-          [`background, 1 worker (accepted ${four.oneWorker.acceptedPerSecond}/s)`, four.oneWorker.perSecond, ...cpuNames.map((n) => four.oneWorker.cpuUsPerResponse[n] ?? '—')],
-          [`background, 2 workers (accepted ${four.twoWorkers.acceptedPerSecond}/s)`, four.twoWorkers.perSecond, ...cpuNames.map((n) => four.twoWorkers.cpuUsPerResponse[n] ?? '—')],
+          [
+            `background, 1 worker (accepted ${four.oneWorker.acceptedPerSecond}/s)`,
+            four.oneWorker.perSecond,
+            ...cpuNames.map((n) => four.oneWorker.cpuUsPerResponse[n] ?? '—'),
+          ],
+          [
+            `background, 2 workers (accepted ${four.twoWorkers.acceptedPerSecond}/s)`,
+            four.twoWorkers.perSecond,
+            ...cpuNames.map((n) => four.twoWorkers.cpuUsPerResponse[n] ?? '—'),
+          ],
         ],
       ),
     );
@@ -151,10 +167,24 @@ function markdown(results) {
     );
   }
   for (const [kind, p] of Object.entries(results.profiles)) {
-    out.push('', `**Profile: ${what[kind] ?? kind}** (${p.requests} responses at ${p.rpsUnderProfiler}/s under the profiler; busy ${p.busyMs} ms of ${p.wallMs} ms; \`${p.file}\`)`, '');
-    out.push(table(['package (with the Node and V8 time it caused)', 'ms', '% of busy'], p.byCallingPackage.slice(0, 10).map((r) => [r.package, r.ms, r.pctOfBusy])));
+    out.push(
+      '',
+      `**Profile: ${what[kind] ?? kind}** (${p.requests} responses at ${p.rpsUnderProfiler}/s under the profiler; busy ${p.busyMs} ms of ${p.wallMs} ms; \`${p.file}\`)`,
+      '',
+    );
+    out.push(
+      table(
+        ['package (with the Node and V8 time it caused)', 'ms', '% of busy'],
+        p.byCallingPackage.slice(0, 10).map((r) => [r.package, r.ms, r.pctOfBusy]),
+      ),
+    );
     out.push('');
-    out.push(table(['function', 'where', 'self ms', '% of busy'], p.topFunctions.slice(0, 12).map((r) => [`\`${r.function}\``, r.where, r.selfMs, r.pctOfBusy])));
+    out.push(
+      table(
+        ['function', 'where', 'self ms', '% of busy'],
+        p.topFunctions.slice(0, 12).map((r) => [`\`${r.function}\``, r.where, r.selfMs, r.pctOfBusy]),
+      ),
+    );
   }
   return `${out.join('\n')}\n`;
 }

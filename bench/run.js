@@ -60,8 +60,36 @@ const selected = (/** @type {string} */ fig) => ONLY.length === 0 || ONLY.includ
  * rows instead of 1,000,000.
  */
 const S = QUICK
-  ? { durationS: 3, rounds: 1, warmS: 1, ttftPairs: 100, queuedPairs: 200, bgJobs: 600, cancels: 20, replays: 3, storeSmall: 10_000, storeLarge: 100_000, storeSamples: 150, streams: 1000, profileS: 3 }
-  : { durationS: 5, rounds: 3, warmS: 2, ttftPairs: 400, queuedPairs: 1000, bgJobs: 3000, cancels: 100, replays: 5, storeSmall: 10_000, storeLarge: 1_000_000, storeSamples: 500, streams: 1000, profileS: 8 };
+  ? {
+      durationS: 3,
+      rounds: 1,
+      warmS: 1,
+      ttftPairs: 100,
+      queuedPairs: 200,
+      bgJobs: 600,
+      cancels: 20,
+      replays: 3,
+      storeSmall: 10_000,
+      storeLarge: 100_000,
+      storeSamples: 150,
+      streams: 1000,
+      profileS: 3,
+    }
+  : {
+      durationS: 5,
+      rounds: 3,
+      warmS: 2,
+      ttftPairs: 400,
+      queuedPairs: 1000,
+      bgJobs: 3000,
+      cancels: 100,
+      replays: 5,
+      storeSmall: 10_000,
+      storeLarge: 1_000_000,
+      storeSamples: 500,
+      streams: 1000,
+      profileS: 8,
+    };
 
 /** @typedef {{ fig: string, name: string, metric: string, measured: number | null, display: string, target: string, met: boolean | null }} Check */
 
@@ -157,9 +185,12 @@ async function main() {
   cleanup.defer('databases', () => db.dropAll());
   cleanup.defer('processes', () => procs.killAll());
   if (!hasWrk()) {
-    log('wrk is not installed: using autocannon, which rounds latencies to whole milliseconds. For µs: apt-get install -y wrk (Debian/Ubuntu) or brew install wrk.');
+    log(
+      'wrk is not installed: using autocannon, which rounds latencies to whole milliseconds. For µs: apt-get install -y wrk (Debian/Ubuntu) or brew install wrk.',
+    );
   }
-  if (!(await db.postgresReachable())) throw new Error(`Postgres is not reachable at ${db.ADMIN_URL} (set BENCH_DATABASE_URL to a database a superuser can connect to).`);
+  if (!(await db.postgresReachable()))
+    throw new Error(`Postgres is not reachable at ${db.ADMIN_URL} (set BENCH_DATABASE_URL to a database a superuser can connect to).`);
   await db.dropStale();
   const redisUp = await db.redisReachable();
   if (!redisUp) log(`!!! Redis is not reachable at ${db.REDIS_URL}: figures 3–6 (background mode) are NOT measured. !!!`);

@@ -48,7 +48,16 @@ function upstream(reply) {
       const message = reply(JSON.parse(body));
       const finish = 'tool_calls' in message ? 'tool_calls' : 'stop';
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: 'c', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, message, finish_reason: finish }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
+      res.end(
+        JSON.stringify({
+          id: 'c',
+          object: 'chat.completion',
+          created: 0,
+          model: 'm',
+          choices: [{ index: 0, message, finish_reason: finish }],
+          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        }),
+      );
     });
   });
 }
@@ -57,7 +66,15 @@ function upstream(reply) {
 async function gateway(upstreamPort, env = {}) {
   const port = 18000 + Math.floor(Math.random() * 1000);
   const child = spawn(process.execPath, [path.join(DIST, 'main.js')], {
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: 'memory://', LOG_LEVEL: 'error', INFERENCE_BASE_URL: `http://127.0.0.1:${upstreamPort}/v1`, ...env },
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: 'memory://',
+      LOG_LEVEL: 'error',
+      INFERENCE_BASE_URL: `http://127.0.0.1:${upstreamPort}/v1`,
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -98,10 +115,29 @@ async function refs() {
     await ds.runMigrations();
     const store = new TypeOrmResponsesStore(ds);
     const per = 64 * 1024; // random text: TOAST cannot shrink it
-    const output = Array.from({ length: Math.ceil((mb * 1024 * 1024) / per) }, (_, i) => ({ id: `msg_${i}`, type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: randomBytes(per / 2).toString('hex'), annotations: [] }] }));
+    const output = Array.from({ length: Math.ceil((mb * 1024 * 1024) / per) }, (_, i) => ({
+      id: `msg_${i}`,
+      type: 'message',
+      role: 'assistant',
+      status: 'completed',
+      content: [{ type: 'output_text', text: randomBytes(per / 2).toString('hex'), annotations: [] }],
+    }));
     const now = new Date();
     const response = { id: 'resp_big', object: 'response', created_at: 0, status: 'completed', model: 'm', output };
-    await store.create({ id: 'resp_big', owner: 'o', status: 'completed', background: false, model: 'm', previousResponseId: null, attempt: 1, request: { model: 'm' }, response, createdAt: now, completedAt: now, inputItems: [] });
+    await store.create({
+      id: 'resp_big',
+      owner: 'o',
+      status: 'completed',
+      background: false,
+      model: 'm',
+      previousResponseId: null,
+      attempt: 1,
+      request: { model: 'm' },
+      response,
+      createdAt: now,
+      completedAt: now,
+      inputItems: [],
+    });
     const [{ pid }] = await ds.query('SELECT pg_backend_pid() AS pid');
     const before = status(pid, 'VmHWM');
     // All ids but the last are missing: each used to be tested against the whole document.
@@ -109,7 +145,16 @@ async function refs() {
     const started = performance.now();
     const found = await store.findItems('o', wanted);
     const ms = performance.now() - started;
-    console.log(JSON.stringify({ output_mb: mb, ids, found: found.size, backend_peak_mib_before: Math.round(before), backend_peak_mib_after: Math.round(status(pid, 'VmHWM')), ms: Math.round(ms) }));
+    console.log(
+      JSON.stringify({
+        output_mb: mb,
+        ids,
+        found: found.size,
+        backend_peak_mib_before: Math.round(before),
+        backend_peak_mib_after: Math.round(status(pid, 'VmHWM')),
+        ms: Math.round(ms),
+      }),
+    );
   } finally {
     await ds.destroy().catch(() => undefined);
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -122,7 +167,12 @@ const echo = (/** @type {any} */ body) => {
   const last = [...body.messages].reverse().find((m) => m.role === 'user');
   return { role: 'assistant', content: typeof last.content === 'string' ? last.content : last.content.map((/** @type {any} */ p) => p.text ?? '').join('') };
 };
-const strict = (/** @type {unknown} */ schema, /** @type {string} */ input) => ({ model: 'm', input, store: false, text: { format: { type: 'json_schema', name: 'r', schema, strict: true } } });
+const strict = (/** @type {unknown} */ schema, /** @type {string} */ input) => ({
+  model: 'm',
+  input,
+  store: false,
+  text: { format: { type: 'json_schema', name: 'r', schema, strict: true } },
+});
 
 async function redos() {
   const up = await upstream(echo);
@@ -157,8 +207,14 @@ async function schemas() {
   const gw = await gateway(up.port);
   try {
     const n = Number(option('count', '2000'));
-    const schemaOf = (/** @type {number} */ i) => ({ type: 'object', properties: Object.fromEntries(Array.from({ length: 100 }, (_, k) => [`f${i}_${k}`, { type: 'string', minLength: 1, maxLength: 100 }])), required: [], additionalProperties: true });
-    const heap = async () => Math.round(Number(/rg_nodejs_heap_size_used_bytes (\d+)/.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1] ?? 0) / 2 ** 20);
+    const schemaOf = (/** @type {number} */ i) => ({
+      type: 'object',
+      properties: Object.fromEntries(Array.from({ length: 100 }, (_, k) => [`f${i}_${k}`, { type: 'string', minLength: 1, maxLength: 100 }])),
+      required: [],
+      additionalProperties: true,
+    });
+    const heap = async () =>
+      Math.round(Number(/rg_nodejs_heap_size_used_bytes (\d+)/.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1] ?? 0) / 2 ** 20);
     await post(`${gw.url}/v1/responses`, strict(schemaOf(-1), '{}'));
     const rssBefore = status(gw.pid, 'VmRSS');
     const heapBefore = await heap();
@@ -174,7 +230,16 @@ async function schemas() {
       }),
     );
     await sleep(500);
-    console.log(JSON.stringify({ schemas: n, rss_mb_before: Math.round(rssBefore), rss_mb_after: Math.round(status(gw.pid, 'VmRSS')), heap_mb_before: heapBefore, heap_mb_after: await heap(), statuses }));
+    console.log(
+      JSON.stringify({
+        schemas: n,
+        rss_mb_before: Math.round(rssBefore),
+        rss_mb_after: Math.round(status(gw.pid, 'VmRSS')),
+        heap_mb_before: heapBefore,
+        heap_mb_after: await heap(),
+        statuses,
+      }),
+    );
   } finally {
     gw.stop();
     up.server.close();
@@ -207,7 +272,11 @@ async function mcp() {
   try {
     const idle = status(gw.pid, 'VmHWM');
     const started = performance.now();
-    const r = await post(`${gw.url}/v1/responses`, { model: 'm', input: 'go', tools: [{ type: 'mcp', server_label: 'big', server_url: `http://127.0.0.1:${tools.port}/mcp`, require_approval: 'never' }] });
+    const r = await post(`${gw.url}/v1/responses`, {
+      model: 'm',
+      input: 'go',
+      tools: [{ type: 'mcp', server_label: 'big', server_url: `http://127.0.0.1:${tools.port}/mcp`, require_approval: 'never' }],
+    });
     const call = (r.body.output ?? []).find((/** @type {any} */ o) => o.type === 'mcp_call');
     console.log(
       JSON.stringify({

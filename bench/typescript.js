@@ -18,7 +18,9 @@ function requireTs(file) {
   });
   const loaded = new Module(file, module);
   loaded.filename = file;
-  loaded.paths = /** @type {{ _nodeModulePaths(dir: string): string[] }} */ (/** @type {unknown} */ (Module))._nodeModulePaths(require('node:path').dirname(file));
+  loaded.paths = /** @type {{ _nodeModulePaths(dir: string): string[] }} */ (/** @type {unknown} */ (Module))._nodeModulePaths(
+    require('node:path').dirname(file),
+  );
   // The hook ts-node and Jest's require use as well: compile source text as a CommonJS module.
   /** @type {{ _compile(code: string, file: string): void }} */ (/** @type {unknown} */ (loaded))._compile(outputText, file);
   return loaded.exports;

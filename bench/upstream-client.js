@@ -37,11 +37,14 @@ async function main() {
         /** @type {Record<string, string>} */
         const headers = {};
         new Headers(init.headers).forEach((value, key) => (headers[key] = value));
-        const req = http.request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: init.method ?? 'GET', agent, headers }, (res) => {
-          const out = new Headers();
-          for (const [key, value] of Object.entries(res.headers)) if (value !== undefined) out.set(key, Array.isArray(value) ? value.join(', ') : value);
-          resolve(new Response(/** @type {ReadableStream} */ (Readable.toWeb(res)), { status: res.statusCode, headers: out }));
-        });
+        const req = http.request(
+          { host: url.hostname, port: url.port, path: url.pathname + url.search, method: init.method ?? 'GET', agent, headers },
+          (res) => {
+            const out = new Headers();
+            for (const [key, value] of Object.entries(res.headers)) if (value !== undefined) out.set(key, Array.isArray(value) ? value.join(', ') : value);
+            resolve(new Response(/** @type {ReadableStream} */ (Readable.toWeb(res)), { status: res.statusCode, headers: out }));
+          },
+        );
         req.on('error', reject);
         req.end(typeof init.body === 'string' ? init.body : undefined);
       });
@@ -99,9 +102,11 @@ async function main() {
           for (let i = 0; i < 100; i++) await call(); // warm-up
           const calls = 1600;
           const before = cpuMs();
-          await Promise.all(Array.from({ length: 8 }, async () => {
-            for (let i = 0; i < calls / 8; i++) await call();
-          }));
+          await Promise.all(
+            Array.from({ length: 8 }, async () => {
+              for (let i = 0; i < calls / 8; i++) await call();
+            }),
+          );
           (perCall[name] ??= []).push(((cpuMs() - before) * 1000) / calls);
         }
       }

@@ -66,7 +66,7 @@ function cycleThrough(start, edges, component) {
       if (!inside.has(w)) continue;
       if (w === start) {
         const route = [v];
-        for (let u = v; u !== start; ) route.unshift((u = prev.get(u)));
+        for (let u = v; u !== start;) route.unshift((u = prev.get(u)));
         return [...route, start];
       }
       if (!seen.has(w)) {

@@ -102,7 +102,10 @@ export async function listen(app: NestFastifyApplication): Promise<string> {
   const address = await app.getUrl();
   Logger.log(`Listening on ${address} (docs at ${address}/docs)`, 'Bootstrap');
   if (!config.authRequired) {
-    Logger.warn(`Authentication is off (no API_KEYS, AUTH_JWKS_URL or AUTH_REQUIRED): every request is the anonymous tenant. Listening on ${config.host} only.`, 'Bootstrap');
+    Logger.warn(
+      `Authentication is off (no API_KEYS, AUTH_JWKS_URL or AUTH_REQUIRED): every request is the anonymous tenant. Listening on ${config.host} only.`,
+      'Bootstrap',
+    );
   }
   return address;
 }

@@ -20,10 +20,27 @@ import { CreateWebhooks1764000400000 } from './database/migrations/1764000400000
 import { OutputItemsTable1764000500000 } from './database/migrations/1764000500000-OutputItemsTable';
 import { StoreResponseState1764000600000 } from './database/migrations/1764000600000-StoreResponseState';
 
-export const ENTITIES = [ResponseEntity, ResponseInputItemEntity, ResponseOutputItemEntity, ApiKeyEntity, ConversationEntity, ConversationItemEntity,
-  WebhookEndpointEntity, WebhookEventEntity, WebhookDeliveryEntity, WebhookAttemptEntity];
-export const MIGRATIONS = [CreateResponses1764000000000, CreateApiKeys1764000100000, CreateConversations1764000200000, IndexOutputItems1764000300000,
-  CreateWebhooks1764000400000, OutputItemsTable1764000500000, StoreResponseState1764000600000];
+export const ENTITIES = [
+  ResponseEntity,
+  ResponseInputItemEntity,
+  ResponseOutputItemEntity,
+  ApiKeyEntity,
+  ConversationEntity,
+  ConversationItemEntity,
+  WebhookEndpointEntity,
+  WebhookEventEntity,
+  WebhookDeliveryEntity,
+  WebhookAttemptEntity,
+];
+export const MIGRATIONS = [
+  CreateResponses1764000000000,
+  CreateApiKeys1764000100000,
+  CreateConversations1764000200000,
+  IndexOutputItems1764000300000,
+  CreateWebhooks1764000400000,
+  OutputItemsTable1764000500000,
+  StoreResponseState1764000600000,
+];
 
 export interface DatabaseSettings {
   /** Postgres URL; unset means embedded PGlite. */

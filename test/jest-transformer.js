@@ -27,13 +27,15 @@ const DEPENDENCY_OPTIONS = {
   useDefineForClassFields: true,
   inlineSourceMap: true,
 };
-const dependencyKey = (source, path) =>
-  createHash('sha1').update(`deps-1\0${ts.version}\0${path}\0`).update(source).digest('hex');
+const dependencyKey = (source, path) => createHash('sha1').update(`deps-1\0${ts.version}\0${path}\0`).update(source).digest('hex');
 
 class EsmToCjsTransformer extends TsJestTransformer {
   rewrite(source, path) {
     if (!path.includes('/node_modules/')) return source;
-    return source.replace(OWN_REQUIRE, '').replace(IMPORT_META_URL, FILE_URL).replace(IMPORT_META_RESOLVE, 'require.resolve(')
+    return source
+      .replace(OWN_REQUIRE, '')
+      .replace(IMPORT_META_URL, FILE_URL)
+      .replace(IMPORT_META_RESOLVE, 'require.resolve(')
       .replace(/\bimport\.meta\.dirname\b/g, '__dirname')
       .replace(/\bimport\.meta\.filename\b/g, '__filename');
   }

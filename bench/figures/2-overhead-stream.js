@@ -48,16 +48,23 @@ module.exports = {
         const r =
           target === 'direct'
             ? await direct.stream('POST', '/v1/chat/completions', bodies.DIRECT_STREAM_BODY, { isFirst: directFirst })
-            : await viaGateway.stream('POST', '/v1/responses', target === 'gateway' ? bodies.STREAM_BODY : { ...bodies.STREAM_BODY, store: false }, { isFirst: gatewayFirst });
+            : await viaGateway.stream('POST', '/v1/responses', target === 'gateway' ? bodies.STREAM_BODY : { ...bodies.STREAM_BODY, store: false }, {
+                isFirst: gatewayFirst,
+              });
         const ended = target === 'direct' ? r.lastData === '[DONE]' : r.lastType === 'response.completed';
-        if (r.status !== 200 || r.firstMs === null || !ended) throw new Error(`${target} stream: status ${r.status}, last event ${r.lastType} ${r.lastData.slice(0, 200)}`);
+        if (r.status !== 200 || r.firstMs === null || !ended)
+          throw new Error(`${target} stream: status ${r.status}, last event ${r.lastType} ${r.lastData.slice(0, 200)}`);
         if (i < 20) continue; // warm-up pairs
         ttft[target].push(r.firstMs);
         total[target].push(r.totalMs);
       }
     }
     /** @param {typeof targets[number]} target */
-    const summary = (target) => ({ p50Ms: round(percentile(ttft[target], 50), 3), p99Ms: round(percentile(ttft[target], 99), 3), streamP50Ms: round(percentile(total[target], 50), 3) });
+    const summary = (target) => ({
+      p50Ms: round(percentile(ttft[target], 50), 3),
+      p99Ms: round(percentile(ttft[target], 99), 3),
+      streamP50Ms: round(percentile(total[target], 50), 3),
+    });
     const t = { direct: summary('direct'), gateway: summary('gateway'), unstored: summary('unstored'), pairs: S.ttftPairs };
     return {
       details: { description: '50-chunk streams (stream:true, store:true) vs the same stream straight from the upstream', runs: m, ttftConcurrency1: t },

@@ -65,7 +65,7 @@ module.exports = {
           for (const size of order) {
             const reply = await clients[size].request('GET', pathOf(size, k));
             if (reply.status !== 200) throw new Error(`${op} on ${size}: ${reply.status} ${reply.text.slice(0, 300)}`);
-            if (op.startsWith('list') && (/** @type {{ data: unknown[] }} */ (parseJson(reply.text)).data.length !== 20)) {
+            if (op.startsWith('list') && /** @type {{ data: unknown[] }} */ (parseJson(reply.text)).data.length !== 20) {
               throw new Error(`${op} on ${size}: not 20 rows`);
             }
             if (k >= 30) times[op][size].push(reply.ms); // the first 30 warm caches and the JIT
@@ -75,11 +75,21 @@ module.exports = {
       const table = Object.fromEntries(
         Object.entries(times).map(([op, t]) => [
           op,
-          { smallP50Ms: round(percentile(t.small, 50), 3), largeP50Ms: round(percentile(t.large, 50), 3), ratio: round(percentile(t.large, 50) / percentile(t.small, 50), 3) },
+          {
+            smallP50Ms: round(percentile(t.small, 50), 3),
+            largeP50Ms: round(percentile(t.large, 50), 3),
+            ratio: round(percentile(t.large, 50) / percentile(t.small, 50), 3),
+          },
         ]),
       );
       return {
-        details: { description: `p50 of single requests (concurrency 1), ${sizes.small} vs ${sizes.large} stored responses of one owner, interleaved`, sizes, seedSeconds: seedS, samples: S.storeSamples, ops: table },
+        details: {
+          description: `p50 of single requests (concurrency 1), ${sizes.small} vs ${sizes.large} stored responses of one owner, interleaved`,
+          sizes,
+          seedSeconds: seedS,
+          samples: S.storeSamples,
+          ops: table,
+        },
         measured: Object.fromEntries(Object.entries(table).map(([op, r]) => [op, r.ratio])),
       };
     } finally {

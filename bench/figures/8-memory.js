@@ -65,10 +65,15 @@ module.exports = {
       await Promise.all(open);
       // The gateway must close its 1,000 upstream calls once their clients went away.
       const closing = Date.now();
-      await waitUntil('the upstream streams to close', async () => {
-        const s = /** @type {{ openStreams: number }} */ (await up.json('GET', '/_upstream/stats'));
-        return s.openStreams === 0;
-      }, 30_000, 100);
+      await waitUntil(
+        'the upstream streams to close',
+        async () => {
+          const s = /** @type {{ openStreams: number }} */ (await up.json('GET', '/_upstream/stats'));
+          return s.openStreams === 0;
+        },
+        30_000,
+        100,
+      );
       const mb = (/** @type {number} */ b) => round(b / 2 ** 20, 1);
       return {
         details: {

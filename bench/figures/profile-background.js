@@ -41,7 +41,11 @@ module.exports = {
       await Promise.all([apiP.stop('SIGTERM', 15_000), workerP.stop('SIGTERM', 15_000)]);
       const seconds = (toUs - fromUs) / 1e6;
       for (const [kind, file] of Object.entries(files)) {
-        ctx.profiles[`background-${kind}`] = { requests: S.bgJobs, rpsUnderProfiler: round(S.bgJobs / seconds, 1), ...summarize(file, { fromUs, toUs, top: 15 }) };
+        ctx.profiles[`background-${kind}`] = {
+          requests: S.bgJobs,
+          rpsUnderProfiler: round(S.bgJobs / seconds, 1),
+          ...summarize(file, { fromUs, toUs, top: 15 }),
+        };
       }
     } catch (error) {
       ctx.errors['profile-background'] = messageOf(error);

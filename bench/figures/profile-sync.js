@@ -24,7 +24,11 @@ module.exports = {
       const name = `gateway-${kind}.cpuprofile`;
       const file = path.join(resultsDir, name);
       if (existsSync(file)) unlinkSync(file);
-      const gw = await ctx.gateway(`gateway-profile-${kind}`, { ROLE: 'all', DATABASE_URL: database.url }, ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${name}`]);
+      const gw = await ctx.gateway(`gateway-profile-${kind}`, { ROLE: 'all', DATABASE_URL: database.url }, [
+        '--cpu-prof',
+        `--cpu-prof-dir=${resultsDir}`,
+        `--cpu-prof-name=${name}`,
+      ]);
       try {
         const url = `${gw.url}/v1/responses`;
         await load({ url, method: 'POST', body, connections: 32, durationS: 1 });

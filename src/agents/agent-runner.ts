@@ -133,7 +133,11 @@ export class AgentRunner {
         const serverCalls = builder.takeServerCalls();
         builder.finish('completed');
         if (!serverCalls.length) break;
-        added.push({ role: 'assistant', content: null, tool_calls: serverCalls.map((c) => ({ id: c.callId, type: 'function', function: { name: c.name, arguments: c.arguments } })) });
+        added.push({
+          role: 'assistant',
+          content: null,
+          tool_calls: serverCalls.map((c) => ({ id: c.callId, type: 'function', function: { name: c.name, arguments: c.arguments } })),
+        });
         let waitsForUser = builder.clientCalled;
         for (const call of serverCalls) {
           const target = toolset.resolve(call.name)!;
@@ -166,7 +170,13 @@ export class AgentRunner {
   }
 
   /** One upstream call, fed into the builder; returns the finish reason. */
-  private async ask(turn: AgentTurn, params: ChatParams, builder: OutputBuilder, signal: AbortSignal, onUsage: (u: ResponseUsage | null) => void): Promise<string | null> {
+  private async ask(
+    turn: AgentTurn,
+    params: ChatParams,
+    builder: OutputBuilder,
+    signal: AbortSignal,
+    onUsage: (u: ResponseUsage | null) => void,
+  ): Promise<string | null> {
     const settings = { retries: turn.upstreamRetries };
     if (turn.streaming) {
       let finish: string | null = null;
@@ -187,7 +197,13 @@ export class AgentRunner {
    * `mcp_approval_response` items of this request answer approval requests of the previous
    * response: an approved call runs now, a denied one is reported to the model as denied.
    */
-  private async resolveApprovals(turn: AgentTurn, toolset: McpToolset, builder: OutputBuilder, added: ChatCompletionMessageParam[], signal: AbortSignal): Promise<void> {
+  private async resolveApprovals(
+    turn: AgentTurn,
+    toolset: McpToolset,
+    builder: OutputBuilder,
+    added: ChatCompletionMessageParam[],
+    signal: AbortSignal,
+  ): Promise<void> {
     const requests = approvalRequests(turn.items);
     for (const item of turn.items) {
       const answer = item as { type?: string; approval_request_id?: string; approve?: boolean; reason?: string };
@@ -199,7 +215,11 @@ export class AgentRunner {
       }
       const callId = answer.approval_request_id;
       const chatName = chatNameOf(request.server_label, request.name);
-      added.push({ role: 'assistant', content: null, tool_calls: [{ id: callId, type: 'function', function: { name: chatName, arguments: request.arguments } }] });
+      added.push({
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: callId, type: 'function', function: { name: chatName, arguments: request.arguments } }],
+      });
       if (!answer.approve) {
         added.push({ role: 'tool', tool_call_id: callId, content: `The user declined this call${answer.reason ? `: ${answer.reason}` : '.'}` });
         continue;
@@ -220,15 +240,23 @@ export class AgentRunner {
     try {
       value = JSON.parse(text);
     } catch {
-      return new UpstreamError(502, 'server_error', 'server_error', `The model's output is not valid JSON, but the strict json_schema format '${format.name}' requires it.`);
+      return new UpstreamError(
+        502,
+        'server_error',
+        'server_error',
+        `The model's output is not valid JSON, but the strict json_schema format '${format.name}' requires it.`,
+      );
     }
     const problem = this.schemas.violation(format.schema, value);
-    return problem ? new UpstreamError(502, 'server_error', 'server_error', `The model's output does not match the strict json_schema format '${format.name}': ${problem}`) : null;
+    return problem
+      ? new UpstreamError(502, 'server_error', 'server_error', `The model's output does not match the strict json_schema format '${format.name}': ${problem}`)
+      : null;
   }
 
   /** A whole reply goes through the same builder as a stream, as one delta per part. */
   private replay(completion: ChatCompletion, builder: OutputBuilder): void {
-    const message = completion.choices[0]?.message as (ChatCompletion.Choice['message'] & { reasoning_content?: string | null; reasoning?: string | null }) | undefined;
+    const message = completion.choices[0]?.message as
+      (ChatCompletion.Choice['message'] & { reasoning_content?: string | null; reasoning?: string | null }) | undefined;
     if (!message) return;
     const reasoning = message.reasoning_content ?? message.reasoning;
     if (reasoning) builder.reasoning(reasoning);
@@ -240,4 +268,3 @@ export class AgentRunner {
     });
   }
 }
-

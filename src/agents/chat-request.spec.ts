@@ -71,12 +71,25 @@ describe('toChatMessages', () => {
   });
 
   it("maps the Responses-only image detail 'original' to chat's 'high'", () => {
-    const item: StoredItem = { id: 'msg_1', type: 'message', role: 'user', content: [{ type: 'input_image', image_url: 'https://x/y.png', detail: 'original' }] };
+    const item: StoredItem = {
+      id: 'msg_1',
+      type: 'message',
+      role: 'user',
+      content: [{ type: 'input_image', image_url: 'https://x/y.png', detail: 'original' }],
+    };
     expect(toChatMessages(null, [item])).toEqual([{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x/y.png', detail: 'high' } }] }]);
   });
 
   it('sends developer and system messages as system, with their text', () => {
-    const developer: StoredItem = { id: 'msg_d', type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'Use ' }, { type: 'input_text', text: 'French.' }] };
+    const developer: StoredItem = {
+      id: 'msg_d',
+      type: 'message',
+      role: 'developer',
+      content: [
+        { type: 'input_text', text: 'Use ' },
+        { type: 'input_text', text: 'French.' },
+      ],
+    };
     const system: StoredItem = { id: 'msg_s', type: 'message', role: 'system', content: 'No emojis.' };
     expect(toChatMessages(null, [developer, system, user('hi')])).toEqual([
       { role: 'system', content: 'Use French.' },
@@ -139,7 +152,10 @@ describe('toChatMessages', () => {
       id: 'fco_1',
       type: 'function_call_output',
       call_id: 'call_1',
-      output: [{ type: 'input_text', text: '21' }, { type: 'input_text', text: '°C' }],
+      output: [
+        { type: 'input_text', text: '21' },
+        { type: 'input_text', text: '°C' },
+      ],
     };
     expect(toChatMessages(null, [item])).toEqual([{ role: 'tool', tool_call_id: 'call_1', content: '21°C' }]);
   });
@@ -178,7 +194,11 @@ describe('toChatRequest', () => {
   });
 
   it('leaves unset and null parameters out', () => {
-    const params = toChatRequest(request({ temperature: null, top_p: null, max_output_tokens: null, reasoning: { effort: null }, tools: [] }), [user('hi')], model);
+    const params = toChatRequest(
+      request({ temperature: null, top_p: null, max_output_tokens: null, reasoning: { effort: null }, tools: [] }),
+      [user('hi')],
+      model,
+    );
     expect(Object.keys(params).sort()).toEqual(['messages', 'model']);
   });
 
@@ -214,7 +234,11 @@ describe('toChatRequest', () => {
     const params = toChatRequest(request({ text: { format: { type: 'json_schema', name: 'thing', schema, strict: true } } }), [], model);
     expect(params.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'thing', schema, strict: true } });
 
-    const described = toChatRequest(request({ text: { format: { type: 'json_schema', name: 'thing', schema, description: 'A thing', strict: false } } }), [], model);
+    const described = toChatRequest(
+      request({ text: { format: { type: 'json_schema', name: 'thing', schema, description: 'A thing', strict: false } } }),
+      [],
+      model,
+    );
     expect(described.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'thing', schema, description: 'A thing', strict: false } });
   });
 
@@ -261,7 +285,14 @@ describe('toChatRequest', () => {
     const params = toChatRequest(
       request({
         tools: [fn('a'), fn('b'), fn('c')],
-        tool_choice: { type: 'allowed_tools', mode: 'required', tools: [{ type: 'function', name: 'a' }, { type: 'function', name: 'c' }] },
+        tool_choice: {
+          type: 'allowed_tools',
+          mode: 'required',
+          tools: [
+            { type: 'function', name: 'a' },
+            { type: 'function', name: 'c' },
+          ],
+        },
       }),
       [],
       model,

@@ -17,9 +17,7 @@ type ChatParams = Omit<ChatCompletionCreateParamsBase, 'stream'>;
 /** Text of an input message's content (string or parts), for roles whose chat form is text only. */
 function textOf(content: string | ResponseInputContent[] | Array<{ type: string; text?: string; refusal?: string }>): string {
   if (typeof content === 'string') return content;
-  return content
-    .map((p) => ('text' in p && typeof p.text === 'string' ? p.text : 'refusal' in p && typeof p.refusal === 'string' ? p.refusal : ''))
-    .join('');
+  return content.map((p) => ('text' in p && typeof p.text === 'string' ? p.text : 'refusal' in p && typeof p.refusal === 'string' ? p.refusal : '')).join('');
 }
 
 function userParts(content: string | ResponseInputContent[]): string | ChatCompletionContentPart[] {
@@ -77,7 +75,11 @@ export function toChatMessages(instructions: string | null | undefined, items: S
     } else if (type === 'mcp_call' && 'server_label' in item) {
       // A call the server ran: the model sees it as its own tool call and the tool's answer.
       const call = item as { id: string; server_label: string; name: string; arguments: string; output?: string | null; error?: string | null };
-      appendAssistant(messages, null, { id: call.id, type: 'function', function: { name: chatNameOf(call.server_label, call.name), arguments: call.arguments } });
+      appendAssistant(messages, null, {
+        id: call.id,
+        type: 'function',
+        function: { name: chatNameOf(call.server_label, call.name), arguments: call.arguments },
+      });
       messages.push({ role: 'tool', tool_call_id: call.id, content: call.error ? `Error: ${call.error}` : (call.output ?? '') });
     } else if (type === 'function_call_output' && 'call_id' in item && 'output' in item) {
       const output = item.output as string | ResponseInputContent[];

@@ -158,7 +158,11 @@ describe('OutputBuilder', () => {
       ]);
       expect(only(events, 'response.content_part.added').part).toEqual({ type: 'refusal', refusal: '' });
       expect(only(events, 'response.refusal.done').refusal).toBe("I can't help.");
-      expect(only(events, 'response.output_item.done').item).toMatchObject({ type: 'message', status: 'completed', content: [{ type: 'refusal', refusal: "I can't help." }] });
+      expect(only(events, 'response.output_item.done').item).toMatchObject({
+        type: 'message',
+        status: 'completed',
+        content: [{ type: 'refusal', refusal: "I can't help." }],
+      });
     });
   });
 
@@ -219,18 +223,43 @@ describe('OutputBuilder', () => {
 
       const done = ofType(events, 'response.output_item.done');
       expect(done.map((e) => e.output_index)).toEqual([0, 1]);
-      expect(done[0].item).toEqual({ id: first, type: 'function_call', status: 'completed', arguments: '{"city":"Paris"}', call_id: 'call_weather', name: 'get_weather' });
-      expect(done[1].item).toEqual({ id: second, type: 'function_call', status: 'completed', arguments: '{"tz":"UTC"}', call_id: 'call_time', name: 'get_time' });
+      expect(done[0].item).toEqual({
+        id: first,
+        type: 'function_call',
+        status: 'completed',
+        arguments: '{"city":"Paris"}',
+        call_id: 'call_weather',
+        name: 'get_weather',
+      });
+      expect(done[1].item).toEqual({
+        id: second,
+        type: 'function_call',
+        status: 'completed',
+        arguments: '{"tz":"UTC"}',
+        call_id: 'call_time',
+        name: 'get_time',
+      });
       expect(builder.output).toEqual([done[0].item, done[1].item]);
     });
 
     it('keeps interleaved argument fragments with their own call', () => {
       const { builder, events } = setup();
-      builder.chunk(chunk({ tool_calls: [
-        { index: 0, id: 'call_a', type: 'function', function: { name: 'a', arguments: '{"x"' } },
-        { index: 1, id: 'call_b', type: 'function', function: { name: 'b', arguments: '{"y"' } },
-      ] }));
-      builder.chunk(chunk({ tool_calls: [{ index: 1, function: { arguments: ':2}' } }, { index: 0, function: { arguments: ':1}' } }] }));
+      builder.chunk(
+        chunk({
+          tool_calls: [
+            { index: 0, id: 'call_a', type: 'function', function: { name: 'a', arguments: '{"x"' } },
+            { index: 1, id: 'call_b', type: 'function', function: { name: 'b', arguments: '{"y"' } },
+          ],
+        }),
+      );
+      builder.chunk(
+        chunk({
+          tool_calls: [
+            { index: 1, function: { arguments: ':2}' } },
+            { index: 0, function: { arguments: ':1}' } },
+          ],
+        }),
+      );
       builder.finish('completed');
 
       expect(ofType(events, 'response.function_call_arguments.done').map((e) => [e.output_index, e.name, e.arguments])).toEqual([
@@ -324,7 +353,13 @@ describe('OutputBuilder', () => {
       const [reasoningAdded, messageAdded] = ofType(events, 'response.output_item.added');
       const rsId = reasoningAdded.item.id;
       expect(reasoningAdded.output_index).toBe(0);
-      expect(reasoningAdded.item).toEqual({ id: expect.stringMatching(/^rs_[0-9a-f]{48}$/), type: 'reasoning', summary: [], content: [], status: 'in_progress' });
+      expect(reasoningAdded.item).toEqual({
+        id: expect.stringMatching(/^rs_[0-9a-f]{48}$/),
+        type: 'reasoning',
+        summary: [],
+        content: [],
+        status: 'in_progress',
+      });
       expect(ofType(events, 'response.content_part.added')[0]).toEqual({
         type: 'response.content_part.added',
         item_id: rsId,
@@ -400,7 +435,13 @@ describe('OutputBuilder', () => {
 
       const snapshot = builder.snapshot();
       expect(snapshot).toEqual([
-        { id: expect.stringMatching(/^msg_/), type: 'message', role: 'assistant', status: 'in_progress', content: [{ type: 'output_text', text: 'Hello', annotations: [], logprobs: [] }] },
+        {
+          id: expect.stringMatching(/^msg_/),
+          type: 'message',
+          role: 'assistant',
+          status: 'in_progress',
+          content: [{ type: 'output_text', text: 'Hello', annotations: [], logprobs: [] }],
+        },
       ]);
     });
 
@@ -417,7 +458,9 @@ describe('OutputBuilder', () => {
     it('includes partial reasoning and open function calls', () => {
       const { builder } = setup();
       builder.chunk(chunk({ reasoning_content: 'Hmm' }));
-      expect(builder.snapshot()).toEqual([expect.objectContaining({ type: 'reasoning', status: 'in_progress', content: [{ type: 'reasoning_text', text: 'Hmm' }] })]);
+      expect(builder.snapshot()).toEqual([
+        expect.objectContaining({ type: 'reasoning', status: 'in_progress', content: [{ type: 'reasoning_text', text: 'Hmm' }] }),
+      ]);
 
       builder.chunk(toolDelta({ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"q":' } }));
       expect(builder.snapshot()[1]).toMatchObject({ type: 'function_call', status: 'in_progress', arguments: '{"q":', call_id: 'call_1' });
@@ -487,10 +530,10 @@ describe('OutputBuilder', () => {
         top_p: 1,
       };
       // No terminal event on purpose: the SDK's final response is then its own accumulation.
-      const wire: StreamEvent[] = [
-        { type: 'response.created', response: created } as UnsequencedEvent,
-        ...events,
-      ].map((e, i) => ({ ...e, sequence_number: i }));
+      const wire: StreamEvent[] = [{ type: 'response.created', response: created } as UnsequencedEvent, ...events].map((e, i) => ({
+        ...e,
+        sequence_number: i,
+      }));
       const sse = wire.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join('');
       const client = new OpenAI({
         apiKey: 'k',

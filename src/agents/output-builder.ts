@@ -1,10 +1,5 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import type {
-  ResponseFunctionToolCall,
-  ResponseOutputItem,
-  ResponseOutputMessage,
-  ResponseReasoningItem,
-} from 'openai/resources/responses/responses';
+import type { ResponseFunctionToolCall, ResponseOutputItem, ResponseOutputMessage, ResponseReasoningItem } from 'openai/resources/responses/responses';
 import { newId } from '../common/ids';
 import type { UnsequencedEvent } from '../common/response-types';
 
@@ -116,7 +111,8 @@ export class OutputBuilder {
       this.closeCurrent('completed');
       const item: ResponseOutputMessage = { id: newId('msg'), type: 'message', role: 'assistant', status: 'in_progress', content: [] };
       const index = this.add(item);
-      const empty = part === 'output_text' ? { type: 'output_text' as const, text: '', annotations: [], logprobs: [] } : { type: 'refusal' as const, refusal: '' };
+      const empty =
+        part === 'output_text' ? { type: 'output_text' as const, text: '', annotations: [], logprobs: [] } : { type: 'refusal' as const, refusal: '' };
       item.content.push(structuredClone(empty));
       this.emit({ type: 'response.content_part.added', item_id: item.id, output_index: index, content_index: 0, part: empty });
       this.current = { kind: 'message', item, index, part, text: '' };
@@ -164,7 +160,8 @@ export class OutputBuilder {
 
   /** Feeds one streamed chunk. */
   chunk(chunk: ChatCompletionChunk): void {
-    const delta = chunk.choices?.[0]?.delta as (ChatCompletionChunk.Choice['delta'] & { reasoning_content?: string | null; reasoning?: string | null }) | undefined;
+    const delta = chunk.choices?.[0]?.delta as
+      (ChatCompletionChunk.Choice['delta'] & { reasoning_content?: string | null; reasoning?: string | null }) | undefined;
     if (!delta) return;
     // vLLM and DeepSeek say `reasoning_content`; Ollama and others say `reasoning`.
     const reasoning = delta.reasoning_content ?? delta.reasoning;
@@ -202,9 +199,7 @@ export class OutputBuilder {
       return;
     }
     const part =
-      open.part === 'output_text'
-        ? { type: 'output_text' as const, text, annotations: [], logprobs: [] }
-        : { type: 'refusal' as const, refusal: text };
+      open.part === 'output_text' ? { type: 'output_text' as const, text, annotations: [], logprobs: [] } : { type: 'refusal' as const, refusal: text };
     open.item.content = [part];
     open.item.status = status;
     if (part.type === 'output_text') {

@@ -27,7 +27,10 @@ describe('SchemaValidator', () => {
 
   it('keeps the patterns of one schema apart, and matches like JSON Schema (unanchored, by code point)', () => {
     const v = validator();
-    const schema = { type: 'object', properties: { a: { type: 'string', pattern: '^a+$' }, b: { type: 'string', pattern: '\\d{2}/x' }, c: { type: 'string', pattern: '^\\p{L}.$' } } };
+    const schema = {
+      type: 'object',
+      properties: { a: { type: 'string', pattern: '^a+$' }, b: { type: 'string', pattern: '\\d{2}/x' }, c: { type: 'string', pattern: '^\\p{L}.$' } },
+    };
     expect(v.violation(schema, { a: 'aaa', b: 'n°12/x', c: 'é😀' })).toBeNull();
     expect(v.violation(schema, { a: 'aaa', b: 'aaa' })).toBe('/b must match pattern "\\d{2}/x"');
     expect(v.violation(schema, { a: 'aaa', c: 'é😀😀' })).toBe('/c must match pattern "^\\p{L}.$"');
@@ -67,16 +70,34 @@ describe('SchemaValidator', () => {
 
   it('takes the draft-07, 2019-09 and 2020-12 dialects, each with its own keywords', () => {
     const v = validator();
-    const tuple2020 = { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'array', prefixItems: [{ type: 'string' }], items: false, $defs: { n: { type: 'number' } } };
+    const tuple2020 = {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      type: 'array',
+      prefixItems: [{ type: 'string' }],
+      items: false,
+      $defs: { n: { type: 'number' } },
+    };
     expect(v.violation(tuple2020, ['a'])).toBeNull();
     expect(v.violation(tuple2020, ['a', 1])).toMatch(/must NOT have more than 1 items/);
-    const unevaluated2019 = { $schema: 'https://json-schema.org/draft/2019-09/schema', type: 'object', properties: { a: { type: 'number' } }, unevaluatedProperties: false };
+    const unevaluated2019 = {
+      $schema: 'https://json-schema.org/draft/2019-09/schema',
+      type: 'object',
+      properties: { a: { type: 'number' } },
+      unevaluatedProperties: false,
+    };
     expect(v.violation(unevaluated2019, { a: 1 })).toBeNull();
     expect(v.violation(unevaluated2019, { a: 1, b: 2 })).toBe('(root) must NOT have unevaluated properties');
-    const draft07 = { $schema: 'http://json-schema.org/draft-07/schema#', definitions: { n: { type: 'number' } }, type: 'array', items: [{ $ref: '#/definitions/n' }] };
+    const draft07 = {
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      definitions: { n: { type: 'number' } },
+      type: 'array',
+      items: [{ $ref: '#/definitions/n' }],
+    };
     expect(v.violation(draft07, [1, 'extra'])).toBeNull();
     expect(v.violation(draft07, ['x'])).toBe('/0 must be number');
-    expect(refusal(v, { $schema: 'http://json-schema.org/draft-04/schema#' })).toMatch(/'\$schema' "http:\/\/json-schema.org\/draft-04\/schema#" is not supported/);
+    expect(refusal(v, { $schema: 'http://json-schema.org/draft-04/schema#' })).toMatch(
+      /'\$schema' "http:\/\/json-schema.org\/draft-04\/schema#" is not supported/,
+    );
   });
 
   it('refuses what is not a JSON Schema, and schemas over the size and depth bounds', () => {

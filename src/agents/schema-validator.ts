@@ -116,11 +116,14 @@ export class SchemaValidator {
   private compile(schema: Record<string, unknown>, bytes: number): ValidateFunction {
     if (bytes > this.config.maxSchemaBytes) throw new UnusableSchemaError(`it is ${bytes} bytes long; at most ${this.config.maxSchemaBytes} are accepted`);
     const depth = depthOf(schema);
-    if (depth > this.config.maxSchemaDepth) throw new UnusableSchemaError(`it is nested ${depth} levels deep; at most ${this.config.maxSchemaDepth} are accepted`);
+    if (depth > this.config.maxSchemaDepth)
+      throw new UnusableSchemaError(`it is nested ${depth} levels deep; at most ${this.config.maxSchemaDepth} are accepted`);
     const declared = schema.$schema ?? DEFAULT_DIALECT;
     const dialect = typeof declared === 'string' ? DIALECTS[declared.replace(/#$/, '')] : undefined;
     if (!dialect) {
-      throw new UnusableSchemaError(`'$schema' ${JSON.stringify(declared)} is not supported; use draft-07, 2019-09 or 2020-12 (${Object.keys(DIALECTS).join(', ')})`);
+      throw new UnusableSchemaError(
+        `'$schema' ${JSON.stringify(declared)} is not supported; use draft-07, 2019-09 or 2020-12 (${Object.keys(DIALECTS).join(', ')})`,
+      );
     }
     const meta = this.metaValidator(dialect.Ajv, dialect.meta);
     if (!meta(schema)) throw new UnusableSchemaError(`it is not a valid JSON Schema: ${firstError(meta.errors)}`);
@@ -130,9 +133,10 @@ export class SchemaValidator {
       validate = new dialect.Ajv({ ...OPTIONS, meta: false, validateSchema: false }).compile(schema);
     } catch (error) {
       if (error instanceof RangeError) throw new UnusableSchemaError(`it refers to itself without end (${error.message})`); // ajv inlines `$ref` cycles
-      const reason = error instanceof Error && error.name.startsWith('RE2JS')
-        ? `a pattern is not supported (${error.message}); patterns run on a linear-time engine without backreferences or lookaround`
-        : messageOf(error);
+      const reason =
+        error instanceof Error && error.name.startsWith('RE2JS')
+          ? `a pattern is not supported (${error.message}); patterns run on a linear-time engine without backreferences or lookaround`
+          : messageOf(error);
       throw new UnusableSchemaError(reason);
     }
     // A self-reference that consumes nothing (`{"$ref":"#"}`) recurses on any value: refuse it now.

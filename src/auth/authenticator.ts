@@ -49,7 +49,8 @@ export class Authenticator {
     if (config.jwksUrl) {
       this.jwks = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
       const off = [!config.jwtIssuer && 'issuer (AUTH_JWT_ISSUER)', !config.jwtAudience && 'audience (AUTH_JWT_AUDIENCE)'].filter(Boolean);
-      if (off.length) this.logger.warn(`JWTs are accepted with any ${off.join(' and any ')}: every token the JWKS keys signed, for any application, is a credential here.`);
+      if (off.length)
+        this.logger.warn(`JWTs are accepted with any ${off.join(' and any ')}: every token the JWKS keys signed, for any application, is a credential here.`);
     }
   }
 

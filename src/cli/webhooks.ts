@@ -51,7 +51,8 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
   if (!values.tenant && command !== 'list') throw new UsageError(`${command} needs --tenant.`);
   if (command === 'create' && !values.url) throw new UsageError('create needs --url.');
   const events = values.events?.split(',').map((e) => e.trim());
-  if (events?.some((e) => !(WEBHOOK_EVENT_TYPES as readonly string[]).includes(e))) throw new UsageError(`--events: one or more of ${WEBHOOK_EVENT_TYPES.join(', ')}.`);
+  if (events?.some((e) => !(WEBHOOK_EVENT_TYPES as readonly string[]).includes(e)))
+    throw new UsageError(`--events: one or more of ${WEBHOOK_EVENT_TYPES.join(', ')}.`);
   const number = (value: string | undefined, name: string) => {
     if (value === undefined) return undefined;
     if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number.`);
@@ -61,7 +62,10 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
   const limit = number(values.limit, 'limit');
 
   const config = loadConfig();
-  @Module({ imports: [ConfigModule.forRoot(config), OutboundModule, DatabaseModule.forRoot(configuredDataSource), WebhooksPersistenceModule], providers: WEBHOOK_ADMIN_PROVIDERS })
+  @Module({
+    imports: [ConfigModule.forRoot(config), OutboundModule, DatabaseModule.forRoot(configuredDataSource), WebhooksPersistenceModule],
+    providers: WEBHOOK_ADMIN_PROVIDERS,
+  })
   class WebhooksCliModule {}
   const app = await NestFactory.createApplicationContext(WebhooksCliModule, { logger: ['error'] });
   try {

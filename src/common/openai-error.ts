@@ -1,13 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 
 export type OpenAIErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'permission_error'
-  | 'not_found_error'
-  | 'rate_limit_error'
-  | 'server_error'
-  | 'service_unavailable';
+  'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error' | 'server_error' | 'service_unavailable';
 
 /** The body every error answer carries: `{"error": {message, type, param, code}}`. */
 export interface OpenAIErrorBody {
@@ -41,13 +35,7 @@ export const invalidRequest = (message: string, param: string | null = null, cod
   new OpenAIError(HttpStatus.BAD_REQUEST, message, 'invalid_request_error', param, code);
 
 export const missingParameter = (param: string) =>
-  new OpenAIError(
-    HttpStatus.BAD_REQUEST,
-    `Missing required parameter: '${param}'.`,
-    'invalid_request_error',
-    param,
-    'missing_required_parameter',
-  );
+  new OpenAIError(HttpStatus.BAD_REQUEST, `Missing required parameter: '${param}'.`, 'invalid_request_error', param, 'missing_required_parameter');
 
 export const unsupportedParameter = (param: string, message?: string) =>
   new OpenAIError(
@@ -58,5 +46,4 @@ export const unsupportedParameter = (param: string, message?: string) =>
     'unsupported_parameter',
   );
 
-export const responseNotFound = (id: string) =>
-  new OpenAIError(HttpStatus.NOT_FOUND, `Response with id '${id}' not found.`, 'invalid_request_error');
+export const responseNotFound = (id: string) => new OpenAIError(HttpStatus.NOT_FOUND, `Response with id '${id}' not found.`, 'invalid_request_error');

@@ -15,6 +15,5 @@ export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 
 /** The principal that the auth guard attached to the request. */
 export const CurrentPrincipal = createParamDecorator(
-  (_data: unknown, ctx: ExecutionContext): Principal =>
-    ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal ?? ANONYMOUS,
+  (_data: unknown, ctx: ExecutionContext): Principal => ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal ?? ANONYMOUS,
 );

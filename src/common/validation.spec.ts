@@ -13,7 +13,10 @@ describe('checkJsonInput', () => {
   });
 
   it('refuses nesting deeper than the limit, naming where, without recursing (100,000 levels)', () => {
-    expect(checkJsonInput({ input: nest(MAX_JSON_DEPTH + 1) }, null)?.toBody().error).toMatchObject({ param: expect.stringMatching(/^input(\[0\])+$/), code: 'invalid_value' });
+    expect(checkJsonInput({ input: nest(MAX_JSON_DEPTH + 1) }, null)?.toBody().error).toMatchObject({
+      param: expect.stringMatching(/^input(\[0\])+$/),
+      code: 'invalid_value',
+    });
     expect(checkJsonInput({ input: nest(100_000) }, null)?.getStatus()).toBe(400);
   });
 

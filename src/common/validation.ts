@@ -42,7 +42,8 @@ export function checkJsonInput(value: unknown, root: string | null): OpenAIError
   while (stack.length) {
     const { value: current, path, depth } = stack.pop()!;
     if (typeof current === 'string') {
-      if (unstorable(current)) return invalidRequest(`Invalid value for '${path || 'body'}': text must not contain NUL characters or unpaired UTF-16 surrogates.`, path || null);
+      if (unstorable(current))
+        return invalidRequest(`Invalid value for '${path || 'body'}': text must not contain NUL characters or unpaired UTF-16 surrogates.`, path || null);
       continue;
     }
     if (typeof current !== 'object' || current === null) continue;
@@ -50,7 +51,8 @@ export function checkJsonInput(value: unknown, root: string | null): OpenAIError
     const entries: Array<[string | number, unknown]> = Array.isArray(current) ? current.map((v, i) => [i, v]) : Object.entries(current);
     for (const [key, child] of entries) {
       const childPath = path ? path + segment(key) : String(key);
-      if (typeof key === 'string' && unstorable(key)) return invalidRequest(`Invalid key in '${path || 'body'}': text must not contain NUL characters or unpaired UTF-16 surrogates.`, path || null);
+      if (typeof key === 'string' && unstorable(key))
+        return invalidRequest(`Invalid key in '${path || 'body'}': text must not contain NUL characters or unpaired UTF-16 surrogates.`, path || null);
       stack.push({ value: child, path: childPath, depth: depth + 1 });
     }
   }

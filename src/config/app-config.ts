@@ -120,7 +120,10 @@ export class AppConfig {
   }
   /** Older keys whose seals still open (rotation). */
   get previousSecretsKeys(): string[] {
-    return (this.env.SECRETS_KEY_PREVIOUS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+    return (this.env.SECRETS_KEY_PREVIOUS ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
   }
   get logLevel(): LogLevel {
     return this.env.LOG_LEVEL;
@@ -205,13 +208,17 @@ export class AppConfig {
     return this.env.WEBHOOK_ALLOW_HTTP;
   }
   get webhookAllowedHosts(): string[] {
-    return this.env.WEBHOOK_ALLOWED_HOSTS.split(',').map((h) => h.trim()).filter(Boolean);
+    return this.env.WEBHOOK_ALLOWED_HOSTS.split(',')
+      .map((h) => h.trim())
+      .filter(Boolean);
   }
   get mcpAllowHttp(): boolean {
     return this.env.MCP_ALLOW_HTTP;
   }
   get mcpAllowedHosts(): string[] {
-    return this.env.MCP_ALLOWED_HOSTS.split(',').map((h) => h.trim()).filter(Boolean);
+    return this.env.MCP_ALLOWED_HOSTS.split(',')
+      .map((h) => h.trim())
+      .filter(Boolean);
   }
   get mcpMaxOutputBytes(): number {
     return this.env.MCP_MAX_OUTPUT_BYTES;

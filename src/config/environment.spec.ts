@@ -83,7 +83,8 @@ describe('parseEnvironment', () => {
 
   it('reads an optional variable that only a class property declares (no list of names to keep in step)', () => {
     class Extended extends Environment {
-      @IsOptional() @IsString()
+      @IsOptional()
+      @IsString()
       SOMETHING_NEW?: string;
     }
     expect(variablesOf(Extended)).toContain('SOMETHING_NEW');

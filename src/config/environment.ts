@@ -19,12 +19,10 @@ import { LOG_LEVELS, type LogLevel } from '../common/logging';
 export const ROLES = ['all', 'api', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
 
-const toInt = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
 const toBool = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[value.trim().toLowerCase()] ?? value : value;
-const blankToUndefined = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
+  typeof value === 'string' ? (({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[value.trim().toLowerCase()] ?? value) : value;
+const blankToUndefined = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 /**
  * The process environment, as the configuration contract in docs/configuration.md describes it.
@@ -33,7 +31,10 @@ const blankToUndefined = ({ value }: { value: unknown }): unknown =>
  * `@IsOptional()`), and those decorators are what parseEnvironment reads the names from.
  */
 export class Environment {
-  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT: number = 8321;
 
   @IsString()
@@ -42,48 +43,66 @@ export class Environment {
   @IsIn(ROLES)
   ROLE: Role = 'all';
 
-  @Transform(blankToUndefined) @IsOptional()
+  @Transform(blankToUndefined)
+  @IsOptional()
   @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// or postgresql:// URL' })
   DATABASE_URL?: string;
 
   @IsString()
   DATA_DIR: string = './data';
 
-  @Transform(blankToUndefined) @IsOptional()
+  @Transform(blankToUndefined)
+  @IsOptional()
   @Matches(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
 
-  @Transform(blankToUndefined) @IsOptional()
+  @Transform(blankToUndefined)
+  @IsOptional()
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   INFERENCE_BASE_URL?: string;
 
-  @Transform(blankToUndefined) @IsOptional() @IsString()
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
   INFERENCE_API_KEY?: string;
 
   /** Milliseconds before an upstream call is abandoned. */
-  @Transform(toInt) @IsInt() @Min(1)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   INFERENCE_TIMEOUT_MS: number = 600_000;
 
-  @Transform(blankToUndefined) @IsOptional() @IsString()
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
   MODELS_CONFIG?: string;
 
   /** Bootstrap API keys: comma-separated `key` or `key:tenant` pairs. */
-  @Transform(blankToUndefined) @IsOptional() @IsString()
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
   API_KEYS?: string;
 
   /** Require a bearer credential on /v1. Default: on when API_KEYS or AUTH_JWKS_URL is set. */
-  @Transform(toBool) @IsOptional() @IsBoolean()
+  @Transform(toBool)
+  @IsOptional()
+  @IsBoolean()
   AUTH_REQUIRED?: boolean;
 
   /** JWTs signed by the keys at this JWKS URL are accepted as credentials. */
-  @Transform(blankToUndefined) @IsOptional()
+  @Transform(blankToUndefined)
+  @IsOptional()
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   AUTH_JWKS_URL?: string;
 
-  @Transform(blankToUndefined) @IsOptional() @IsString()
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
   AUTH_JWT_ISSUER?: string;
 
-  @Transform(blankToUndefined) @IsOptional() @IsString()
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
   AUTH_JWT_AUDIENCE?: string;
 
   /** The JWT claim that names the tenant. */
@@ -91,167 +110,252 @@ export class Environment {
   AUTH_TENANT_CLAIM: string = 'tenant';
 
   /** Listen on a non-loopback HOST without authentication (off: the server refuses). */
-  @Transform(toBool) @IsBoolean()
+  @Transform(toBool)
+  @IsBoolean()
   ALLOW_UNAUTHENTICATED_PUBLIC: boolean = false;
 
   /** Key for secrets stored with background responses (MCP server headers). */
-  @Transform(blankToUndefined) @IsOptional() @IsString() @MinLength(16)
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
   SECRETS_KEY?: string;
 
   /** Requests per minute per credential; 0 means no limit. */
-  @Transform(toInt) @IsInt() @Min(0)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
   RATE_LIMIT_PER_MINUTE: number = 0;
 
   /** Unfinished background responses per tenant; 0 means no limit. */
-  @Transform(toInt) @IsInt() @Min(0)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
   MAX_BACKGROUND_PER_TENANT: number = 0;
 
   /**
    * Streams (SSE creates and `GET …?stream=true` followers) one tenant may have open at once on
    * one process; 0 means no limit.
    */
-  @Transform(toInt) @IsInt() @Min(0)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
   MAX_STREAMS_PER_TENANT: number = 100;
 
   /** Bytes an SSE client may leave unread in this process before it is dropped. */
-  @Transform(toInt) @IsInt() @Min(16_384)
+  @Transform(toInt)
+  @IsInt()
+  @Min(16_384)
   STREAM_MAX_BUFFERED_BYTES: number = 1_048_576;
 
   /** How long an SSE client may stay behind (its socket not drained) before it is dropped, in ms. */
-  @Transform(toInt) @IsInt() @Min(100)
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
   STREAM_MAX_BEHIND_MS: number = 30_000;
 
   /** Most input items in one request. */
-  @Transform(toInt) @IsInt() @Min(1)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   MAX_INPUT_ITEMS: number = 2000;
 
   /** Most characters of text (input and instructions) in one request. */
-  @Transform(toInt) @IsInt() @Min(1)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   MAX_INPUT_CHARS: number = 2_000_000;
 
   /** `item_reference` inputs one request may carry (each is an indexed lookup; more is a 400 naming `input`). */
-  @Transform(toInt) @IsInt() @Min(0) @Max(100_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
   MAX_ITEM_REFERENCES: number = 200;
 
   /** Accept `http:` image URLs in `input_image` (default: only `https:` and `data:`; the upstream may fetch them). */
-  @Transform(toBool) @IsBoolean()
+  @Transform(toBool)
+  @IsBoolean()
   INPUT_IMAGE_ALLOW_HTTP: boolean = false;
 
   /** JWTs: the oldest `iat` accepted, in seconds (0: no limit). Every JWT must also carry `exp`. */
-  @Transform(toInt) @IsInt() @Min(0)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
   AUTH_JWT_MAX_AGE_SECONDS: number = 86_400;
 
   /** Failed authentications one client address may make per minute before it gets 429s (0: no limit). */
-  @Transform(toInt) @IsInt() @Min(0)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
   AUTH_FAILURES_PER_MINUTE: number = 60;
 
   /** Older SECRETS_KEY values, comma-separated: what they sealed still opens; new seals use SECRETS_KEY. */
-  @Transform(blankToUndefined) @IsOptional() @IsString()
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
   SECRETS_KEY_PREVIOUS?: string;
 
   /** Largest strict `text.format.schema` (JSON text, bytes); compiling costs time on the event loop. */
-  @Transform(toInt) @IsInt() @Min(1024) @Max(10 * 1024 * 1024)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(10 * 1024 * 1024)
   MAX_SCHEMA_BYTES: number = 65_536;
 
   /** Deepest nesting of a strict `text.format.schema` (JSON levels; ajv compiles and checks by recursion). */
-  @Transform(toInt) @IsInt() @Min(2) @Max(1000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(2)
+  @Max(1000)
   MAX_SCHEMA_DEPTH: number = 64;
 
   /** Compiled output schemas kept per process (0: compile for every use). */
-  @Transform(toInt) @IsInt() @Min(0)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
   SCHEMA_CACHE_ENTRIES: number = 256;
 
   /** Total JSON bytes of the schemas in that cache (a compiled validator holds about 40 times its JSON). */
-  @Transform(toInt) @IsInt() @Min(0)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
   SCHEMA_CACHE_BYTES: number = 1024 * 1024;
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
   /** Largest accepted request body, in bytes. */
-  @Transform(toInt) @IsInt() @Min(1024)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
   BODY_LIMIT_BYTES: number = 10 * 1024 * 1024;
 
   /** Bull key prefix: separate deployments (or test runs) sharing one Redis. */
-  @IsString() @Matches(/^[\w:.-]+$/)
+  @IsString()
+  @Matches(/^[\w:.-]+$/)
   QUEUE_PREFIX: string = 'rg';
 
   /** Background responses one process runs at once. */
-  @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
   BACKGROUND_CONCURRENCY: number = 16;
 
   /** Runs of one background response before it is failed (a run ends early when its worker dies). */
-  @Transform(toInt) @IsInt() @Min(1) @Max(100)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
   BACKGROUND_MAX_ATTEMPTS: number = 3;
 
   /**
    * Retries of an upstream call that failed before any output (refused, reset, 429, 5xx) in a
    * background run: nobody is there to retry it. Synchronous calls use the provider's maxRetries.
    */
-  @Transform(toInt) @IsInt() @Min(0) @Max(20)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(20)
   BACKGROUND_UPSTREAM_RETRIES: number = 3;
 
   /** Wall-clock limit of one background run, in ms; 0 means none. */
-  @Transform(toInt) @IsInt() @Min(0)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
   BACKGROUND_TIMEOUT_MS: number = 0;
 
   /** A worker that has not renewed its job lock for this long is presumed dead (Bull lockDuration). */
-  @Transform(toInt) @IsInt() @Min(500)
+  @Transform(toInt)
+  @IsInt()
+  @Min(500)
   STALL_TIMEOUT_MS: number = 30_000;
 
   /** How often unfinished background responses are checked for a live job. */
-  @Transform(toInt) @IsInt() @Min(100)
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
   RECONCILE_INTERVAL_MS: number = 5_000;
 
   /** Seconds a background stream's events stay replayable after its terminal event. */
-  @Transform(toInt) @IsInt() @Min(1)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   EVENT_RETENTION_SECONDS: number = 3600;
 
   /** On SIGTERM, how long running jobs may take to finish before they go back to the queue. */
-  @Transform(toInt) @IsInt() @Min(0)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
   SHUTDOWN_GRACE_MS: number = 30_000;
 
   /** Webhooks: how long a delivery is retried before it is given up (and its endpoint, failing all along, disabled). */
-  @Transform(toInt) @IsInt() @Min(1000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
   WEBHOOK_RETRY_WINDOW_MS: number = 86_400_000;
 
   /** Webhooks: the first retry's delay; each further one doubles (with ±20 % jitter) up to WEBHOOK_BACKOFF_MAX_MS. */
-  @Transform(toInt) @IsInt() @Min(10)
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
   WEBHOOK_BACKOFF_BASE_MS: number = 5_000;
 
-  @Transform(toInt) @IsInt() @Min(10)
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
   WEBHOOK_BACKOFF_MAX_MS: number = 3_600_000;
 
   /** Webhooks: time limit of one delivery attempt (connect to last byte). */
-  @Transform(toInt) @IsInt() @Min(100) @Max(300_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(300_000)
   WEBHOOK_TIMEOUT_MS: number = 10_000;
 
   /** Webhooks: how long a rotated-out secret keeps signing alongside the new one, by default. */
-  @Transform(toInt) @IsInt() @Min(0) @Max(30 * 86_400)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(30 * 86_400)
   WEBHOOK_ROTATION_GRACE_SECONDS: number = 86_400;
 
   /** Webhooks: how often a worker looks for due deliveries. */
-  @Transform(toInt) @IsInt() @Min(10)
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
   WEBHOOK_RELAY_INTERVAL_MS: number = 500;
 
   /** Webhooks: how long a claimed delivery is a worker's; a dead worker's claim expires after it. At least the attempt timeout plus a second. */
-  @Transform(toInt) @IsInt() @Min(500)
+  @Transform(toInt)
+  @IsInt()
+  @Min(500)
   WEBHOOK_LEASE_MS: number = 60_000;
 
   /** Webhooks: deliveries one process makes at once. */
-  @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   WEBHOOK_CONCURRENCY: number = 16;
 
   /** Webhooks: days events and their delivery log are kept. */
-  @Transform(toInt) @IsInt() @Min(1)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   WEBHOOK_RETENTION_DAYS: number = 30;
 
   /** Webhooks: endpoints one tenant may have (every terminal response is sent to each subscribed one). */
-  @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
   WEBHOOK_MAX_ENDPOINTS_PER_TENANT: number = 20;
 
   /** Webhooks: accept `http://` endpoint URLs (default: https only). */
-  @Transform(toBool) @IsBoolean()
+  @Transform(toBool)
+  @IsBoolean()
   WEBHOOK_ALLOW_HTTP: boolean = false;
 
   /** Webhooks: comma-separated hostnames, IPs and CIDRs that endpoints may use although private, loopback or link-local. */
@@ -259,7 +363,8 @@ export class Environment {
   WEBHOOK_ALLOWED_HOSTS: string = '';
 
   /** MCP: accept `http://` server URLs (default: https only). */
-  @Transform(toBool) @IsBoolean()
+  @Transform(toBool)
+  @IsBoolean()
   MCP_ALLOW_HTTP: boolean = false;
 
   /** MCP: comma-separated hostnames, IPs and CIDRs that server URLs may use although private, loopback or link-local. */
@@ -267,15 +372,24 @@ export class Environment {
   MCP_ALLOWED_HOSTS: string = '';
 
   /** MCP: the most of a tool's result (UTF-8 bytes) given to the model and stored; the rest is cut with a marker. */
-  @Transform(toInt) @IsInt() @Min(1024) @Max(64 * 1024 * 1024)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(64 * 1024 * 1024)
   MCP_MAX_OUTPUT_BYTES: number = 1024 * 1024;
 
   /** MCP: the most bytes read from one HTTP answer of an MCP server; a longer one fails the call. */
-  @Transform(toInt) @IsInt() @Min(4096) @Max(256 * 1024 * 1024)
+  @Transform(toInt)
+  @IsInt()
+  @Min(4096)
+  @Max(256 * 1024 * 1024)
   MCP_MAX_RESPONSE_BYTES: number = 8 * 1024 * 1024;
 
   /** How many `previous_response_id` links a request may walk back. */
-  @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
   MAX_CHAIN_DEPTH: number = 1000;
 }
 

@@ -65,12 +65,7 @@ export class ConversationsController {
   @Get(':id/items/:item_id')
   @ApiOperation({ operationId: 'retrieveConversationItem', summary: 'Retrieve one item of a conversation' })
   @ApiOkResponse({ type: ConversationItemDto })
-  retrieveItem(
-    @CurrentPrincipal() principal: Principal,
-    @Param('id') id: string,
-    @Param('item_id') itemId: string,
-    @Query() _query: ItemIncludeQueryDto,
-  ) {
+  retrieveItem(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Param('item_id') itemId: string, @Query() _query: ItemIncludeQueryDto) {
     return this.conversations.retrieveItem(principal, id, itemId);
   }
 

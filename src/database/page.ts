@@ -6,7 +6,10 @@ export interface Page<T> {
 
 /** A list cursor (`after`/`before`) that names nothing in the list: a 400 naming that parameter. */
 export class CursorNotFoundError extends Error {
-  constructor(readonly param: 'after' | 'before', readonly cursor: string) {
+  constructor(
+    readonly param: 'after' | 'before',
+    readonly cursor: string,
+  ) {
     super(`No item with id '${cursor}' for '${param}'.`);
   }
 }

@@ -49,10 +49,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     this.adapterHost.httpAdapter.reply(reply, body, status);
   }
 
-  private describe(
-    exception: unknown,
-    request: FastifyRequest,
-  ): { status: number; body: OpenAIErrorBody; headers: Record<string, string> } {
+  private describe(exception: unknown, request: FastifyRequest): { status: number; body: OpenAIErrorBody; headers: Record<string, string> } {
     if (exception instanceof OpenAIError) {
       return { status: exception.getStatus(), body: exception.toBody(), headers: exception.headers };
     }
@@ -64,14 +61,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
           : status === 413
             ? 'The request body is too large.'
             : status >= 500
-            ? 'The server had an error while processing your request.'
-            : exception.message;
+              ? 'The server had an error while processing your request.'
+              : exception.message;
       return { status, body: errorBody(status, message), headers: {} };
     }
     if (isUnavailable(exception)) {
       return {
         status: HttpStatus.SERVICE_UNAVAILABLE,
-        body: { error: { message: 'The service is temporarily unavailable (storage). Try again shortly.', type: 'service_unavailable', param: null, code: null } },
+        body: {
+          error: { message: 'The service is temporarily unavailable (storage). Try again shortly.', type: 'service_unavailable', param: null, code: null },
+        },
         headers: { 'retry-after': '2' },
       };
     }
@@ -97,7 +96,9 @@ function isUnavailable(exception: unknown): boolean {
   const error = exception as { message?: unknown } | null;
   const message = typeof error?.message === 'string' ? error.message : '';
   // ioredis: a command given up on while Redis is away (offline queue off, or out of retries).
-  return /Connection terminated|connection timeout|Client has encountered a connection error|Connection is closed|Stream isn't writeable|Reached the max retries per request/i.test(message);
+  return /Connection terminated|connection timeout|Client has encountered a connection error|Connection is closed|Stream isn't writeable|Reached the max retries per request/i.test(
+    message,
+  );
 }
 
 function errorBody(status: number, message: string, param: string | null = null, code: string | null = null): OpenAIErrorBody {

@@ -35,10 +35,7 @@ export class EchoBackend extends ChatBackend {
       words = words.slice(0, params.max_tokens);
       finish = 'length';
     }
-    const promptTokens = params.messages.reduce(
-      (n, m) => n + countTokens(typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? '')),
-      0,
-    );
+    const promptTokens = params.messages.reduce((n, m) => n + countTokens(typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? '')), 0);
     return { words, finish, usage: { prompt_tokens: promptTokens, completion_tokens: words.length, total_tokens: promptTokens + words.length } };
   }
 

@@ -4,24 +4,31 @@ import { ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches
 
 export class ProviderConfig {
   /** Referenced by models; appears in error messages. */
-  @IsString() @Matches(/^[\w.-]+$/)
+  @IsString()
+  @Matches(/^[\w.-]+$/)
   name!: string;
 
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   baseUrl!: string;
 
   /** Name of the environment variable holding the upstream key (keys never live in this file). */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   apiKeyEnv?: string;
 
-  @IsOptional() @IsInt() @Min(1)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
   timeoutMs?: number;
 
-  @IsOptional() @IsInt() @Min(0)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
   maxRetries?: number;
 
   /** `max_tokens` (vLLM, Ollama, llama.cpp) or `max_completion_tokens` (OpenAI's reasoning models). */
-  @IsOptional() @IsIn(['max_tokens', 'max_completion_tokens'])
+  @IsOptional()
+  @IsIn(['max_tokens', 'max_completion_tokens'])
   maxTokensParam?: 'max_tokens' | 'max_completion_tokens';
 }
 
@@ -34,19 +41,26 @@ export class ModelConfig {
   provider!: string;
 
   /** The model name the upstream expects; defaults to `id`. */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   upstreamModel?: string;
 }
 
 export class ModelsConfigFile {
-  @IsArray() @ValidateNested({ each: true }) @Type(() => ProviderConfig)
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ProviderConfig)
   providers!: ProviderConfig[];
 
-  @IsArray() @ValidateNested({ each: true }) @Type(() => ModelConfig) @ArrayUnique((m: ModelConfig) => m.id)
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ModelConfig)
+  @ArrayUnique((m: ModelConfig) => m.id)
   models!: ModelConfig[];
 
   /** A provider that receives any model name not listed in `models`, unchanged. */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   passthrough?: string;
 }
 

@@ -35,7 +35,12 @@ describe('OpenAIChatBackend (node:http against an upstream on loopback)', () => 
 
   it('classifies HTTP errors as the SDK-facing statuses (429 keeps retry-after; 404 names the model)', async () => {
     upstream.enqueue({ status: 429, retryAfter: '7', errorMessage: 'slow down' }, { status: 404 }, { status: 401 });
-    await expect(backend().complete(params, signal())).rejects.toMatchObject({ httpStatus: 429, code: 'rate_limit_exceeded', retryAfter: '7', message: 'Upstream rate limit: slow down' });
+    await expect(backend().complete(params, signal())).rejects.toMatchObject({
+      httpStatus: 429,
+      code: 'rate_limit_exceeded',
+      retryAfter: '7',
+      message: 'Upstream rate limit: slow down',
+    });
     await expect(backend().complete(params, signal())).rejects.toMatchObject({ httpStatus: 400, param: 'model' });
     await expect(backend().complete(params, signal())).rejects.toMatchObject({ httpStatus: 502, message: expect.stringContaining('credentials') });
   });
@@ -98,12 +103,27 @@ describe('OpenAIChatBackend (node:http against an upstream on loopback)', () => 
     let connections = 0;
     const server = http.createServer((req, res) => {
       req.resume();
-      req.on('end', () => res.end(JSON.stringify({ id: 'c', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }] })));
+      req.on('end', () =>
+        res.end(
+          JSON.stringify({
+            id: 'c',
+            object: 'chat.completion',
+            created: 0,
+            model: 'm',
+            choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+          }),
+        ),
+      );
     });
     server.on('connection', () => connections++);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
-      const local = new OpenAIChatBackend({ name: 'local', baseUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`, timeoutMs: 1000, maxRetries: 0 });
+      const local = new OpenAIChatBackend({
+        name: 'local',
+        baseUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`,
+        timeoutMs: 1000,
+        maxRetries: 0,
+      });
       for (let i = 0; i < 10; i++) await local.complete(params, signal());
       expect(connections).toBe(1);
     } finally {

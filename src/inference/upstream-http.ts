@@ -164,4 +164,3 @@ function retryDelayMs(reply: IncomingMessage, attempt: number): number | null {
   if (Number.isNaN(wait)) return backoffMs(attempt);
   return wait > MAX_RETRY_AFTER_MS ? null : Math.max(0, wait);
 }
-

@@ -29,7 +29,12 @@ describe('GuardedHttp', () => {
   /** An HTTP server on loopback: `/big` answers 1 MiB, `/hop` redirects within its origin, `/away?to=` anywhere. */
   let web: HttpServer;
   const http = (allowedHosts: string[] = []) =>
-    new GuardedHttp(new UrlGuard({ allowHttp: true, allowedHosts, allowedHostsVariable: 'MCP_ALLOWED_HOSTS' }, new FakeDns({ 'rebind.test': '127.0.0.1', 'allowed.test': '127.0.0.1' })));
+    new GuardedHttp(
+      new UrlGuard(
+        { allowHttp: true, allowedHosts, allowedHostsVariable: 'MCP_ALLOWED_HOSTS' },
+        new FakeDns({ 'rebind.test': '127.0.0.1', 'allowed.test': '127.0.0.1' }),
+      ),
+    );
 
   beforeAll(async () => {
     trap = await listen(
@@ -67,14 +72,24 @@ describe('GuardedHttp', () => {
   ])('refuses %s without connecting', async (_what, url) => {
     const refused: UrlRefusedError[] = [];
     const fetch = http().fetch({ maxResponseBytes: 1024, onRefused: (e) => refused.push(e) });
-    await expect(fetch(url(portOf(trap)), { method: 'POST', body: '{}' })).rejects.toThrow(/a loopback address \(not allowed unless MCP_ALLOWED_HOSTS names it\)/);
+    await expect(fetch(url(portOf(trap)), { method: 'POST', body: '{}' })).rejects.toThrow(
+      /a loopback address \(not allowed unless MCP_ALLOWED_HOSTS names it\)/,
+    );
     expect(refused).toHaveLength(1);
     expect(connections).toBe(0);
   });
 
   it('connects where the allowlist says, by name or address', async () => {
-    await expect(http(['127.0.0.1']).fetch({ maxResponseBytes: 1024 })(`http://127.0.0.1:${portOf(web)}/`).then((r) => r.text())).resolves.toBe('fine');
-    await expect(http(['allowed.test']).fetch({ maxResponseBytes: 1024 })(`http://allowed.test:${portOf(web)}/`).then((r) => r.text())).resolves.toBe('fine');
+    await expect(
+      http(['127.0.0.1'])
+        .fetch({ maxResponseBytes: 1024 })(`http://127.0.0.1:${portOf(web)}/`)
+        .then((r) => r.text()),
+    ).resolves.toBe('fine');
+    await expect(
+      http(['allowed.test'])
+        .fetch({ maxResponseBytes: 1024 })(`http://allowed.test:${portOf(web)}/`)
+        .then((r) => r.text()),
+    ).resolves.toBe('fine');
   });
 
   it('follows a redirect within the origin, and refuses one to another host without connecting there', async () => {

@@ -13,8 +13,16 @@ export class Outbound implements OnModuleDestroy {
   readonly mcp: GuardedHttp;
 
   constructor(config: AppConfig, resolver: HostResolver) {
-    this.webhooks = new UrlGuard({ allowHttp: config.webhookAllowHttp, allowedHosts: config.webhookAllowedHosts, allowedHostsVariable: 'WEBHOOK_ALLOWED_HOSTS' }, resolver);
-    this.mcp = new GuardedHttp(new UrlGuard({ allowHttp: config.mcpAllowHttp, allowedHosts: config.mcpAllowedHosts, allowedHostsVariable: 'MCP_ALLOWED_HOSTS', revealResolved: false }, resolver));
+    this.webhooks = new UrlGuard(
+      { allowHttp: config.webhookAllowHttp, allowedHosts: config.webhookAllowedHosts, allowedHostsVariable: 'WEBHOOK_ALLOWED_HOSTS' },
+      resolver,
+    );
+    this.mcp = new GuardedHttp(
+      new UrlGuard(
+        { allowHttp: config.mcpAllowHttp, allowedHosts: config.mcpAllowedHosts, allowedHostsVariable: 'MCP_ALLOWED_HOSTS', revealResolved: false },
+        resolver,
+      ),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {

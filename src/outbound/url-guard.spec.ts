@@ -56,7 +56,10 @@ describe('UrlGuard', () => {
   });
 
   it('lets WEBHOOK_ALLOWED_HOSTS name hostnames, addresses and CIDRs', async () => {
-    const g = guard({ WEBHOOK_ALLOWED_HOSTS: 'internal.corp, 127.0.0.1, 10.20.0.0/16, fd00::/8' }, { 'internal.corp': ['10.99.0.1'], 'other.corp': ['10.99.0.1'] });
+    const g = guard(
+      { WEBHOOK_ALLOWED_HOSTS: 'internal.corp, 127.0.0.1, 10.20.0.0/16, fd00::/8' },
+      { 'internal.corp': ['10.99.0.1'], 'other.corp': ['10.99.0.1'] },
+    );
     await expect(g.check('https://internal.corp/')).resolves.toBeUndefined();
     await expect(g.check('https://127.0.0.1:8443/')).resolves.toBeUndefined();
     await expect(g.check('https://10.20.3.4/')).resolves.toBeUndefined();
@@ -73,9 +76,7 @@ describe('UrlGuard', () => {
   it('checks at connection time through the lookup it gives http.request', async () => {
     const lookup = guard({}, { 'rebound.example': ['127.0.0.1'], 'fine.example': ['93.184.216.34'] }).lookup();
     const call = (host: string, all: boolean) =>
-      new Promise<unknown>((resolve, reject) =>
-        lookup(host, { all }, (error: Error | null, address: unknown) => (error ? reject(error) : resolve(address))),
-      );
+      new Promise<unknown>((resolve, reject) => lookup(host, { all }, (error: Error | null, address: unknown) => (error ? reject(error) : resolve(address))));
     await expect(call('rebound.example', false)).rejects.toBeInstanceOf(UrlRefusedError);
     await expect(call('fine.example', false)).resolves.toBe('93.184.216.34');
     await expect(call('fine.example', true)).resolves.toEqual([{ address: '93.184.216.34', family: 4 }]);

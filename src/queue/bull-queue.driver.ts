@@ -74,7 +74,9 @@ export class BullQueueDriver extends QueueDriver {
 
   async stop(name: QueueName, graceMs?: number): Promise<void> {
     // Local pause: this process takes no new jobs; others go on.
-    const paused = this.bull(name).pause(true, graceMs === undefined).catch(() => undefined);
+    const paused = this.bull(name)
+      .pause(true, graceMs === undefined)
+      .catch(() => undefined);
     await (graceMs === undefined ? paused : settleWithin(paused, graceMs));
   }
 }

@@ -44,7 +44,15 @@ describe('normalizeRequest', () => {
       const request = normalizeRequest(
         dto({ store: null, tool_choice: null, parallel_tool_calls: null, truncation: null, metadata: null, background: null, stream: null }),
       );
-      expect(request).toMatchObject({ store: true, tool_choice: 'auto', parallel_tool_calls: true, truncation: 'disabled', metadata: {}, background: false, stream: false });
+      expect(request).toMatchObject({
+        store: true,
+        tool_choice: 'auto',
+        parallel_tool_calls: true,
+        truncation: 'disabled',
+        metadata: {},
+        background: false,
+        stream: false,
+      });
     });
 
     it('keeps values that are given, including false', () => {
@@ -82,7 +90,14 @@ describe('normalizeRequest', () => {
     // `strict` is left unset unless given: forced strictness would make strict-mode upstreams
     // reject schemas with optional properties (the AI SDK sends none).
     it('normalizes function tools, keeping strict unset unless given', () => {
-      const request = normalizeRequest(dto({ tools: [{ type: 'function', name: 'f' }, { ...fn('g'), description: 'G', strict: false }] }));
+      const request = normalizeRequest(
+        dto({
+          tools: [
+            { type: 'function', name: 'f' },
+            { ...fn('g'), description: 'G', strict: false },
+          ],
+        }),
+      );
       expect(request.tools).toEqual([
         { type: 'function', name: 'f', description: null, parameters: null, strict: null },
         { type: 'function', name: 'g', description: 'G', parameters: { type: 'object', properties: {} }, strict: false },

@@ -5,12 +5,16 @@ import type { CreateResponseDto, ToolDto } from './dto/create-response.dto';
 
 const isNameList = (v: unknown): boolean => Array.isArray(v) && v.every((n) => typeof n === 'string');
 const isFilter = (v: unknown): boolean =>
-  v == null || (typeof v === 'object' && !Array.isArray(v) && ((v as { tool_names?: unknown }).tool_names === undefined || isNameList((v as { tool_names?: unknown }).tool_names)));
+  v == null ||
+  (typeof v === 'object' &&
+    !Array.isArray(v) &&
+    ((v as { tool_names?: unknown }).tool_names === undefined || isNameList((v as { tool_names?: unknown }).tool_names)));
 
 function checkMcpTool(tool: ToolDto, i: number): void {
   const raw = tool as unknown as Record<string, unknown>;
   for (const param of ['connector_id', 'authorization'] as const) {
-    if (raw[param] != null) throw unsupportedParameter(`tools[${i}].${param}`, `MCP '${param}' is not supported by this server: give 'server_url' and 'headers'.`);
+    if (raw[param] != null)
+      throw unsupportedParameter(`tools[${i}].${param}`, `MCP '${param}' is not supported by this server: give 'server_url' and 'headers'.`);
   }
   if (tool.allowed_tools != null && !isNameList(tool.allowed_tools) && !isFilter(tool.allowed_tools)) {
     throw invalidRequest(`'tools[${i}].allowed_tools' must be a list of tool names or {"tool_names": [...]}.`, `tools[${i}].allowed_tools`);
@@ -22,7 +26,10 @@ function checkMcpTool(tool: ToolDto, i: number): void {
     approval === 'never' ||
     (typeof approval === 'object' && !Array.isArray(approval) && isFilter(approval.always) && isFilter(approval.never));
   if (!validApproval) {
-    throw invalidRequest(`'tools[${i}].require_approval' must be 'always', 'never' or {"always"|"never": {"tool_names": [...]}}.`, `tools[${i}].require_approval`);
+    throw invalidRequest(
+      `'tools[${i}].require_approval' must be 'always', 'never' or {"always"|"never": {"tool_names": [...]}}.`,
+      `tools[${i}].require_approval`,
+    );
   }
 }
 

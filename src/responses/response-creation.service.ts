@@ -48,13 +48,21 @@ export class ResponseCreation {
     if (requestId) request.request_id = requestId;
     const model = this.executions.model(request);
     if (request.background && !request.store) {
-      throw invalidRequest('Background responses must be stored: `background: true` cannot be combined with `store: false`.', 'background', 'unsupported_parameter');
+      throw invalidRequest(
+        'Background responses must be stored: `background: true` cannot be combined with `store: false`.',
+        'background',
+        'unsupported_parameter',
+      );
     }
     const format = strictOutputFormat(request);
     if (format) this.checkSchema(format.schema);
     const mcpHeaders = mcpHeadersOf(dto);
     if (request.background && Object.keys(mcpHeaders).length && !this.config.secretBox) {
-      throw invalidRequest('MCP tool headers in background mode need SECRETS_KEY to be set on the server (they are stored sealed, never in clear).', 'tools', 'unsupported_parameter');
+      throw invalidRequest(
+        'MCP tool headers in background mode need SECRETS_KEY to be set on the server (they are stored sealed, never in clear).',
+        'tools',
+        'unsupported_parameter',
+      );
     }
     const input = normalizeInput(dto.input, {
       maxItems: this.config.maxInputItems,

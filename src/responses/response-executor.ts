@@ -56,15 +56,29 @@ export class ResponseExecutor {
     let outcome: AgentOutcome;
     try {
       const sink = { emit: (e: Parameters<EventSequencer['emit']>[0]) => events.emit(e), itemDone: hooks.itemDone };
-      outcome = await this.agent.run({ request, items: run.items, model: run.model, streaming: run.upstreamStreaming, mcpHeaders: run.mcpHeaders, upstreamRetries: run.upstreamRetries }, signal, sink);
+      outcome = await this.agent.run(
+        { request, items: run.items, model: run.model, streaming: run.upstreamStreaming, mcpHeaders: run.mcpHeaders, upstreamRetries: run.upstreamRetries },
+        signal,
+        sink,
+      );
     } catch (error) {
       // A bug of ours, not the upstream's: the response still ends, as failed.
       this.logger.error(`response ${id} failed unexpectedly`, error instanceof Error ? error.stack : String(error));
-      outcome = { status: 'failed', output: [], usage: null, error: new UpstreamError(500, 'server_error', 'server_error', 'The server had an error while processing your request.') };
+      outcome = {
+        status: 'failed',
+        output: [],
+        usage: null,
+        error: new UpstreamError(500, 'server_error', 'server_error', 'The server had an error while processing your request.'),
+      };
     }
     if (outcome.status === 'aborted' && (signal.reason instanceof ShuttingDown || signal.reason instanceof ClaimLost)) {
       // Not this run's to end: a shutdown hands it back, a lost claim belongs to someone else.
-      return { response: buildResponse(id, createdAt, request, { status: 'in_progress' }), outcome, saved: false, requeue: signal.reason instanceof ShuttingDown };
+      return {
+        response: buildResponse(id, createdAt, request, { status: 'in_progress' }),
+        outcome,
+        saved: false,
+        requeue: signal.reason instanceof ShuttingDown,
+      };
     }
     const completedAt = new Date();
     const response = buildResponse(id, createdAt, request, stateOf(outcome, completedAt, signal.reason));

@@ -37,11 +37,7 @@ export class ResponseReplay {
     const found = await this.store.get(principal.owner, id);
     if (!found) throw responseNotFound(id);
     if (!found.background || !found.request.stream) {
-      throw invalidRequest(
-        'This response cannot be streamed because it was not created with background=true and stream=true.',
-        'stream',
-        'invalid_value',
-      );
+      throw invalidRequest('This response cannot be streamed because it was not created with background=true and stream=true.', 'stream', 'invalid_value');
     }
     const first = await this.events.firstSequence(id);
     const after = startingAfter ?? -1;

@@ -45,7 +45,9 @@ export class ResponsesService {
     // Still queued: nobody runs it, so this cancel also writes the end of its stream; a running
     // one's stream is ended by its run.
     const fromQueued = await this.lifecycle.end({ run, outcome: { status: 'cancelled' }, from: ['queued'], events: 'log' });
-    const cancelled = fromQueued.saved ? fromQueued : await this.lifecycle.end({ run, outcome: { status: 'cancelled' }, from: ['in_progress'], events: 'none' });
+    const cancelled = fromQueued.saved
+      ? fromQueued
+      : await this.lifecycle.end({ run, outcome: { status: 'cancelled' }, from: ['in_progress'], events: 'none' });
     if (!cancelled.response) {
       const now = await this.find(principal, id);
       if (now.status === 'cancelled') return now.response;
@@ -70,7 +72,10 @@ export class ResponsesService {
   async list(principal: Principal, query: ListResponsesQueryDto): Promise<ListPage<ResponseObject>> {
     try {
       const result = await this.store.list(principal.owner, { after: query.after, limit: query.limit ?? 20, order: query.order ?? 'desc', model: query.model });
-      return page(result.data.map((r) => r.response), result.hasMore);
+      return page(
+        result.data.map((r) => r.response),
+        result.hasMore,
+      );
     } catch (error) {
       throw this.cursorError(error);
     }

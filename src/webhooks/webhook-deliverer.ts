@@ -46,7 +46,11 @@ export class WebhookDeliverer {
     // Every delivery gets one attempt, however late (workers down for a day lose nothing); a
     // retry that falls due past the window (its endpoint was disabled meanwhile) is given up.
     if (work.attempts > 0 && startedAt.getTime() > windowEnd) {
-      await this.finish({ ...base, durationMs: 0, statusCode: null, error: 'Not attempted: the retry window had ended.', responseExcerpt: null, state: 'failed' }, 'gave_up', work);
+      await this.finish(
+        { ...base, durationMs: 0, statusCode: null, error: 'Not attempted: the retry window had ended.', responseExcerpt: null, state: 'failed' },
+        'gave_up',
+        work,
+      );
       return;
     }
 

@@ -81,5 +81,4 @@ export class WebhookRelay implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = true;
     clearInterval(this.timer);
   }
-
 }

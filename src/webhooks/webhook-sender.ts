@@ -20,7 +20,11 @@ export interface SendResult {
   refused: boolean;
 }
 
-const printable = (text: string) => text.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, EXCERPT_CHARS) || null;
+const printable = (text: string) =>
+  text
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .trim()
+    .slice(0, EXCERPT_CHARS) || null;
 
 /**
  * One HTTP POST to a receiver: through the URL guard's `lookup` (the address connected to is the
@@ -70,12 +74,18 @@ export class WebhookSender {
       }, timeoutMs);
       request.on('error', (error: NodeJS.ErrnoException) => {
         const refused = error instanceof UrlRefusedError;
-        finish({ statusCode: null, error: refused ? `Refused: the URL ${error.message}.` : error.code ? `${error.code}: ${error.message}` : error.message, excerpt: null, refused });
+        finish({
+          statusCode: null,
+          error: refused ? `Refused: the URL ${error.message}.` : error.code ? `${error.code}: ${error.message}` : error.message,
+          excerpt: null,
+          refused,
+        });
       });
       request.on('response', (response) => {
         const chunks: Buffer[] = [];
         let size = 0;
-        const done = () => finish({ statusCode: response.statusCode ?? null, error: null, excerpt: printable(Buffer.concat(chunks).toString('utf8')), refused: false });
+        const done = () =>
+          finish({ statusCode: response.statusCode ?? null, error: null, excerpt: printable(Buffer.concat(chunks).toString('utf8')), refused: false });
         response.on('data', (chunk: Buffer) => {
           if (size >= MAX_RESPONSE_BYTES) return;
           chunks.push(chunk.subarray(0, MAX_RESPONSE_BYTES - size));

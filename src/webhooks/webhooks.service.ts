@@ -21,8 +21,7 @@ import { generateWebhookSecret, WebhookSecrets } from './webhook-secrets';
 /** Delivery ids (`wh_…`, 128 random bits, as the trigger makes them); endpoint ids are `newId('we')`. */
 const deliveryId = () => `wh_${randomBytes(16).toString('hex')}`;
 
-export const endpointNotFound = (id: string) =>
-  new OpenAIError(HttpStatus.NOT_FOUND, `Webhook endpoint with id '${id}' not found.`, 'invalid_request_error');
+export const endpointNotFound = (id: string) => new OpenAIError(HttpStatus.NOT_FOUND, `Webhook endpoint with id '${id}' not found.`, 'invalid_request_error');
 
 function toEndpoint(e: StoredWebhookEndpoint, secret?: string): WebhookEndpointDto {
   const rotating = e.previousSecret && e.previousSecretExpiresAt && e.previousSecretExpiresAt > new Date() ? e.previousSecretExpiresAt : null;

@@ -50,7 +50,15 @@ function suite(): void {
       executablePath: CHROMIUM,
       headless: true,
       // No internet here: without the background-networking flags Chromium's own connections fail noisily.
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       timeout: 15_000,
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -144,9 +152,14 @@ function suite(): void {
         }).toEqual({ operationId, method, path });
       }
       // And the same, read off the page the way a person scans it: method and path side by side.
-      const listed = await page.locator('.opblock-summary').evaluateAll((summaries) =>
-        summaries.map((s) => `${s.querySelector('.opblock-summary-method')?.textContent ?? ''} ${s.querySelector('.opblock-summary-path')?.getAttribute('data-path') ?? ''}`),
-      );
+      const listed = await page
+        .locator('.opblock-summary')
+        .evaluateAll((summaries) =>
+          summaries.map(
+            (s) =>
+              `${s.querySelector('.opblock-summary-method')?.textContent ?? ''} ${s.querySelector('.opblock-summary-path')?.getAttribute('data-path') ?? ''}`,
+          ),
+        );
       expect(listed).toEqual(expect.arrayContaining(ENDPOINTS.map(([, , method, path]) => `${method} ${path}`)));
     }));
 
@@ -259,9 +272,7 @@ if (existsSync(CHROMIUM)) {
   });
 } else {
   // Loud on purpose: a silently smaller run must not pass for a full one.
-  process.stderr.write(
-    `\n!!! Chromium (${CHROMIUM}) is not installed: the Swagger UI browser tests are NOT running. Install it: ${INSTALL} !!!\n\n`,
-  );
+  process.stderr.write(`\n!!! Chromium (${CHROMIUM}) is not installed: the Swagger UI browser tests are NOT running. Install it: ${INSTALL} !!!\n\n`);
   describe(DESCRIBE, () => {
     it.todo(`NOT RUN: ${CHROMIUM} is missing (${INSTALL})`);
   });

@@ -5,20 +5,36 @@ import { startMcpServer, TestMcpServer } from '../support/mcp-server';
 import { collect, eventTypes } from '../support/streams';
 
 const MODEL = 'upstream-model';
-type Body = { messages: Array<{ role: string; content: unknown; tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>; tool_call_id?: string }>; tools?: Array<{ function: { name: string } }>; reasoning_effort?: string };
+type Body = {
+  messages: Array<{ role: string; content: unknown; tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>; tool_call_id?: string }>;
+  tools?: Array<{ function: { name: string } }>;
+  reasoning_effort?: string;
+};
 
 describe('agents: function tools, MCP tools, structured outputs, reasoning', () => {
   let mcp: TestMcpServer;
   const body = (i: number) => e2e.upstream.requests[i].body as Body;
   const mcpTool = (extra: Record<string, unknown> = {}) =>
-    ({ type: 'mcp', server_label: 'calc', server_url: mcp.url, headers: { Authorization: 'Bearer mcp-secret-token' }, require_approval: 'never', ...extra }) as OpenAI.Responses.Tool;
+    ({
+      type: 'mcp',
+      server_label: 'calc',
+      server_url: mcp.url,
+      headers: { Authorization: 'Bearer mcp-secret-token' },
+      require_approval: 'never',
+      ...extra,
+    }) as OpenAI.Responses.Tool;
 
   beforeAll(async () => {
     mcp = await startMcpServer();
   });
   // The test MCP server is on loopback: an internal server the operator allows.
   const e2e = useE2e({
-    env: (upstream) => ({ INFERENCE_BASE_URL: upstream.url, SECRETS_KEY: 'a-test-secret-key-of-enough-length', MCP_ALLOWED_HOSTS: '127.0.0.1', MCP_ALLOW_HTTP: 'true' }),
+    env: (upstream) => ({
+      INFERENCE_BASE_URL: upstream.url,
+      SECRETS_KEY: 'a-test-secret-key-of-enough-length',
+      MCP_ALLOWED_HOSTS: '127.0.0.1',
+      MCP_ALLOW_HTTP: 'true',
+    }),
     resetUpstream: true,
   });
   afterAll(() => mcp?.close());
@@ -33,7 +49,13 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
 
     it('returns parallel calls as function_call items and continues with both outputs', async () => {
       e2e.upstream.enqueue(
-        { toolCalls: [{ id: 'call_p', name: 'get_weather', arguments: '{"city":"Paris"}' }, { id: 'call_r', name: 'get_weather', arguments: '{"city":"Rome"}' }], finishReason: 'tool_calls' },
+        {
+          toolCalls: [
+            { id: 'call_p', name: 'get_weather', arguments: '{"city":"Paris"}' },
+            { id: 'call_r', name: 'get_weather', arguments: '{"city":"Rome"}' },
+          ],
+          finishReason: 'tool_calls',
+        },
         { text: 'Paris sunny, Rome rainy.' },
       );
       const first = await e2e.client.responses.create({ model: MODEL, input: 'Weather?', tools: [weather], parallel_tool_calls: true });
@@ -53,11 +75,19 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
     });
 
     it('runs a two-turn exchange in streaming mode', async () => {
-      e2e.upstream.enqueue({ toolCalls: [{ id: 'call_s', name: 'get_weather', arguments: '{"city":"Oslo"}' }], finishReason: 'tool_calls' }, { chunks: ['Cold ', 'in Oslo.'] });
+      e2e.upstream.enqueue(
+        { toolCalls: [{ id: 'call_s', name: 'get_weather', arguments: '{"city":"Oslo"}' }], finishReason: 'tool_calls' },
+        { chunks: ['Cold ', 'in Oslo.'] },
+      );
       const stream = e2e.client.responses.stream({ model: MODEL, input: 'Weather in Oslo?', tools: [weather] });
       const first = await stream.finalResponse();
       expect(first.output[0]).toMatchObject({ type: 'function_call', call_id: 'call_s', arguments: '{"city":"Oslo"}' });
-      const second = e2e.client.responses.stream({ model: MODEL, previous_response_id: first.id, tools: [weather], input: [{ type: 'function_call_output', call_id: 'call_s', output: '-5C' }] });
+      const second = e2e.client.responses.stream({
+        model: MODEL,
+        previous_response_id: first.id,
+        tools: [weather],
+        input: [{ type: 'function_call_output', call_id: 'call_s', output: '-5C' }],
+      });
       const deltas: string[] = [];
       second.on('response.output_text.delta', (e) => deltas.push(e.delta));
       const final = await second.finalResponse();
@@ -72,7 +102,12 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
       expect(e2e.upstream.requests[0].body).toMatchObject({ tool_choice: 'required' });
       await e2e.client.responses.create({ model: MODEL, input: 'x', tools: [weather, other], tool_choice: { type: 'function', name: 'other' } });
       expect(e2e.upstream.requests[1].body).toMatchObject({ tool_choice: { type: 'function', function: { name: 'other' } } });
-      await e2e.client.responses.create({ model: MODEL, input: 'x', tools: [weather, other], tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'function', name: 'other' }] } });
+      await e2e.client.responses.create({
+        model: MODEL,
+        input: 'x',
+        tools: [weather, other],
+        tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'function', name: 'other' }] },
+      });
       expect(body(2).tools?.map((t) => t.function.name)).toEqual(['other']);
       await e2e.client.responses.create({ model: MODEL, input: 'x', tools: [weather], tool_choice: 'none' });
       expect(e2e.upstream.requests[3].body).toMatchObject({ tool_choice: 'none' });
@@ -91,7 +126,11 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
       expect(r.output_text).toBe('It is 5.');
       expect(mcp.calls).toEqual([{ name: 'add', args: { a: 2, b: 3 } }]);
       expect(mcp.authorizations.every((a) => a === 'Bearer mcp-secret-token')).toBe(true);
-      expect(body(0).tools?.map((t) => t.function.name).sort()).toEqual(['calc__add', 'calc__explode']);
+      expect(
+        body(0)
+          .tools?.map((t) => t.function.name)
+          .sort(),
+      ).toEqual(['calc__add', 'calc__explode']);
       expect(body(1).messages.slice(-1)[0]).toMatchObject({ role: 'tool', tool_call_id: 'call_m', content: '5' });
       const stored = await e2e.client.responses.retrieve(r.id);
       expect(JSON.stringify(stored)).not.toContain('mcp-secret-token');
@@ -116,7 +155,10 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
     });
 
     it('asks for approval, then runs the call once approved in the next turn', async () => {
-      e2e.upstream.enqueue({ toolCalls: [{ id: 'call_a', name: 'calc__add', arguments: '{"a":20,"b":22}' }], finishReason: 'tool_calls' }, { text: '42, as approved.' });
+      e2e.upstream.enqueue(
+        { toolCalls: [{ id: 'call_a', name: 'calc__add', arguments: '{"a":20,"b":22}' }], finishReason: 'tool_calls' },
+        { text: '42, as approved.' },
+      );
       const tool = mcpTool({ require_approval: 'always' });
       const asked = await e2e.client.responses.create({ model: MODEL, input: '20+22?', tools: [tool] });
       expect(asked.output.map((o) => o.type)).toEqual(['mcp_list_tools', 'mcp_approval_request']);
@@ -140,15 +182,25 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
       for (const background of [false, true]) {
         const error = (await e2e.client.responses
           .create({ model: MODEL, background, tools: [tool], input: [{ type: 'mcp_approval_response', approval_request_id: 'mcpr_nope', approve: true }] })
-          .then(() => null, (e: unknown) => e)) as InstanceType<typeof OpenAI.APIError> | null;
+          .then(
+            () => null,
+            (e: unknown) => e,
+          )) as InstanceType<typeof OpenAI.APIError> | null;
         expect(error?.status).toBe(400);
-        expect(error?.error).toMatchObject({ type: 'invalid_request_error', param: 'input[0].approval_request_id', message: "No MCP approval request with id 'mcpr_nope' in this conversation." });
+        expect(error?.error).toMatchObject({
+          type: 'invalid_request_error',
+          param: 'input[0].approval_request_id',
+          message: "No MCP approval request with id 'mcpr_nope' in this conversation.",
+        });
       }
       expect(e2e.upstream.requests).toHaveLength(0);
     });
 
     it('tells the model when the user declines', async () => {
-      e2e.upstream.enqueue({ toolCalls: [{ id: 'call_d', name: 'calc__add', arguments: '{"a":1,"b":2}' }], finishReason: 'tool_calls' }, { text: 'Understood, not calling it.' });
+      e2e.upstream.enqueue(
+        { toolCalls: [{ id: 'call_d', name: 'calc__add', arguments: '{"a":1,"b":2}' }], finishReason: 'tool_calls' },
+        { text: 'Understood, not calling it.' },
+      );
       const tool = mcpTool({ require_approval: { never: { tool_names: ['explode'] } } });
       const asked = await e2e.client.responses.create({ model: MODEL, input: '1+2?', tools: [tool] });
       const request = asked.output.find((o) => o.type === 'mcp_approval_request')!;
@@ -164,7 +216,10 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
     });
 
     it('reports a failing tool to the model as an mcp_call error, and goes on', async () => {
-      e2e.upstream.enqueue({ toolCalls: [{ id: 'call_x', name: 'calc__explode', arguments: '{}' }], finishReason: 'tool_calls' }, { text: 'The tool failed, sorry.' });
+      e2e.upstream.enqueue(
+        { toolCalls: [{ id: 'call_x', name: 'calc__explode', arguments: '{}' }], finishReason: 'tool_calls' },
+        { text: 'The tool failed, sorry.' },
+      );
       const r = await e2e.client.responses.create({ model: MODEL, input: 'boom', tools: [mcpTool()] });
       expect(r.output[1]).toMatchObject({ type: 'mcp_call', name: 'explode', output: null, error: 'the tool blew up' });
       expect(r.output_text).toBe('The tool failed, sorry.');
@@ -172,9 +227,13 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
     });
 
     it('fails with 424 when an MCP server is unreachable, and stores the response failed', async () => {
-      const error = await e2e.client.responses.create({ model: MODEL, input: 'x', tools: [mcpTool({ server_url: 'http://127.0.0.1:9/mcp' })] }).catch((e: unknown) => e);
+      const error = await e2e.client.responses
+        .create({ model: MODEL, input: 'x', tools: [mcpTool({ server_url: 'http://127.0.0.1:9/mcp' })] })
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ status: 424, message: expect.stringContaining("Error retrieving tool list from MCP server 'calc'") });
-      const page = (await fetch(`${e2e.url}/v1/responses?limit=1`).then((r) => r.json())) as { data: Array<{ status: string; output: Array<{ type: string; error: string }> }> };
+      const page = (await fetch(`${e2e.url}/v1/responses?limit=1`).then((r) => r.json())) as {
+        data: Array<{ status: string; output: Array<{ type: string; error: string }> }>;
+      };
       expect(page.data[0].status).toBe('failed');
       expect(page.data[0].output[0]).toMatchObject({ type: 'mcp_list_tools', error: expect.any(String) });
       expect(e2e.upstream.requests).toHaveLength(0);
@@ -182,7 +241,12 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
 
     it('ends incomplete at max_tool_calls instead of looping', async () => {
       e2e.upstream.setDefault({ toolCalls: [{ id: 'call_loop', name: 'calc__add', arguments: '{"a":1,"b":1}' }], finishReason: 'tool_calls' });
-      const r = await e2e.client.responses.create({ model: MODEL, input: 'loop', tools: [mcpTool()], max_tool_calls: 2 } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+      const r = await e2e.client.responses.create({
+        model: MODEL,
+        input: 'loop',
+        tools: [mcpTool()],
+        max_tool_calls: 2,
+      } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
       expect(r.status).toBe('incomplete');
       expect(r.incomplete_details).toEqual({ reason: 'max_tool_calls' });
       expect(mcp.calls).toHaveLength(2);
@@ -205,7 +269,10 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
   describe('conversations', () => {
     it('carries a conversation of four turns, appending each turn, one of them in the background', async () => {
       e2e.upstream.enqueue({ text: 'A1' }, { text: 'A2' }, { text: 'A3' }, { text: 'A4' });
-      const conversation = await e2e.client.conversations.create({ metadata: { topic: 'test' }, items: [{ type: 'message', role: 'system', content: 'Be brief.' }] });
+      const conversation = await e2e.client.conversations.create({
+        metadata: { topic: 'test' },
+        items: [{ type: 'message', role: 'system', content: 'Be brief.' }],
+      });
       const r1 = await e2e.client.responses.create({ model: MODEL, input: 'Q1', conversation: conversation.id });
       expect(r1.conversation).toEqual({ id: conversation.id });
       await e2e.client.responses.create({ model: MODEL, input: 'Q2', conversation: { id: conversation.id } });
@@ -231,8 +298,13 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
       const items = [];
       for await (const item of e2e.client.conversations.items.list(conversation.id, { order: 'asc', limit: 3 })) items.push(item);
       expect(items).toHaveLength(9);
-      await expect(e2e.client.responses.create({ model: MODEL, input: 'x', conversation: conversation.id, previous_response_id: r4.id })).rejects.toMatchObject({ status: 400, param: 'conversation' });
-      await expect(e2e.client.responses.create({ model: MODEL, input: 'x', conversation: 'conv_missing' })).rejects.toMatchObject({ status: 404, param: 'conversation' });
+      await expect(e2e.client.responses.create({ model: MODEL, input: 'x', conversation: conversation.id, previous_response_id: r4.id })).rejects.toMatchObject(
+        { status: 400, param: 'conversation' },
+      );
+      await expect(e2e.client.responses.create({ model: MODEL, input: 'x', conversation: 'conv_missing' })).rejects.toMatchObject({
+        status: 404,
+        param: 'conversation',
+      });
     });
   });
 
@@ -241,15 +313,29 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
 
     it('accepts output that follows a strict schema', async () => {
       e2e.upstream.enqueue({ text: '{"answer": 42}' });
-      const r = await e2e.client.responses.create({ model: MODEL, input: 'x', text: { format: { type: 'json_schema', name: 'result', schema, strict: true } } });
+      const r = await e2e.client.responses.create({
+        model: MODEL,
+        input: 'x',
+        text: { format: { type: 'json_schema', name: 'result', schema, strict: true } },
+      });
       expect(JSON.parse(r.output_text)).toEqual({ answer: 42 });
     });
 
     it('reports a strict schema violation instead of passing it on', async () => {
       e2e.upstream.enqueue({ text: '{"answer": "forty-two"}' }, { chunks: ['{"answer": "x"}'] });
-      const error = await e2e.client.responses.create({ model: MODEL, input: 'x', text: { format: { type: 'json_schema', name: 'result', schema, strict: true } } }).catch((e: unknown) => e);
-      expect(error).toMatchObject({ status: 502, message: expect.stringContaining("does not match the strict json_schema format 'result': /answer must be number") });
-      const stream = await e2e.client.responses.create({ model: MODEL, input: 'x', stream: true, text: { format: { type: 'json_schema', name: 'result', schema, strict: true } } });
+      const error = await e2e.client.responses
+        .create({ model: MODEL, input: 'x', text: { format: { type: 'json_schema', name: 'result', schema, strict: true } } })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        status: 502,
+        message: expect.stringContaining("does not match the strict json_schema format 'result': /answer must be number"),
+      });
+      const stream = await e2e.client.responses.create({
+        model: MODEL,
+        input: 'x',
+        stream: true,
+        text: { format: { type: 'json_schema', name: 'result', schema, strict: true } },
+      });
       const events = await collect(stream);
       const last = events[events.length - 1] as Extract<ResponseStreamEvent, { type: 'response.failed' }>;
       expect(last.type).toBe('response.failed');

@@ -46,7 +46,13 @@ describe.each(storeBackends('auth and tenancy'))('authentication and tenant isol
   });
   const e2e = useE2e({
     backend,
-    env: (upstream) => ({ INFERENCE_BASE_URL: upstream.url, API_KEYS: 'sk-alice:team-a', AUTH_JWKS_URL: idp.url, AUTH_JWT_ISSUER: ISSUER, AUTH_JWT_AUDIENCE: AUDIENCE }),
+    env: (upstream) => ({
+      INFERENCE_BASE_URL: upstream.url,
+      API_KEYS: 'sk-alice:team-a',
+      AUTH_JWKS_URL: idp.url,
+      AUTH_JWT_ISSUER: ISSUER,
+      AUTH_JWT_AUDIENCE: AUDIENCE,
+    }),
   });
   afterAll(() => idp?.close());
   const as = (key: string) => e2e.as(key);
@@ -60,7 +66,11 @@ describe.each(storeBackends('auth and tenancy'))('authentication and tenant isol
   });
 
   it('answers 401 in OpenAI shape without a key, with a wrong key, and with a revoked key', async () => {
-    const anonymous = await fetch(`${e2e.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"echo","input":"x"}' });
+    const anonymous = await fetch(`${e2e.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"model":"echo","input":"x"}',
+    });
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toEqual({ error: expect.objectContaining({ type: 'invalid_request_error', code: 'missing_api_key', param: null }) });
     await expect(as('sk-wrong').responses.create({ model: 'echo', input: 'x' })).rejects.toMatchObject({ status: 401, code: 'invalid_api_key' });
@@ -81,7 +91,10 @@ describe.each(storeBackends('auth and tenancy'))('authentication and tenant isol
     const background = await alice.responses.create({ model: 'm', input: 'alice bg', background: true, stream: false });
     const streamed = await alice.responses.create({ model: 'm', input: 'alice stream', background: true, stream: true });
     const streamedId = (await collect(streamed)).flatMap((e) => (e.type === 'response.created' ? [e.response.id] : [])).pop() ?? '';
-    await waitFor(() => alice.responses.retrieve(background.id), (r) => r.status === 'completed');
+    await waitFor(
+      () => alice.responses.retrieve(background.id),
+      (r) => r.status === 'completed',
+    );
     const notFound = { status: 404, message: expect.stringContaining('not found') };
     for (const id of [sync.id, background.id, streamedId]) {
       await expect(bob.responses.retrieve(id)).rejects.toMatchObject(notFound);
@@ -89,17 +102,27 @@ describe.each(storeBackends('auth and tenancy'))('authentication and tenant isol
       await expect(bob.responses.cancel(id)).rejects.toMatchObject(notFound);
       await expect(bob.responses.delete(id)).rejects.toMatchObject(notFound);
       await expect(bob.responses.inputItems.list(id)).rejects.toMatchObject(notFound);
-      await expect(bob.responses.create({ model: 'm', input: 'x', previous_response_id: id })).rejects.toMatchObject({ status: 400, code: 'previous_response_not_found' });
-      await expect(bob.responses.create({ model: 'm', input: 'x', previous_response_id: id, background: true })).rejects.toMatchObject({ status: 400, code: 'previous_response_not_found' });
+      await expect(bob.responses.create({ model: 'm', input: 'x', previous_response_id: id })).rejects.toMatchObject({
+        status: 400,
+        code: 'previous_response_not_found',
+      });
+      await expect(bob.responses.create({ model: 'm', input: 'x', previous_response_id: id, background: true })).rejects.toMatchObject({
+        status: 400,
+        code: 'previous_response_not_found',
+      });
       // The same calls answer for the owner, and nothing was changed by the other tenant.
       expect((await alice.responses.retrieve(id)).id).toBe(id);
     }
     // The unknown-id answers are indistinguishable from another tenant's.
     await expect(bob.responses.retrieve('resp_does_not_exist')).rejects.toMatchObject(notFound);
-    const bobsList = (await fetch(`${e2e.url}/v1/responses?limit=100`, { headers: { authorization: `Bearer ${bob.apiKey}` } }).then((r) => r.json())) as { data: Array<{ id: string }> };
+    const bobsList = (await fetch(`${e2e.url}/v1/responses?limit=100`, { headers: { authorization: `Bearer ${bob.apiKey}` } }).then((r) => r.json())) as {
+      data: Array<{ id: string }>;
+    };
     expect(bobsList.data.map((r) => r.id)).not.toEqual(expect.arrayContaining([sync.id]));
     for (const id of [sync.id, background.id, streamedId]) expect(bobsList.data.map((r) => r.id)).not.toContain(id);
-    const alicesList = (await fetch(`${e2e.url}/v1/responses?limit=100`, { headers: { authorization: 'Bearer sk-alice' } }).then((r) => r.json())) as { data: Array<{ id: string }> };
+    const alicesList = (await fetch(`${e2e.url}/v1/responses?limit=100`, { headers: { authorization: 'Bearer sk-alice' } }).then((r) => r.json())) as {
+      data: Array<{ id: string }>;
+    };
     expect(alicesList.data.map((r) => r.id)).toEqual(expect.arrayContaining([sync.id, background.id, streamedId]));
     // Each tenant chains its own responses.
     const own = await bob.responses.create({ model: 'm', input: 'bob' });
@@ -108,7 +131,10 @@ describe.each(storeBackends('auth and tenancy'))('authentication and tenant isol
 
   it('runs background work as the tenant that created it', async () => {
     const queued = await bob.responses.create({ model: 'm', input: 'bob bg', background: true });
-    const done = await waitFor(() => bob.responses.retrieve(queued.id), (r) => r.status === 'completed');
+    const done = await waitFor(
+      () => bob.responses.retrieve(queued.id),
+      (r) => r.status === 'completed',
+    );
     expect(done.output_text).toBe('ok');
     await expect(alice.responses.retrieve(queued.id)).rejects.toMatchObject({ status: 404 });
     const events = await collect(await bob.responses.create({ model: 'm', input: 'bob stream', background: true, stream: true }));
@@ -134,7 +160,10 @@ describe.each(storeBackends('auth and tenancy'))('authentication and tenant isol
       status: 401,
       error: expect.objectContaining({ code: 'invalid_token', message: expect.stringContaining('older than this server accepts') }),
     });
-    await expect(as(await idp.sign({ sub: 'no-tenant' })).models.list()).rejects.toMatchObject({ status: 401, message: expect.stringContaining("'tenant' claim") });
+    await expect(as(await idp.sign({ sub: 'no-tenant' })).models.list()).rejects.toMatchObject({
+      status: 401,
+      message: expect.stringContaining("'tenant' claim"),
+    });
   });
 
   it('reports health and Prometheus metrics', async () => {

@@ -9,7 +9,11 @@ describe('background limits (embedded default): time limit and event retention',
   it('fails a run that exceeds BACKGROUND_TIMEOUT_MS with server_error, and closes its upstream call', async () => {
     e2e.upstream.enqueue({ hang: true });
     const queued = await e2e.client.responses.create({ model: 'm', input: 'x', background: true });
-    const failed = await waitFor(() => e2e.client.responses.retrieve(queued.id), (r) => r.status === 'failed', 5000);
+    const failed = await waitFor(
+      () => e2e.client.responses.retrieve(queued.id),
+      (r) => r.status === 'failed',
+      5000,
+    );
     expect(failed.error).toMatchObject({ code: 'server_error', message: expect.stringContaining('time limit of 400 ms') });
     await e2e.upstream.waitForClientClose(0, 2000);
   });

@@ -10,9 +10,17 @@ const slow = (n: number, ms = 40) => ({ chunks: Array.from({ length: n }, (_, i)
 
 describe.each(backgroundModes('background'))('background mode, $name', (mode) => {
   // One at a time, so that a second response really waits in the queue.
-  const e2e = useE2e({ backend: mode, env: (upstream) => ({ INFERENCE_BASE_URL: upstream.url, BACKGROUND_CONCURRENCY: '1', RECONCILE_INTERVAL_MS: '500' }), resetUpstream: true });
+  const e2e = useE2e({
+    backend: mode,
+    env: (upstream) => ({ INFERENCE_BASE_URL: upstream.url, BACKGROUND_CONCURRENCY: '1', RECONCILE_INTERVAL_MS: '500' }),
+    resetUpstream: true,
+  });
 
-  const poll = (id: string) => waitFor(() => e2e.client.responses.retrieve(id), (r) => r.status !== 'queued' && r.status !== 'in_progress');
+  const poll = (id: string) =>
+    waitFor(
+      () => e2e.client.responses.retrieve(id),
+      (r) => r.status !== 'queued' && r.status !== 'in_progress',
+    );
 
   it('answers queued at once and completes; polling shows it', async () => {
     e2e.upstream.enqueue({ text: 'done in the background', usage: { prompt_tokens: 4, completion_tokens: 4 } });
@@ -30,7 +38,10 @@ describe.each(backgroundModes('background'))('background mode, $name', (mode) =>
       status: 400,
       code: 'previous_response_not_found',
     });
-    await expect(e2e.client.responses.create({ model: MODEL, input: 'x', background: true, store: false })).rejects.toMatchObject({ status: 400, param: 'background' });
+    await expect(e2e.client.responses.create({ model: MODEL, input: 'x', background: true, store: false })).rejects.toMatchObject({
+      status: 400,
+      param: 'background',
+    });
     await expect(e2e.client.responses.create({ model: MODEL, input: 'x', background: true, tools: [{ type: 'web_search' }] })).rejects.toMatchObject({
       status: 400,
       param: 'tools[0].type',
@@ -43,7 +54,10 @@ describe.each(backgroundModes('background'))('background mode, $name', (mode) =>
     e2e.upstream.enqueue({ reasoning: 'thinking it over', ...slow(200, 30) });
     const queued = await e2e.client.responses.create({ model: MODEL, input: 'long', background: true });
     await e2e.upstream.waitForRequests(1, 5000);
-    const progress = await waitFor(() => e2e.client.responses.retrieve(queued.id), (r) => r.status === 'in_progress' && r.output.length > 0);
+    const progress = await waitFor(
+      () => e2e.client.responses.retrieve(queued.id),
+      (r) => r.status === 'in_progress' && r.output.length > 0,
+    );
     expect(progress.output[0]).toMatchObject({ type: 'reasoning', content: [{ type: 'reasoning_text', text: 'thinking it over' }] });
     expect(progress.created_at).toBe(queued.created_at);
     const cancelled = await e2e.client.responses.cancel(queued.id);

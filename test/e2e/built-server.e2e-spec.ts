@@ -20,7 +20,10 @@ describe('the built server (node dist/main.js), as a user starts it', () => {
       const docs = await fetch(`${server.url}/docs`);
       expect(docs.status).toBe(200);
       expect(await docs.text()).toContain('swagger');
-      const spec = (await fetch(`${server.url}/openapi.json`).then((r) => r.json())) as { paths: Record<string, unknown>; components: { securitySchemes: Record<string, unknown> } };
+      const spec = (await fetch(`${server.url}/openapi.json`).then((r) => r.json())) as {
+        paths: Record<string, unknown>;
+        components: { securitySchemes: Record<string, unknown> };
+      };
       expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/responses', '/v1/responses/{id}', '/v1/responses/{id}/input_items', '/v1/models']));
       expect(spec.components.securitySchemes).toHaveProperty('bearer');
       const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'anything', maxRetries: 0 });
@@ -57,7 +60,10 @@ describe('the built server (node dist/main.js), as a user starts it', () => {
       upstream.setDefault({ text: 'finished after restart' });
       server = await startProcess(env);
       for (const id of ids) {
-        const done = await waitFor(() => client().responses.retrieve(id), (r) => r.status !== 'queued' && r.status !== 'in_progress');
+        const done = await waitFor(
+          () => client().responses.retrieve(id),
+          (r) => r.status !== 'queued' && r.status !== 'in_progress',
+        );
         expect(done.status).toBe('completed');
         expect(done.output_text).toBe('finished after restart');
       }
@@ -83,7 +89,8 @@ describe('the built server (node dist/main.js), as a user starts it', () => {
       await server.kill();
       expect(await pending).toMatchObject({ message: expect.any(String) }); // the stream broke off
       server = await startProcess(env);
-      const list = () => fetch(`${server.url}/v1/responses?limit=1`).then((r) => r.json() as Promise<{ data: Array<{ status: string; error: { code: string } | null }> }>);
+      const list = () =>
+        fetch(`${server.url}/v1/responses?limit=1`).then((r) => r.json() as Promise<{ data: Array<{ status: string; error: { code: string } | null }> }>);
       const page = await waitFor(list, (p) => p.data[0]?.status === 'failed');
       expect(page.data[0].error).toMatchObject({ code: 'server_error' });
     } finally {
@@ -104,7 +111,10 @@ describe('the built server (node dist/main.js), as a user starts it', () => {
       await upstream.waitForRequests(1, 5000);
       await server.kill(); // its one attempt dies with it
       server = await startProcess(env);
-      const failed = await waitFor(() => client().responses.retrieve(id), (r) => r.status === 'failed');
+      const failed = await waitFor(
+        () => client().responses.retrieve(id),
+        (r) => r.status === 'failed',
+      );
       expect(failed.error).toMatchObject({ code: 'server_error' });
       expect(upstream.requests).toHaveLength(1);
     } finally {

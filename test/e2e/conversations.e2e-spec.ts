@@ -16,7 +16,11 @@ const idOf = (item: ConversationItem): string => {
   if (!item.id) throw new Error(`item without an id: ${JSON.stringify(item)}`);
   return item.id;
 };
-const caught = (promise: Promise<unknown>) => promise.then(() => null, (error: unknown) => error);
+const caught = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (error: unknown) => error,
+  );
 
 describe.each(storeBackends('conversations'))('Conversations API on $name (openai SDK → gateway)', (backend) => {
   const e2e = useE2e({ backend, upstream: false, env: { API_KEYS: 'sk-a:team-a,sk-b:team-b', MAX_INPUT_ITEMS: '30' } });
@@ -43,7 +47,12 @@ describe.each(storeBackends('conversations'))('Conversations API on $name (opena
       items: [user('Hello'), { type: 'message', role: 'assistant', content: 'Hi! How can I help?' }],
       metadata: { topic: 'demo', owner: 'alice' },
     });
-    expect(created).toEqual({ id: expect.stringMatching(/^conv_[0-9a-f]{48}$/), object: 'conversation', created_at: expect.any(Number), metadata: { topic: 'demo', owner: 'alice' } });
+    expect(created).toEqual({
+      id: expect.stringMatching(/^conv_[0-9a-f]{48}$/),
+      object: 'conversation',
+      created_at: expect.any(Number),
+      metadata: { topic: 'demo', owner: 'alice' },
+    });
     expect(created.created_at).toBeGreaterThanOrEqual(before);
     expect(created.created_at).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
     expect(await alice.conversations.retrieve(created.id)).toEqual(created);
@@ -51,7 +60,13 @@ describe.each(storeBackends('conversations'))('Conversations API on $name (opena
     const items = await alice.conversations.items.list(created.id, { order: 'asc' });
     expect(items.data).toEqual([
       { id: expect.stringMatching(/^msg_/), type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: 'Hello' }] },
-      { id: expect.stringMatching(/^msg_/), type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Hi! How can I help?', annotations: [] }] },
+      {
+        id: expect.stringMatching(/^msg_/),
+        type: 'message',
+        role: 'assistant',
+        status: 'completed',
+        content: [{ type: 'output_text', text: 'Hi! How can I help?', annotations: [] }],
+      },
     ]);
     expect(items.has_more).toBe(false);
   });
@@ -85,7 +100,10 @@ describe.each(storeBackends('conversations'))('Conversations API on $name (opena
     await expect(alice.conversations.items.create(id, { items: [user('x')] })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     await expect(alice.conversations.items.retrieve(itemId, { conversation_id: id })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     await expect(alice.conversations.items.delete(itemId, { conversation_id: id })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
-    await expect(alice.conversations.retrieve('conv_unknown')).rejects.toMatchObject({ status: 404, message: "404 Conversation with id 'conv_unknown' not found." });
+    await expect(alice.conversations.retrieve('conv_unknown')).rejects.toMatchObject({
+      status: 404,
+      message: "404 Conversation with id 'conv_unknown' not found.",
+    });
   });
 
   it('appends items after the existing ones and answers with them as a list', async () => {
@@ -100,7 +118,14 @@ describe.each(storeBackends('conversations'))('Conversations API on $name (opena
     expect(added).toEqual({
       object: 'list',
       data: [
-        { id: expect.stringMatching(/^fc_/), type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}', status: 'completed' },
+        {
+          id: expect.stringMatching(/^fc_/),
+          type: 'function_call',
+          call_id: 'call_1',
+          name: 'get_weather',
+          arguments: '{"city":"Paris"}',
+          status: 'completed',
+        },
         { id: expect.stringMatching(/^fco_/), type: 'function_call_output', call_id: 'call_1', output: '{"temp":21}', status: 'completed' },
         expect.objectContaining({ id: expect.stringMatching(/^msg_/), type: 'message', role: 'assistant' }),
       ],
@@ -209,7 +234,11 @@ describe.each(storeBackends('conversations'))('Conversations API on $name (opena
         expect((error as Error).message).not.toContain("'input");
       }
       const missing = await caught(alice.conversations.create({ items: [{ type: 'function_call', name: 'f', arguments: '{}' }] } as never));
-      expect(missing).toMatchObject({ param: 'items[0].call_id', code: 'missing_required_parameter', message: "400 Missing required parameter: 'items[0].call_id'." });
+      expect(missing).toMatchObject({
+        param: 'items[0].call_id',
+        code: 'missing_required_parameter',
+        message: "400 Missing required parameter: 'items[0].call_id'.",
+      });
       const unsupported = await caught(alice.conversations.create({ items: [{ type: 'web_search_call' }] } as never));
       expect(unsupported).toMatchObject({ status: 400, param: 'items[0].type', code: 'unsupported_parameter' });
     });
@@ -289,8 +318,19 @@ describe.each(storeBackends('conversations'))('Conversations API on $name (opena
       expect((await service.contextItems('team-a', id)).map((item) => texts([item as ConversationItem])[0])).toEqual(['m0', 'm1', 'm2']);
 
       const input = { id: 'msg_in_1', type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: 'q' }] };
-      const output = { id: 'msg_out_1', type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'a', annotations: [] }] };
-      expect(await service.append(id, [input, output].map((i) => asStored(i as ConversationItem)))).toBe(true);
+      const output = {
+        id: 'msg_out_1',
+        type: 'message',
+        role: 'assistant',
+        status: 'completed',
+        content: [{ type: 'output_text', text: 'a', annotations: [] }],
+      };
+      expect(
+        await service.append(
+          id,
+          [input, output].map((i) => asStored(i as ConversationItem)),
+        ),
+      ).toBe(true);
       expect(texts((await alice.conversations.items.list(id, { order: 'asc' })).data)).toEqual(['m0', 'm1', 'm2', 'q', 'a']);
       expect((await service.contextItems('team-a', id)).map((item) => item.id).slice(3)).toEqual(['msg_in_1', 'msg_out_1']);
 
@@ -302,7 +342,11 @@ describe.each(storeBackends('conversations'))('Conversations API on $name (opena
     it('refuses another owner and a conversation longer than MAX_INPUT_ITEMS', async () => {
       const service = e2e.app.app.get(ConversationsService);
       const id = await conversationWith(31);
-      await expect(service.contextItems('team-b', id)).rejects.toMatchObject({ status: 404, param: 'conversation', message: `Conversation with id '${id}' not found.` });
+      await expect(service.contextItems('team-b', id)).rejects.toMatchObject({
+        status: 404,
+        param: 'conversation',
+        message: `Conversation with id '${id}' not found.`,
+      });
       await expect(service.contextItems('team-a', id)).rejects.toMatchObject({ status: 400, param: 'conversation', code: 'conversation_too_long' });
       // The store gives the newest items when bounded, still oldest first.
       const newest = await e2e.app.app.get(ConversationsStore).allItems(id, 3);

@@ -12,15 +12,7 @@
  * framework sent, and a failing test prints the whole exchange (see `traced`).
  */
 import { createOpenAI } from '@ai-sdk/openai';
-import {
-  Agent,
-  handoff,
-  run,
-  setDefaultOpenAIClient,
-  setOpenAIAPI,
-  setTracingDisabled,
-  tool as agentTool,
-} from '@openai/agents';
+import { Agent, handoff, run, setDefaultOpenAIClient, setOpenAIAPI, setTracingDisabled, tool as agentTool } from '@openai/agents';
 import { generateText, ModelMessage, Output, stepCountIs, streamText, tool as aiTool } from 'ai';
 import OpenAI from 'openai';
 import { z } from 'zod';
@@ -36,7 +28,14 @@ const e2e = useE2e({ env: (upstream) => ({ INFERENCE_BASE_URL: upstream.url }), 
 const recorder: FetchRecorder = createFetchRecorder();
 /** `it`, with the framework ↔ gateway ↔ upstream transcript added to any failure. */
 const itTraced = (name: string, body: () => Promise<void>): void =>
-  it(name, traced(() => recorder, () => e2e.upstream, body));
+  it(
+    name,
+    traced(
+      () => recorder,
+      () => e2e.upstream,
+      body,
+    ),
+  );
 
 beforeAll(() => {
   // The Agents SDK's global defaults (this test file has its own module registry).
@@ -60,7 +59,14 @@ const userText = (text: string) => ({ role: 'user', content: [{ type: 'text', te
  */
 function strictModeProblems(schema: unknown, path = '$'): string[] {
   if (typeof schema !== 'object' || schema === null) return [];
-  const node = schema as { type?: unknown; properties?: Record<string, unknown>; required?: unknown; additionalProperties?: unknown; items?: unknown; anyOf?: unknown[] };
+  const node = schema as {
+    type?: unknown;
+    properties?: Record<string, unknown>;
+    required?: unknown;
+    additionalProperties?: unknown;
+    items?: unknown;
+    anyOf?: unknown[];
+  };
   const problems: string[] = [];
   if (node.type === 'object' || node.properties) {
     const required = Array.isArray(node.required) ? (node.required as unknown[]) : [];
@@ -226,10 +232,7 @@ describe('OpenAI Agents SDK (@openai/agents 0.14, Responses API) → gateway →
   });
 
   itTraced('reasoning from the upstream comes back as a reasoning item, which the SDK replays and the gateway accepts', async () => {
-    e2e.upstream.enqueue(
-      { reasoning: 'The user wants Cairo.', ...toolCallScript(['call_r1', 'get_weather', '{"city":"Cairo"}']) },
-      { text: 'Hot in Cairo.' },
-    );
+    e2e.upstream.enqueue({ reasoning: 'The user wants Cairo.', ...toolCallScript(['call_r1', 'get_weather', '{"city":"Cairo"}']) }, { text: 'Hot in Cairo.' });
     const calls: Array<{ city: string }> = [];
 
     const result = await run(weatherAgent(calls), 'Weather in Cairo?');
@@ -288,11 +291,9 @@ describe('OpenAI Agents SDK (@openai/agents 0.14, Responses API) → gateway →
     const weather = weatherAgent(calls);
     const toWeather = handoff(weather);
     const triage = new Agent({ name: 'Triage', instructions: 'Route the user.', model: MODEL, handoffs: [toWeather] });
-    e2e.upstream.enqueue(
-      toolCallScript(['call_h1', toWeather.toolName, '{}']),
-      toolCallScript(['call_h2', 'get_weather', '{"city":"Nairobi"}']),
-      { text: 'Mild in Nairobi.' },
-    );
+    e2e.upstream.enqueue(toolCallScript(['call_h1', toWeather.toolName, '{}']), toolCallScript(['call_h2', 'get_weather', '{"city":"Nairobi"}']), {
+      text: 'Mild in Nairobi.',
+    });
 
     const result = await run(triage, 'Weather in Nairobi?');
 
@@ -344,7 +345,7 @@ describe('OpenAI Agents SDK (@openai/agents 0.14, Responses API) → gateway →
     });
   });
 
-  itTraced('an upstream error surfaces as the SDK\'s typed error (non-streamed)', async () => {
+  itTraced("an upstream error surfaces as the SDK's typed error (non-streamed)", async () => {
     e2e.upstream.enqueue({ status: 400, errorMessage: "This model's maximum context length is 8 tokens." });
     const agent = new Agent({ name: 'Plain', instructions: 'Answer.', model: MODEL });
 

@@ -90,7 +90,12 @@ describe('MCP servers: outbound guard and bounded results', () => {
     ['a name resolving to loopback', (p: number) => `http://rebind.attacker.test:${p}/mcp`],
   ])('refuses %s: 424, why, and not one connection', async (_what, url) => {
     const error = await create(url(portOf(trap)));
-    expect(error).toMatchObject({ status: 424, message: expect.stringMatching(/^424 Error retrieving tool list from MCP server 'srv': could not connect to the MCP server: the URL .*a loopback address/) });
+    expect(error).toMatchObject({
+      status: 424,
+      message: expect.stringMatching(
+        /^424 Error retrieving tool list from MCP server 'srv': could not connect to the MCP server: the URL .*a loopback address/,
+      ),
+    });
     expect(connections).toBe(0);
     expect(e2e.upstream.requests).toHaveLength(0);
   });
@@ -131,7 +136,10 @@ describe('MCP servers: outbound guard and bounded results', () => {
   });
 
   it('fails the call, not the process, when the server answers more than MCP_MAX_RESPONSE_BYTES', async () => {
-    e2e.upstream.enqueue({ toolCalls: [{ id: 'call_h', name: 'srv__repeat', arguments: `{"times":${4 * MAX_RESPONSE}}` }], finishReason: 'tool_calls' }, { text: 'Too long.' });
+    e2e.upstream.enqueue(
+      { toolCalls: [{ id: 'call_h', name: 'srv__repeat', arguments: `{"times":${4 * MAX_RESPONSE}}` }], finishReason: 'tool_calls' },
+      { text: 'Too long.' },
+    );
     const r = await e2e.client.responses.create({ model: MODEL, input: 'huge', tools: [tool(internal(mcpPort()))] });
     const error = `The MCP server's answer is larger than ${MAX_RESPONSE} bytes (MCP_MAX_RESPONSE_BYTES).`;
     expect(r.status).toBe('completed');

@@ -32,7 +32,11 @@ suite('background mode across real processes (ROLE=api ×2, ROLE=worker)', () =>
   let a: OpenAI;
   let b: OpenAI;
   const done = (client: OpenAI, id: string, timeoutMs = 20_000) =>
-    waitFor(() => client.responses.retrieve(id), (r) => r.status !== 'queued' && r.status !== 'in_progress', timeoutMs);
+    waitFor(
+      () => client.responses.retrieve(id),
+      (r) => r.status !== 'queued' && r.status !== 'in_progress',
+      timeoutMs,
+    );
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -84,7 +88,10 @@ suite('background mode across real processes (ROLE=api ×2, ROLE=worker)', () =>
       upstream.enqueue({ chunks: Array.from({ length: 500 }, () => 'tok '), chunkDelayMs: 20 });
       const queued = await a.responses.create({ model: MODEL, input: 'long', background: true });
       await upstream.waitForRequests(1, 10_000);
-      await waitFor(() => b.responses.retrieve(queued.id), (r) => r.status === 'in_progress');
+      await waitFor(
+        () => b.responses.retrieve(queued.id),
+        (r) => r.status === 'in_progress',
+      );
       await sleep(60); // tokens are flowing
       const called = Date.now();
       const cancelled = await b.responses.cancel(queued.id);
@@ -116,7 +123,9 @@ suite('background mode across real processes (ROLE=api ×2, ROLE=worker)', () =>
       ids.push(r.id);
     }
     for (const id of ids) expect((await done(b, id)).status).toBe('completed'); // leave no work behind
-    process.stdout.write(`\n[measure] time to queued (POST background → 200), n=${times.length}: p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms\n`);
+    process.stdout.write(
+      `\n[measure] time to queued (POST background → 200), n=${times.length}: p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms\n`,
+    );
   });
 
   it('finishes a response whose worker was SIGKILLed mid-stream, on another worker, with one attempt’s output only', async () => {
@@ -145,7 +154,10 @@ suite('background mode across real processes (ROLE=api ×2, ROLE=worker)', () =>
 
   it('on SIGTERM, a worker finishes within its grace period or hands the response back — never cancels it', async () => {
     // SHUTDOWN_GRACE_MS is 2 s: one response finishes within it, one is far longer.
-    upstream.enqueue({ chunks: Array.from({ length: 10 }, () => 'short '), chunkDelayMs: 50 }, { chunks: Array.from({ length: 1000 }, () => 'long '), chunkDelayMs: 20 });
+    upstream.enqueue(
+      { chunks: Array.from({ length: 10 }, () => 'short '), chunkDelayMs: 50 },
+      { chunks: Array.from({ length: 1000 }, () => 'long '), chunkDelayMs: 20 },
+    );
     const short = await a.responses.create({ model: MODEL, input: 'short', background: true });
     await upstream.waitForRequests(1, 10_000);
     const long = await a.responses.create({ model: MODEL, input: 'long', background: true });

@@ -150,7 +150,7 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
     const texts: string[] = [];
     for await (const item of e2e.client.responses.inputItems.list(created.id, { limit: 2 })) {
       expect(item.id).toMatch(/^msg_/);
-      texts.push(((item as { content: Array<{ text: string }> }).content[0]).text);
+      texts.push((item as { content: Array<{ text: string }> }).content[0].text);
     }
     expect(texts).toEqual(['message 4', 'message 3', 'message 2', 'message 1', 'message 0']);
     const asc = await e2e.client.responses.inputItems.list(created.id, { order: 'asc', limit: 100 });
@@ -201,7 +201,11 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
     const [question] = (await e2e.client.responses.inputItems.list(first.id)).data;
     await e2e.client.responses.create({
       model: MODEL,
-      input: [{ type: 'item_reference', id: question.id }, { type: 'item_reference', id: first.output[0].id! }, { role: 'user', content: 'and then?' }],
+      input: [
+        { type: 'item_reference', id: question.id },
+        { type: 'item_reference', id: first.output[0].id! },
+        { role: 'user', content: 'and then?' },
+      ],
     });
     expect((e2e.upstream.requests[1].body as { messages: unknown[] }).messages).toEqual([
       { role: 'user', content: [{ type: 'text', text: 'first question' }] },
@@ -216,8 +220,19 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
   });
 
   it('returns function calls and continues with function_call_output', async () => {
-    e2e.upstream.enqueue({ toolCalls: [{ id: 'call_abc', name: 'get_weather', arguments: '{"city":"Paris"}' }], finishReason: 'tool_calls' }, { text: 'It is sunny.' });
-    const tools = [{ type: 'function' as const, name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }];
+    e2e.upstream.enqueue(
+      { toolCalls: [{ id: 'call_abc', name: 'get_weather', arguments: '{"city":"Paris"}' }], finishReason: 'tool_calls' },
+      { text: 'It is sunny.' },
+    );
+    const tools = [
+      {
+        type: 'function' as const,
+        name: 'get_weather',
+        description: 'Weather',
+        parameters: { type: 'object', properties: { city: { type: 'string' } } },
+        strict: false,
+      },
+    ];
     const first = await e2e.client.responses.create({ model: MODEL, input: 'Weather in Paris?', tools, tool_choice: 'auto' });
     expect(first.output).toHaveLength(1);
     const call = first.output[0];
@@ -236,21 +251,37 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
     expect(second.output_text).toBe('It is sunny.');
     const messages = (lastUpstreamBody() as { messages: Array<Record<string, unknown>> }).messages;
     expect(messages.slice(-2)).toEqual([
-      { role: 'assistant', content: null, tool_calls: [{ id: 'call_abc', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'call_abc', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+      },
       { role: 'tool', tool_call_id: 'call_abc', content: '{"sky":"clear"}' },
     ]);
   });
 
   it('streams function call arguments in the contract order', async () => {
     e2e.upstream.enqueue({ toolCalls: [{ id: 'call_1', name: 'lookup', arguments: '{"q":"abc"}' }], finishReason: 'tool_calls' });
-    const stream = await e2e.client.responses.create({ model: MODEL, input: 'go', stream: true, tools: [{ type: 'function', name: 'lookup', parameters: {}, strict: false }] });
+    const stream = await e2e.client.responses.create({
+      model: MODEL,
+      input: 'go',
+      stream: true,
+      tools: [{ type: 'function', name: 'lookup', parameters: {}, strict: false }],
+    });
     const events = await collect(stream);
     const types = events.map((e) => e.type);
     const args = events.flatMap((e) => (e.type === 'response.function_call_arguments.done' ? [e.arguments] : [])).pop() ?? '';
     expect(types[0]).toBe('response.created');
     expect(types).toContain('response.function_call_arguments.delta');
     const tail = types.filter((t) => !t.endsWith('.delta'));
-    expect(tail).toEqual(['response.created', 'response.in_progress', 'response.output_item.added', 'response.function_call_arguments.done', 'response.output_item.done', 'response.completed']);
+    expect(tail).toEqual([
+      'response.created',
+      'response.in_progress',
+      'response.output_item.added',
+      'response.function_call_arguments.done',
+      'response.output_item.done',
+      'response.completed',
+    ]);
     expect(args).toBe('{"q":"abc"}');
   });
 
@@ -266,7 +297,11 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
   it('passes structured-output formats to the upstream', async () => {
     e2e.upstream.enqueue({ text: '{"a":1}' });
     const schema = { type: 'object', properties: { a: { type: 'number' } }, required: ['a'], additionalProperties: false };
-    const r = await e2e.client.responses.create({ model: MODEL, input: 'json', text: { format: { type: 'json_schema', name: 'thing', schema, strict: true } } });
+    const r = await e2e.client.responses.create({
+      model: MODEL,
+      input: 'json',
+      text: { format: { type: 'json_schema', name: 'thing', schema, strict: true } },
+    });
     expect(r.text).toMatchObject({ format: { type: 'json_schema', name: 'thing', strict: true } });
     expect(lastUpstreamBody()).toMatchObject({ response_format: { type: 'json_schema', json_schema: { name: 'thing', schema, strict: true } } });
   });
@@ -395,7 +430,8 @@ describe.each(storeBackends('e2e'))('Responses API on $name (openai SDK → gate
     e2e.upstream.setDefault({ text: 'x' });
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await e2e.client.responses.create({ model: i % 2 ? 'upstream-model' : 'other-model', input: `n${i}` })).id);
-    const list = (q: string) => fetch(`${e2e.url}/v1/responses?${q}`).then((r) => r.json() as Promise<{ data: Array<{ id: string }>; has_more: boolean; last_id: string }>);
+    const list = (q: string) =>
+      fetch(`${e2e.url}/v1/responses?${q}`).then((r) => r.json() as Promise<{ data: Array<{ id: string }>; has_more: boolean; last_id: string }>);
     const first = await list('limit=2');
     expect(first.data.map((r) => r.id)).toEqual([ids[4], ids[3]]);
     expect(first.has_more).toBe(true);

@@ -73,10 +73,18 @@ suite('storage outage on Postgres', () => {
       expect(res.headers.get('retry-after')).toBe('2');
       expect(await res.json()).toEqual({ error: expect.objectContaining({ type: 'service_unavailable' }) });
     }
-    const create = await fetch(`${e2e.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"echo","input":"during"}' });
+    const create = await fetch(`${e2e.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"model":"echo","input":"during"}',
+    });
     expect(create.status).toBe(503);
     // A streamed create is stored while its upstream call starts: the stream does not open, the client gets the 503.
-    const streamed = await fetch(`${e2e.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"echo","input":"during","stream":true}' });
+    const streamed = await fetch(`${e2e.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"model":"echo","input":"during","stream":true}',
+    });
     expect(streamed.status).toBe(503);
     expect(streamed.headers.get('content-type')).toContain('application/json');
     expect((await fetch(`${e2e.url}/health/ready`)).status).toBe(503);

@@ -74,7 +74,10 @@ withRedis('stream followers share Redis readers (Bull, Postgres + Redis)', () =>
     opened.push(...followers);
     expect(followers.every((f) => f.status === 200)).toBe(true);
     // Every follower has its replay (events 0 and 1) and is now waiting for live events.
-    await waitFor(() => Promise.resolve(followers.filter((f) => f.text().includes('"sequence_number":1')).length), (n) => n === followers.length);
+    await waitFor(
+      () => Promise.resolve(followers.filter((f) => f.text().includes('"sequence_number":1')).length),
+      (n) => n === followers.length,
+    );
     await new Promise((r) => setTimeout(r, 500));
     const during = await redisClients(redis);
     process.stdout.write(`\n[streams] redis connected_clients before=${before} with_300_followers=${during} delta=${during - before}\n`);
@@ -136,7 +139,14 @@ describe.each(backgroundModes('stream limits'))('stream limits, $name', (mode) =
     const id = await waitFor(() => Promise.resolve(idOf(background.text())), Boolean);
     const tooMany = {
       status: 429,
-      body: { error: { message: expect.stringContaining('Too many open streams: this tenant may have 2') as string, type: 'requests', param: 'stream', code: 'rate_limit_exceeded' } },
+      body: {
+        error: {
+          message: expect.stringContaining('Too many open streams: this tenant may have 2') as string,
+          type: 'requests',
+          param: 'stream',
+          code: 'rate_limit_exceeded',
+        },
+      },
     };
     // A third stream of either kind, a follower too, is refused; nothing is queued or called for it.
     expect(await refusal(await open(`/v1/responses/${id!}?stream=true`))).toEqual(tooMany);
@@ -171,7 +181,9 @@ describe.each(backgroundModes('stream limits'))('stream limits, $name', (mode) =
       socket.once('error', reject);
     });
     raws.push(client);
-    client.write(`${method} ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer sk-b\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`);
+    client.write(
+      `${method} ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer sk-b\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`,
+    );
     const server = await waitFor(() => Promise.resolve(serverSockets.get(client.localPort ?? -1)), Boolean);
     return { client, server: server! };
   }
@@ -191,7 +203,9 @@ describe.each(backgroundModes('stream limits'))('stream limits, $name', (mode) =
     });
     clearInterval(sampler);
     clearTimeout(timer);
-    process.stdout.write(`\n[streams] ${mode.name}: max_queued_bytes=${maxQueued} dropped_after_behind_ms=${closedAt && behindSince ? closedAt - behindSince : 'never'}\n`);
+    process.stdout.write(
+      `\n[streams] ${mode.name}: max_queued_bytes=${maxQueued} dropped_after_behind_ms=${closedAt && behindSince ? closedAt - behindSince : 'never'}\n`,
+    );
     return { maxQueued, behindSince, closedAt };
   }
 

@@ -45,22 +45,59 @@ describe.each(backgroundModes('structured outputs'))('structured outputs, $name'
     const ok = await tenantA.responses.create({ model: MODEL, input: 'x', text: strict(secret) });
     expect(JSON.parse(ok.output_text)).toBe('tenant-a-secret-42');
     e2e.upstream.setDefault({ text: '"guess"' });
-    const error = await tenantB.responses.create({ model: MODEL, input: 'x', text: strict({ $ref: 'https://tenant-a.example/rules' }) }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ status: 400, param: 'text.format.schema', code: 'invalid_json_schema', message: expect.stringContaining("can't resolve reference https://tenant-a.example/rules") });
+    const error = await tenantB.responses
+      .create({ model: MODEL, input: 'x', text: strict({ $ref: 'https://tenant-a.example/rules' }) })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      status: 400,
+      param: 'text.format.schema',
+      code: 'invalid_json_schema',
+      message: expect.stringContaining("can't resolve reference https://tenant-a.example/rules"),
+    });
     expect((error as Error).message).not.toContain('tenant-a-secret');
     expect(e2e.upstream.requests).toHaveLength(1); // tenant B's request never reached the model
   });
 
   it.each([
-    ['2020-12 (LangChain 1.x, zod 4)', { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { city: { type: 'string' }, tags: { type: 'array', prefixItems: [{ type: 'string' }], items: false } }, required: ['city', 'tags'], additionalProperties: false }],
-    ['2019-09', { $schema: 'https://json-schema.org/draft/2019-09/schema', type: 'object', $defs: { city: { type: 'string' } }, properties: { city: { $ref: '#/$defs/city' }, tags: { type: 'array' } }, unevaluatedProperties: false }],
-    ['draft-07 (zod-to-json-schema)', { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', definitions: { city: { type: 'string' } }, properties: { city: { $ref: '#/definitions/city' }, tags: { type: 'array', items: [{ type: 'string' }] } }, additionalProperties: false }],
+    [
+      '2020-12 (LangChain 1.x, zod 4)',
+      {
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        type: 'object',
+        properties: { city: { type: 'string' }, tags: { type: 'array', prefixItems: [{ type: 'string' }], items: false } },
+        required: ['city', 'tags'],
+        additionalProperties: false,
+      },
+    ],
+    [
+      '2019-09',
+      {
+        $schema: 'https://json-schema.org/draft/2019-09/schema',
+        type: 'object',
+        $defs: { city: { type: 'string' } },
+        properties: { city: { $ref: '#/$defs/city' }, tags: { type: 'array' } },
+        unevaluatedProperties: false,
+      },
+    ],
+    [
+      'draft-07 (zod-to-json-schema)',
+      {
+        $schema: 'http://json-schema.org/draft-07/schema#',
+        type: 'object',
+        definitions: { city: { type: 'string' } },
+        properties: { city: { $ref: '#/definitions/city' }, tags: { type: 'array', items: [{ type: 'string' }] } },
+        additionalProperties: false,
+      },
+    ],
   ])('accepts a %s schema end to end, and still checks the output against it', async (_dialect, schema) => {
     e2e.upstream.enqueue({ text: '{"city":"Paris","tags":["x"]}' }, { text: '{"city":"Paris","tags":["x"],"extra":1}' });
     const r = await tenantA.responses.create({ model: MODEL, input: 'x', text: strict(schema) });
     expect(JSON.parse(r.output_text)).toEqual({ city: 'Paris', tags: ['x'] });
     const error = await tenantA.responses.create({ model: MODEL, input: 'x', text: strict(schema) }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ status: 502, message: expect.stringMatching(/does not match the strict json_schema format 'result': \(root\) must NOT have (additional|unevaluated) properties/) });
+    expect(error).toMatchObject({
+      status: 502,
+      message: expect.stringMatching(/does not match the strict json_schema format 'result': \(root\) must NOT have (additional|unevaluated) properties/),
+    });
   });
 
   const listIds = async (client: OpenAI) => {
@@ -95,17 +132,29 @@ describe.each(backgroundModes('structured outputs'))('structured outputs, $name'
     expect(await listIds(tenantB)).toEqual(before);
   });
 
-  it('a non-strict schema is the upstream\'s business: not compiled, passed on as it is', async () => {
+  it("a non-strict schema is the upstream's business: not compiled, passed on as it is", async () => {
     e2e.upstream.enqueue({ text: '"whatever"' });
-    const r = await tenantA.responses.create({ model: MODEL, input: 'x', text: { format: { type: 'json_schema', name: 'loose', schema: { $ref: '#' }, strict: false } } });
+    const r = await tenantA.responses.create({
+      model: MODEL,
+      input: 'x',
+      text: { format: { type: 'json_schema', name: 'loose', schema: { $ref: '#' }, strict: false } },
+    });
     expect(r.status).toBe('completed');
   });
 
   it('a background response with a valid strict schema is checked by the worker', async () => {
     e2e.upstream.enqueue({ text: '{"answer":"x"}' });
-    const schema = { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'] };
+    const schema = {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      type: 'object',
+      properties: { answer: { type: 'number' } },
+      required: ['answer'],
+    };
     const queued = await tenantA.responses.create({ model: MODEL, input: 'x', background: true, text: strict(schema) });
-    const done = await waitFor(() => tenantA.responses.retrieve(queued.id), (r) => r.status !== 'queued' && r.status !== 'in_progress');
+    const done = await waitFor(
+      () => tenantA.responses.retrieve(queued.id),
+      (r) => r.status !== 'queued' && r.status !== 'in_progress',
+    );
     expect(done).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('/answer must be number') } });
   });
 });

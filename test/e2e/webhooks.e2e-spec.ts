@@ -53,12 +53,17 @@ function admin(client: OpenAI) {
     update: (id: string, body: object) => client.patch<Endpoint>(`/webhook_endpoints/${id}`, { body }),
     delete: (id: string) => client.delete<{ id: string; deleted: boolean }>(`/webhook_endpoints/${id}`),
     rotate: (id: string, body: object = {}) => client.post<Endpoint>(`/webhook_endpoints/${id}/rotate_secret`, { body }),
-    deliveries: (id: string, query: Record<string, string> = {}) => client.get<List<Delivery> & { has_more: boolean }>(`/webhook_endpoints/${id}/deliveries`, { query }),
+    deliveries: (id: string, query: Record<string, string> = {}) =>
+      client.get<List<Delivery> & { has_more: boolean }>(`/webhook_endpoints/${id}/deliveries`, { query }),
     redeliver: (id: string, eventId: string) => client.post<Delivery>(`/webhook_endpoints/${id}/redeliver`, { body: { event_id: eventId } }),
   };
 }
 
-const caught = (promise: Promise<unknown>) => promise.then(() => null, (error: unknown) => error);
+const caught = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (error: unknown) => error,
+  );
 const signatures = (r: ReceivedWebhook) => String(r.headers['webhook-signature']).split(' ');
 
 /** Settings that make retries fast enough for a test: 200 ms base backoff, 4 s window, 1 s attempts, 2 s leases. */
@@ -88,7 +93,10 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
     return { endpoint: created, path: p };
   }
   const finished = (client: OpenAI, id: string) =>
-    waitFor(() => client.responses.retrieve(id), (r) => r.status !== 'queued' && r.status !== 'in_progress');
+    waitFor(
+      () => client.responses.retrieve(id),
+      (r) => r.status !== 'queued' && r.status !== 'in_progress',
+    );
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
@@ -108,7 +116,13 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
   it('sends one event per terminal state, signed so that the SDK’s webhooks.unwrap accepts it', async () => {
     const all = await endpoint();
     const onlyCancelled = await endpoint({ event_types: ['response.cancelled'] });
-    expect(all.endpoint).toMatchObject({ object: 'webhook_endpoint', event_types: ALL_TYPES, enabled: true, disabled_reason: null, secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/) });
+    expect(all.endpoint).toMatchObject({
+      object: 'webhook_endpoint',
+      event_types: ALL_TYPES,
+      enabled: true,
+      disabled_reason: null,
+      secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+    });
     expect(onlyCancelled.endpoint.event_types).toEqual(['response.cancelled']);
 
     e2e.upstream.enqueue({ text: 'done' });
@@ -152,7 +166,13 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
     // The delivery log says the same.
     const log = await api.deliveries(all.endpoint.id);
     expect(log.data).toHaveLength(4);
-    for (const d of log.data) expect(d).toMatchObject({ state: 'succeeded', attempts: 1, last_status_code: 200, log: [{ attempt: 1, status_code: 200, error: null, response_excerpt: 'ok' }] });
+    for (const d of log.data)
+      expect(d).toMatchObject({
+        state: 'succeeded',
+        attempts: 1,
+        last_status_code: 200,
+        log: [{ attempt: 1, status_code: 200, error: null, response_excerpt: 'ok' }],
+      });
     expect(new Set(log.data.map((d) => d.response_id))).toEqual(new Set(expected.map(([id]) => id)));
   });
 
@@ -170,7 +190,12 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
     expect(gaps[0]).toBeGreaterThanOrEqual(150);
     expect(gaps[1]).toBeGreaterThan(gaps[0]);
     expect(gaps[2]).toBeGreaterThan(gaps[1]);
-    const [delivery] = (await waitFor(() => api.deliveries(ep.id), (l) => l.data[0]?.state === 'succeeded')).data;
+    const [delivery] = (
+      await waitFor(
+        () => api.deliveries(ep.id),
+        (l) => l.data[0]?.state === 'succeeded',
+      )
+    ).data;
     expect(delivery).toMatchObject({ id: got[0].headers['webhook-id'], attempts: 4, last_status_code: 200 });
     expect(delivery.log.map((a) => [a.status_code, a.error?.startsWith('Timed out') ?? null])).toEqual([
       [500, null],
@@ -187,7 +212,10 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
     receiver.script(p, { status: 410 });
     const first = await alice.responses.create({ model: MODEL, input: 'x', background: true });
     await receiver.waitFor(p, 1, first.id);
-    const disabled = await waitFor(() => api.get(ep.id), (e) => !e.enabled);
+    const disabled = await waitFor(
+      () => api.get(ep.id),
+      (e) => !e.enabled,
+    );
     expect(disabled.disabled_reason).toMatch(/410/);
     expect((await api.deliveries(ep.id)).data[0]).toMatchObject({ state: 'failed', attempts: 1, last_status_code: 410 });
     const second = await alice.responses.create({ model: MODEL, input: 'y', background: true });
@@ -204,7 +232,11 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
     const { endpoint: ep, path: p } = await endpoint();
     receiver.script(p, ...Array.from({ length: 20 }, () => ({ status: 500 })));
     const r = await alice.responses.create({ model: MODEL, input: 'x', background: true });
-    const disabled = await waitFor(() => api.get(ep.id), (e) => !e.enabled, 12_000);
+    const disabled = await waitFor(
+      () => api.get(ep.id),
+      (e) => !e.enabled,
+      12_000,
+    );
     expect(disabled.disabled_reason).toMatch(/failed for the whole retry window.*HTTP 500/);
     const [delivery] = (await api.deliveries(ep.id)).data;
     expect(delivery).toMatchObject({ response_id: r.id, state: 'failed', last_status_code: 500 });
@@ -213,7 +245,14 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
   });
 
   it('refuses private, loopback and link-local URLs at registration, naming the field', async () => {
-    for (const url of ['http://10.0.0.1/hook', 'http://169.254.169.254/latest/meta-data', 'http://127.0.0.2:9/hook', 'http://[::1]/hook', 'http://[::ffff:192.168.1.1]/x', 'http://100.64.0.1/']) {
+    for (const url of [
+      'http://10.0.0.1/hook',
+      'http://169.254.169.254/latest/meta-data',
+      'http://127.0.0.2:9/hook',
+      'http://[::1]/hook',
+      'http://[::ffff:192.168.1.1]/x',
+      'http://100.64.0.1/',
+    ]) {
       const error = await caught(api.create({ url }));
       expect(error).toMatchObject({ status: 400, param: 'url', code: 'invalid_url', type: 'invalid_request_error' });
       expect((error as Error).message).toMatch(/not allowed unless WEBHOOK_ALLOWED_HOSTS/);
@@ -244,15 +283,19 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
     const resolver = e2e.app.app.get(HostResolver);
     const original = resolver.resolve.bind(resolver);
     let answer = '93.184.216.34'; // public, at registration
-    resolver.resolve = (hostname: string) =>
-      hostname === 'rebind.test' ? Promise.resolve([{ address: answer, family: 4 }]) : original(hostname);
+    resolver.resolve = (hostname: string) => (hostname === 'rebind.test' ? Promise.resolve([{ address: answer, family: 4 }]) : original(hostname));
     try {
       const p = path();
       const ep = await api.create({ url: `http://rebind.test:${new URL(receiver.url).port}${p}` });
       answer = '127.0.0.2'; // loopback, not allow-listed, by delivery time
       const r = await alice.responses.create({ model: MODEL, input: 'x', background: true });
       await finished(alice, r.id);
-      const [delivery] = (await waitFor(() => api.deliveries(ep.id), (l) => (l.data[0]?.attempts ?? 0) >= 1)).data;
+      const [delivery] = (
+        await waitFor(
+          () => api.deliveries(ep.id),
+          (l) => (l.data[0]?.attempts ?? 0) >= 1,
+        )
+      ).data;
       expect(delivery.log[0]).toMatchObject({ status_code: null, error: expect.stringMatching(/^Refused: .*127\.0\.0\.2, a loopback address/) });
       expect(receiver.of(p)).toHaveLength(0);
       await api.delete(ep.id);
@@ -305,7 +348,12 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
     receiver.script(p, { status: 200, body: `${'a'.repeat(300)}${'b'.repeat(100 * 1024)}`, endless: true });
     const r = await alice.responses.create({ model: MODEL, input: 'x', background: true });
     await receiver.waitFor(p, 1, r.id);
-    const [delivery] = (await waitFor(() => api.deliveries(ep.id), (l) => l.data[0]?.state === 'succeeded')).data;
+    const [delivery] = (
+      await waitFor(
+        () => api.deliveries(ep.id),
+        (l) => l.data[0]?.state === 'succeeded',
+      )
+    ).data;
     expect(delivery).toMatchObject({ attempts: 1, last_status_code: 200 });
     expect(delivery.log[0].response_excerpt).toBe('a'.repeat(256));
     expect(delivery.log[0].duration_ms).toBeLessThan(900);
@@ -397,8 +445,18 @@ multiprocess('webhooks across real processes (ROLE=api, ROLE=worker)', () => {
     expect(receiver.received).toHaveLength(0);
 
     workers.push(await startProcess({ ...env, ROLE: 'worker' }));
-    expect((await waitFor(() => client.responses.retrieve(completed.id), (r) => r.status === 'completed')).status).toBe('completed');
-    const held = await waitFor(() => Promise.resolve(receiver.of(p)), (got) => got.length >= 1);
+    expect(
+      (
+        await waitFor(
+          () => client.responses.retrieve(completed.id),
+          (r) => r.status === 'completed',
+        )
+      ).status,
+    ).toBe('completed');
+    const held = await waitFor(
+      () => Promise.resolve(receiver.of(p)),
+      (got) => got.length >= 1,
+    );
     await sleep(100);
     await workers[0].kill(); // the attempt in flight dies with it
     const killedAt = Date.now();
@@ -413,7 +471,11 @@ multiprocess('webhooks across real processes (ROLE=api, ROLE=worker)', () => {
       expect(got[0].event?.type).toBe(id === cancelled.id ? 'response.cancelled' : 'response.completed');
     }
     // The held one came again, with the same webhook-id and event, after the kill, and was answered this time.
-    const again = await waitFor(() => Promise.resolve(receiver.of(p, held[0].event!.data.id)), (got) => got.some((g) => g.answered === 200), 20_000);
+    const again = await waitFor(
+      () => Promise.resolve(receiver.of(p, held[0].event!.data.id)),
+      (got) => got.some((g) => g.answered === 200),
+      20_000,
+    );
     expect(new Set(again.map((g) => g.headers['webhook-id']))).toEqual(new Set([heldWebhookId]));
     const retry = again.find((g) => g.answered === 200)!;
     expect(retry).not.toBe(held[0]);
@@ -421,7 +483,11 @@ multiprocess('webhooks across real processes (ROLE=api, ROLE=worker)', () => {
     expect(retry.receivedAt).toBeGreaterThanOrEqual(killedAt);
     // The killed worker had made exactly one attempt, still unanswered: the kill was mid-delivery.
     expect(beforeKill.map((r) => r.answered)).toEqual([null]);
-    const log = await waitFor(() => admin(client).deliveries(ep.id), (l) => l.data.length === 2 && l.data.every((d) => d.state === 'succeeded'), 20_000);
+    const log = await waitFor(
+      () => admin(client).deliveries(ep.id),
+      (l) => l.data.length === 2 && l.data.every((d) => d.state === 'succeeded'),
+      20_000,
+    );
     expect(new Set(log.data.map((d) => d.response_id))).toEqual(new Set(ids));
   }, 60_000);
 });
@@ -485,7 +551,12 @@ describe('webhooks admin CLI (npm run webhooks)', () => {
     const created = await cli('create', '--tenant', 'team-a', '--url', 'https://93.184.216.34/hook', '--events', 'response.completed,response.failed');
     expect(created.code).toBe(0);
     const endpoint = JSON.parse(created.stdout.slice(0, created.stdout.lastIndexOf('}') + 1)) as Endpoint;
-    expect(endpoint).toMatchObject({ url: 'https://93.184.216.34/hook', event_types: ['response.completed', 'response.failed'], enabled: true, secret: expect.stringMatching(/^whsec_/) });
+    expect(endpoint).toMatchObject({
+      url: 'https://93.184.216.34/hook',
+      event_types: ['response.completed', 'response.failed'],
+      enabled: true,
+      secret: expect.stringMatching(/^whsec_/),
+    });
     expect(created.stdout).toMatch(/not shown again/);
 
     const refused = await cli('create', '--tenant', 'team-a', '--url', 'http://169.254.169.254/latest');
@@ -526,7 +597,9 @@ describe('webhooks admin CLI (npm run webhooks)', () => {
     }
     type Deliveries = { data: Array<{ id: string; event_id: string; event_type: string; response_id: string; state: string; attempts: number }> };
     const before = JSON.parse((await cli('deliveries', endpoint.id, '--tenant', 'team-a')).stdout) as Deliveries;
-    expect(before.data).toEqual([expect.objectContaining({ event_id: eventId, event_type: 'response.completed', response_id: 'resp_cli', state: 'pending', attempts: 0 })]);
+    expect(before.data).toEqual([
+      expect.objectContaining({ event_id: eventId, event_type: 'response.completed', response_id: 'resp_cli', state: 'pending', attempts: 0 }),
+    ]);
 
     const again = await cli('redeliver', endpoint.id, eventId, '--tenant', 'team-a');
     expect(again.code).toBe(0);

@@ -89,5 +89,23 @@ export function lifecycleHarness(overrides: Partial<LifecycleSettings> = {}) {
     const { values } = await metrics.responses.get();
     return values.find((v) => v.labels.status === status && v.labels.background === String(background))?.value ?? 0;
   };
-  return { settings, store, events, queue, dispatcher, agent, conversations, metrics, runs, lifecycle, executions, executor, runner, cancels, responses, reconciler, ended };
+  return {
+    settings,
+    store,
+    events,
+    queue,
+    dispatcher,
+    agent,
+    conversations,
+    metrics,
+    runs,
+    lifecycle,
+    executions,
+    executor,
+    runner,
+    cancels,
+    responses,
+    reconciler,
+    ended,
+  };
 }

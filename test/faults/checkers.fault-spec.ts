@@ -35,7 +35,11 @@ describe('fault suite checkers', () => {
     try {
       upstream.setScripter((body) => (JSON.stringify(body).includes('silent') ? { chunks: ['a', 'b', 'c'], hangAfterChunks: 2 } : { stamp: 3 }));
       const post = (input: string, stream: boolean) =>
-        fetch(`${upstream.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', stream, messages: [{ role: 'user', content: input }] }) });
+        fetch(`${upstream.url}/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'm', stream, messages: [{ role: 'user', content: input }] }),
+        });
       const whole = (await (await post('hi', false)).json()) as { choices: Array<{ message: { content: string } }> };
       expect(whole.choices[0].message.content).toBe('[#1:0][#1:1][#1:2]');
       const controller = new AbortController();
@@ -59,7 +63,9 @@ describe('fault suite checkers', () => {
       controller.abort();
       await upstream.waitForClientClose(1, 2000);
       upstream.reset();
-      expect(((await (await post('again', false)).json()) as { choices: Array<{ message: { content: string } }> }).choices[0].message.content).toBe('Hello from upstream');
+      expect(((await (await post('again', false)).json()) as { choices: Array<{ message: { content: string } }> }).choices[0].message.content).toBe(
+        'Hello from upstream',
+      );
     } finally {
       await upstream.close();
     }

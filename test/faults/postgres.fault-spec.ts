@@ -147,7 +147,8 @@ faultSuite('fault: Postgres restarted under load', () => {
       streamIssues.push(...streamProblems(again));
       const last = terminalEventOf(again);
       if (!last) streamIssues.push(`${s.id}: replay without a terminal event`);
-      else if (!statusesFor(last.type).includes(rows.get(s.id)?.status ?? '')) streamIssues.push(`${s.id}: replay ends ${last.type}, stored ${rows.get(s.id)?.status}`);
+      else if (!statusesFor(last.type).includes(rows.get(s.id)?.status ?? ''))
+        streamIssues.push(`${s.id}: replay ends ${last.type}, stored ${rows.get(s.id)?.status}`);
       // What the live stream delivered is a prefix of the replay (nothing skipped, nothing different).
       const mismatch = s.events.findIndex((e, i) => JSON.stringify(e) !== JSON.stringify(again.events[i]));
       if (mismatch >= 0) streamIssues.push(`${s.id}: live event #${mismatch} differs from its replay`);
@@ -176,10 +177,21 @@ faultSuite('fault: Postgres restarted under load', () => {
 
     const problems = { noCreated, stuck: stuck.map((r) => `${r.id} ${r.status} attempt ${r.attempt}`), audit, mixed, streamIssues, badBodies, unexpected };
     if (lost || noCreated.length || mixed.length || streamIssues.length || audit.double.length || audit.changedAfterTerminal.length || audit.backwards.length) {
-      throw new Error(`invariants broken: ${JSON.stringify(problems, null, 1).slice(0, 5000)}\n${stack.grep(/"level":(50|60)/).slice(-8).join('\n')}`);
+      throw new Error(
+        `invariants broken: ${JSON.stringify(problems, null, 1).slice(0, 5000)}\n${stack
+          .grep(/"level":(50|60)/)
+          .slice(-8)
+          .join('\n')}`,
+      );
     }
     expect(duringOutage.get('503')).toBeGreaterThan(0);
-    if (unexpected.length) throw new Error(`answers other than 200/503: ${creates.toString()} / ${retrieves.toString()}\n${stack.grep(/→ 5\d\d/).slice(-6).join('\n')}`);
+    if (unexpected.length)
+      throw new Error(
+        `answers other than 200/503: ${creates.toString()} / ${retrieves.toString()}\n${stack
+          .grep(/→ 5\d\d/)
+          .slice(-6)
+          .join('\n')}`,
+      );
     expect(badBodies).toEqual([]);
   }, 240_000);
 });

@@ -162,7 +162,8 @@ faultSuite('fault: cancel / complete / delete / retrieve races across processes'
     for (const [id, list] of observations) {
       for (const a of list) {
         for (const b of list) {
-          if (a.end < b.start && contradicts(a.seen, b.seen)) violations.push(`${id}: ${a.op} saw ${a.seen} (ended ${a.end}), then ${b.op} saw ${b.seen} (started ${b.start})`);
+          if (a.end < b.start && contradicts(a.seen, b.seen))
+            violations.push(`${id}: ${a.op} saw ${a.seen} (ended ${a.end}), then ${b.op} saw ${b.seen} (started ${b.start})`);
         }
       }
       const row = rows.get(id);
@@ -177,7 +178,9 @@ faultSuite('fault: cancel / complete / delete / retrieve races across processes'
       for (const s of records) {
         violations.push(...streamProblems(s));
         // Statuses inside one stream only move forward, too.
-        const seen = s.events.flatMap((e) => ('response' in e && e.response ? [(e as Extract<ResponseStreamEvent, { type: 'response.created' }>).response.status as Seen] : []));
+        const seen = s.events.flatMap((e) =>
+          'response' in e && e.response ? [(e as Extract<ResponseStreamEvent, { type: 'response.created' }>).response.status as Seen] : [],
+        );
         seen.forEach((st, k) => k && contradicts(seen[k - 1], st) && violations.push(`${id}: stream went ${seen[k - 1]} → ${st}`));
         const last = terminalEventOf(s);
         const row = rows.get(id);
@@ -187,7 +190,10 @@ faultSuite('fault: cancel / complete / delete / retrieve races across processes'
           continue;
         }
         if (!statusesFor(last.type).includes(row.status)) violations.push(`${id}: stream ended ${last.type}, stored ${row.status}`);
-        else if ((last as Extract<ResponseStreamEvent, { type: 'response.failed' }>).response.status !== row.status) violations.push(`${id}: stream's final response.status ${(last as Extract<ResponseStreamEvent, { type: 'response.failed' }>).response.status}, stored ${row.status}`);
+        else if ((last as Extract<ResponseStreamEvent, { type: 'response.failed' }>).response.status !== row.status)
+          violations.push(
+            `${id}: stream's final response.status ${(last as Extract<ResponseStreamEvent, { type: 'response.failed' }>).response.status}, stored ${row.status}`,
+          );
         else agreed++;
       }
     }
@@ -211,8 +217,21 @@ faultSuite('fault: cancel / complete / delete / retrieve races across processes'
       lost: ids.filter((id) => !rows.has(id) && !deletedIds.has(id) && !(observations.get(id) ?? []).some((o) => o.seen === 'deleted')).length,
     });
     const problems = { violations: violations.slice(0, 30), unexpected: unexpected.slice(0, 20), stuck: stuck.map((r) => `${r.id} ${r.status}`), audit, tally };
-    if (violations.length || unexpected.length || stuck.length || audit.double.length || audit.changedAfterTerminal.length || audit.reappeared.length || audit.backwards.length) {
-      throw new Error(`invariants broken: ${JSON.stringify(problems, null, 1).slice(0, 6000)}\n${stack.grep(/"level":(50|60)/).slice(-6).join('\n')}`);
+    if (
+      violations.length ||
+      unexpected.length ||
+      stuck.length ||
+      audit.double.length ||
+      audit.changedAfterTerminal.length ||
+      audit.reappeared.length ||
+      audit.backwards.length
+    ) {
+      throw new Error(
+        `invariants broken: ${JSON.stringify(problems, null, 1).slice(0, 6000)}\n${stack
+          .grep(/"level":(50|60)/)
+          .slice(-6)
+          .join('\n')}`,
+      );
     }
     expect(tally['cancel:cancelled'] ?? 0).toBeGreaterThan(0);
     expect(tally['cancel:terminal'] ?? 0).toBeGreaterThan(0);

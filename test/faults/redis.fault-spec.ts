@@ -46,7 +46,13 @@ faultSuite('fault: Redis restarted and flushed under load', () => {
         return result;
       } catch (error) {
         if ((error as { status?: number }).status !== 503) throw error;
-        if (Date.now() - started > 30_000) throw new Error(`background creates still refused (503) ${Date.now() - redisBackAt} ms after Redis came back\n${stack.grep(/"level":(40|50)/).slice(-8).join('\n')}`);
+        if (Date.now() - started > 30_000)
+          throw new Error(
+            `background creates still refused (503) ${Date.now() - redisBackAt} ms after Redis came back\n${stack
+              .grep(/"level":(40|50)/)
+              .slice(-8)
+              .join('\n')}`,
+          );
         wasRefused = true;
         refusedAfter++;
         refusedAfterFault[lastFault] = (refusedAfterFault[lastFault] ?? 0) + 1;
@@ -84,7 +90,14 @@ faultSuite('fault: Redis restarted and flushed under load', () => {
     const ids: string[] = [];
     const streams: StreamRecord[] = [];
     const reading: Array<Promise<StreamRecord>> = [];
-    const during = { retrieve: new Tally(), createBackground: new Tally(), createSync: new Tally(), cancel: new Tally(), stream: new Tally(), list: new Tally() };
+    const during = {
+      retrieve: new Tally(),
+      createBackground: new Tally(),
+      createSync: new Tally(),
+      cancel: new Tally(),
+      stream: new Tally(),
+      list: new Tally(),
+    };
     const badErrorBodies: string[] = [];
     let faults = 0;
 
@@ -167,11 +180,19 @@ faultSuite('fault: Redis restarted and flushed under load', () => {
       replayIssues.push(...streamProblems(again));
       const last = terminalEventOf(again);
       if (!last) replayIssues.push(`${s.id}: replay without a terminal event`);
-      else if (!statusesFor(last.type).includes(rows.get(s.id)?.status ?? '')) replayIssues.push(`${s.id}: replay ends ${last.type}, stored ${rows.get(s.id)?.status}`);
+      else if (!statusesFor(last.type).includes(rows.get(s.id)?.status ?? ''))
+        replayIssues.push(`${s.id}: replay ends ${last.type}, stored ${rows.get(s.id)?.status}`);
     }
     const liveIssues = streams.flatMap((s) => streamProblems(s));
     const lost = ids.filter((id) => !rows.has(id)).length + stuck.length;
-    const fiveHundreds = Object.values(during).reduce((n, t) => n + Object.entries(t.counts).filter(([k]) => k.startsWith('5') && k !== '503').reduce((m, [, v]) => m + v, 0), 0);
+    const fiveHundreds = Object.values(during).reduce(
+      (n, t) =>
+        n +
+        Object.entries(t.counts)
+          .filter(([k]) => k.startsWith('5') && k !== '503')
+          .reduce((m, [, v]) => m + v, 0),
+      0,
+    );
 
     report('redis-restart-flush', {
       responses: ids.length,
@@ -186,7 +207,10 @@ faultSuite('fault: Redis restarted and flushed under load', () => {
       replayed,
       replay_refused: refused,
       create_503_while_reconnecting: refusedAfter,
-      refused_after: Object.entries(refusedAfterFault).map(([k, v]) => `${k}×${v}`).join(',') || 'none',
+      refused_after:
+        Object.entries(refusedAfterFault)
+          .map(([k, v]) => `${k}×${v}`)
+          .join(',') || 'none',
       api_recovered_after_ms: recoveredAfterMs,
       stream_problems: replayIssues.length + liveIssues.length,
     });
@@ -201,7 +225,15 @@ faultSuite('fault: Redis restarted and flushed under load', () => {
     });
 
     const problems = { stuck: stuck.map((r) => `${r.id} ${r.status} attempt ${r.attempt}`), audit, mixed, replayIssues, liveIssues, badErrorBodies, during };
-    if (lost || mixed.length || replayIssues.length || liveIssues.length || audit.double.length || audit.changedAfterTerminal.length || audit.backwards.length) {
+    if (
+      lost ||
+      mixed.length ||
+      replayIssues.length ||
+      liveIssues.length ||
+      audit.double.length ||
+      audit.changedAfterTerminal.length ||
+      audit.backwards.length
+    ) {
       throw new Error(`invariants broken: ${JSON.stringify(problems, null, 1).slice(0, 5000)}\n${stack.logs(15)}`);
     }
     // While Redis is down: retrieve answers from Postgres; what needs Redis is a 503, never a 500 or a hang.
@@ -209,7 +241,13 @@ faultSuite('fault: Redis restarted and flushed under load', () => {
     expect(during.list.counts).toEqual({ '200': during.list.get('200') });
     expect(Object.keys(during.createBackground.counts).every((k) => k === '503' || k === '200')).toBe(true);
     expect(during.createBackground.get('503')).toBeGreaterThan(0);
-    if (fiveHundreds) throw new Error(`5xx other than 503 while Redis was down: ${JSON.stringify(during)}\n${stack.grep(/→ 500|"level":(50|60).*"role":"api".*(?:XREAD|XRANGE|stream|Stream)/).slice(-6).join('\n')}`);
+    if (fiveHundreds)
+      throw new Error(
+        `5xx other than 503 while Redis was down: ${JSON.stringify(during)}\n${stack
+          .grep(/→ 500|"level":(50|60).*"role":"api".*(?:XREAD|XRANGE|stream|Stream)/)
+          .slice(-6)
+          .join('\n')}`,
+      );
     for (const tally of Object.values(during)) expect(Object.keys(tally.counts).filter((k) => k.startsWith('net:'))).toEqual([]);
     expect(badErrorBodies).toEqual([]);
   }, 240_000);

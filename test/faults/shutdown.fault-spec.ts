@@ -92,7 +92,9 @@ faultSuite('fault: graceful shutdown (SIGTERM) under load', () => {
     const { rows, stuck, ms } = await stack.waitTerminal(ids, 60_000);
     const audit = await stack.audit();
     // Runs a stopping worker handed back (in_progress → queued) instead of finishing them within the grace period.
-    const [{ n: handbacks }] = await stack.query<{ n: number }>(`SELECT count(*)::int AS n FROM fault_audit WHERE old_status = 'in_progress' AND new_status = 'queued'`);
+    const [{ n: handbacks }] = await stack.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM fault_audit WHERE old_status = 'in_progress' AND new_status = 'queued'`,
+    );
 
     const problems: string[] = [];
     let completed = 0;
@@ -117,7 +119,9 @@ faultSuite('fault: graceful shutdown (SIGTERM) under load', () => {
     let droppedAccepted = 0;
     for (const s of unclean) {
       const found = await stack.query<{ id: string; status: string }>(`SELECT id, status FROM responses WHERE request::text LIKE $1`, [`%${s.tag}%`]);
-      unanswered.push(`${s.tag} (${s.background ? 'background' : 'sync'}): ${s.result.status || s.result.network} ${s.result.text.slice(0, 120)}; stored: ${found.map((f) => `${f.id} ${f.status}`).join(', ') || 'no'}`);
+      unanswered.push(
+        `${s.tag} (${s.background ? 'background' : 'sync'}): ${s.result.status || s.result.network} ${s.result.text.slice(0, 120)}; stored: ${found.map((f) => `${f.id} ${f.status}`).join(', ') || 'no'}`,
+      );
       if (found.length || s.result.status) droppedAccepted++;
       for (const f of found) if (!isTerminal(f.status)) problems.push(`${f.id}: stored after a cut request and left ${f.status}`);
     }
@@ -141,7 +145,12 @@ faultSuite('fault: graceful shutdown (SIGTERM) under load', () => {
     });
     const all = { problems, unanswered, stuck: stuck.map((r) => `${r.id} ${r.status} attempt ${r.attempt}`), audit };
     if (problems.length || stuck.length || droppedAccepted || audit.double.length || audit.changedAfterTerminal.length || audit.backwards.length) {
-      throw new Error(`invariants broken: ${JSON.stringify(all, null, 1).slice(0, 5000)}\n${stack.grep(/"level":(40|50|60)/).slice(-8).join('\n')}`);
+      throw new Error(
+        `invariants broken: ${JSON.stringify(all, null, 1).slice(0, 5000)}\n${stack
+          .grep(/"level":(40|50|60)/)
+          .slice(-8)
+          .join('\n')}`,
+      );
     }
     expect(accepted.length).toBeGreaterThan(50);
     // Each SIGTERM ended its process the graceful way (Nest re-raises the signal after its shutdown hooks), never a crash.

@@ -47,17 +47,53 @@ interface Case {
 
 const BACKGROUND: Case[] = [
   { name: 'refused', script: () => ({}), model: 'refused-model', expect: { status: 'failed', code: 'server_error', maxMs: 8000 } },
-  { name: 'reset-before-headers', script: () => ({ dropImmediately: true }), expect: { status: 'failed', code: 'server_error', callsBetween: [RETRIES + 1, 2 * (RETRIES + 1)], maxMs: 8000 } },
-  { name: 'reset-once', script: (n) => (n === 0 ? { dropImmediately: true } : { text: 'fine' }), expect: { status: 'completed', callsBetween: [2, 2], maxMs: 6000 } },
-  { name: '429-retry-after-once', script: (n) => (n === 0 ? { status: 429, retryAfter: '1' } : { text: 'fine' }), expect: { status: 'completed', calls: 2, minGapMs: 900, maxMs: 6000 } },
-  { name: '429-always', script: () => ({ status: 429, retryAfter: '1' }), expect: { status: 'failed', code: 'rate_limit_exceeded', calls: RETRIES + 1, maxMs: 8000 } },
-  { name: '429-retry-after-too-long', script: () => ({ status: 429, retryAfter: '3600' }), expect: { status: 'failed', code: 'rate_limit_exceeded', calls: 1, maxMs: 4000 } },
+  {
+    name: 'reset-before-headers',
+    script: () => ({ dropImmediately: true }),
+    expect: { status: 'failed', code: 'server_error', callsBetween: [RETRIES + 1, 2 * (RETRIES + 1)], maxMs: 8000 },
+  },
+  {
+    name: 'reset-once',
+    script: (n) => (n === 0 ? { dropImmediately: true } : { text: 'fine' }),
+    expect: { status: 'completed', callsBetween: [2, 2], maxMs: 6000 },
+  },
+  {
+    name: '429-retry-after-once',
+    script: (n) => (n === 0 ? { status: 429, retryAfter: '1' } : { text: 'fine' }),
+    expect: { status: 'completed', calls: 2, minGapMs: 900, maxMs: 6000 },
+  },
+  {
+    name: '429-always',
+    script: () => ({ status: 429, retryAfter: '1' }),
+    expect: { status: 'failed', code: 'rate_limit_exceeded', calls: RETRIES + 1, maxMs: 8000 },
+  },
+  {
+    name: '429-retry-after-too-long',
+    script: () => ({ status: 429, retryAfter: '3600' }),
+    expect: { status: 'failed', code: 'rate_limit_exceeded', calls: 1, maxMs: 4000 },
+  },
   { name: '503-once', script: (n) => (n === 0 ? { status: 503 } : { text: 'fine' }), expect: { status: 'completed', calls: 2, maxMs: 6000 } },
   { name: '500-always', script: () => ({ status: 500 }), expect: { status: 'failed', code: 'server_error', calls: RETRIES + 1, maxMs: 8000 } },
-  { name: 'reset-mid-stream', script: () => ({ chunks: ['a', 'b', 'c', 'd', 'e', 'f'], dropAfterChunks: 3 }), expect: { status: 'failed', code: 'server_error', calls: 1, maxMs: 4000 } },
-  { name: 'malformed-sse', script: () => ({ chunks: ['a', 'b', 'c', 'd'], malformedAfterChunks: 2 }), expect: { status: 'failed', code: 'server_error', calls: 1, maxMs: 4000 } },
-  { name: 'hang-no-bytes', script: () => ({ hang: true }), expect: { status: 'failed', code: 'server_error', minMs: TIMEOUT_MS - 100, maxMs: (RETRIES + 1) * TIMEOUT_MS + 5000 } },
-  { name: 'hang-mid-stream', script: () => ({ chunks: ['a', 'b', 'c', 'd', 'e'], hangAfterChunks: 3 }), expect: { status: 'failed', code: 'server_error', calls: 1, minMs: TIMEOUT_MS - 100, maxMs: TIMEOUT_MS + 5000 } },
+  {
+    name: 'reset-mid-stream',
+    script: () => ({ chunks: ['a', 'b', 'c', 'd', 'e', 'f'], dropAfterChunks: 3 }),
+    expect: { status: 'failed', code: 'server_error', calls: 1, maxMs: 4000 },
+  },
+  {
+    name: 'malformed-sse',
+    script: () => ({ chunks: ['a', 'b', 'c', 'd'], malformedAfterChunks: 2 }),
+    expect: { status: 'failed', code: 'server_error', calls: 1, maxMs: 4000 },
+  },
+  {
+    name: 'hang-no-bytes',
+    script: () => ({ hang: true }),
+    expect: { status: 'failed', code: 'server_error', minMs: TIMEOUT_MS - 100, maxMs: (RETRIES + 1) * TIMEOUT_MS + 5000 },
+  },
+  {
+    name: 'hang-mid-stream',
+    script: () => ({ chunks: ['a', 'b', 'c', 'd', 'e'], hangAfterChunks: 3 }),
+    expect: { status: 'failed', code: 'server_error', calls: 1, minMs: TIMEOUT_MS - 100, maxMs: TIMEOUT_MS + 5000 },
+  },
   {
     name: 'function-invalid-json-args',
     tools: 'function',
@@ -84,7 +120,9 @@ const BACKGROUND: Case[] = [
       // A server-side tool with garbled arguments is a failed mcp_call the model is told about.
       check: (r) => {
         const call = r.output.find((o) => o.type === 'mcp_call') as { error?: string | null } | undefined;
-        return /Invalid arguments/.test(call?.error ?? '') && r.output_text === 'sorry, the tool call failed' ? undefined : `output ${JSON.stringify(r.output)}`;
+        return /Invalid arguments/.test(call?.error ?? '') && r.output_text === 'sorry, the tool call failed'
+          ? undefined
+          : `output ${JSON.stringify(r.output)}`;
       },
     },
   },
@@ -107,7 +145,10 @@ faultSuite('fault: upstream failures', () => {
   };
 
   beforeAll(async () => {
-    [stack, mcp] = await Promise.all([Stack.create({ INFERENCE_TIMEOUT_MS: String(TIMEOUT_MS), BACKGROUND_UPSTREAM_RETRIES: String(RETRIES) }), startMcpServer()]);
+    [stack, mcp] = await Promise.all([
+      Stack.create({ INFERENCE_TIMEOUT_MS: String(TIMEOUT_MS), BACKGROUND_UPSTREAM_RETRIES: String(RETRIES) }),
+      startMcpServer(),
+    ]);
     stack.upstream.setScripter((body) => {
       const tag = tagOf(body);
       if (!tag) return undefined;
@@ -138,7 +179,8 @@ faultSuite('fault: upstream failures', () => {
   });
 
   const toolsOf = (kind: Case['tools']): OpenAI.Responses.Tool[] | undefined => {
-    if (kind === 'function') return [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }];
+    if (kind === 'function')
+      return [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }];
     if (kind === 'mcp') return [{ type: 'mcp', server_label: 'calc', server_url: mcp.url, require_approval: 'never' }];
     return undefined;
   };
@@ -161,12 +203,14 @@ faultSuite('fault: upstream failures', () => {
         maxMs = Math.max(maxMs, ms);
         const times = calls.get(tag) ?? [];
         const e = c.expect;
-        const say = (what: string) => problems.push(`${c.name}: ${what} (status ${final.status}, error ${JSON.stringify(final.error)}, ${times.length} calls, ${ms} ms)`);
+        const say = (what: string) =>
+          problems.push(`${c.name}: ${what} (status ${final.status}, error ${JSON.stringify(final.error)}, ${times.length} calls, ${ms} ms)`);
         if (final.status !== e.status) say(`expected ${e.status}`);
         if (e.code && final.error?.code !== e.code) say(`expected error.code ${e.code}`);
         if (final.status === 'failed' && !(final.error?.message && final.error.message.length > 10)) say('a failed response needs a clear error.message');
         if (e.calls !== undefined && times.length !== e.calls) say(`expected ${e.calls} upstream calls`);
-        if (e.callsBetween && (times.length < e.callsBetween[0] || times.length > e.callsBetween[1])) say(`expected ${e.callsBetween.join('..')} upstream calls`);
+        if (e.callsBetween && (times.length < e.callsBetween[0] || times.length > e.callsBetween[1]))
+          say(`expected ${e.callsBetween.join('..')} upstream calls`);
         if (ms > e.maxMs) say(`took longer than ${e.maxMs} ms`);
         if (e.minMs !== undefined && ms < e.minMs) say(`ended before ${e.minMs} ms`);
         if (e.minGapMs !== undefined && (times.length < 2 || times[1] - times[0] < e.minGapMs)) say(`retry-after not honoured (gap ${times[1] - times[0]} ms)`);
@@ -174,7 +218,14 @@ faultSuite('fault: upstream failures', () => {
         if (extra) say(extra);
       }),
     );
-    report('upstream-faults-background', { cases: BACKGROUND.length, responses: BACKGROUND.length, faults: BACKGROUND.length, undefined_state: problems.length, lost: 0, max_ms: maxMs });
+    report('upstream-faults-background', {
+      cases: BACKGROUND.length,
+      responses: BACKGROUND.length,
+      faults: BACKGROUND.length,
+      undefined_state: problems.length,
+      lost: 0,
+      max_ms: maxMs,
+    });
     expect(problems).toEqual([]);
   }, 120_000);
 
@@ -201,10 +252,13 @@ faultSuite('fault: upstream failures', () => {
       if (ms > 8000) problems.push(`${c.name}: took ${ms} ms`);
       const most = c.name === 'reset' ? 2 : 1; // the stale keep-alive socket rule (above)
       const made = calls.get(tag)?.length ?? 0;
-      if (c.name !== 'refused' && (made < 1 || made > most)) problems.push(`${c.name}: ${calls.get(tag)?.length} upstream calls (a synchronous call is retried by its client, not by us)`);
+      if (c.name !== 'refused' && (made < 1 || made > most))
+        problems.push(`${c.name}: ${calls.get(tag)?.length} upstream calls (a synchronous call is retried by its client, not by us)`);
     }
     // The stored responses of those calls are failed, never left in_progress.
-    const stuck = await stack.query<{ id: string; status: string }>(`SELECT id, status FROM responses WHERE NOT background AND status IN ('queued', 'in_progress')`);
+    const stuck = await stack.query<{ id: string; status: string }>(
+      `SELECT id, status FROM responses WHERE NOT background AND status IN ('queued', 'in_progress')`,
+    );
     for (const s of stuck) problems.push(`${s.id} stored ${s.status}`);
 
     // Streaming synchronous calls: a fault after response.created ends the stream with response.failed.

@@ -65,7 +65,8 @@ faultSuite('fault: workers SIGKILLed at random points', () => {
 
     for (let i = 0; i < count; i++) {
       const kind = i % 4 === 3 ? 'tool' : 'plain';
-      const tools = kind === 'tool' ? [{ type: 'mcp', server_label: 'calc', server_url: mcp.url, require_approval: 'never' } as OpenAI.Responses.Tool] : undefined;
+      const tools =
+        kind === 'tool' ? [{ type: 'mcp', server_label: 'calc', server_url: mcp.url, require_approval: 'never' } as OpenAI.Responses.Tool] : undefined;
       if (i % 3 === 0) {
         const stream = await client.responses.create({ model: MODEL, input: `${kind} ${i}`, tools, background: true, stream: true });
         const record: StreamRecord = { id: '', events: [] };
@@ -115,7 +116,8 @@ faultSuite('fault: workers SIGKILLed at random points', () => {
       const problems = streamProblems(s);
       const last = terminalEventOf(s);
       if (!last) problems.push(`${s.id}: stream ended without a terminal event (${s.error ?? 'no error'})`);
-      else if (!statusesFor(last.type).includes(rows.get(s.id)?.status ?? '')) problems.push(`${s.id}: stream ended ${last.type}, stored ${rows.get(s.id)?.status}`);
+      else if (!statusesFor(last.type).includes(rows.get(s.id)?.status ?? ''))
+        problems.push(`${s.id}: stream ended ${last.type}, stored ${rows.get(s.id)?.status}`);
       return problems;
     });
     const lost = ids.filter((id) => !rows.has(id)).length + stuck.length;
@@ -137,7 +139,15 @@ faultSuite('fault: workers SIGKILLed at random points', () => {
       after_last_fault_ms: afterLastFault,
     });
     const problems = { stuck: stuck.map((r) => `${r.id} ${r.status} attempt ${r.attempt}`), audit, mixed, failedOther, streamIssues };
-    if (lost || mixed.length || failedOther.length || streamIssues.length || audit.double.length || audit.changedAfterTerminal.length || audit.backwards.length) {
+    if (
+      lost ||
+      mixed.length ||
+      failedOther.length ||
+      streamIssues.length ||
+      audit.double.length ||
+      audit.changedAfterTerminal.length ||
+      audit.backwards.length
+    ) {
       throw new Error(`invariants broken: ${JSON.stringify(problems, null, 1).slice(0, 4000)}\n${stack.logs(15)}`);
     }
     expect(deaths.filter((d) => d !== 'SIGKILL')).toEqual([]);
@@ -165,9 +175,17 @@ faultSuite('fault: workers SIGKILLed at random points', () => {
     for (const phase of phases) {
       for (let k = 0; k < perPhase; k++) {
         const tag = `aimed-${phase}-${k}-${Date.now()}`;
-        const tools = phase === 'between-tools' ? [{ type: 'mcp', server_label: 'calc', server_url: mcp.url, require_approval: 'never' } as OpenAI.Responses.Tool] : undefined;
+        const tools =
+          phase === 'between-tools'
+            ? [{ type: 'mcp', server_label: 'calc', server_url: mcp.url, require_approval: 'never' } as OpenAI.Responses.Tool]
+            : undefined;
         const callsBefore = mcp.calls.length;
-        const { id } = await client.responses.create({ model: MODEL, input: `${phase === 'between-tools' ? 'tool' : 'plain'} ${tag}`, tools, background: true });
+        const { id } = await client.responses.create({
+          model: MODEL,
+          input: `${phase === 'between-tools' ? 'tool' : 'plain'} ${tag}`,
+          tools,
+          background: true,
+        });
         if (phase === 'mid-stream') {
           await until('the upstream call', () => !!requestOf(tag));
           await sleep(randomInt(100, 400));
@@ -190,7 +208,14 @@ faultSuite('fault: workers SIGKILLed at random points', () => {
     }
     const audit = await stack.audit();
     const hits = Object.fromEntries(phases.map((p) => [`${p}_rerun`, `${results.filter((r) => r.phase === p && r.hit).length}/${perPhase}`]));
-    report('worker-sigkill-aimed', { responses: results.length, faults: results.length, ...hits, lost: 0, double: audit.double.length + audit.changedAfterTerminal.length, mixed: 0 });
+    report('worker-sigkill-aimed', {
+      responses: results.length,
+      faults: results.length,
+      ...hits,
+      lost: 0,
+      double: audit.double.length + audit.changedAfterTerminal.length,
+      mixed: 0,
+    });
     expect(audit.double).toEqual([]);
     expect(audit.changedAfterTerminal).toEqual([]);
     // The kills mid-stream and between tool steps interrupt a run for sure: it was run again.

@@ -126,7 +126,12 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
   it('claims in one statement: the next attempt, output emptied, within the attempt budget', async () => {
     const r = newResponse({ status: 'queued', attempt: 0 });
     await store.create(r);
-    const claim = () => store.updateResponseObject(r.id, { status: 'in_progress', attempt: 'next', clearOutput: true }, { allowedStatuses: ['queued', 'in_progress'], attemptBelow: 2 });
+    const claim = () =>
+      store.updateResponseObject(
+        r.id,
+        { status: 'in_progress', attempt: 'next', clearOutput: true },
+        { allowedStatuses: ['queued', 'in_progress'], attemptBelow: 2 },
+      );
     const first = await claim();
     expect(first).toMatchObject({ status: 'in_progress', attempt: 1 });
     expect(first!.response.status).toBe('in_progress');
@@ -201,7 +206,11 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
     const chain: NewResponse[] = [];
     for (let i = 0; i < 3; i++) {
       const prev = chain[i - 1]?.id ?? null;
-      const r = newResponse({ request: request({ previous_response_id: prev, instructions: `sys ${i}` }), previousResponseId: prev, inputItems: [message(`q${i}`)] });
+      const r = newResponse({
+        request: request({ previous_response_id: prev, instructions: `sys ${i}` }),
+        previousResponseId: prev,
+        inputItems: [message(`q${i}`)],
+      });
       await store.create(r);
       await store.updateResponseObject(r.id, { status: 'completed', response: completed(r, `a${i}`) }, { allowedStatuses: ['in_progress'] });
       chain.push(r);
@@ -209,7 +218,7 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
     const history = await store.chainHistory('team-a', chain[2].id, 100);
     expect(history!.headStatus).toBe('completed');
     expect(history!.truncated).toBe(false);
-    const texts = history!.items.map((i) => ((i as { content: Array<{ text: string }> }).content[0].text));
+    const texts = history!.items.map((i) => (i as { content: Array<{ text: string }> }).content[0].text);
     expect(texts).toEqual(['q0', 'a0', 'q1', 'a1', 'q2', 'a2']);
     const short = await store.chainHistory('team-a', chain[2].id, 2);
     expect(short!.truncated).toBe(true);
@@ -250,7 +259,10 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
     expect(found.get(outputId)).toEqual(done.output[0]);
     expect((await store.findItems('team-b', [inputId, outputId])).size).toBe(0);
     // The output lives in its own rows; the response's row (no stored document now) does not repeat it.
-    const [row] = await dataSource.query<Array<{ has: boolean }>>(`SELECT position($2 IN to_jsonb(r)::text) > 0 AS has FROM responses r WHERE id = $1`, [r.id, outputId]);
+    const [row] = await dataSource.query<Array<{ has: boolean }>>(`SELECT position($2 IN to_jsonb(r)::text) > 0 AS has FROM responses r WHERE id = $1`, [
+      r.id,
+      outputId,
+    ]);
     expect(row.has).toBe(false);
     expect((await store.get('team-a', r.id))!.response.output).toEqual(done.output);
   });
@@ -263,7 +275,9 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
     const saved = await store.updateResponseObject(r.id, { response: { ...three, status: 'in_progress' } }, { allowedStatuses: ['in_progress'] });
     expect(saved!.response.output).toHaveLength(3);
     const one = { ...three, output: three.output.slice(1, 2) };
-    expect((await store.updateResponseObject(r.id, { status: 'completed', response: one }, { allowedStatuses: ['in_progress'] }))!.response.output).toEqual(one.output);
+    expect((await store.updateResponseObject(r.id, { status: 'completed', response: one }, { allowedStatuses: ['in_progress'] }))!.response.output).toEqual(
+      one.output,
+    );
     expect((await store.get('team-a', r.id))!.response.output).toEqual(one.output);
     // A write that loses (wrong status) changes no item.
     expect(await store.updateResponseObject(r.id, { response: three }, { allowedStatuses: ['in_progress'] })).toBeNull();
@@ -317,12 +331,26 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
     // (the document but for its output, output rows beside it), then forward again.
     expect(dataSource.migrations.at(-1)!.name).toBe('StoreResponseState1764000600000');
     await dataSource.undoLastMigration();
-    const usage = { input_tokens: 5, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 }, output_tokens: 2, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 7 };
+    const usage = {
+      input_tokens: 5,
+      input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
+      output_tokens: 2,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: 7,
+    };
     const a = newResponse({ request: request({ instructions: 'be brief', metadata: { k: 'v' }, conversation: { id: 'conv_1' } }) });
     const b = newResponse({ request: request({ background: true, temperature: 0.5 }), background: true });
     const c = newResponse();
     const old = [
-      { r: a, doc: buildResponse(a.id, a.createdAt, a.request, { status: 'completed', completedAt: a.createdAt, usage, output: [message('hi', 'assistant') as never] }) },
+      {
+        r: a,
+        doc: buildResponse(a.id, a.createdAt, a.request, {
+          status: 'completed',
+          completedAt: a.createdAt,
+          usage,
+          output: [message('hi', 'assistant') as never],
+        }),
+      },
       { r: b, doc: buildResponse(b.id, b.createdAt, b.request, { status: 'failed', error: { code: 'server_error', message: 'boom' } }) },
       { r: c, doc: buildResponse(c.id, c.createdAt, c.request, { status: 'incomplete', usage, incompleteReason: 'max_output_tokens' }) },
     ];
@@ -335,8 +363,18 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
          )
          INSERT INTO response_output_items (response_id, position, item_id, item)
          SELECT inserted.id, (x.ordinality - 1)::integer, x.value ->> 'id', x.value FROM inserted, jsonb_array_elements($10::jsonb) WITH ORDINALITY AS x(value, ordinality)`,
-        [r.id, r.owner, doc.status, r.background, r.model, JSON.stringify(r.request), JSON.stringify(document), r.createdAt,
-          doc.status === 'completed' ? r.createdAt : null, JSON.stringify(output)],
+        [
+          r.id,
+          r.owner,
+          doc.status,
+          r.background,
+          r.model,
+          JSON.stringify(r.request),
+          JSON.stringify(document),
+          r.createdAt,
+          doc.status === 'completed' ? r.createdAt : null,
+          JSON.stringify(output),
+        ],
       );
     }
     await dataSource.runMigrations();

@@ -87,8 +87,7 @@ describe('fake upstream (Chat Completions)', () => {
 
   it('uses the default script when the queue is empty, and queued scripts in FIFO order', async () => {
     const ask = async (): Promise<string | null> =>
-      (await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).choices[0]
-        .message.content;
+      (await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).choices[0].message.content;
 
     expect(await ask()).toBe('Hello from upstream');
     upstream.setDefault({ text: 'default' });
@@ -193,12 +192,10 @@ describe('fake upstream (Chat Completions)', () => {
   it('surfaces a scripted error status as an APIError', async () => {
     upstream.enqueue({ status: 429, errorMessage: 'slow down', retryAfter: '3' });
 
-    const error: unknown = await client.chat.completions
-      .create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })
-      .then(
-        () => undefined,
-        (err: unknown) => err,
-      );
+    const error: unknown = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
 
     expect(error).toBeInstanceOf(APIError);
     const apiError = error as APIError;
@@ -211,9 +208,10 @@ describe('fake upstream (Chat Completions)', () => {
   it('uses server_error type for 5xx statuses, also on stream requests', async () => {
     upstream.enqueue({ status: 503 });
 
-    await expect(
-      client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true }),
-    ).rejects.toMatchObject({ status: 503, error: { type: 'server_error' } });
+    await expect(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true })).rejects.toMatchObject({
+      status: 503,
+      error: { type: 'server_error' },
+    });
   });
 
   it('makes stream iteration throw when the connection drops mid-stream', async () => {
@@ -250,9 +248,7 @@ describe('fake upstream (Chat Completions)', () => {
   it('fails a request whose connection is dropped immediately', async () => {
     upstream.enqueue({ dropImmediately: true });
 
-    await expect(
-      client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }),
-    ).rejects.toBeInstanceOf(APIError); // APIConnectionError
+    await expect(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(APIError); // APIConnectionError
     expect(upstream.requests[0].closedByClient).toBe(false);
   });
 
@@ -260,10 +256,7 @@ describe('fake upstream (Chat Completions)', () => {
     upstream.enqueue({ hang: true });
     const controller = new AbortController();
 
-    const pending = client.chat.completions.create(
-      { model: 'm', messages: [{ role: 'user', content: 'x' }] },
-      { signal: controller.signal },
-    );
+    const pending = client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }, { signal: controller.signal });
     const settled = pending.then(
       () => undefined,
       (err: unknown) => err,
@@ -305,12 +298,10 @@ describe('fake upstream (Chat Completions)', () => {
     upstream.enqueue({ delayMs: 60_000 });
     const controller = new AbortController();
 
-    const settled = client.chat.completions
-      .create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }, { signal: controller.signal })
-      .then(
-        () => undefined,
-        (err: unknown) => err,
-      );
+    const settled = client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }, { signal: controller.signal }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     await upstream.waitForRequests(1);
     controller.abort();
 
@@ -325,9 +316,7 @@ describe('fake upstream (Chat Completions)', () => {
 
   it('lists a model on GET /v1/models', async () => {
     const models = await client.models.list();
-    expect(models.data).toEqual([
-      { id: 'upstream-model', object: 'model', created: expect.any(Number) as number, owned_by: 'fake' },
-    ]);
+    expect(models.data).toEqual([{ id: 'upstream-model', object: 'model', created: expect.any(Number) as number, owned_by: 'fake' }]);
     expect(upstream.requests).toHaveLength(0); // only chat.completions requests are recorded
   });
 
@@ -386,10 +375,7 @@ describe('fake upstream as the bench upstream (reuse, tags, control routes)', ()
 
   it('records tagged requests only, the latest maxRecords, and waits on them over HTTP', async () => {
     const controller = new AbortController();
-    const stream = await client.chat.completions.create(
-      { ...ask('bench-slow20-n1000', 'tag:t1 go'), stream: true },
-      { signal: controller.signal },
-    );
+    const stream = await client.chat.completions.create({ ...ask('bench-slow20-n1000', 'tag:t1 go'), stream: true }, { signal: controller.signal });
     const waitFor = async (until: string) => {
       const res = await fetch(`${base}/_upstream/wait?tag=t1&until=${until}&timeoutMs=3000`);
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };

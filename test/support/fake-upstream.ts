@@ -191,12 +191,7 @@ function splitEvenly(s: string, n: number): string[] {
   return pieces;
 }
 
-function sendJson(
-  res: http.ServerResponse,
-  status: number,
-  body: unknown,
-  extraHeaders: http.OutgoingHttpHeaders = {},
-): void {
+function sendJson(res: http.ServerResponse, status: number, body: unknown, extraHeaders: http.OutgoingHttpHeaders = {}): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json',
@@ -432,9 +427,7 @@ class FakeUpstreamServer implements FakeUpstream {
   }
 
   waitForRequests(n: number, timeoutMs = DEFAULT_WAIT_MS): Promise<RecordedRequest[]> {
-    return this.waitFor(`${n} request(s)`, timeoutMs, () =>
-      this.requests.length >= n ? this.requests.slice() : undefined,
-    );
+    return this.waitFor(`${n} request(s)`, timeoutMs, () => (this.requests.length >= n ? this.requests.slice() : undefined));
   }
 
   waitForClientClose(index: number, timeoutMs = DEFAULT_WAIT_MS): Promise<number> {
@@ -555,12 +548,7 @@ class FakeUpstreamServer implements FakeUpstream {
     }
     if (script.hang) return; // never answer; `onClose` records the hang-up
     if (script.status !== undefined) {
-      sendError(
-        res,
-        script.status,
-        script.errorMessage ?? `fake upstream error (status ${script.status})`,
-        script.retryAfter,
-      );
+      sendError(res, script.status, script.errorMessage ?? `fake upstream error (status ${script.status})`, script.retryAfter);
       return;
     }
 
@@ -688,7 +676,14 @@ class FakeUpstreamServer implements FakeUpstream {
             ? r.chunksSent >= wantChunks || r.closedByClient
             : true; // 'opened'
     const view = (r: RecordedRequest | undefined) =>
-      r && { tag: r.tag, receivedAt: r.receivedAt, chunksSent: r.chunksSent, finishedAt: r.finishedAt ?? null, closedAt: r.closedAt ?? null, closedByClient: r.closedByClient };
+      r && {
+        tag: r.tag,
+        receivedAt: r.receivedAt,
+        chunksSent: r.chunksSent,
+        finishedAt: r.finishedAt ?? null,
+        closedAt: r.closedAt ?? null,
+        closedByClient: r.closedByClient,
+      };
     try {
       const record = await this.waitFor(`tag ${tag} to be ${until}`, timeoutMs, () => {
         const r = this.tagged.get(tag);
@@ -766,13 +761,7 @@ class FakeUpstreamServer implements FakeUpstream {
         },
       };
       const timer = setTimeout(
-        () =>
-          waiter.fail(
-            new Error(
-              `fake upstream: timed out after ${timeoutMs}ms waiting for ${what} ` +
-                `(${this.requests.length} request(s) recorded)`,
-            ),
-          ),
+        () => waiter.fail(new Error(`fake upstream: timed out after ${timeoutMs}ms waiting for ${what} ` + `(${this.requests.length} request(s) recorded)`)),
         timeoutMs,
       );
       this.waiters.add(waiter);

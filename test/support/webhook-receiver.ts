@@ -83,7 +83,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const of = (path: string, responseId?: string) => received.filter((r) => r.path === path && (!responseId || r.event?.data.id === responseId || bodyId(r) === responseId));
+  const of = (path: string, responseId?: string) =>
+    received.filter((r) => r.path === path && (!responseId || r.event?.data.id === responseId || bodyId(r) === responseId));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received,

@@ -5,7 +5,8 @@ export function approvalRequests(items: readonly StoredItem[]): Map<string, { se
   const requests = new Map<string, { server_label: string; name: string; arguments: string }>();
   for (const item of items) {
     const candidate = item as { type?: string; id?: string; server_label?: string; name?: string; arguments?: string };
-    if (candidate.type === 'mcp_approval_request' && candidate.id) requests.set(candidate.id, candidate as { server_label: string; name: string; arguments: string });
+    if (candidate.type === 'mcp_approval_request' && candidate.id)
+      requests.set(candidate.id, candidate as { server_label: string; name: string; arguments: string });
   }
   return requests;
 }
@@ -15,7 +16,8 @@ export function unknownApproval(items: readonly StoredItem[]): { index: number; 
   const requests = approvalRequests(items);
   for (const [index, item] of items.entries()) {
     const answer = item as { type?: string; approval_request_id?: string };
-    if (answer.type === 'mcp_approval_response' && answer.approval_request_id && !requests.has(answer.approval_request_id)) return { index, id: answer.approval_request_id };
+    if (answer.type === 'mcp_approval_response' && answer.approval_request_id && !requests.has(answer.approval_request_id))
+      return { index, id: answer.approval_request_id };
   }
   return null;
 }

@@ -80,7 +80,8 @@ export class McpSession {
   /** The message for a failure; `connected`: the server has answered the handshake as an MCP server. */
   private failure(error: unknown, connected: boolean): McpFailure {
     if (this.refusal) return new McpFailure(`could not connect to the MCP server: the URL ${this.refusal.message}.`);
-    if (this.overflow.signal.aborted) return new McpFailure(`the MCP server's answer is larger than ${this.network.maxResponseBytes} bytes (MCP_MAX_RESPONSE_BYTES).`);
+    if (this.overflow.signal.aborted)
+      return new McpFailure(`the MCP server's answer is larger than ${this.network.maxResponseBytes} bytes (MCP_MAX_RESPONSE_BYTES).`);
     const code = error instanceof McpError ? (error.code as ErrorCode) : undefined;
     if (code === ErrorCode.RequestTimeout) return new McpFailure('the MCP server did not answer in time.');
     // A JSON-RPC error from a server that has completed the MCP handshake is its protocol's answer.

@@ -15,7 +15,6 @@ interface Offered {
   config: McpConfig;
 }
 
-
 const names = (filter: ToolNames): string[] => filter?.tool_names ?? [];
 
 /**
@@ -35,7 +34,11 @@ export class McpToolset {
   }
 
   static from(tools: Tool[] | undefined, headers: Record<string, Record<string, string>> = {}, network: McpNetwork): McpToolset {
-    return new McpToolset((tools ?? []).filter((t): t is McpConfig => t.type === 'mcp'), headers, network);
+    return new McpToolset(
+      (tools ?? []).filter((t): t is McpConfig => t.type === 'mcp'),
+      headers,
+      network,
+    );
   }
 
   get empty(): boolean {
@@ -103,7 +106,17 @@ export class McpToolset {
     signal: AbortSignal,
     approvalRequestId: string | null = null,
   ): Promise<{ output: string | null; error: string | null }> {
-    const item = { id: newId('mcp'), type: 'mcp_call' as const, server_label: label, name, arguments: '', output: null as string | null, error: null as string | null, status: 'in_progress' as const, approval_request_id: approvalRequestId };
+    const item = {
+      id: newId('mcp'),
+      type: 'mcp_call' as const,
+      server_label: label,
+      name,
+      arguments: '',
+      output: null as string | null,
+      error: null as string | null,
+      status: 'in_progress' as const,
+      approval_request_id: approvalRequestId,
+    };
     const index = builder.addItem(structuredClone(item));
     builder.event({ type: 'response.mcp_call_arguments.delta', item_id: item.id, output_index: index, delta: args });
     builder.event({ type: 'response.mcp_call_arguments.done', item_id: item.id, output_index: index, arguments: args });

@@ -36,10 +36,15 @@ export class TypeOrmApiKeysStore extends ApiKeysStore {
   }
 
   async create(key: ApiKeyRecord & { digest: string }): Promise<void> {
-    await this.sql.query(
-      `INSERT INTO api_keys (id, owner, name, digest, prefix, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [key.id, key.owner, key.name, key.digest, key.prefix, key.createdAt, key.revokedAt ?? null],
-    );
+    await this.sql.query(`INSERT INTO api_keys (id, owner, name, digest, prefix, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+      key.id,
+      key.owner,
+      key.name,
+      key.digest,
+      key.prefix,
+      key.createdAt,
+      key.revokedAt ?? null,
+    ]);
   }
 
   async findActiveByDigest(digest: string): Promise<ApiKeyRecord | null> {
@@ -48,10 +53,9 @@ export class TypeOrmApiKeysStore extends ApiKeysStore {
   }
 
   async list(owner?: string): Promise<ApiKeyRecord[]> {
-    const rows: ApiKeyRow[] =
-      owner
-        ? await this.sql.query(`SELECT ${COLUMNS} FROM api_keys WHERE owner = $1 ORDER BY created_at`, [owner])
-        : await this.sql.query(`SELECT ${COLUMNS} FROM api_keys ORDER BY created_at`);
+    const rows: ApiKeyRow[] = owner
+      ? await this.sql.query(`SELECT ${COLUMNS} FROM api_keys WHERE owner = $1 ORDER BY created_at`, [owner])
+      : await this.sql.query(`SELECT ${COLUMNS} FROM api_keys ORDER BY created_at`);
     return rows.map(toRecord);
   }
 

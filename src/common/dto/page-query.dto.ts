@@ -6,14 +6,20 @@ export const toInt = ({ value }: { value: unknown }): unknown => (typeof value =
 
 export class PageQueryDto {
   /** An object id: list the objects that come after it in this order. */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   after?: string;
 
   /** How many objects to return, 1 to 100 (default 20). */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
   limit?: number;
 
   /** `asc` or `desc` (default `desc`). */
-  @IsOptional() @IsIn(['asc', 'desc'])
+  @IsOptional()
+  @IsIn(['asc', 'desc'])
   order?: 'asc' | 'desc';
 }

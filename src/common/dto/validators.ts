@@ -20,12 +20,15 @@ export const IsMetadata = (options?: ValidationOptions) =>
     'isMetadata',
     'must be an object of at most 16 string values, with keys up to 64 characters and values up to 512',
     (v) =>
-      isPlainObject(v) &&
-      Object.keys(v).length <= 16 &&
-      Object.entries(v).every(([k, val]) => k.length <= 64 && typeof val === 'string' && val.length <= 512),
+      isPlainObject(v) && Object.keys(v).length <= 16 && Object.entries(v).every(([k, val]) => k.length <= 64 && typeof val === 'string' && val.length <= 512),
     options,
   );
 
 /** An object of string values (HTTP headers). */
 export const IsMetadataLike = (options?: ValidationOptions) =>
-  validatorDecorator('isStringRecord', 'must be an object of string values', (v) => isPlainObject(v) && Object.values(v).every((val) => typeof val === 'string'), options);
+  validatorDecorator(
+    'isStringRecord',
+    'must be an object of string values',
+    (v) => isPlainObject(v) && Object.values(v).every((val) => typeof val === 'string'),
+    options,
+  );

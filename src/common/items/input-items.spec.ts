@@ -18,7 +18,13 @@ describe('normalizeInput', () => {
   describe('accepted input', () => {
     it('turns a string into one user message with a msg_ id and input_text content', () => {
       expect(normalizeInput('Hello')).toEqual([
-        { id: expect.stringMatching(/^msg_[0-9a-f]{48}$/), type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hello' }], status: 'completed' },
+        {
+          id: expect.stringMatching(/^msg_[0-9a-f]{48}$/),
+          type: 'message',
+          role: 'user',
+          content: [{ type: 'input_text', text: 'Hello' }],
+          status: 'completed',
+        },
       ]);
     });
 
@@ -88,7 +94,13 @@ describe('normalizeInput', () => {
 
     it('replays an assistant output message with output_text parts', () => {
       const [message] = normalizeInput([
-        { id: 'msg_prev', type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Earlier answer', annotations: [] }] },
+        {
+          id: 'msg_prev',
+          type: 'message',
+          role: 'assistant',
+          status: 'completed',
+          content: [{ type: 'output_text', text: 'Earlier answer', annotations: [] }],
+        },
       ]);
       expect(message).toEqual({
         id: 'msg_prev',
@@ -115,7 +127,15 @@ describe('normalizeInput', () => {
 
     it('names a content part of unknown type', () => {
       const error = expectRejected(
-        [{ role: 'user', content: [{ type: 'input_text', text: 'ok' }, { type: 'input_video', url: 'x' }] }],
+        [
+          {
+            role: 'user',
+            content: [
+              { type: 'input_text', text: 'ok' },
+              { type: 'input_video', url: 'x' },
+            ],
+          },
+        ],
         'input[0].content[1].type',
         'invalid_value',
       );
@@ -123,7 +143,11 @@ describe('normalizeInput', () => {
     });
 
     it('names a content part without type', () => {
-      expectRejected([{ role: 'user', content: [{ type: 'input_text', text: 'ok' }, { text: 'no type' }] }], 'input[0].content[1].type', 'missing_required_parameter');
+      expectRejected(
+        [{ role: 'user', content: [{ type: 'input_text', text: 'ok' }, { text: 'no type' }] }],
+        'input[0].content[1].type',
+        'missing_required_parameter',
+      );
     });
 
     it('names a content part missing its text', () => {
@@ -131,15 +155,27 @@ describe('normalizeInput', () => {
     });
 
     it('refuses input_image by file_id as unsupported', () => {
-      expectRejected([{ role: 'user', content: [{ type: 'input_image', file_id: 'file-123', detail: 'auto' }] }], 'input[0].content[0].file_id', 'unsupported_parameter');
+      expectRejected(
+        [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-123', detail: 'auto' }] }],
+        'input[0].content[0].file_id',
+        'unsupported_parameter',
+      );
     });
 
     it('names a bad image detail', () => {
-      expectRejected([{ role: 'user', content: [{ type: 'input_image', image_url: 'https://x/y.png', detail: 'ultra' }] }], 'input[0].content[0].detail', 'invalid_value');
+      expectRejected(
+        [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://x/y.png', detail: 'ultra' }] }],
+        'input[0].content[0].detail',
+        'invalid_value',
+      );
     });
 
     it('refuses input_audio parts as unsupported', () => {
-      expectRejected([{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }] }], 'input[0].content[0].type', 'unsupported_parameter');
+      expectRejected(
+        [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }] }],
+        'input[0].content[0].type',
+        'unsupported_parameter',
+      );
     });
 
     it('names the missing call_id of a function_call_output', () => {
@@ -203,8 +239,24 @@ describe('normalizeInput', () => {
 
     it('refuses more text than allowed, counted across items and parts', () => {
       expect(normalizeInput('x'.repeat(10), { maxItems: 10, maxChars: 10 })).toHaveLength(1);
-      expect(normalizeInput([{ role: 'user', content: [{ type: 'input_text', text: 'x'.repeat(5) }] }, { role: 'user', content: 'y'.repeat(5) }], { maxItems: 10, maxChars: 10 })).toHaveLength(2);
-      const error = thrown(() => normalizeInput([{ role: 'user', content: [{ type: 'input_text', text: 'x'.repeat(6) }] }, { role: 'user', content: 'y'.repeat(5) }], { maxItems: 10, maxChars: 10 }));
+      expect(
+        normalizeInput(
+          [
+            { role: 'user', content: [{ type: 'input_text', text: 'x'.repeat(5) }] },
+            { role: 'user', content: 'y'.repeat(5) },
+          ],
+          { maxItems: 10, maxChars: 10 },
+        ),
+      ).toHaveLength(2);
+      const error = thrown(() =>
+        normalizeInput(
+          [
+            { role: 'user', content: [{ type: 'input_text', text: 'x'.repeat(6) }] },
+            { role: 'user', content: 'y'.repeat(5) },
+          ],
+          { maxItems: 10, maxChars: 10 },
+        ),
+      );
       expect(error.toBody().error).toMatchObject({ param: 'input', code: 'string_above_max_length' });
     });
   });
@@ -231,7 +283,9 @@ describe('normalizeInput', () => {
       const refs = Array.from({ length: 6 }, (_, i) => ({ type: 'item_reference', id: `msg_${i}` }));
       expect(normalizeInput(refs.slice(0, 5), { maxItems: 100, maxChars: 1e6, maxReferences: 5 })).toHaveLength(5);
       const error = thrown(() => normalizeInput(refs, { maxItems: 100, maxChars: 1e6, maxReferences: 5 }));
-      expect(error.toBody()).toEqual({ error: { message: expect.stringContaining('at most 5'), type: 'invalid_request_error', param: 'input', code: 'array_above_max_length' } });
+      expect(error.toBody()).toEqual({
+        error: { message: expect.stringContaining('at most 5'), type: 'invalid_request_error', param: 'input', code: 'array_above_max_length' },
+      });
     });
   });
 });

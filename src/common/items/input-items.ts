@@ -39,7 +39,8 @@ function requireString(item: Json, key: string, path: string): string {
 
 function itemId(item: Json, path: string, prefix: 'msg' | 'fc' | 'fco' | 'rs' | 'mcp' | 'mcpl' | 'mcpr'): string {
   if (item.id === undefined || item.id === null) return newId(prefix);
-  if (typeof item.id !== 'string' || !item.id) throw invalidRequest(`Invalid type for '${path}.id': expected a non-empty string.`, `${path}.id`, 'invalid_type');
+  if (typeof item.id !== 'string' || !item.id)
+    throw invalidRequest(`Invalid type for '${path}.id': expected a non-empty string.`, `${path}.id`, 'invalid_type');
   return item.id;
 }
 
@@ -82,7 +83,11 @@ function imageUrl(part: Json, at: string, rules: ItemRules): string {
   }
   if (scheme === 'https:' || scheme === 'data:' || (scheme === 'http:' && rules.allowHttpImages)) return url;
   const allowed = rules.allowHttpImages ? "'https:', 'http:' or 'data:'" : "'https:' or 'data:'";
-  throw invalidRequest(`Invalid value for '${at}.image_url': URLs with scheme '${scheme}' are not accepted; use ${allowed}.`, `${at}.image_url`, 'invalid_value');
+  throw invalidRequest(
+    `Invalid value for '${at}.image_url': URLs with scheme '${scheme}' are not accepted; use ${allowed}.`,
+    `${at}.image_url`,
+    'invalid_value',
+  );
 }
 
 /** Input content parts: user-side parts, or output text/refusal for assistant messages. */
@@ -105,7 +110,11 @@ function contentParts(content: unknown, context: PartContext, path: string, rule
       case 'refusal':
         return { type, refusal: requireString(part, 'refusal', at) };
       case 'input_image': {
-        if (part.file_id != null) throw unsupportedParameter(`${at}.file_id`, `'${at}.file_id' is not supported: this server has no Files API; send 'image_url' (an https or data: URL).`);
+        if (part.file_id != null)
+          throw unsupportedParameter(
+            `${at}.file_id`,
+            `'${at}.file_id' is not supported: this server has no Files API; send 'image_url' (an https or data: URL).`,
+          );
         const url = imageUrl(part, at, rules);
         const detail = part.detail ?? 'auto';
         if (!['low', 'high', 'auto', 'original'].includes(detail as string)) {
@@ -167,7 +176,13 @@ function normalizeItem(raw: unknown, path: string, rules: ItemRules): StoredItem
       const output = raw.output;
       if (output === undefined || output === null) throw missingParameter(`${path}.output`);
       const normalized = typeof output === 'string' ? output : contentParts(output, 'tool_output', `${path}.output`, rules);
-      return { id: itemId(raw, path, 'fco'), type, call_id: requireString(raw, 'call_id', path), output: normalized, status: 'completed' } as unknown as StoredItem;
+      return {
+        id: itemId(raw, path, 'fco'),
+        type,
+        call_id: requireString(raw, 'call_id', path),
+        output: normalized,
+        status: 'completed',
+      } as unknown as StoredItem;
     }
     case 'mcp_approval_response': {
       if (typeof raw.approve !== 'boolean') throw invalidRequest(`Invalid type for '${path}.approve': expected a boolean.`, `${path}.approve`, 'invalid_type');
@@ -223,7 +238,11 @@ function textLength(value: unknown): number {
 export function normalizeInput(input: string | unknown[], bounds: InputBounds = { maxItems: 10_000, maxChars: Number.MAX_SAFE_INTEGER }): StoredItem[] {
   const chars = textLength(input);
   if (chars > bounds.maxChars) {
-    throw invalidRequest(`'input' (with 'instructions') holds ${chars} characters; at most ${Math.max(0, bounds.maxChars)} are allowed.`, 'input', 'string_above_max_length');
+    throw invalidRequest(
+      `'input' (with 'instructions') holds ${chars} characters; at most ${Math.max(0, bounds.maxChars)} are allowed.`,
+      'input',
+      'string_above_max_length',
+    );
   }
   if (typeof input === 'string') {
     return [{ id: newId('msg'), type: 'message', role: 'user', content: [{ type: 'input_text', text: input }], status: 'completed' }];

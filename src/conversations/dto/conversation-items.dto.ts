@@ -17,7 +17,10 @@ export class CreateConversationItemsDto {
     maxItems: MAX_ITEMS_PER_REQUEST,
     example: [{ type: 'message', role: 'user', content: 'And in French?' }],
   })
-  @IsDefined() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_ITEMS_PER_REQUEST)
+  @IsDefined()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_ITEMS_PER_REQUEST)
   items!: unknown[];
 }
 
@@ -27,21 +30,25 @@ export class CreateConversationItemsDto {
  */
 export class ItemIncludeQueryDto {
   @ApiPropertyOptional(INCLUDE_SCHEMA)
-  @IsOptional() @IsIn(INCLUDABLE, { each: true })
+  @IsOptional()
+  @IsIn(INCLUDABLE, { each: true })
   include?: Includable | Includable[];
 
   @ApiPropertyOptional(INCLUDE_SCHEMA)
-  @IsOptional() @IsIn(INCLUDABLE, { each: true })
+  @IsOptional()
+  @IsIn(INCLUDABLE, { each: true })
   'include[]'?: Includable | Includable[];
 }
 
 /** `GET /v1/conversations/{id}/items`: `after`, `limit` (1–100, default 20), `order` (default `desc`). */
 export class ListConversationItemsQueryDto extends PageQueryDto {
   @ApiPropertyOptional(INCLUDE_SCHEMA)
-  @IsOptional() @IsIn(INCLUDABLE, { each: true })
+  @IsOptional()
+  @IsIn(INCLUDABLE, { each: true })
   include?: Includable | Includable[];
 
   @ApiPropertyOptional(INCLUDE_SCHEMA)
-  @IsOptional() @IsIn(INCLUDABLE, { each: true })
+  @IsOptional()
+  @IsIn(INCLUDABLE, { each: true })
   'include[]'?: Includable | Includable[];
 }

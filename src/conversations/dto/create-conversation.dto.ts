@@ -12,12 +12,15 @@ const METADATA_SCHEMA = { type: 'object', additionalProperties: { type: 'string'
 export class CreateConversationDto {
   /** Up to 20 initial items (messages, function calls and their outputs), as `input` takes them. */
   @ApiPropertyOptional({ ...ITEMS_SCHEMA, nullable: true, example: [{ type: 'message', role: 'user', content: 'Hello!' }] })
-  @IsOptional() @IsArray() @ArrayMaxSize(MAX_ITEMS_PER_REQUEST)
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_ITEMS_PER_REQUEST)
   items?: unknown[] | null;
 
   /** Up to 16 string pairs; keys up to 64 characters, values up to 512. */
   @ApiPropertyOptional({ ...METADATA_SCHEMA, nullable: true, example: { topic: 'demo' } })
-  @IsOptional() @IsMetadata()
+  @IsOptional()
+  @IsMetadata()
   metadata?: Record<string, string> | null;
 }
 
@@ -26,6 +29,7 @@ export class UpdateConversationDto {
   /** Up to 16 string pairs; keys up to 64 characters, values up to 512. */
   @ApiProperty({ ...METADATA_SCHEMA, nullable: true, example: { topic: 'renamed' } })
   @ValidateIf((o: UpdateConversationDto) => o.metadata !== null)
-  @IsDefined() @IsMetadata()
+  @IsDefined()
+  @IsMetadata()
   metadata!: Record<string, string> | null;
 }

@@ -3,13 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { Page } from '../../database/page';
 import type { StoredItem } from '../../common/response-types';
-import {
-  ConversationItemListOptions,
-  ConversationsStore,
-  DuplicateItemError,
-  NewConversation,
-  StoredConversation,
-} from './conversations.store';
+import { ConversationItemListOptions, ConversationsStore, DuplicateItemError, NewConversation, StoredConversation } from './conversations.store';
 import { databaseError, PgErrorCode } from '../../database/database-errors';
 import { keysetPage } from '../../database/pagination';
 import { date, json, Sql } from '../../database/sql';
@@ -24,7 +18,6 @@ interface ConversationRow {
 }
 
 const COLUMNS = 'id, owner, metadata, created_at, updated_at';
-
 
 function toStored(row: ConversationRow): StoredConversation {
   return { id: row.id, owner: row.owner, metadata: json(row.metadata), createdAt: date(row.created_at), updatedAt: date(row.updated_at) };
@@ -142,10 +135,10 @@ export class TypeOrmConversationsStore extends ConversationsStore {
   }
 
   async getItem(conversationId: string, itemId: string): Promise<StoredItem | null> {
-    const rows: Array<{ item: StoredItem | string }> = await this.sql.query(
-      `SELECT item FROM conversation_items WHERE conversation_id = $1 AND item_id = $2`,
-      [conversationId, itemId],
-    );
+    const rows: Array<{ item: StoredItem | string }> = await this.sql.query(`SELECT item FROM conversation_items WHERE conversation_id = $1 AND item_id = $2`, [
+      conversationId,
+      itemId,
+    ]);
     return rows.length ? json(rows[0].item) : null;
   }
 

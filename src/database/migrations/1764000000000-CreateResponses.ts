@@ -24,9 +24,7 @@ export class CreateResponses1764000000000 implements MigrationInterface {
       )`);
     await queryRunner.query(`CREATE INDEX "responses_owner_seq" ON "responses" ("owner", "seq")`);
     // The reconciler scans only unfinished rows; a partial index keeps that cheap at any table size.
-    await queryRunner.query(
-      `CREATE INDEX "responses_unfinished" ON "responses" ("status", "updated_at") WHERE "status" IN ('queued', 'in_progress')`,
-    );
+    await queryRunner.query(`CREATE INDEX "responses_unfinished" ON "responses" ("status", "updated_at") WHERE "status" IN ('queued', 'in_progress')`);
     await queryRunner.query(`
       CREATE TABLE "response_input_items" (
         "response_id" text NOT NULL REFERENCES "responses" ("id") ON DELETE CASCADE,
@@ -35,9 +33,7 @@ export class CreateResponses1764000000000 implements MigrationInterface {
         "item" jsonb NOT NULL,
         PRIMARY KEY ("response_id", "position")
       )`);
-    await queryRunner.query(
-      `CREATE INDEX "response_input_items_item_id" ON "response_input_items" ("response_id", "item_id")`,
-    );
+    await queryRunner.query(`CREATE INDEX "response_input_items_item_id" ON "response_input_items" ("response_id", "item_id")`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -24,9 +24,7 @@ export class CreateConversations1764000200000 implements MigrationInterface {
         PRIMARY KEY ("conversation_id", "seq")
       )`);
     // Unique: an item id names one item of a conversation (retrieval, deletion and the `after` cursor).
-    await queryRunner.query(
-      `CREATE UNIQUE INDEX "conversation_items_item_id" ON "conversation_items" ("conversation_id", "item_id")`,
-    );
+    await queryRunner.query(`CREATE UNIQUE INDEX "conversation_items_item_id" ON "conversation_items" ("conversation_id", "item_id")`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

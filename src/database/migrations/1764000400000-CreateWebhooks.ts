@@ -50,9 +50,7 @@ export class CreateWebhooks1764000400000 implements MigrationInterface {
         "updated_at" timestamptz NOT NULL DEFAULT now()
       )`);
     // The relay reads only pending deliveries; a partial index keeps that cheap at any table size.
-    await queryRunner.query(
-      `CREATE INDEX "webhook_deliveries_due" ON "webhook_deliveries" ("next_attempt_at") WHERE "state" = 'pending'`,
-    );
+    await queryRunner.query(`CREATE INDEX "webhook_deliveries_due" ON "webhook_deliveries" ("next_attempt_at") WHERE "state" = 'pending'`);
     await queryRunner.query(`CREATE INDEX "webhook_deliveries_endpoint" ON "webhook_deliveries" ("endpoint_id", "created_at")`);
     await queryRunner.query(`CREATE INDEX "webhook_deliveries_event" ON "webhook_deliveries" ("event_id")`);
     await queryRunner.query(`

@@ -54,7 +54,8 @@ export class TextFormatDto {
 
   /** Name of the schema (json_schema only). */
   @ValidateIf((o: TextFormatDto) => o.type === 'json_schema')
-  @IsString() @Matches(NAME, { message: 'must be 1-64 letters, digits, underscores or dashes' })
+  @IsString()
+  @Matches(NAME, { message: 'must be 1-64 letters, digits, underscores or dashes' })
   name?: string;
 
   /** The JSON Schema the output must follow (json_schema only). */
@@ -62,26 +63,33 @@ export class TextFormatDto {
   @IsObject()
   schema?: Record<string, unknown>;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   description?: string;
 
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   strict?: boolean | null;
 }
 
 export class TextConfigDto {
-  @IsOptional() @ValidateNested() @Type(() => TextFormatDto)
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TextFormatDto)
   format?: TextFormatDto;
 
-  @IsOptional() @IsIn(['low', 'medium', 'high'])
+  @IsOptional()
+  @IsIn(['low', 'medium', 'high'])
   verbosity?: 'low' | 'medium' | 'high' | null;
 }
 
 export class ReasoningDto {
-  @IsOptional() @IsIn(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'])
+  @IsOptional()
+  @IsIn(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'])
   effort?: 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | 'max' | null;
 
-  @IsOptional() @IsIn(['auto', 'concise', 'detailed'])
+  @IsOptional()
+  @IsIn(['auto', 'concise', 'detailed'])
   summary?: 'auto' | 'concise' | 'detailed' | null;
 }
 
@@ -91,22 +99,26 @@ export class ToolDto {
 
   /** The function's name (function tools). */
   @ValidateIf((o: ToolDto) => o.type === 'function')
-  @IsString() @Matches(NAME, { message: 'must be 1-64 letters, digits, underscores or dashes' })
+  @IsString()
+  @Matches(NAME, { message: 'must be 1-64 letters, digits, underscores or dashes' })
   name?: string;
 
   @ValidateIf((o: ToolDto) => o.type === 'function' && o.parameters !== null && o.parameters !== undefined)
   @IsObject()
   parameters?: Record<string, unknown> | null;
 
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   strict?: boolean | null;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   description?: string | null;
 
   /** MCP tools: a label for the server, used in item and tool names. */
   @ValidateIf((o: ToolDto) => o.type === 'mcp')
-  @IsString() @Matches(/^[a-zA-Z0-9_-]{1,40}$/, { message: 'must be 1-40 letters, digits, underscores or dashes' })
+  @IsString()
+  @Matches(/^[a-zA-Z0-9_-]{1,40}$/, { message: 'must be 1-40 letters, digits, underscores or dashes' })
   server_label?: string;
 
   /** MCP tools: the server's Streamable HTTP (or SSE) URL. */
@@ -127,7 +139,8 @@ export class ToolDto {
   @IsOptional()
   require_approval?: 'always' | 'never' | { always?: { tool_names?: string[] }; never?: { tool_names?: string[] } } | null;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   server_description?: string;
 }
 
@@ -138,7 +151,9 @@ export class ToolDto {
 export class CreateResponseDto {
   /** Model id, as listed by `GET /v1/models` (`echo` is built in). */
   @ApiProperty({ example: 'echo' })
-  @IsDefined() @IsString() @IsNotEmpty()
+  @IsDefined()
+  @IsString()
+  @IsNotEmpty()
   model!: string;
 
   /** Text, or a list of input items (messages, function calls and their outputs). */
@@ -146,92 +161,140 @@ export class CreateResponseDto {
     oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'object', additionalProperties: true } }],
     example: 'Say hello in three languages.',
   })
-  @IsDefined() @IsStringOrArray()
+  @IsDefined()
+  @IsStringOrArray()
   input!: string | unknown[];
 
   /** A system (developer) message. Not carried over to responses chained with `previous_response_id`. */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   instructions?: string | null;
 
   /** Run asynchronously: answer at once with `status: "queued"`, poll or stream it. */
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   background?: boolean | null;
 
   /** Answer with server-sent events. */
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   stream?: boolean | null;
 
   /** Keep the response for retrieval and chaining (default true). */
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   store?: boolean | null;
 
   /** Continue from a stored response: its input and output become this request's history. */
-  @IsOptional() @IsString() @IsNotEmpty()
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
   previous_response_id?: string | null;
 
-  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(2)
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(2)
   temperature?: number | null;
 
-  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(1)
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
   top_p?: number | null;
 
-  @IsOptional() @IsInt() @Min(1)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
   max_output_tokens?: number | null;
 
-  @IsOptional() @IsInt() @Min(1)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
   max_tool_calls?: number | null;
 
-  @IsOptional() @IsInt() @Min(0) @Max(20)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(20)
   top_logprobs?: number | null;
 
   /** Up to 16 string pairs; keys up to 64 characters, values up to 512. */
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { team: 'search' } })
-  @IsOptional() @IsMetadata()
+  @IsOptional()
+  @IsMetadata()
   metadata?: Record<string, string> | null;
 
-  @IsOptional() @ValidateNested() @Type(() => TextConfigDto)
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TextConfigDto)
   text?: TextConfigDto | null;
 
-  @IsOptional() @ValidateNested() @Type(() => ReasoningDto)
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ReasoningDto)
   reasoning?: ReasoningDto | null;
 
   @ApiPropertyOptional({ type: [ToolDto] })
-  @IsOptional() @IsArray() @ArrayMaxSize(128) @ValidateNested({ each: true }) @Type(() => ToolDto)
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(128)
+  @ValidateNested({ each: true })
+  @Type(() => ToolDto)
   tools?: ToolDto[];
 
   /** `none`, `auto`, `required`, `{type: "function", name}` or `{type: "allowed_tools", mode, tools}`. */
-  @ApiPropertyOptional({ oneOf: [{ type: 'string', enum: ['none', 'auto', 'required'] }, { type: 'object', additionalProperties: true }] })
-  @IsOptional() @IsToolChoice()
+  @ApiPropertyOptional({
+    oneOf: [
+      { type: 'string', enum: ['none', 'auto', 'required'] },
+      { type: 'object', additionalProperties: true },
+    ],
+  })
+  @IsOptional()
+  @IsToolChoice()
   tool_choice?: unknown;
 
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   parallel_tool_calls?: boolean | null;
 
-  @IsOptional() @IsArray() @IsIn(INCLUDABLE, { each: true })
+  @IsOptional()
+  @IsArray()
+  @IsIn(INCLUDABLE, { each: true })
   include?: Array<(typeof INCLUDABLE)[number]> | null;
 
-  @IsOptional() @IsIn(['auto', 'disabled'])
+  @IsOptional()
+  @IsIn(['auto', 'disabled'])
   truncation?: 'auto' | 'disabled' | null;
 
-  @IsOptional() @IsIn(['auto', 'default', 'flex', 'scale', 'priority'])
+  @IsOptional()
+  @IsIn(['auto', 'default', 'flex', 'scale', 'priority'])
   service_tier?: 'auto' | 'default' | 'flex' | 'scale' | 'priority' | null;
 
-  @IsOptional() @IsString() @MaxLength(64)
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
   safety_identifier?: string | null;
 
   /** Deprecated by OpenAI in favour of `safety_identifier` and `prompt_cache_key`. */
-  @IsOptional() @IsString() @MaxLength(256)
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
   user?: string | null;
 
-  @IsOptional() @IsString() @MaxLength(256)
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
   prompt_cache_key?: string | null;
 
-  @IsOptional() @IsObject()
+  @IsOptional()
+  @IsObject()
   stream_options?: { include_obfuscation?: boolean } | null;
 
   /** A conversation (`conv_…` or `{id}`): its items come first, and this response's are appended when it completes. */
   @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'object', properties: { id: { type: 'string' } } }] })
-  @IsOptional() @IsConversationRef()
+  @IsOptional()
+  @IsConversationRef()
   conversation?: string | { id: string } | null;
 
   // Known to the API, not (yet) served here: each is a 400 `unsupported_parameter` when set.

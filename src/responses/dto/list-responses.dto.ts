@@ -4,13 +4,15 @@ import { PageQueryDto, toInt } from '../../common/dto/page-query.dto';
 
 export class ListResponsesQueryDto extends PageQueryDto {
   /** Only responses of this model. */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   model?: string;
 }
 
 export class ListInputItemsQueryDto extends PageQueryDto {
   /** An item id: list the items that come before it in this order. */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   before?: string;
 
   @IsOptional()
@@ -21,14 +23,21 @@ const toBool = ({ value }: { value: unknown }): unknown => (value === 'true' ? t
 
 export class RetrieveResponseQueryDto {
   /** Stream the response's events (background responses created with `stream: true`). */
-  @IsOptional() @Transform(toBool) @IsIn([true, false])
+  @IsOptional()
+  @Transform(toBool)
+  @IsIn([true, false])
   stream?: boolean;
 
   /** With `stream`: replay only events after this sequence number. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(-1)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(-1)
   starting_after?: number;
 
-  @IsOptional() @Transform(toBool) @IsIn([true, false])
+  @IsOptional()
+  @Transform(toBool)
+  @IsIn([true, false])
   include_obfuscation?: boolean;
 
   /** Sent by the SDK as `include[]`. */

@@ -3,7 +3,12 @@ import { isPlainObject, validatorDecorator as decorator } from '../../common/dto
 
 /** `conv_…` or `{id: 'conv_…'}`. */
 export const IsConversationRef = (options?: ValidationOptions) =>
-  decorator('isConversationRef', "must be a conversation id or {\"id\": \"conv_…\"}", (v) => (typeof v === 'string' && v.length > 0) || (isPlainObject(v) && typeof v.id === 'string' && v.id.length > 0), options);
+  decorator(
+    'isConversationRef',
+    'must be a conversation id or {"id": "conv_…"}',
+    (v) => (typeof v === 'string' && v.length > 0) || (isPlainObject(v) && typeof v.id === 'string' && v.id.length > 0),
+    options,
+  );
 
 export const IsStringOrArray = (options?: ValidationOptions) =>
   decorator('isStringOrArray', 'must be a string or an array of input items', (v) => typeof v === 'string' || Array.isArray(v), options);

@@ -105,7 +105,12 @@ class SharedReader {
     if (this.woken || !this.reading.size) return;
     this.woken = true;
     // If Redis is away, the read in flight fails too and settles every waiter.
-    this.writer.pipeline().xadd(this.wakeKey, 'MAXLEN', '1', '*', 'w', '1').pexpire(this.wakeKey, 60_000).exec().catch(() => undefined);
+    this.writer
+      .pipeline()
+      .xadd(this.wakeKey, 'MAXLEN', '1', '*', 'w', '1')
+      .pexpire(this.wakeKey, 60_000)
+      .exec()
+      .catch(() => undefined);
   }
 
   private async run(): Promise<void> {
@@ -121,7 +126,17 @@ class SharedReader {
       this.woken = false;
       let result: Array<[string, StreamEntry[]]> | null;
       try {
-        result = (await this.reader.xread('COUNT', PAGE, 'BLOCK', BLOCK_MS, 'STREAMS', ...cursors.keys(), this.wakeKey, ...[...cursors.values()].map(entryId), this.wakeCursor));
+        result = await this.reader.xread(
+          'COUNT',
+          PAGE,
+          'BLOCK',
+          BLOCK_MS,
+          'STREAMS',
+          ...cursors.keys(),
+          this.wakeKey,
+          ...[...cursors.values()].map(entryId),
+          this.wakeCursor,
+        );
       } catch (error) {
         this.reading = new Map();
         if (this.closed) break;

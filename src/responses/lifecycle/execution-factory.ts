@@ -57,7 +57,13 @@ export class ExecutionFactory {
   model(request: NormalizedRequest): ResolvedModel {
     const model = this.models.resolve(request.model);
     if (!model) {
-      throw new OpenAIError(400, `The model '${request.model}' does not exist or is not served here. See GET /v1/models.`, 'invalid_request_error', 'model', 'model_not_found');
+      throw new OpenAIError(
+        400,
+        `The model '${request.model}' does not exist or is not served here. See GET /v1/models.`,
+        'invalid_request_error',
+        'model',
+        'model_not_found',
+      );
     }
     return model;
   }
@@ -72,7 +78,13 @@ export class ExecutionFactory {
   private async chain(principal: Principal, previousId: string): Promise<StoredItem[]> {
     const chain = await this.store.chainHistory(principal.owner, previousId, this.config.maxChainDepth);
     if (!chain) {
-      throw new OpenAIError(400, `Previous response with id '${previousId}' not found.`, 'invalid_request_error', 'previous_response_id', 'previous_response_not_found');
+      throw new OpenAIError(
+        400,
+        `Previous response with id '${previousId}' not found.`,
+        'invalid_request_error',
+        'previous_response_id',
+        'previous_response_not_found',
+      );
     }
     if (!isTerminal(chain.headStatus)) {
       throw invalidRequest(`Previous response with id '${previousId}' is still ${chain.headStatus}; wait until it finishes.`, 'previous_response_id');
@@ -117,7 +129,8 @@ export class ExecutionFactory {
     const { principal, request, input, mcpHeaders } = prepared;
     const identity: ResponseIdentity = { id: newId('resp'), owner: principal.owner, createdAt: new Date(), request, input, attempt: 0, persistence: 'row' };
     // Dropped by the terminal write (the store).
-    if (Object.keys(mcpHeaders).length) request.mcp_headers_sealed = this.config.secretBox!.seal(JSON.stringify(mcpHeaders), mcpHeadersContext(principal.owner, identity.id));
+    if (Object.keys(mcpHeaders).length)
+      request.mcp_headers_sealed = this.config.secretBox!.seal(JSON.stringify(mcpHeaders), mcpHeadersContext(principal.owner, identity.id));
     return newResponse(identity, buildResponse(identity.id, identity.createdAt, request, { status: 'queued' }));
   }
 

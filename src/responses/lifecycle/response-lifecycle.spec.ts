@@ -95,7 +95,9 @@ describe('ResponseLifecycle (with fakes)', () => {
     it('the time limit: failed, with server_error', async () => {
       const h = lifecycleHarness({ backgroundTimeoutMs: 20 });
       const id = await queued(h);
-      await (await running(h, id)).done;
+      await (
+        await running(h, id)
+      ).done;
       const row = await h.store.getById(id);
       expect(row?.status).toBe('failed');
       expect(row?.response.error).toEqual({ code: 'server_error', message: "The response exceeded the server's time limit of 20 ms." });

@@ -102,7 +102,9 @@ export class ResponseLifecycle {
     if (events === 'log') {
       if (!saved || !logged) return;
       // Best effort: a follower that finds no end in the log ends from the database.
-      await this.events.end(run.id, terminalEvent(response)).catch((error: unknown) => this.logger.warn(`end of ${run.id}'s stream not logged: ${String(error)}`));
+      await this.events
+        .end(run.id, terminalEvent(response))
+        .catch((error: unknown) => this.logger.warn(`end of ${run.id}'s stream not logged: ${String(error)}`));
       return;
     }
     if (!saved && run.request.background && response.status !== 'cancelled') return;

@@ -7,17 +7,7 @@ import { keysetPage } from '../../database/pagination';
 import { date, json, Sql } from '../../database/sql';
 import type { IncompleteReason } from '../../agents/agent-runner';
 import { buildResponse } from '../response-object';
-import {
-  ChainHistory,
-  ItemListOptions,
-  ListOptions,
-  NewResponse,
-  ResponsePatch,
-  ResponsesStore,
-  StoredResponse,
-  UpdateCondition,
-} from './responses.store';
-
+import { ChainHistory, ItemListOptions, ListOptions, NewResponse, ResponsePatch, ResponsesStore, StoredResponse, UpdateCondition } from './responses.store';
 
 /** A `responses` row as the driver returns it (snake_case, raw types). */
 interface ResponseRow {
@@ -38,7 +28,6 @@ interface ResponseRow {
   /** The output items (`response_output_items`), as a jsonb array. */
   output: ResponseObject['output'] | string;
 }
-
 
 type RunError = { code: string; message: string };
 
@@ -180,10 +169,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
   }
 
   async get(owner: string, id: string): Promise<StoredResponse | null> {
-    const rows: ResponseRow[] = await this.sql.query(`SELECT ${COLUMNS} FROM responses r WHERE id = $1 AND owner = $2`, [
-      id,
-      owner,
-    ]);
+    const rows: ResponseRow[] = await this.sql.query(`SELECT ${COLUMNS} FROM responses r WHERE id = $1 AND owner = $2`, [id, owner]);
     return rows.length ? toStored(rows[0]) : null;
   }
 
@@ -284,10 +270,10 @@ export class TypeOrmResponsesStore extends ResponsesStore {
 
   async delete(owner: string, id: string): Promise<boolean> {
     // Wrapped in a SELECT: TypeORM shapes a bare DELETE's result differently on pg and PGlite.
-    const rows: unknown[] = await this.sql.query(
-      `WITH deleted AS (DELETE FROM responses WHERE id = $1 AND owner = $2 RETURNING id) SELECT id FROM deleted`,
-      [id, owner],
-    );
+    const rows: unknown[] = await this.sql.query(`WITH deleted AS (DELETE FROM responses WHERE id = $1 AND owner = $2 RETURNING id) SELECT id FROM deleted`, [
+      id,
+      owner,
+    ]);
     return rows.length > 0;
   }
 
@@ -302,7 +288,9 @@ export class TypeOrmResponsesStore extends ResponsesStore {
       orderBy: ['seq'],
       order: options.order,
       limit: options.limit,
-      cursors: [{ param: 'after', id: options.after, find: { text: `SELECT seq FROM responses WHERE id = $1 AND owner = $2`, params: [options.after, owner] } }],
+      cursors: [
+        { param: 'after', id: options.after, find: { text: `SELECT seq FROM responses WHERE id = $1 AND owner = $2`, params: [options.after, owner] } },
+      ],
     });
     return { data: page.data.map(toStored), hasMore: page.hasMore };
   }
@@ -328,8 +316,10 @@ export class TypeOrmResponsesStore extends ResponsesStore {
   }
 
   async chainHistory(owner: string, id: string, maxDepth: number): Promise<ChainHistory | null> {
-    const rows: Array<{ depth: number; status: ResponseStatus; prev: string | null; kind: number; item: StoredItem | string | null }> =
-      await this.sql.query(CHAIN_HISTORY_SQL, [id, owner, maxDepth]);
+    const rows: Array<{ depth: number; status: ResponseStatus; prev: string | null; kind: number; item: StoredItem | string | null }> = await this.sql.query(
+      CHAIN_HISTORY_SQL,
+      [id, owner, maxDepth],
+    );
     if (!rows.length) return null;
     const links = rows.filter((r) => Number(r.kind) === 0);
     const head = links.find((r) => Number(r.depth) === 0);

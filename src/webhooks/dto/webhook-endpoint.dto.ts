@@ -10,31 +10,47 @@ const EVENT_TYPES_SCHEMA: ApiPropertyOptions = { type: 'array', items: { type: '
 export class CreateWebhookEndpointDto {
   /** Where events are POSTed: `https` (or `http` when the operator allows it), a public address unless the operator allow-lists it. */
   @ApiProperty({ example: 'https://example.com/webhooks/openai', maxLength: 2048 })
-  @IsDefined() @IsString() @MinLength(1) @MaxLength(2048)
+  @IsDefined()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(2048)
   url!: string;
 
   /** The events to send (default: all four). */
   @ApiPropertyOptional({ ...EVENT_TYPES_SCHEMA, example: ['response.completed', 'response.failed'] })
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayUnique() @IsIn(WEBHOOK_EVENT_TYPES, { each: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayUnique()
+  @IsIn(WEBHOOK_EVENT_TYPES, { each: true })
   event_types?: WebhookEventType[];
 
   /** Default true. */
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   enabled?: boolean;
 }
 
 /** `PATCH /v1/webhook_endpoints/{id}`: the fields given are replaced. Enabling clears `disabled_reason`. */
 export class UpdateWebhookEndpointDto {
   @ApiPropertyOptional({ example: 'https://example.com/webhooks/v2', maxLength: 2048 })
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(2048)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(2048)
   url?: string;
 
   @ApiPropertyOptional({ ...EVENT_TYPES_SCHEMA, example: ['response.completed'] })
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayUnique() @IsIn(WEBHOOK_EVENT_TYPES, { each: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayUnique()
+  @IsIn(WEBHOOK_EVENT_TYPES, { each: true })
   event_types?: WebhookEventType[];
 
   @ApiPropertyOptional({ example: true })
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   enabled?: boolean;
 }
 
@@ -42,7 +58,10 @@ export class UpdateWebhookEndpointDto {
 export class RotateWebhookSecretDto {
   /** How long the old secret keeps signing alongside the new one (default: the server's WEBHOOK_ROTATION_GRACE_SECONDS; 0 ends it now). */
   @ApiPropertyOptional({ example: 86400, minimum: 0, maximum: 2_592_000 })
-  @IsOptional() @IsInt() @Min(0) @Max(30 * 86_400)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(30 * 86_400)
   grace_period_seconds?: number;
 }
 
@@ -50,21 +69,29 @@ export class RotateWebhookSecretDto {
 export class RedeliverWebhookDto {
   /** An event of yours (from the delivery log): delivered again to this endpoint, as a new delivery. */
   @ApiProperty({ example: 'evt_3f0c9a1b2c3d4e5f60718293a4b5c6d7' })
-  @IsDefined() @IsString() @MinLength(1)
+  @IsDefined()
+  @IsString()
+  @MinLength(1)
   event_id!: string;
 }
 
 /** `GET /v1/webhook_endpoints/{id}/deliveries`: newest first. */
 export class ListWebhookDeliveriesQueryDto {
   /** A delivery id: list the ones older than it. */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   after?: string;
 
   /** How many deliveries to return, 1 to 100 (default 20). */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
   limit?: number;
 
   /** Only the deliveries of this event. */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   event_id?: string;
 }

@@ -60,7 +60,12 @@ export class TypeOrmWebhooksStore extends WebhooksStore {
     return Number(rows[0].n);
   }
 
-  async updateEndpoint(owner: string, id: string, patch: WebhookEndpointPatch, disabledReason = 'Disabled by its owner.'): Promise<StoredWebhookEndpoint | null> {
+  async updateEndpoint(
+    owner: string,
+    id: string,
+    patch: WebhookEndpointPatch,
+    disabledReason = 'Disabled by its owner.',
+  ): Promise<StoredWebhookEndpoint | null> {
     const params: unknown[] = [id, owner];
     const set = ['updated_at = now()'];
     if (patch.url !== undefined) {
@@ -242,10 +247,9 @@ export class TypeOrmWebhooksStore extends WebhooksStore {
   }
 
   async prune(olderThan: Date): Promise<number> {
-    const rows: unknown[] = await this.sql.query(
-      `WITH deleted AS (DELETE FROM webhook_events WHERE created_at < $1 RETURNING id) SELECT id FROM deleted`,
-      [olderThan],
-    );
+    const rows: unknown[] = await this.sql.query(`WITH deleted AS (DELETE FROM webhook_events WHERE created_at < $1 RETURNING id) SELECT id FROM deleted`, [
+      olderThan,
+    ]);
     return rows.length;
   }
 }

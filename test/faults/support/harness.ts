@@ -198,7 +198,12 @@ export class Stack {
 
   /** Lines of any process's output matching `pattern`. */
   grep(pattern: RegExp): string[] {
-    return [...this.retired, ...this.processes].flatMap((p) => p.output().split('\n').filter((l) => pattern.test(l)));
+    return [...this.retired, ...this.processes].flatMap((p) =>
+      p
+        .output()
+        .split('\n')
+        .filter((l) => pattern.test(l)),
+    );
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {

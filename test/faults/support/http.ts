@@ -35,7 +35,12 @@ export async function raw(url: string, init: RequestInit & { timeoutMs?: number 
 }
 
 export const postJson = (url: string, body: unknown, init: RequestInit & { timeoutMs?: number } = {}) =>
-  raw(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) }, body: JSON.stringify(body), ...init });
+  raw(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) },
+    body: JSON.stringify(body),
+    ...init,
+  });
 
 /** Whether `body` is an OpenAI error: {"error":{"message":string,"type":string,"param":…,"code":…}}. */
 export function isOpenAIError(body: unknown): boolean {
@@ -70,21 +75,25 @@ export class Tally {
 export function postFresh(url: string, body: unknown, timeoutMs = 20_000): Promise<RawResult> {
   const payload = JSON.stringify(body);
   return new Promise((resolve) => {
-    const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), connection: 'close' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => {
-        let parsed: unknown = text;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          // not JSON
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed, text });
-      });
-      res.on('error', (error: NodeJS.ErrnoException) => resolve({ status: 0, body: undefined, text, network: `mid-body:${error.code ?? error.message}` }));
-    });
+    const req = request(
+      url,
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), connection: 'close' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => {
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // not JSON
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed, text });
+        });
+        res.on('error', (error: NodeJS.ErrnoException) => resolve({ status: 0, body: undefined, text, network: `mid-body:${error.code ?? error.message}` }));
+      },
+    );
     req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
     req.on('error', (error: NodeJS.ErrnoException) => resolve({ status: 0, body: undefined, text: '', network: error.code ?? error.message }));
     req.end(payload);

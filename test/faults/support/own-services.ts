@@ -52,7 +52,6 @@ export function missingBinaries(): string[] {
   return missing;
 }
 
-
 /** A throwaway Postgres cluster in a temp dir: initdb, start, crash, stop. */
 export class PgCluster {
   readonly port: number;

@@ -43,7 +43,11 @@ export function terminalEventOf(record: StreamRecord): ResponseStreamEvent | und
 }
 
 /** Reads a stream to its end (or error), recording every event. */
-export async function readStream(stream: AsyncIterable<ResponseStreamEvent>, record: StreamRecord, onEvent?: (e: ResponseStreamEvent) => void): Promise<StreamRecord> {
+export async function readStream(
+  stream: AsyncIterable<ResponseStreamEvent>,
+  record: StreamRecord,
+  onEvent?: (e: ResponseStreamEvent) => void,
+): Promise<StreamRecord> {
   try {
     await collect(stream, {
       onEvent: (event) => {

@@ -18,8 +18,7 @@ export function traced(recorder: () => FetchRecorder, upstream: () => FakeUpstre
         .requests.map((r, i) => `#${i} ${r.method} ${r.path}\n  ${JSON.stringify(r.body)}`)
         .join('\n');
       const transcript =
-        `\n\n--- framework → gateway ---\n${recorder().describe() || '(nothing)'}` +
-        `\n\n--- gateway → upstream ---\n${upstreamBodies || '(nothing)'}`;
+        `\n\n--- framework → gateway ---\n${recorder().describe() || '(nothing)'}` + `\n\n--- gateway → upstream ---\n${upstreamBodies || '(nothing)'}`;
       if (err instanceof Error) {
         // Jest prints `stack` for ordinary errors (it already holds the message) and `message`
         // for failed expectations: extend both.
