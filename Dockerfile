@@ -5,8 +5,8 @@
 #   docker build -t responses-gateway .
 #   docker run --rm -p 8321:8321 -e API_KEYS=change-me:default responses-gateway
 #
-# Node 20 is required (some dependencies need >= 20.19; the app requires() ESM-only packages).
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24 LTS (the runtime the test suite also runs on; Node 20 reached end of life in April 2026).
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # --- build: all dependencies, compile TypeScript to dist/ ------------------------------------------
 FROM ${NODE_IMAGE} AS build

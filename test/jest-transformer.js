@@ -41,14 +41,16 @@ class EsmToCjsTransformer extends TsJestTransformer {
   }
   // Keyed on the rewritten source, so a change to the rewrites invalidates Jest's cache.
   getCacheKey(source, path, options) {
-    if (path.includes('/node_modules/')) return dependencyKey(this.rewrite(source, path), path);
+    if (path.includes('/node_modules/')) return dependencyKey(this.rewrite(source, path), `${path}\0${Boolean(options.supportsStaticESM)}`);
     return super.getCacheKey(this.rewrite(source, path), path, options);
   }
   async getCacheKeyAsync(source, path, options) {
-    if (path.includes('/node_modules/')) return dependencyKey(this.rewrite(source, path), path);
+    if (path.includes('/node_modules/')) return dependencyKey(this.rewrite(source, path), `${path}\0${Boolean(options.supportsStaticESM)}`);
     return super.getCacheKeyAsync(this.rewrite(source, path), path, options);
   }
   process(source, path, options) {
+    // Loaded as ESM (Jest does so for `require(esm)` where Node supports it, 22+): as it is.
+    if (path.includes('/node_modules/') && options.supportsStaticESM) return { code: source };
     if (path.includes('/node_modules/')) {
       return { code: ts.transpileModule(this.rewrite(source, path), { compilerOptions: DEPENDENCY_OPTIONS, fileName: path }).outputText };
     }
