@@ -1,7 +1,6 @@
-import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
+import { ApiProperty, ApiPropertyOptional, PickType, type ApiPropertyOptions } from '@nestjs/swagger';
 import { ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { toInt } from '../../common/dto/page-query.dto';
+import { PageQueryDto } from '../../common/dto/page-query.dto';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../persistence/webhooks.store';
 
 const EVENT_TYPES_SCHEMA: ApiPropertyOptions = { type: 'array', items: { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] }, minItems: 1 };
@@ -75,21 +74,8 @@ export class RedeliverWebhookDto {
   event_id!: string;
 }
 
-/** `GET /v1/webhook_endpoints/{id}/deliveries`: newest first. */
-export class ListWebhookDeliveriesQueryDto {
-  /** A delivery id: list the ones older than it. */
-  @IsOptional()
-  @IsString()
-  after?: string;
-
-  /** How many deliveries to return, 1 to 100 (default 20). */
-  @IsOptional()
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
+/** `GET /v1/webhook_endpoints/{id}/deliveries`: newest first (the paging of every list, without `order`). */
+export class ListWebhookDeliveriesQueryDto extends PickType(PageQueryDto, ['after', 'limit'] as const) {
   /** Only the deliveries of this event. */
   @IsOptional()
   @IsString()
