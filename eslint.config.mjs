@@ -7,6 +7,7 @@ export default tseslint.config(
       'scripts/**',
       'dist/**',
       'node_modules/**',
+      'test/clients/node_modules/**',
       'coverage/**',
       'data/**',
       'test-results/**',

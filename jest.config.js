@@ -1,7 +1,7 @@
 // Nest 12 and some of its dependencies ship ESM only, and Jest on Node 20 cannot require() ESM:
 // our transformer (ts-jest plus a few rewrites) compiles those packages and our TypeScript to
 // CommonJS. Type-checking is `npm run typecheck`'s job, so ts-jest only transpiles here.
-const { readdirSync, readFileSync } = require('node:fs');
+const { existsSync, readdirSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 /** Every installed package whose package.json says "type": "module". */
@@ -25,7 +25,11 @@ const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const transform = {
   '^.+\\.(ts|js|mjs)$': ['<rootDir>/test/jest-transformer.js', { tsconfig: 'tsconfig.jest.json', diagnostics: false }],
 };
-const transformIgnorePatterns = [`/node_modules/(?!(${esmPackages().map(escape).join('|')})/)`];
+const clientsModules = join(__dirname, 'test/clients/node_modules');
+const esm = [...new Set([...esmPackages(), ...(existsSync(clientsModules) ? esmPackages(clientsModules) : [])])];
+const transformIgnorePatterns = [`/node_modules/(?!(${esm.map(escape).join('|')})/)`];
+// The clients users run today (test/clients/package.json) need Node 22 or later.
+const clientsRun = Number(process.versions.node.split('.')[0]) >= 22;
 const common = { testEnvironment: 'node', rootDir: '.', transform, transformIgnorePatterns };
 
 /** @type {import('jest').Config} */
@@ -42,5 +46,7 @@ module.exports = {
     { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'] },
     // Real processes, our own Postgres and Redis, faults injected for real (docs/reliability.md).
     { ...common, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'] },
+    // Current client packages (their own pinned package, test/clients/) against the real app.
+    ...(clientsRun ? [{ ...common, displayName: 'clients', testMatch: ['<rootDir>/test/clients/**/*.client-spec.ts'] }] : []),
   ],
 };

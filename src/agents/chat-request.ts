@@ -83,7 +83,7 @@ export function toChatMessages(instructions: string | null | undefined, items: S
       messages.push({ role: 'tool', tool_call_id: call.id, content: call.error ? `Error: ${call.error}` : (call.output ?? '') });
     } else if (type === 'function_call_output' && 'call_id' in item && 'output' in item) {
       const output = item.output as string | ResponseInputContent[];
-      messages.push({ role: 'tool', tool_call_id: item.call_id, content: typeof output === 'string' ? output : textOf(output) });
+      messages.push({ role: 'tool', tool_call_id: String(item.call_id), content: typeof output === 'string' ? output : textOf(output) });
     }
     // Reasoning items carry nothing an upstream chat model can take back; MCP tool lists and
     // approval requests/answers are the agent's business (see AgentRunner): all are left out.

@@ -262,7 +262,7 @@ describe('OutputBuilder', () => {
       );
       builder.finish('completed');
 
-      expect(ofType(events, 'response.function_call_arguments.done').map((e) => [e.output_index, e.name, e.arguments])).toEqual([
+      expect(ofType(events, 'response.function_call_arguments.done').map((e) => [e.output_index, (e as { name?: string }).name, e.arguments])).toEqual([
         [0, 'a', '{"x":1}'],
         [1, 'b', '{"y":2}'],
       ]);
@@ -280,7 +280,7 @@ describe('OutputBuilder', () => {
       builder.chunk(toolDelta({ index: 0, id: 'call_1', type: 'function' }));
       builder.chunk(toolDelta({ index: 0, function: { name: 'late', arguments: '{}' } }));
       builder.finish('completed');
-      expect(only(events, 'response.function_call_arguments.done').name).toBe('late');
+      expect((only(events, 'response.function_call_arguments.done') as { name?: string }).name).toBe('late');
       expect(builder.output[0]).toMatchObject({ type: 'function_call', call_id: 'call_1', name: 'late', arguments: '{}' });
     });
 
@@ -515,6 +515,7 @@ describe('OutputBuilder', () => {
       const created: ResponseObject = {
         id: 'resp_1',
         object: 'response',
+        access_programs: null,
         created_at: 0,
         status: 'in_progress',
         error: null,

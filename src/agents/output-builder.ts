@@ -178,7 +178,15 @@ export class OutputBuilder {
     for (const call of calls) {
       const { item, index } = call;
       item.status = status;
-      this.emit({ type: 'response.function_call_arguments.done', item_id: item.id, output_index: index, arguments: item.arguments, name: item.name });
+      // `name` is not in the openai 7 type but OpenAI sends it (as the Python SDK's type says): keep it.
+      const done = {
+        type: 'response.function_call_arguments.done' as const,
+        item_id: item.id,
+        output_index: index,
+        arguments: item.arguments,
+        name: item.name,
+      };
+      this.emit(done);
       this.done(index, item);
     }
     this.calls.clear();

@@ -20,6 +20,7 @@ export function buildResponse(id: string, createdAt: Date, request: NormalizedRe
   return {
     id,
     object: 'response',
+    access_programs: null,
     created_at: unixSeconds(createdAt),
     status: state.status,
     background: request.background,

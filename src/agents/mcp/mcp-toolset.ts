@@ -113,7 +113,7 @@ export class McpToolset {
       name,
       arguments: '',
       output: null as string | null,
-      error: null as string | null,
+      error: null,
       status: 'in_progress' as const,
       approval_request_id: approvalRequestId,
     };
