@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
+import { zodTextFormat } from 'openai/helpers/zod';
 import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { useE2e } from '../support/e2e';
 import { createFetchRecorder, FetchRecorder } from '../support/frameworks/recording-fetch';
@@ -17,6 +18,7 @@ import { traced } from '../support/frameworks/traced';
 import { collect, eventTypes } from '../support/streams';
 import { waitFor } from '../support/wait';
 import { startWebhookReceiver, WebhookReceiver } from '../support/webhook-receiver';
+import { z } from 'zod';
 
 const MODEL = 'some-model';
 const KEY = 'sk-a';
@@ -211,6 +213,60 @@ describe('openai 7.x → gateway → upstream', () => {
       },
       { role: 'tool', tool_call_id: 'call_w1', content: '{"sky":"snow"}' },
     ]);
+  });
+
+  itTraced('responses.parse with zodTextFormat: a strict json_schema upstream, output_parsed back', async () => {
+    e2e.upstream.enqueue({ text: '{"city":"Lisbon","celsius":21}' });
+
+    const parsed = await client.responses.parse({
+      model: MODEL,
+      input: 'Lisbon, 21 degrees',
+      text: { format: zodTextFormat(z.object({ city: z.string(), celsius: z.number() }), 'forecast') },
+    });
+
+    expect(parsed.output_parsed).toEqual({ city: 'Lisbon', celsius: 21 });
+    expect(recorder.responsesCalls()[0].body.text).toMatchObject({ format: { type: 'json_schema', name: 'forecast', strict: true } });
+    expect(e2e.upstream.requests[0].body.response_format).toEqual({
+      type: 'json_schema',
+      json_schema: {
+        name: 'forecast',
+        strict: true,
+        schema: expect.objectContaining({
+          type: 'object',
+          properties: { city: { type: 'string' }, celsius: { type: 'number' } },
+          required: ['city', 'celsius'],
+          additionalProperties: false,
+        }),
+      },
+    });
+  });
+
+  itTraced('what the SDK offers and this server does not do is a deliberate error naming it, never a silent drop', async () => {
+    const refusal = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'accepted',
+        (e: unknown) => e,
+      );
+    const unsupported = (param: string) => ({ status: 400, type: 'invalid_request_error', code: 'unsupported_parameter', param });
+
+    // Sealed reasoning (store: false clients ask for it) and logprobs need what no Chat Completions upstream gives back here.
+    expect(await refusal(client.responses.create({ model: MODEL, input: 'x', store: false, include: ['reasoning.encrypted_content'] }))).toMatchObject(
+      unsupported('include'),
+    );
+    expect(await refusal(client.responses.create({ model: MODEL, input: 'x', top_logprobs: 2 }))).toMatchObject(unsupported('top_logprobs'));
+    expect(await refusal(client.responses.create({ model: MODEL, input: 'x', truncation: 'auto' }))).toMatchObject(unsupported('truncation'));
+    expect(await refusal(client.responses.create({ model: MODEL, input: 'x', prompt: { id: 'pmpt_1' } }))).toMatchObject(unsupported('prompt'));
+    expect(await refusal(client.responses.create({ model: MODEL, input: 'x', tools: [{ type: 'web_search' }] }))).toMatchObject(unsupported('tools[0].type'));
+    // Endpoints this server does not serve (README, "What it serves"): a 404 in OpenAI's shape.
+    for (const [call, path] of [
+      [() => client.responses.inputTokens.count({ model: MODEL, input: 'x' }), '/v1/responses/input_tokens'],
+      [() => client.responses.compact({ model: MODEL, input: 'x' }), '/v1/responses/compact'],
+    ] as const) {
+      const error = await refusal(call());
+      expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+      expect(error).toMatchObject({ status: 404, type: 'invalid_request_error', message: `404 Unknown request URL: POST ${path}.` });
+    }
+    expect(e2e.upstream.requests).toHaveLength(0);
   });
 
   itTraced('retrieve returns what create returned; delete removes it (then 404 for retrieve and delete)', async () => {
