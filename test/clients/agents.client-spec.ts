@@ -11,7 +11,9 @@
 import {
   Agent,
   handoff,
+  hostedMcpTool,
   ModelBehaviorError,
+  OpenAIConversationsSession,
   run,
   setDefaultOpenAIClient,
   setOpenAIAPI,
@@ -360,5 +362,271 @@ describe('OpenAI Agents SDK (@openai/agents 0.20, Responses API) → gateway →
     expect(completedError).toBe(iterationError);
     expect(result.error).toBe(iterationError);
     expect(recorder.responsesCalls()).toHaveLength(1); // not retried: the SDK marks it unsafe to replay
+  });
+
+  describe("OpenAIConversationsSession: the history lives in the gateway's /v1/conversations", () => {
+    itTraced('a tool run, then a streamed run: the session reads and appends the conversation, the upstream gets it all', async () => {
+      e2e.upstream.enqueue(
+        toolCallScript(['call_c1', 'get_weather', '{"city":"Paris"}']),
+        { text: 'Sunny in Paris.' },
+        { chunks: ['You asked ', 'about Paris.'] },
+      );
+      const calls: Array<{ city: string }> = [];
+      const agent = weatherAgent(calls);
+      const session = new OpenAIConversationsSession({ client });
+
+      const first = await run(agent, 'Weather in Paris?', { session });
+      const second = await run(agent, 'What did I ask?', { session, stream: true });
+      const deltas: string[] = [];
+      for await (const event of second) {
+        if (event.type === 'raw_model_stream_event' && event.data.type === 'output_text_delta') deltas.push(event.data.delta);
+      }
+      await second.completed;
+
+      expect(first.finalOutput).toBe('Sunny in Paris.');
+      expect(second.error).toBeNull();
+      expect(deltas).toEqual(['You asked ', 'about Paris.']);
+      expect(second.finalOutput).toBe('You asked about Paris.');
+      const conversationId = await session.getSessionId();
+      expect(conversationId).toMatch(/^conv_/);
+      // The session keeps the history client-side: it reads the items, sends them all as `input`
+      // (no `conversation` parameter), then appends the turn's new items.
+      const conv = `/v1/conversations/${conversationId}`;
+      expect(recorder.exchanges.map((e) => [e.method, e.path.replace(conv, '{conv}'), e.status])).toEqual([
+        ['POST', '/v1/conversations', 200],
+        ['GET', '{conv}/items?order=asc', 200],
+        ['POST', '/v1/responses', 200],
+        ['POST', '/v1/responses', 200],
+        ['POST', '{conv}/items', 200],
+        ['GET', '{conv}/items?order=asc', 200],
+        ['POST', '/v1/responses', 200],
+        ['POST', '{conv}/items', 200],
+      ]);
+      expect(recorder.responsesCalls().every((e) => e.body.conversation === undefined)).toBe(true);
+      const items = await client.conversations.items.list(conversationId, { order: 'asc' });
+      expect(items.data.map((item) => [item.type, 'role' in item ? item.role : undefined])).toEqual([
+        ['message', 'user'],
+        ['function_call', undefined],
+        ['function_call_output', undefined],
+        ['message', 'assistant'],
+        ['message', 'user'],
+        ['message', 'assistant'],
+      ]);
+      expect(upstreamMessages(2)).toEqual([
+        { role: 'system', content: INSTRUCTIONS },
+        userText('Weather in Paris?'),
+        { role: 'assistant', content: null, tool_calls: [chatCall('call_c1', 'get_weather', '{"city":"Paris"}')] },
+        { role: 'tool', tool_call_id: 'call_c1', content: '{"sky":"clear","city":"Paris"}' },
+        { role: 'assistant', content: 'Sunny in Paris.' },
+        userText('What did I ask?'),
+      ]);
+      expect(e2e.upstream.requests[2].body.stream).toBe(true);
+    });
+
+    itTraced('popItem and clearSession: item and conversation deletes', async () => {
+      e2e.upstream.enqueue({ text: 'Hi.' });
+      const session = new OpenAIConversationsSession({ client });
+      await run(new Agent({ name: 'Plain', instructions: 'Answer.', model: MODEL }), 'Hello', { session });
+      const conversationId = await session.getSessionId();
+
+      expect(await session.popItem()).toMatchObject({ role: 'assistant', content: [{ type: 'output_text', text: 'Hi.' }] });
+      expect((await session.getItems()).map((item) => ('role' in item ? item.role : item.type))).toEqual(['user']);
+      await session.clearSession();
+
+      expect(session.sessionId).toBeUndefined();
+      const gone = await client.conversations.retrieve(conversationId).catch((e: unknown) => e);
+      expect(gone).toBeInstanceOf(OpenAI.NotFoundError);
+    });
+  });
+
+  itTraced('conversationId: the server-side conversation (`conversation` parameter) carries the history', async () => {
+    e2e.upstream.enqueue({ text: 'Noted: blue.' }, { text: 'Blue.' });
+    const conversation = await client.conversations.create({});
+    const agent = new Agent({ name: 'Plain', instructions: 'Answer.', model: MODEL });
+
+    await run(agent, 'My colour is blue.', { conversationId: conversation.id });
+    const second = await run(agent, 'What is my colour?', { conversationId: conversation.id });
+
+    expect(second.finalOutput).toBe('Blue.');
+    expect(recorder.responsesCalls()[1].body).toMatchObject({ conversation: conversation.id, input: [{ role: 'user', content: 'What is my colour?' }] });
+    expect(upstreamMessages(1)).toEqual([
+      { role: 'system', content: 'Answer.' },
+      userText('My colour is blue.'),
+      { role: 'assistant', content: 'Noted: blue.' },
+      userText('What is my colour?'),
+    ]);
+  });
+
+  describe("hostedMcpTool: the gateway runs the loopback MCP server's tools", () => {
+    const MCP_INSTRUCTIONS = 'Use the tools.';
+    const calc = (requireApproval: 'never' | 'always' = 'never') => {
+      const server = { serverLabel: 'calc', serverUrl: mcp.url, headers: { Authorization: 'Bearer mcp-secret' } };
+      return requireApproval === 'never' ? hostedMcpTool({ ...server, requireApproval }) : hostedMcpTool({ ...server, requireApproval });
+    };
+    const calcAgent = (requireApproval: 'never' | 'always' = 'never') =>
+      new Agent({ name: 'Calc', instructions: MCP_INSTRUCTIONS, model: MODEL, tools: [calc(requireApproval)] });
+    /** The upstream's view of one MCP call the gateway ran: its own tool call, and the tool's answer. */
+    const mcpExchange = (callId: string, args: string, output: string) => [
+      { role: 'assistant', content: null, tool_calls: [chatCall(callId, 'calc__add', args)] },
+      { role: 'tool', tool_call_id: callId, content: output },
+    ];
+
+    itTraced('run(): one request; the tool list, the call and the answer come back as hosted tool items', async () => {
+      e2e.upstream.enqueue(toolCallScript(['call_m1', 'calc__add', '{"a":2,"b":3}']), { text: 'It is 5.' });
+
+      const result = await run(calcAgent(), 'What is 2+3?');
+
+      expect(result.finalOutput).toBe('It is 5.');
+      expect(result.newItems.map((item) => [item.type, item.rawItem.type, 'name' in item.rawItem ? item.rawItem.name : undefined])).toEqual([
+        ['tool_call_item', 'hosted_tool_call', 'mcp_list_tools'],
+        ['tool_call_item', 'hosted_tool_call', 'mcp_call'],
+        ['message_output_item', 'message', undefined],
+      ]);
+      expect(result.newItems[1].rawItem).toMatchObject({ output: '5', providerData: { server_label: 'calc', name: 'add', arguments: '{"a":2,"b":3}' } });
+      expect(mcp.calls).toEqual([{ name: 'add', args: { a: 2, b: 3 } }]);
+      expect(mcp.authorizations.length).toBeGreaterThan(0);
+      expect(mcp.authorizations.every((a) => a === 'Bearer mcp-secret')).toBe(true);
+      // The SDK sent the tool as the contract has it; the gateway never echoes the headers.
+      const sent = recorder.responsesCalls();
+      expect(sent).toHaveLength(1);
+      expect(sent[0].body.tools).toEqual([
+        { type: 'mcp', server_label: 'calc', server_url: mcp.url, headers: { Authorization: 'Bearer mcp-secret' }, require_approval: 'never' },
+      ]);
+      expect(sent[0].responseText).not.toContain('mcp-secret');
+      // Two upstream turns inside that one request: the MCP tools offered as functions, then the result.
+      expect(e2e.upstream.requests.map((r) => r.body.tools.map((t: { function: { name: string } }) => t.function.name).sort())).toEqual([
+        ['calc__add', 'calc__explode'],
+        ['calc__add', 'calc__explode'],
+      ]);
+      expect(upstreamMessages(1)).toEqual([
+        { role: 'system', content: MCP_INSTRUCTIONS },
+        userText('What is 2+3?'),
+        ...mcpExchange('call_m1', '{"a":2,"b":3}', '5'),
+      ]);
+    });
+
+    itTraced('run({stream: true}): the MCP events arrive in order, then the streamed answer', async () => {
+      e2e.upstream.enqueue(toolCallScript(['call_m2', 'calc__add', '{"a":1,"b":1}']), { chunks: ['Two', '.'] });
+
+      const result = await run(calcAgent(), '1+1?', { stream: true });
+      const modelTypes: string[] = [];
+      const deltas: string[] = [];
+      const itemEvents: string[] = [];
+      for await (const event of result) {
+        if (event.type === 'raw_model_stream_event' && event.data.type === 'model') modelTypes.push((event.data.event as { type: string }).type);
+        if (event.type === 'raw_model_stream_event' && event.data.type === 'output_text_delta') deltas.push(event.data.delta);
+        if (event.type === 'run_item_stream_event') itemEvents.push(event.name);
+      }
+      await result.completed;
+
+      expect(result.error).toBeNull();
+      expect(result.finalOutput).toBe('Two.');
+      expect(deltas).toEqual(['Two', '.']);
+      expect(mcp.calls).toEqual([{ name: 'add', args: { a: 1, b: 1 } }]);
+      expect(modelTypes.filter((t) => t.includes('mcp'))).toEqual([
+        'response.mcp_list_tools.in_progress',
+        'response.mcp_list_tools.completed',
+        'response.mcp_call_arguments.delta',
+        'response.mcp_call_arguments.done',
+        'response.mcp_call.in_progress',
+        'response.mcp_call.completed',
+      ]);
+      expect(modelTypes[modelTypes.length - 1]).toBe('response.completed');
+      expect(itemEvents).toEqual(['tool_called', 'tool_called', 'message_output_created']);
+      expect(recorder.responsesCalls().map((e) => [e.body.stream, e.status])).toEqual([[true, 200]]);
+    });
+
+    itTraced('previousResponseId: the second run sends only its input, the gateway replays the stored MCP call', async () => {
+      e2e.upstream.enqueue(
+        toolCallScript(['call_m3', 'calc__add', '{"a":2,"b":3}']),
+        { text: 'It is 5.' },
+        toolCallScript(['call_m4', 'calc__add', '{"a":5,"b":10}']),
+        {
+          chunks: ['15.'],
+        },
+      );
+      const agent = calcAgent();
+
+      const first = await run(agent, 'What is 2+3?');
+      const second = await run(agent, 'Plus 10?', { previousResponseId: first.lastResponseId, stream: true });
+      for await (const event of second) void event;
+      await second.completed;
+
+      expect(second.error).toBeNull();
+      expect(second.finalOutput).toBe('15.');
+      expect(mcp.calls).toEqual([
+        { name: 'add', args: { a: 2, b: 3 } },
+        { name: 'add', args: { a: 5, b: 10 } },
+      ]);
+      expect(recorder.responsesCalls()[1].body).toMatchObject({ previous_response_id: first.lastResponseId, input: [{ role: 'user', content: 'Plus 10?' }] });
+      const mcpCallIds = [first, second].map(
+        (r) => (r.newItems.find((item) => item.rawItem.type === 'hosted_tool_call' && item.rawItem.name === 'mcp_call')?.rawItem as { id: string }).id,
+      );
+      expect(upstreamMessages(3)).toEqual([
+        { role: 'system', content: MCP_INSTRUCTIONS },
+        userText('What is 2+3?'),
+        ...mcpExchange(mcpCallIds[0], '{"a":2,"b":3}', '5'),
+        { role: 'assistant', content: 'It is 5.' },
+        userText('Plus 10?'),
+        ...mcpExchange('call_m4', '{"a":5,"b":10}', '15'),
+      ]);
+    });
+
+    itTraced("the history replayed as input: mcp_list_tools and mcp_call items (the SDK leaves out the call's output)", async () => {
+      e2e.upstream.enqueue(toolCallScript(['call_m5', 'calc__add', '{"a":2,"b":3}']), { text: 'It is 5.' }, { text: 'Still 5.' });
+      const agent = calcAgent();
+
+      const first = await run(agent, 'What is 2+3?');
+      const second = await run(agent, [...first.history, { role: 'user', content: 'Again?' }]);
+
+      expect(second.finalOutput).toBe('Still 5.');
+      const replayed = recorder.responsesCalls()[1].body.input as Array<{ type?: string; output?: unknown }>;
+      expect(replayed.map((item) => item.type)).toEqual([undefined, 'mcp_list_tools', 'mcp_call', 'message', undefined]);
+      expect(replayed[2]).not.toHaveProperty('output');
+      const callId = (first.newItems[1].rawItem as { id: string }).id;
+      // The gateway takes the output from the stored call with that id.
+      expect(upstreamMessages(2)).toEqual([
+        { role: 'system', content: MCP_INSTRUCTIONS },
+        userText('What is 2+3?'),
+        ...mcpExchange(callId, '{"a":2,"b":3}', '5'),
+        { role: 'assistant', content: 'It is 5.' },
+        userText('Again?'),
+      ]);
+    });
+
+    itTraced("requireApproval: 'always': the run stops at the approval request, the approved state resumes it", async () => {
+      e2e.upstream.enqueue(toolCallScript(['call_m6', 'calc__add', '{"a":20,"b":22}']), { text: 'It is 42.' });
+      const agent = calcAgent('always');
+
+      const asked = await run(agent, 'What is 20+22?');
+      expect(asked.interruptions.map((i) => [i.type, i.toolName])).toEqual([['tool_approval_item', 'add']]);
+      expect(mcp.calls).toEqual([]);
+      for (const interruption of asked.interruptions) asked.state.approve(interruption);
+      const answered = await run(agent, asked.state);
+
+      expect(answered.finalOutput).toBe('It is 42.');
+      expect(mcp.calls).toEqual([{ name: 'add', args: { a: 20, b: 22 } }]);
+      const resumed = recorder.responsesCalls()[1].body.input as Array<{ type?: string }>;
+      expect(resumed.map((item) => item.type)).toEqual([undefined, 'mcp_list_tools', 'mcp_approval_request', 'mcp_approval_response']);
+      expect(resumed[3]).toMatchObject({ approve: true, approval_request_id: (resumed[2] as { id: string }).id });
+      expect(upstreamMessages(1)).toEqual([
+        { role: 'system', content: MCP_INSTRUCTIONS },
+        userText('What is 20+22?'),
+        // The approved call goes upstream under the approval request's id.
+        ...mcpExchange((resumed[2] as { id: string }).id, '{"a":20,"b":22}', '42'),
+      ]);
+    });
+
+    itTraced("the SDK's `authorization` option is refused with a 400 that names it (docs/agents.md: give `headers`)", async () => {
+      const tool = hostedMcpTool({ serverLabel: 'calc', serverUrl: mcp.url, authorization: 'token', requireApproval: 'never' });
+      const agent = new Agent({ name: 'Calc', instructions: MCP_INSTRUCTIONS, model: MODEL, tools: [tool] });
+
+      const error = await run(agent, 'What is 2+3?').catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(error).toMatchObject({ status: 400, type: 'invalid_request_error', code: 'unsupported_parameter', param: 'tools[0].authorization' });
+      expect(e2e.upstream.requests).toHaveLength(0);
+      expect(mcp.calls).toHaveLength(0);
+    });
   });
 });
