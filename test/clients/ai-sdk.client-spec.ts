@@ -9,7 +9,7 @@
  * SDK sent, and a failing test prints the whole exchange (see `traced`).
  */
 import { createOpenAI } from '@ai-sdk/openai';
-import { generateText, ModelMessage, Output, stepCountIs, streamText, tool as aiTool } from 'ai';
+import { generateText, hasToolCall, ModelMessage, Output, stepCountIs, streamText, tool as aiTool } from 'ai';
 import { z } from 'zod';
 import { chatCall, MODEL, toolCallScript, useFrameworkSuite, userText } from '../support/frameworks/suite';
 import { collect, eventTypes } from '../support/streams';
@@ -192,6 +192,90 @@ describe('Vercel AI SDK (ai 7 + @ai-sdk/openai 4 Responses model) â†’ gateway â†
       type: 'json_schema',
       json_schema: { schema: { type: 'object', properties: { city: { type: 'string' }, celsius: { type: 'number' } } } },
     });
+  });
+
+  itTraced('a multi-step loop: stopWhen stepCountIs(2) ends after two tool steps, hasToolCall ends at the named tool', async () => {
+    e2e.upstream.enqueue(
+      toolCallScript(['call_l1', 'get_weather', '{"city":"Oslo"}']),
+      toolCallScript(['call_l2', 'get_weather', '{"city":"Bergen"}']),
+      toolCallScript(['call_l3', 'get_weather', '{"city":"Oslo"}']),
+      { text: 'Let me report.', ...toolCallScript(['call_l4', 'report', '{"summary":"clear"}']) },
+    );
+    const calls: Array<{ city: string }> = [];
+
+    const capped = await generateText({ model: model(), prompt: 'Weather in Norway?', tools: weatherTools(calls), stopWhen: stepCountIs(2), maxRetries: 0 });
+
+    expect(capped.steps.map((s) => s.finishReason)).toEqual(['tool-calls', 'tool-calls']);
+    expect(capped.text).toBe('');
+    expect(calls).toEqual([{ city: 'Oslo' }, { city: 'Bergen' }]);
+    expect(recorder.responsesCalls()).toHaveLength(2);
+    // Each step resends the whole history (item_references for stored output, here none).
+    expect(recorder.responsesCalls()[1].body.input.map((item: { type?: string }) => item.type)).toEqual([undefined, 'function_call', 'function_call_output']);
+
+    const reported: unknown[] = [];
+    const stopped = await generateText({
+      model: model(),
+      prompt: 'Weather in Oslo, then report?',
+      tools: {
+        ...weatherTools(calls),
+        report: aiTool({ inputSchema: z.object({ summary: z.string() }), execute: (input) => Promise.resolve(void reported.push(input)) }),
+      },
+      stopWhen: hasToolCall('report'),
+      maxRetries: 0,
+    });
+
+    expect(stopped.steps.map((s) => s.toolCalls.map((c) => c.toolName))).toEqual([['get_weather'], ['report']]);
+    expect(stopped.text).toBe('Let me report.');
+    expect(reported).toEqual([{ summary: 'clear' }]);
+    expect(e2e.upstream.requests).toHaveLength(4);
+    expect(upstreamMessages(3)).toEqual([
+      userText('Weather in Oslo, then report?'),
+      { role: 'assistant', content: null, tool_calls: [chatCall('call_l3', 'get_weather', '{"city":"Oslo"}')] },
+      { role: 'tool', tool_call_id: 'call_l3', content: '{"sky":"clear","city":"Oslo"}' },
+    ]);
+  });
+
+  itTraced('streamText with Output.object: partial objects as the JSON streams, the parsed object at the end', async () => {
+    e2e.upstream.enqueue({ chunks: ['{"city":', '"Lisbon",', '"celsius":21}'] });
+
+    const result = streamText({
+      model: model(),
+      prompt: 'Lisbon, 21 degrees',
+      output: Output.object({ schema: z.object({ city: z.string(), celsius: z.number() }) }),
+      maxRetries: 0,
+      onError: () => undefined,
+    });
+    const partials = await collect(result.partialOutputStream);
+
+    expect(partials[partials.length - 1]).toEqual({ city: 'Lisbon', celsius: 21 });
+    expect(partials.length).toBeGreaterThan(1);
+    expect(await result.output).toEqual({ city: 'Lisbon', celsius: 21 });
+    expect(recorder.responsesCalls()[0].body).toMatchObject({ stream: true, text: { format: { type: 'json_schema', strict: true } } });
+    expect(e2e.upstream.requests[0].body).toMatchObject({
+      stream: true,
+      response_format: { type: 'json_schema', json_schema: { strict: true, schema: { required: ['city', 'celsius'] } } },
+    });
+  });
+
+  itTraced('tools and Output.object together: the tool step, then the structured answer', async () => {
+    e2e.upstream.enqueue(toolCallScript(['call_j1', 'get_weather', '{"city":"Rome"}']), { text: '{"city":"Rome","sky":"clear"}' });
+    const calls: Array<{ city: string }> = [];
+
+    const result = await generateText({
+      model: model(),
+      prompt: 'Weather in Rome, as JSON',
+      tools: weatherTools(calls),
+      output: Output.object({ schema: z.object({ city: z.string(), sky: z.string() }) }),
+      stopWhen: stepCountIs(3),
+      maxRetries: 0,
+    });
+
+    expect(calls).toEqual([{ city: 'Rome' }]);
+    expect(result.output).toEqual({ city: 'Rome', sky: 'clear' });
+    // The format goes with every step; the upstream gets tools and response_format together.
+    for (const request of e2e.upstream.requests) {
+      expect(request.body).toMatchObject({ tools: [{ function: { name: 'get_weather' } }], response_format: { type: 'json_schema' } });
+    }
   });
 
   itTraced('providerOptions.openai.previousResponseId continues a stored conversation', async () => {
