@@ -19,6 +19,9 @@ import { mcpHeadersOf, normalizeRequest } from './normalize-request';
 import { buildResponse } from './response-object';
 import { ResponseExecutor } from './response-executor';
 
+/** What `resolveReferences` reads of an input (or stored) `mcp_call`. */
+type McpCallInput = { id: string; type?: string; output?: string | null; error?: string | null };
+
 function upstreamFailure(error: UpstreamError): OpenAIError {
   return new OpenAIError(error.httpStatus, error.message, error.type, error.param, error.code, error.retryAfter ? { 'retry-after': error.retryAfter } : {});
 }
@@ -92,15 +95,27 @@ export class ResponseCreation {
     if (unknown) throw invalidRequest(unknownApprovalMessage(unknown.id), `input[${unknown.index - history.length}].approval_request_id`, 'invalid_prompt');
   }
 
-  /** Replaces `item_reference` inputs with the stored items they name (this owner's only). */
+  /**
+   * Replaces `item_reference` inputs with the stored items they name (this owner's only), and
+   * completes replayed `mcp_call`s that leave out their `output` (optional in the API; the Agents
+   * SDK never resends it) from the stored call with that id: else the model would see the call
+   * answered with nothing. A call with an unknown id is taken as it is.
+   */
   private async resolveReferences(principal: Principal, input: StoredItem[]): Promise<void> {
     const refs = input.map((item, i) => [i, item] as const).filter(([, item]) => (item as { type?: string }).type === 'item_reference');
-    if (!refs.length) return;
-    const found = await this.store.findItems(principal.owner, [...new Set(refs.map(([, item]) => item.id))]);
+    const calls = input
+      .map((item, i) => [i, item as McpCallInput] as const)
+      .filter(([, item]) => item.type === 'mcp_call' && item.output == null && item.error == null);
+    if (!refs.length && !calls.length) return;
+    const found = await this.store.findItems(principal.owner, [...new Set([...refs, ...calls].map(([, item]) => item.id))]);
     for (const [i, ref] of refs) {
       const item = found.get(ref.id);
       if (!item) throw invalidRequest(`Item with id '${ref.id}' not found.`, `input[${i}]`, 'item_not_found');
       input[i] = item;
+    }
+    for (const [i, call] of calls) {
+      const stored = found.get(call.id) as McpCallInput | undefined;
+      if (stored?.type === 'mcp_call') input[i] = { ...call, output: stored.output, error: stored.error } as unknown as StoredItem;
     }
   }
 

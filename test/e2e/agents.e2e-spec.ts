@@ -137,6 +137,21 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
       expect(stored.tools[0]).toMatchObject({ type: 'mcp', server_label: 'calc', headers: null });
     });
 
+    it('completes a replayed mcp_call without `output` from the stored call (the Agents SDK leaves it out), and takes an unknown one as it is', async () => {
+      e2e.upstream.enqueue({ toolCalls: [{ id: 'call_m', name: 'calc__add', arguments: '{"a":2,"b":3}' }], finishReason: 'tool_calls' }, { text: 'It is 5.' });
+      const first = await e2e.client.responses.create({ model: MODEL, input: 'What is 2+3?', tools: [mcpTool()] });
+      const { output: _output, ...call } = first.output[1] as OpenAI.Responses.ResponseOutputItem.McpCall;
+      const unknown = { ...call, id: 'mcp_unknown', arguments: '{"a":1,"b":1}' };
+      await e2e.client.responses.create({
+        model: MODEL,
+        input: [{ role: 'user', content: 'What is 2+3?' }, call, unknown, { role: 'user', content: 'Again?' }],
+      });
+      expect(body(2).messages.filter((m) => m.role === 'tool')).toEqual([
+        { role: 'tool', tool_call_id: call.id, content: '5' },
+        { role: 'tool', tool_call_id: 'mcp_unknown', content: '' },
+      ]);
+    });
+
     it('streams the MCP events in order', async () => {
       e2e.upstream.enqueue({ toolCalls: [{ id: 'call_m', name: 'calc__add', arguments: '{"a":1,"b":1}' }], finishReason: 'tool_calls' }, { chunks: ['two'] });
       const stream = await e2e.client.responses.create({ model: MODEL, input: '1+1?', tools: [mcpTool({ allowed_tools: ['add'] })], stream: true });
