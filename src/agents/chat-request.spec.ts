@@ -160,6 +160,25 @@ describe('toChatMessages', () => {
     expect(toChatMessages(null, [item])).toEqual([{ role: 'tool', tool_call_id: 'call_1', content: '21°C' }]);
   });
 
+  it('keeps consecutive assistant messages apart: each is a chat message of its own', () => {
+    const commentary: StoredItem = { ...assistantReply('Let me think.'), id: 'msg_c', phase: 'commentary' } as StoredItem;
+    const answer: StoredItem = { ...assistantReply('It is 4.'), id: 'msg_f', phase: 'final_answer' } as StoredItem;
+    expect(toChatMessages(null, [user('2+2?'), commentary, answer, user('thanks')])).toEqual([
+      { role: 'user', content: '2+2?' },
+      { role: 'assistant', content: 'Let me think.' },
+      { role: 'assistant', content: 'It is 4.' },
+      { role: 'user', content: 'thanks' },
+    ]);
+  });
+
+  it('joins calls to the last of two assistant messages, the one right before them', () => {
+    const messages = toChatMessages(null, [user('q'), assistantReply('One.'), assistantReply('Two.'), call('call_1', 'f', '{}')]);
+    expect(messages.slice(1)).toEqual([
+      { role: 'assistant', content: 'One.' },
+      { role: 'assistant', content: 'Two.', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+    ]);
+  });
+
   it('starts a new assistant message for text after a tool round, and for calls after a tool message', () => {
     const messages = toChatMessages(null, [
       user('q'),
@@ -299,6 +318,32 @@ describe('toChatRequest', () => {
     );
     expect(params.tools?.map((t) => (t.type === 'function' ? t.function.name : t.type))).toEqual(['a', 'c']);
     expect(params.tool_choice).toBe('required');
+  });
+
+  it('sends the penalties, 0 included, and nothing when unset', () => {
+    expect(toChatRequest(request({ presence_penalty: 0, frequency_penalty: 1.5 }), [], model)).toMatchObject({ presence_penalty: 0, frequency_penalty: 1.5 });
+    const plain = toChatRequest(request({ presence_penalty: null }), [], model);
+    expect(plain).not.toHaveProperty('presence_penalty');
+    expect(plain).not.toHaveProperty('frequency_penalty');
+  });
+
+  it('sends the prompt cache fields Chat Completions has: key, retention, options.mode and a 30m ttl', () => {
+    const params = toChatRequest(
+      request({
+        prompt_cache_key: 'k1',
+        prompt_cache_retention: '24h',
+        prompt_cache_options: { mode: 'explicit', ttl: '30m', comparison_response_id: 'resp_1' },
+      }),
+      [],
+      model,
+    );
+    expect(params).toMatchObject({ prompt_cache_key: 'k1', prompt_cache_retention: '24h', prompt_cache_options: { mode: 'explicit', ttl: '30m' } });
+    expect(params.prompt_cache_options).not.toHaveProperty('comparison_response_id');
+    // Chat Completions knows no 12h ttl: mode alone goes on, and nothing when that was all.
+    expect(toChatRequest(request({ prompt_cache_options: { mode: 'implicit', ttl: '12h' } }), [], model).prompt_cache_options).toEqual({ mode: 'implicit' });
+    expect(toChatRequest(request({ prompt_cache_options: { ttl: '12h' } }), [], model)).not.toHaveProperty('prompt_cache_options');
+    const plain = toChatRequest(request({ prompt_cache_key: null, prompt_cache_retention: null }), [], model);
+    expect(Object.keys(plain).filter((k) => k.startsWith('prompt_cache'))).toEqual([]);
   });
 
   it('sends parallel_tool_calls only when it is false', () => {

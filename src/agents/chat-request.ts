@@ -40,13 +40,15 @@ function userParts(content: string | ResponseInputContent[]): string | ChatCompl
   });
 }
 
-/** Consecutive assistant text and function calls become one chat assistant message. */
+/**
+ * Function calls join the assistant message right before them (its text, or earlier calls of the
+ * same turn): one chat assistant turn. Each assistant message item starts a message of its own,
+ * so two replies (say a `commentary` and a `final_answer`) never run together into one text.
+ */
 function appendAssistant(messages: ChatCompletionMessageParam[], text: string | null, call?: ChatCompletionMessageFunctionToolCall): void {
   const last = messages[messages.length - 1];
-  const open = last?.role === 'assistant' && (call !== undefined || !last.tool_calls?.length) ? last : undefined;
-  if (open) {
-    if (text) open.content = `${typeof open.content === 'string' ? open.content : ''}${text}`;
-    if (call) open.tool_calls = [...(open.tool_calls ?? []), call];
+  if (call && last?.role === 'assistant') {
+    last.tool_calls = [...(last.tool_calls ?? []), call];
     return;
   }
   const message: ChatCompletionAssistantMessageParam = { role: 'assistant', content: text };
@@ -126,11 +128,30 @@ function toolsAndChoice(request: NormalizedRequest, extra: ChatCompletionTool[])
   };
 }
 
+/**
+ * The prompt-cache fields Chat Completions has, when the client sent them. Its
+ * `prompt_cache_options` knows `mode` and a `ttl` of `30m` only: a `12h` ttl and
+ * `comparison_response_id` (diagnostics) stay with us (see docs/api-fields.md).
+ */
+function promptCacheParams(request: NormalizedRequest): Pick<ChatParams, 'prompt_cache_key' | 'prompt_cache_retention' | 'prompt_cache_options'> {
+  const params: Pick<ChatParams, 'prompt_cache_key' | 'prompt_cache_retention' | 'prompt_cache_options'> = {};
+  if (request.prompt_cache_key) params.prompt_cache_key = request.prompt_cache_key;
+  if (request.prompt_cache_retention) params.prompt_cache_retention = request.prompt_cache_retention;
+  const options = request.prompt_cache_options;
+  if (options && (options.mode || options.ttl === '30m')) {
+    params.prompt_cache_options = { ...(options.mode ? { mode: options.mode } : {}), ...(options.ttl === '30m' ? { ttl: '30m' } : {}) };
+  }
+  return params;
+}
+
 /** The Chat Completions request for one upstream call of a response. */
 export function toChatRequest(request: NormalizedRequest, items: StoredItem[], model: ResolvedModel, extraTools: ChatCompletionTool[] = []): ChatParams {
   const params: ChatParams = { model: model.upstreamModel, messages: toChatMessages(request.instructions, items) };
   if (request.temperature != null) params.temperature = request.temperature;
   if (request.top_p != null) params.top_p = request.top_p;
+  if (request.presence_penalty != null) params.presence_penalty = request.presence_penalty;
+  if (request.frequency_penalty != null) params.frequency_penalty = request.frequency_penalty;
+  Object.assign(params, promptCacheParams(request));
   if (request.max_output_tokens != null) params[model.maxTokensParam] = request.max_output_tokens;
   if (request.top_logprobs) {
     params.logprobs = true;

@@ -39,6 +39,11 @@ export type NormalizedRequest = Pick<
   | 'parallel_tool_calls'
   | 'previous_response_id'
   | 'prompt_cache_key'
+  | 'prompt_cache_retention'
+  | 'prompt_cache_options'
+  | 'image'
+  | 'access_programs'
+  | 'background_options'
   | 'reasoning'
   | 'safety_identifier'
   | 'service_tier'
@@ -59,6 +64,11 @@ export type NormalizedRequest = Pick<
   stream: boolean;
   max_tool_calls?: number | null;
   top_logprobs?: number | null;
+  /** Open Responses fields the `openai` types lack; absent on requests stored before they existed (read as 0). */
+  presence_penalty?: number | null;
+  frequency_penalty?: number | null;
+  /** `false`: no model call, the response completes with empty output (absent means true). */
+  generate?: boolean;
   /** Internal, never echoed: the id of the HTTP request that created it, for the worker's logs. */
   request_id?: string;
   /** Internal, never echoed: a background response's MCP headers, sealed with SECRETS_KEY. */

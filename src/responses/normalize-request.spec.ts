@@ -154,6 +154,53 @@ describe('normalizeRequest', () => {
     });
   });
 
+  describe('newer create parameters (openai 7.59, Open Responses)', () => {
+    it('keeps the penalties, 0 included, and leaves them null when unset', () => {
+      expect(normalizeRequest(dto({ presence_penalty: 0, frequency_penalty: -1.5 }))).toMatchObject({ presence_penalty: 0, frequency_penalty: -1.5 });
+      expect(normalizeRequest(dto())).toMatchObject({ presence_penalty: null, frequency_penalty: null });
+    });
+
+    it('keeps the sent keys of the option objects, and generate only when false', () => {
+      const request = normalizeRequest(
+        dto({
+          prompt_cache_retention: 'in_memory',
+          prompt_cache_options: { mode: 'explicit', prewarm: false },
+          generate: false,
+          image: { context_compression: 'auto' },
+          access_programs: { cyber: 'standard' },
+          background: true,
+          background_options: { completion_window: '2h' },
+        }),
+      );
+      expect(request).toMatchObject({
+        prompt_cache_retention: 'in_memory',
+        prompt_cache_options: { mode: 'explicit' },
+        generate: false,
+        image: { context_compression: 'auto' },
+        access_programs: { cyber: 'standard' },
+        background_options: { completion_window: '2h' },
+      });
+      expect(request.prompt_cache_options).not.toHaveProperty('prewarm');
+      expect(normalizeRequest(dto({ generate: true }))).not.toHaveProperty('generate');
+      expect(normalizeRequest(dto())).not.toHaveProperty('image');
+    });
+
+    it('refuses prompt_cache_options.prewarm and image.context_compression enabled, naming them', () => {
+      expectRejected({ prompt_cache_options: { prewarm: true } }, 'prompt_cache_options.prewarm', 'unsupported_parameter');
+      expectRejected({ image: { context_compression: 'enabled' } }, 'image.context_compression', 'unsupported_parameter');
+    });
+
+    it('refuses the discounted completion windows unless background and not streaming, as OpenAI documents', () => {
+      expectRejected({ background_options: { completion_window: '8h' } }, 'background_options.completion_window', 'invalid_value');
+      expectRejected(
+        { background: true, stream: true, background_options: { completion_window: '2h' } },
+        'background_options.completion_window',
+        'invalid_value',
+      );
+      expect(() => normalizeRequest(dto({ background_options: { completion_window: 'soonest' } }))).not.toThrow();
+    });
+  });
+
   describe('tool_choice', () => {
     it('accepts a function choice that names one of the tools', () => {
       const request = normalizeRequest(dto({ tools: [fn('f'), fn('g')], tool_choice: { type: 'function', name: 'g' } }));

@@ -41,6 +41,33 @@ export function mcpHeadersOf(dto: CreateResponseDto): Record<string, Record<stri
   return Object.fromEntries((dto.tools ?? []).filter((t) => t.type === 'mcp' && t.headers).map((t) => [t.server_label!, t.headers!]));
 }
 
+/** The object-valued options of OpenAI's newer create parameters: what class-validator cannot say about them. */
+function checkOptions(dto: CreateResponseDto): void {
+  if (dto.prompt_cache_options?.prewarm) {
+    throw unsupportedParameter(
+      'prompt_cache_options.prewarm',
+      "'prompt_cache_options.prewarm' is not supported: a Chat Completions upstream has no way to warm its cache without generating. Use 'generate: false' to store state without output.",
+    );
+  }
+  if (dto.image?.context_compression === 'enabled') {
+    throw unsupportedParameter(
+      'image.context_compression',
+      "image.context_compression 'enabled' is not supported: this server does not compress image context.",
+    );
+  }
+  const window = dto.background_options?.completion_window;
+  if ((window === '2h' || window === '8h') && (dto.background !== true || dto.stream === true)) {
+    throw invalidRequest(
+      `background_options.completion_window '${window}' requires 'background: true' and no 'stream'.`,
+      'background_options.completion_window',
+      'invalid_value',
+    );
+  }
+}
+
+/** Only the keys that were sent: an echo shows what the client chose, not what it left unset. */
+const defined = <T extends object>(value: T): T => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+
 /**
  * The DTO, checked for what class-validator cannot express, as the parameters we store and run.
  * Known parameters this server cannot honour are refused here, never silently dropped.
@@ -56,6 +83,7 @@ export function normalizeRequest(dto: CreateResponseDto): NormalizedRequest {
     throw unsupportedParameter('truncation', "truncation 'auto' is not supported: this server does not know the upstream model's context window.");
   }
   if (dto.top_logprobs) throw unsupportedParameter('top_logprobs');
+  checkOptions(dto);
   if (dto.include?.length) {
     const unsupported = dto.include.find((v) => v === 'message.output_text.logprobs' || v === 'reasoning.encrypted_content');
     if (unsupported) throw unsupportedParameter('include', `include '${unsupported}' is not supported by this server.`);
@@ -103,6 +131,8 @@ export function normalizeRequest(dto: CreateResponseDto): NormalizedRequest {
     max_output_tokens: dto.max_output_tokens ?? null,
     max_tool_calls: dto.max_tool_calls ?? null,
     top_logprobs: dto.top_logprobs ?? null,
+    presence_penalty: dto.presence_penalty ?? null,
+    frequency_penalty: dto.frequency_penalty ?? null,
     metadata: dto.metadata ?? {},
     text: dto.text ? (structuredClone(dto.text) as NormalizedRequest['text']) : undefined,
     reasoning: dto.reasoning ? { effort: dto.reasoning.effort ?? null, summary: dto.reasoning.summary ?? null } : null,
@@ -130,5 +160,23 @@ export function normalizeRequest(dto: CreateResponseDto): NormalizedRequest {
     safety_identifier: dto.safety_identifier ?? null,
     user: dto.user ?? null,
     prompt_cache_key: dto.prompt_cache_key ?? null,
+    prompt_cache_retention: dto.prompt_cache_retention ?? null,
+    ...(dto.prompt_cache_options
+      ? {
+          prompt_cache_options: defined({
+            mode: dto.prompt_cache_options.mode,
+            ttl: dto.prompt_cache_options.ttl,
+            comparison_response_id: dto.prompt_cache_options.comparison_response_id ?? undefined,
+          }),
+        }
+      : {}),
+    ...(dto.generate === false ? { generate: false } : {}),
+    ...(dto.image ? { image: defined({ context_compression: dto.image.context_compression }) } : {}),
+    ...(dto.access_programs ? { access_programs: defined({ cyber: dto.access_programs.cyber }) } : {}),
+    ...(dto.background_options
+      ? {
+          background_options: defined({ completion_window: dto.background_options.completion_window, continuation_id: dto.background_options.continuation_id }),
+        }
+      : {}),
   } as NormalizedRequest;
 }

@@ -20,6 +20,14 @@ export interface ExecutionResult {
   requeue: boolean;
 }
 
+const NO_USAGE = {
+  input_tokens: 0,
+  input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
+  output_tokens: 0,
+  output_tokens_details: { reasoning_tokens: 0 },
+  total_tokens: 0,
+};
+
 /** What a run's outcome writes. The abort reason decides an aborted one: a time limit fails it, a cancel cancels it. */
 function stateOf(outcome: AgentOutcome, completedAt: Date, abortReason: unknown): ResponseState {
   switch (outcome.status) {
@@ -56,11 +64,22 @@ export class ResponseExecutor {
     let outcome: AgentOutcome;
     try {
       const sink = { emit: (e: Parameters<EventSequencer['emit']>[0]) => events.emit(e), itemDone: hooks.itemDone };
-      outcome = await this.agent.run(
-        { request, items: run.items, model: run.model, streaming: run.upstreamStreaming, mcpHeaders: run.mcpHeaders, upstreamRetries: run.upstreamRetries },
-        signal,
-        sink,
-      );
+      // `generate: false` prepares state only: the input is stored, the model is not asked.
+      outcome =
+        request.generate === false
+          ? { status: 'completed', output: [], usage: NO_USAGE }
+          : await this.agent.run(
+              {
+                request,
+                items: run.items,
+                model: run.model,
+                streaming: run.upstreamStreaming,
+                mcpHeaders: run.mcpHeaders,
+                upstreamRetries: run.upstreamRetries,
+              },
+              signal,
+              sink,
+            );
     } catch (error) {
       // A bug of ours, not the upstream's: the response still ends, as failed.
       this.logger.error(`response ${id} failed unexpectedly`, error instanceof Error ? error.stack : String(error));

@@ -4,15 +4,21 @@ import type { CreateResponseDto } from './dto/create-response.dto';
 import { normalizeRequest } from './normalize-request';
 import { buildResponse } from './response-object';
 
-/** The field order of a Response as captured from the real API (contract §3). */
+/**
+ * The field order of a Response as captured from the real API (contract §3), with the fields
+ * required since (`access_programs` by openai 7.59, the penalties by Open Responses) where the
+ * real API puts them: `access_programs` after `object`, the others in alphabetical place.
+ */
 const CAPTURED_ORDER = [
   'id',
   'object',
+  'access_programs',
   'created_at',
   'status',
   'background',
   'completed_at',
   'error',
+  'frequency_penalty',
   'incomplete_details',
   'instructions',
   'max_output_tokens',
@@ -20,8 +26,10 @@ const CAPTURED_ORDER = [
   'model',
   'output',
   'parallel_tool_calls',
+  'presence_penalty',
   'previous_response_id',
   'prompt_cache_key',
+  'prompt_cache_retention',
   'reasoning',
   'safety_identifier',
   'service_tier',
@@ -130,6 +138,13 @@ describe('buildResponse', () => {
         parallel_tool_calls: false,
         previous_response_id: 'resp_1',
         prompt_cache_key: 'k',
+        prompt_cache_retention: '24h',
+        prompt_cache_options: { mode: 'explicit' },
+        presence_penalty: 0.5,
+        frequency_penalty: -1,
+        access_programs: { cyber: 'daybreak_blue' },
+        image: { context_compression: 'auto' },
+        background_options: { continuation_id: 'c1' },
         reasoning: { effort: 'low', summary: 'auto' },
         safety_identifier: 'sid',
         store: false,
@@ -151,6 +166,14 @@ describe('buildResponse', () => {
       parallel_tool_calls: false,
       previous_response_id: 'resp_1',
       prompt_cache_key: 'k',
+      prompt_cache_retention: '24h',
+      // The defaults fill what was not sent; `image` is the effective policy (never compressed here).
+      prompt_cache_options: { mode: 'explicit', ttl: '30m' },
+      presence_penalty: 0.5,
+      frequency_penalty: -1,
+      access_programs: { cyber: 'daybreak_blue' },
+      image: { context_compression: 'disabled' },
+      background_options: { completion_window: 'soonest', continuation_id: 'c1' },
       reasoning: { effort: 'low', summary: 'auto' },
       safety_identifier: 'sid',
       store: false,
@@ -171,11 +194,13 @@ describe('buildResponse', () => {
     expect(response).toEqual({
       id: 'resp_1',
       object: 'response',
+      access_programs: null,
       created_at: 1758999831,
       status: 'completed',
       background: false,
       completed_at: 1758999833,
       error: null,
+      frequency_penalty: 0,
       incomplete_details: null,
       instructions: null,
       max_output_tokens: null,
@@ -183,8 +208,10 @@ describe('buildResponse', () => {
       model: 'gpt-test',
       output: [],
       parallel_tool_calls: true,
+      presence_penalty: 0,
       previous_response_id: null,
       prompt_cache_key: null,
+      prompt_cache_retention: null,
       reasoning: { effort: null, summary: null },
       safety_identifier: null,
       service_tier: 'default',

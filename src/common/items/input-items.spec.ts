@@ -112,6 +112,25 @@ describe('normalizeInput', () => {
     });
   });
 
+  describe('assistant phase', () => {
+    it('keeps commentary and final_answer on assistant messages, and adds none when absent or null', () => {
+      const items = normalizeInput([
+        { role: 'assistant', content: 'Checking.', phase: 'commentary' },
+        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Done.' }], phase: 'final_answer' },
+        { role: 'assistant', content: 'No phase.' },
+        { role: 'assistant', content: 'Null phase.', phase: null },
+        { role: 'user', content: 'hi', phase: null },
+      ]);
+      expect(items.map((item) => (item as { phase?: string }).phase)).toEqual(['commentary', 'final_answer', undefined, undefined, undefined]);
+      expect(items[2]).not.toHaveProperty('phase');
+    });
+
+    it('names an unknown phase, and a phase on a message that is not the assistant’s', () => {
+      expectRejected([{ role: 'assistant', content: 'x', phase: 'draft' }], 'input[0].phase', 'invalid_value');
+      expectRejected([userMessage(), { role: 'user', content: 'x', phase: 'commentary' }], 'input[1].phase', 'invalid_value');
+    });
+  });
+
   describe('rejected input', () => {
     it('names a missing message role', () => {
       expectRejected([userMessage(), { content: 'no role' }], 'input[1].role', 'missing_required_parameter');

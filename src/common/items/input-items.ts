@@ -138,6 +138,20 @@ function contentParts(content: unknown, context: PartContext, path: string, rule
   });
 }
 
+/**
+ * An assistant message's `phase` (`commentary` or `final_answer`): kept on the stored item, since
+ * clients are told to resend it on every later turn. Other roles have none (null is accepted).
+ */
+function messagePhase(item: Json, role: string, path: string): 'commentary' | 'final_answer' | undefined {
+  const phase = item.phase;
+  if (phase === undefined || phase === null) return undefined;
+  if (role !== 'assistant') throw invalidRequest(`Invalid value for '${path}.phase': only assistant messages have a phase.`, `${path}.phase`);
+  if (phase !== 'commentary' && phase !== 'final_answer') {
+    throw invalidRequest(`Invalid value for '${path}.phase': expected one of 'commentary', 'final_answer'.`, `${path}.phase`);
+  }
+  return phase;
+}
+
 function message(item: Json, path: string, rules: ItemRules): StoredItem {
   const role = item.role;
   if (role === undefined) throw missingParameter(`${path}.role`);
@@ -147,7 +161,8 @@ function message(item: Json, path: string, rules: ItemRules): StoredItem {
   if (item.content === undefined || item.content === null) throw missingParameter(`${path}.content`);
   const context: PartContext = role === 'assistant' ? 'assistant' : role === 'user' ? 'user' : 'system';
   const content = contentParts(item.content, context, `${path}.content`, rules);
-  return { id: itemId(item, path, 'msg'), type: 'message', role, content, status: 'completed' } as unknown as StoredItem;
+  const phase = messagePhase(item, role, path);
+  return { id: itemId(item, path, 'msg'), type: 'message', role, content, status: 'completed', ...(phase ? { phase } : {}) } as unknown as StoredItem;
 }
 
 function normalizeItem(raw: unknown, path: string, rules: ItemRules): StoredItem {

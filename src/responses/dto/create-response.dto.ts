@@ -144,6 +144,56 @@ export class ToolDto {
   server_description?: string;
 }
 
+export class PromptCacheOptionsDto {
+  /** `implicit` (default): one implicit cache breakpoint; `explicit`: only the content's own breakpoints. */
+  @IsOptional()
+  @IsIn(['implicit', 'explicit'])
+  mode?: 'implicit' | 'explicit';
+
+  /** Minimum lifetime of the cache breakpoints; Chat Completions upstreams accept only `30m`. */
+  @IsOptional()
+  @IsIn(['30m', '12h'])
+  ttl?: '30m' | '12h';
+
+  /** A response to compare for prompt cache diagnostics (echoed; this server produces no diagnostics). */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  comparison_response_id?: string | null;
+
+  /** Warm the cache without output: not supported (a 400 when `true`). */
+  @IsOptional()
+  @IsBoolean()
+  prewarm?: boolean;
+}
+
+export class ImageOptionsDto {
+  /** `auto` (default) or `disabled`; `enabled` (require compression) is a 400: this server compresses no image context. */
+  @IsOptional()
+  @IsIn(['auto', 'enabled', 'disabled'])
+  context_compression?: 'auto' | 'enabled' | 'disabled';
+}
+
+export class AccessProgramsDto {
+  @IsOptional()
+  @IsIn(['standard', 'daybreak_blue', 'daybreak_red'])
+  cyber?: 'standard' | 'daybreak_blue' | 'daybreak_red';
+}
+
+export class BackgroundOptionsDto {
+  /** `soonest` (default), `2h` or `8h` (these need `background: true` and no `stream`). Echoed; scheduled like `soonest`. */
+  @IsOptional()
+  @IsIn(['soonest', '2h', '8h'])
+  completion_window?: 'soonest' | '2h' | '8h';
+
+  /** An opaque id grouping related background requests; adds no history. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(256)
+  continuation_id?: string;
+}
+
 /**
  * `POST /v1/responses`. Unknown fields are ignored (newer SDKs add fields); known fields this
  * server cannot honour are a 400 `unsupported_parameter`.
@@ -202,6 +252,20 @@ export class CreateResponseDto {
   @Min(0)
   @Max(1)
   top_p?: number | null;
+
+  /** Between -2 and 2: penalizes tokens that already appear in the text (sent upstream as is). */
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(-2)
+  @Max(2)
+  presence_penalty?: number | null;
+
+  /** Between -2 and 2: penalizes tokens by how often they already appear (sent upstream as is). */
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(-2)
+  @Max(2)
+  frequency_penalty?: number | null;
 
   @IsOptional()
   @IsInt()
@@ -286,6 +350,40 @@ export class CreateResponseDto {
   @IsString()
   @MaxLength(256)
   prompt_cache_key?: string | null;
+
+  /** Deprecated by OpenAI in favour of `prompt_cache_options.ttl`; sent upstream as is. */
+  @IsOptional()
+  @IsIn(['in_memory', '24h'])
+  prompt_cache_retention?: 'in_memory' | '24h' | null;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PromptCacheOptionsDto)
+  prompt_cache_options?: PromptCacheOptionsDto;
+
+  /** `false`: store the input, instructions and tools without calling the model (output stays empty), to continue from with `previous_response_id`. */
+  @IsOptional()
+  @IsBoolean()
+  generate?: boolean;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ImageOptionsDto)
+  image?: ImageOptionsDto;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => AccessProgramsDto)
+  access_programs?: AccessProgramsDto;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => BackgroundOptionsDto)
+  background_options?: BackgroundOptionsDto;
 
   @IsOptional()
   @IsObject()

@@ -30,6 +30,14 @@ export class ResponseDto {
   id!: string;
   @ApiProperty({ enum: ['response'] })
   object!: 'response';
+  /** The request's `access_programs`; null when none was chosen (OpenAI's implicit standard). */
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    example: null,
+    properties: { cyber: { type: 'string', enum: ['standard', 'daybreak_blue', 'daybreak_red'] } },
+  })
+  access_programs!: { cyber: string } | null;
   /** Unix seconds. */
   @ApiProperty({ example: 1764000000 })
   created_at!: number;
@@ -38,8 +46,20 @@ export class ResponseDto {
   background!: boolean;
   @ApiProperty({ type: Number, nullable: true })
   completed_at!: number | null;
+  /** The request's `background_options`, when it had some (their scheduling is not implemented yet: runs start at once). */
+  @ApiPropertyOptional({
+    type: 'object',
+    properties: { completion_window: { type: 'string', enum: ['soonest', '2h', '8h'] }, continuation_id: { type: 'string' } },
+  })
+  background_options?: { completion_window: string; continuation_id?: string };
   @ApiProperty({ type: ResponseErrorDto, nullable: true })
   error!: ResponseErrorDto | null;
+  /** As sent, or 0. */
+  @ApiProperty({ example: 0 })
+  frequency_penalty!: number;
+  /** When the request had `image`: the policy in effect, always `disabled` (no image context compression here). */
+  @ApiPropertyOptional({ type: 'object', properties: { context_compression: { type: 'string', enum: ['disabled'] } } })
+  image?: { context_compression: 'disabled' };
   @ApiProperty({ type: 'object', nullable: true, example: null, properties: { reason: { type: 'string', enum: ['max_output_tokens', 'content_filter'] } } })
   incomplete_details!: { reason: string } | null;
   @ApiProperty({ type: String, nullable: true })
@@ -56,8 +76,25 @@ export class ResponseDto {
   })
   output!: object[];
   parallel_tool_calls!: boolean;
+  /** As sent, or 0. */
+  @ApiProperty({ example: 0 })
+  presence_penalty!: number;
   @ApiProperty({ type: String, nullable: true })
   previous_response_id!: string | null;
+  @ApiProperty({ type: String, nullable: true })
+  prompt_cache_key!: string | null;
+  /** When the request had `prompt_cache_options`: them, with the defaults `implicit` and `30m`. */
+  @ApiPropertyOptional({
+    type: 'object',
+    properties: {
+      mode: { type: 'string', enum: ['implicit', 'explicit'] },
+      ttl: { type: 'string', enum: ['30m', '12h'] },
+      comparison_response_id: { type: 'string' },
+    },
+  })
+  prompt_cache_options?: { mode: string; ttl: string; comparison_response_id?: string };
+  @ApiProperty({ type: String, nullable: true, enum: ['in_memory', '24h'] })
+  prompt_cache_retention!: string | null;
   store!: boolean;
   temperature!: number;
   @ApiProperty({ example: { format: { type: 'text' }, verbosity: 'medium' } })
