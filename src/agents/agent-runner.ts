@@ -9,6 +9,7 @@ import { isAbort, UpstreamError } from '../inference/upstream-error';
 import { Metrics } from '../metrics/metrics';
 import { AppConfig } from '../config/app-config';
 import { Outbound } from '../outbound/outbound.module';
+import { mcpErrorText } from './mcp/mcp-errors';
 import { chatNameOf } from './mcp/mcp-naming';
 import type { McpNetwork } from './mcp/mcp-session';
 import { McpToolset } from './mcp/mcp-toolset';
@@ -152,7 +153,7 @@ export class AgentRunner {
           }
           serverCallsMade++;
           const result = await toolset.call(builder, target.label, target.name, call.arguments, signal);
-          added.push({ role: 'tool', tool_call_id: call.callId, content: result.error ? `Error: ${result.error}` : (result.output ?? '') });
+          added.push({ role: 'tool', tool_call_id: call.callId, content: result.error ? `Error: ${mcpErrorText(result.error)}` : (result.output ?? '') });
         }
         // A client function call or an approval ends the turn: the client answers in its next request.
         if (waitsForUser) break;
@@ -225,7 +226,7 @@ export class AgentRunner {
         continue;
       }
       const result = await toolset.call(builder, request.server_label, request.name, request.arguments, signal, callId);
-      added.push({ role: 'tool', tool_call_id: callId, content: result.error ? `Error: ${result.error}` : (result.output ?? '') });
+      added.push({ role: 'tool', tool_call_id: callId, content: result.error ? `Error: ${mcpErrorText(result.error)}` : (result.output ?? '') });
     }
   }
 

@@ -7,9 +7,10 @@ import type {
   ChatCompletionTool,
   ChatCompletionToolChoiceOption,
 } from 'openai/resources/chat/completions';
-import type { FunctionTool, ResponseInputContent } from 'openai/resources/responses/responses';
+import type { FunctionTool, McpToolCallError, ResponseInputContent } from 'openai/resources/responses/responses';
 import type { NormalizedRequest, StoredItem } from '../common/response-types';
 import type { ResolvedModel } from '../inference/model-registry';
+import { mcpErrorText } from './mcp/mcp-errors';
 import { chatNameOf } from './mcp/mcp-naming';
 
 type ChatParams = Omit<ChatCompletionCreateParamsBase, 'stream'>;
@@ -76,13 +77,20 @@ export function toChatMessages(instructions: string | null | undefined, items: S
       });
     } else if (type === 'mcp_call' && 'server_label' in item) {
       // A call the server ran: the model sees it as its own tool call and the tool's answer.
-      const call = item as { id: string; server_label: string; name: string; arguments: string; output?: string | null; error?: string | null };
+      const call = item as {
+        id: string;
+        server_label: string;
+        name: string;
+        arguments: string;
+        output?: string | null;
+        error?: McpToolCallError | string | null;
+      };
       appendAssistant(messages, null, {
         id: call.id,
         type: 'function',
         function: { name: chatNameOf(call.server_label, call.name), arguments: call.arguments },
       });
-      messages.push({ role: 'tool', tool_call_id: call.id, content: call.error ? `Error: ${call.error}` : (call.output ?? '') });
+      messages.push({ role: 'tool', tool_call_id: call.id, content: call.error ? `Error: ${mcpErrorText(call.error)}` : (call.output ?? '') });
     } else if (type === 'function_call_output' && 'call_id' in item && 'output' in item) {
       const output = item.output as string | ResponseInputContent[];
       messages.push({ role: 'tool', tool_call_id: String(item.call_id), content: typeof output === 'string' ? output : textOf(output) });

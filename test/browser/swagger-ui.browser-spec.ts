@@ -69,6 +69,7 @@ function suite(): void {
   afterAll(async () => {
     await browser?.close();
     await app?.close();
+    app?.conformance.assertConforms();
   });
 
   /** Runs one step; on failure leaves a full-page screenshot of the page as it is then, before rethrowing. */

@@ -236,7 +236,13 @@ describe('agents: function tools, MCP tools, structured outputs, reasoning', () 
         { text: 'The tool failed, sorry.' },
       );
       const r = await e2e.client.responses.create({ model: MODEL, input: 'boom', tools: [mcpTool()] });
-      expect(r.output[1]).toMatchObject({ type: 'mcp_call', name: 'explode', output: null, error: 'the tool blew up' });
+      expect(r.output[1]).toMatchObject({
+        type: 'mcp_call',
+        name: 'explode',
+        status: 'failed',
+        output: null,
+        error: { type: 'mcp_tool_execution_error', content: [{ type: 'text', text: 'the tool blew up' }] },
+      });
       expect(r.output_text).toBe('The tool failed, sorry.');
       expect(body(1).messages.slice(-1)[0]).toMatchObject({ role: 'tool', content: 'Error: the tool blew up' });
     });

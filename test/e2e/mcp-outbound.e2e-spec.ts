@@ -143,7 +143,7 @@ describe('MCP servers: outbound guard and bounded results', () => {
     const r = await e2e.client.responses.create({ model: MODEL, input: 'huge', tools: [tool(internal(mcpPort()))] });
     const error = `The MCP server's answer is larger than ${MAX_RESPONSE} bytes (MCP_MAX_RESPONSE_BYTES).`;
     expect(r.status).toBe('completed');
-    expect(r.output[1]).toMatchObject({ type: 'mcp_call', name: 'repeat', output: null, error });
+    expect(r.output[1]).toMatchObject({ type: 'mcp_call', name: 'repeat', output: null, error: { type: 'mcp_protocol_error', code: -32603, message: error } });
     expect((e2e.upstream.requests[1].body as Body).messages.slice(-1)[0]).toMatchObject({ role: 'tool', content: `Error: ${error}` });
   });
 });

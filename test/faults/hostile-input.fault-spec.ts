@@ -216,6 +216,8 @@ describe('fault: hostile input (property-based)', () => {
   afterAll(async () => {
     await app?.close();
     await upstream?.close();
+    // Whatever the fuzzer sent, every answer is an OpenAI object or error body (test/support/conformance).
+    app?.conformance.assertConforms();
   });
 
   beforeEach(() => {

@@ -1,5 +1,8 @@
+import { appendFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import OpenAI from 'openai';
 import { startApp, TestApp } from './app';
+import { summarize } from './conformance/capture';
 import { FakeUpstream, startFakeUpstream } from './fake-upstream';
 
 /** Where an e2e suite stores and runs: a store backend (`backends.ts`) or a background mode (`modes.ts`). */
@@ -61,6 +64,12 @@ export function useE2e(options: E2eOptions = {}): E2e {
     await app?.close();
     await upstream?.close();
     await teardown?.();
+    if (!app) return;
+    // CONFORMANCE_SUMMARY=<file>: one line per suite with what was validated.
+    const summary = process.env.CONFORMANCE_SUMMARY;
+    if (summary) appendFileSync(summary, `${basename(expect.getState().testPath ?? '?')}: ${summarize(app.conformance)}\n`);
+    // Every object the suite made the app send must conform (test/support/conformance).
+    app.conformance.assertConforms();
   });
 
   if (options.resetUpstream) beforeEach(() => ready(upstream, 'the fake upstream').reset());

@@ -2,8 +2,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { McpToolCallError } from 'openai/resources/responses/responses';
 import type { FetchLike, GuardedHttp } from '../../outbound/guarded-http';
 import { UrlRefusedError } from '../../outbound/url-guard';
+import { mcpHttpError, mcpProtocolError, mcpToolError } from './mcp-errors';
 
 export interface McpToolInfo {
   name: string;
@@ -14,7 +16,7 @@ export interface McpToolInfo {
 
 export interface McpCallResult {
   output: string | null;
-  error: string | null;
+  error: McpToolCallError | null;
 }
 
 /** How MCP servers are reached, and how much of them is read. */
@@ -26,8 +28,25 @@ export interface McpNetwork {
   maxResponseBytes: number;
 }
 
-/** A failure whose message is safe to show the tenant: it never repeats what the far side answered. */
-export class McpFailure extends Error {}
+/**
+ * A failure whose message is safe to show the tenant: it never repeats what the far side answered.
+ * `code`: the JSON-RPC error code when the failure is the MCP protocol's; without one the server
+ * could not be reached or used.
+ */
+export class McpFailure extends Error {
+  constructor(
+    message: string,
+    readonly code?: number,
+  ) {
+    super(message);
+  }
+
+  /** As an `mcp_call` item's error, with the message capitalized as a sentence. */
+  toCallError(): McpToolCallError {
+    const message = this.message.charAt(0).toUpperCase() + this.message.slice(1);
+    return this.code === undefined ? mcpHttpError(message) : mcpProtocolError(this.code, message);
+  }
+}
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const CALL_TIMEOUT_MS = 120_000;
@@ -81,11 +100,11 @@ export class McpSession {
   private failure(error: unknown, connected: boolean): McpFailure {
     if (this.refusal) return new McpFailure(`could not connect to the MCP server: the URL ${this.refusal.message}.`);
     if (this.overflow.signal.aborted)
-      return new McpFailure(`the MCP server's answer is larger than ${this.network.maxResponseBytes} bytes (MCP_MAX_RESPONSE_BYTES).`);
+      return new McpFailure(`the MCP server's answer is larger than ${this.network.maxResponseBytes} bytes (MCP_MAX_RESPONSE_BYTES).`, ErrorCode.InternalError);
     const code = error instanceof McpError ? (error.code as ErrorCode) : undefined;
-    if (code === ErrorCode.RequestTimeout) return new McpFailure('the MCP server did not answer in time.');
+    if (code === ErrorCode.RequestTimeout) return new McpFailure('the MCP server did not answer in time.', code);
     // A JSON-RPC error from a server that has completed the MCP handshake is its protocol's answer.
-    if (connected && code !== undefined && code !== ErrorCode.ConnectionClosed) return new McpFailure((error as Error).message);
+    if (connected && code !== undefined && code !== ErrorCode.ConnectionClosed) return new McpFailure((error as Error).message, code);
     return new McpFailure('could not connect to the MCP server.');
   }
 
@@ -169,11 +188,11 @@ export class McpSession {
       const client = await this.connect(signal);
       const result = await this.guarded(signal, true, (signal) => client.callTool({ name, arguments: args }, undefined, { signal, timeout: CALL_TIMEOUT_MS }));
       const text = capText(textOf(result.content), this.network.maxOutputBytes);
-      return result.isError ? { output: null, error: text || 'The tool reported an error.' } : { output: text, error: null };
+      return result.isError ? { output: null, error: mcpToolError(text || 'The tool reported an error.') } : { output: text, error: null };
     } catch (error) {
       if (signal.aborted) throw error;
-      const message = error instanceof McpFailure ? error.message : 'could not connect to the MCP server.';
-      return { output: null, error: message.charAt(0).toUpperCase() + message.slice(1) };
+      const failure = error instanceof McpFailure ? error : new McpFailure('could not connect to the MCP server.');
+      return { output: null, error: failure.toCallError() };
     }
   }
 

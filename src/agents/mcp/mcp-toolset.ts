@@ -1,10 +1,12 @@
 import type { ChatCompletionTool } from 'openai/resources/chat/completions';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { ResponseOutputItem, Tool } from 'openai/resources/responses/responses';
 import { newId } from '../../common/ids';
+import { mcpProtocolError } from './mcp-errors';
 import { chatNameOf } from './mcp-naming';
 import { UpstreamError } from '../../inference/upstream-error';
 import type { OutputBuilder } from '../output-builder';
-import { type McpNetwork, McpSession, type McpToolInfo } from './mcp-session';
+import { type McpCallResult, type McpNetwork, McpSession, type McpToolInfo } from './mcp-session';
 
 type McpConfig = Tool.Mcp;
 type ToolNames = { tool_names?: string[] } | null | undefined;
@@ -105,7 +107,7 @@ export class McpToolset {
     args: string,
     signal: AbortSignal,
     approvalRequestId: string | null = null,
-  ): Promise<{ output: string | null; error: string | null }> {
+  ): Promise<McpCallResult> {
     const item = {
       id: newId('mcp'),
       type: 'mcp_call' as const,
@@ -122,17 +124,18 @@ export class McpToolset {
     builder.event({ type: 'response.mcp_call_arguments.done', item_id: item.id, output_index: index, arguments: args });
     builder.event({ type: 'response.mcp_call.in_progress', item_id: item.id, output_index: index });
     let parsed: Record<string, unknown> = {};
-    let result: { output: string | null; error: string | null };
+    let result: McpCallResult;
     try {
       parsed = args.trim() ? (JSON.parse(args) as Record<string, unknown>) : {};
       result = await this.sessions.get(label)!.call(name, parsed, signal);
     } catch (error) {
       if (signal.aborted) throw error;
-      result = { output: null, error: `Invalid arguments for MCP tool '${name}': ${error instanceof Error ? error.message : String(error)}` };
+      const message = `Invalid arguments for MCP tool '${name}': ${error instanceof Error ? error.message : String(error)}`;
+      result = { output: null, error: mcpProtocolError(ErrorCode.InvalidParams, message) };
     }
-    const done = { ...item, arguments: args, output: result.output, error: result.error, status: result.error ? 'failed' : 'completed' };
+    const done: ResponseOutputItem = { ...item, arguments: args, output: result.output, error: result.error, status: result.error ? 'failed' : 'completed' };
     builder.event({ type: result.error ? 'response.mcp_call.failed' : 'response.mcp_call.completed', item_id: item.id, output_index: index });
-    builder.doneItem(index, done as unknown as ResponseOutputItem);
+    builder.doneItem(index, done);
     return result;
   }
 
