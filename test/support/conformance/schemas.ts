@@ -29,12 +29,6 @@ import type {
 import type { Reasoning } from 'openai/resources/shared';
 import { z } from 'zod';
 
-/**
- * Response fields that the fields branch (issue #15 part A) adds in parallel: required by the
- * spec, tolerated as missing here until that branch is merged. Remove this list at the merge.
- */
-export const ADDED_BY_FIELDS_BRANCH = ['presence_penalty', 'frequency_penalty'] as const;
-
 const int = z.int();
 const nonNegative = z.int().nonnegative();
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -363,23 +357,20 @@ const responseShape = {
 };
 
 /** The Response as the spec requires it (`usage` null is ours for queued / in-progress / cancelled). */
-export const responseSchema = z
-  .strictObject(responseShape)
-  .partial(Object.fromEntries(ADDED_BY_FIELDS_BRANCH.map((k) => [k, true])) as { [K in (typeof ADDED_BY_FIELDS_BRANCH)[number]]: true })
-  .superRefine((r, ctx) => {
-    // Semantic rules of the spec and the SDK's contract beyond the shapes.
-    if ((r.status === 'completed') !== (r.completed_at !== null))
-      ctx.addIssue({ code: 'custom', path: ['completed_at'], message: `completed_at must be set exactly when status is completed (status ${r.status})` });
-    if (r.status === 'failed' && r.error === null) ctx.addIssue({ code: 'custom', path: ['error'], message: 'a failed response carries its error' });
-    if (r.status !== 'failed' && r.error !== null)
-      ctx.addIssue({ code: 'custom', path: ['error'], message: `error is set only on failed responses (status ${r.status})` });
-    if ((r.status === 'incomplete') !== (r.incomplete_details !== null))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['incomplete_details'],
-        message: `incomplete_details is set exactly when status is incomplete (status ${r.status})`,
-      });
-  });
+export const responseSchema = z.strictObject(responseShape).superRefine((r, ctx) => {
+  // Semantic rules of the spec and the SDK's contract beyond the shapes.
+  if ((r.status === 'completed') !== (r.completed_at !== null))
+    ctx.addIssue({ code: 'custom', path: ['completed_at'], message: `completed_at must be set exactly when status is completed (status ${r.status})` });
+  if (r.status === 'failed' && r.error === null) ctx.addIssue({ code: 'custom', path: ['error'], message: 'a failed response carries its error' });
+  if (r.status !== 'failed' && r.error !== null)
+    ctx.addIssue({ code: 'custom', path: ['error'], message: `error is set only on failed responses (status ${r.status})` });
+  if ((r.status === 'incomplete') !== (r.incomplete_details !== null))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['incomplete_details'],
+      message: `incomplete_details is set exactly when status is incomplete (status ${r.status})`,
+    });
+});
 
 export const deletedResponseSchema = z.strictObject({ id: z.string().startsWith('resp_'), object: z.literal('response'), deleted: z.literal(true) });
 
