@@ -119,8 +119,9 @@ const BACKGROUND: Case[] = [
       maxMs: 6000,
       // A server-side tool with garbled arguments is a failed mcp_call the model is told about.
       check: (r) => {
-        const call = r.output.find((o) => o.type === 'mcp_call') as { error?: string | null } | undefined;
-        return /Invalid arguments/.test(call?.error ?? '') && r.output_text === 'sorry, the tool call failed'
+        const call = r.output.find((o) => o.type === 'mcp_call');
+        const error = call?.type === 'mcp_call' ? call.error : undefined;
+        return error?.type === 'mcp_protocol_error' && /Invalid arguments/.test(error.message) && r.output_text === 'sorry, the tool call failed'
           ? undefined
           : `output ${JSON.stringify(r.output)}`;
       },
