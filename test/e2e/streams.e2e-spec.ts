@@ -240,7 +240,8 @@ describe.each(backgroundModes('stream limits'))('stream limits, $name', (mode) =
     const seen = await watch(server, 20_000);
     expect(seen.closedAt).toBeDefined();
     expect(seen.behindSince).toBeDefined();
-    expect(seen.closedAt! - seen.behindSince!).toBeLessThan(MAX_BEHIND_MS + 1500);
+    // Dropped by the STREAM_MAX_BEHIND_MS timer, not by some later one: generous slack, as a loaded CI machine delays both sides.
+    expect(seen.closedAt! - seen.behindSince!).toBeLessThan(MAX_BEHIND_MS + 4000);
     // A follower waits for drain: what it holds stays about one event, far under the byte limit.
     expect(seen.maxQueued).toBeLessThanOrEqual(MAX_BUFFERED);
     const done = await waitFor(
