@@ -9,6 +9,8 @@ import type {
 export interface UpstreamCallSettings {
   /** Retries of a call that failed before its reply started; default: the provider's own setting. */
   retries?: number;
+  /** Keeps calls with the same key on one replica (prefix caches live per replica); default: the body's `prompt_cache_key`. */
+  affinityKey?: string | null;
 }
 
 /**

@@ -36,7 +36,7 @@ export class ModelRegistry {
             maxTokensParam: p.maxTokensParam ?? 'max_tokens',
             backend: new OpenAIChatBackend({
               name: p.name,
-              baseUrl: p.baseUrl,
+              baseUrl: p.baseUrls ?? p.baseUrl!, // one of them: validated by loadModelsConfig
               apiKey: p.apiKeyEnv ? config.secret(p.apiKeyEnv) : undefined,
               timeoutMs: p.timeoutMs ?? config.inferenceTimeoutMs,
               maxRetries: p.maxRetries ?? 0,

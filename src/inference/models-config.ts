@@ -1,6 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { plainToInstance, Type } from 'class-transformer';
-import { ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Min, ValidateNested, validateSync, ValidationError } from 'class-validator';
+import {
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Min,
+  ValidateNested,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+
+const UPSTREAM_URL = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 
 export class ProviderConfig {
   /** Referenced by models; appears in error messages. */
@@ -8,8 +24,18 @@ export class ProviderConfig {
   @Matches(/^[\w.-]+$/)
   name!: string;
 
-  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
-  baseUrl!: string;
+  /** The upstream's `…/v1` URL; or give `baseUrls`. */
+  @IsOptional()
+  @IsUrl(UPSTREAM_URL)
+  baseUrl?: string;
+
+  /** Replicas serving the same models: a `prompt_cache_key` sticks to one of them, other calls spread. */
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayUnique()
+  @IsUrl(UPSTREAM_URL, { each: true })
+  baseUrls?: string[];
 
   /** Name of the environment variable holding the upstream key (keys never live in this file). */
   @IsOptional()
@@ -82,6 +108,10 @@ export function loadModelsConfig(path: string): ModelsConfigFile {
   const config = plainToInstance(ModelsConfigFile, raw);
   const problems = flatten(validateSync(config, { forbidUnknownValues: false }));
   const names = new Set((config.providers ?? []).map((p) => p.name));
+  (config.providers ?? []).forEach((p, i) => {
+    if ((p.baseUrl === undefined) === (p.baseUrls === undefined))
+      problems.push(`providers.${i}: give either baseUrl or baseUrls (replicas), not ${p.baseUrl ? 'both' : 'neither'}`);
+  });
   for (const m of config.models ?? []) {
     if (!names.has(m.provider)) problems.push(`models: '${m.id}' names unknown provider '${m.provider}'`);
   }
