@@ -23,4 +23,8 @@ export abstract class ChatBackend {
   abstract stream(params: ChatCompletionCreateParamsStreaming, signal: AbortSignal, settings?: UpstreamCallSettings): AsyncIterable<ChatCompletionChunk>;
   /** Whether the upstream answers at all (any HTTP answer counts: it is up). */
   abstract reachable(timeoutMs: number): Promise<boolean>;
+  /** The model names the upstream lists (`GET /models`); empty when it lists none or cannot be asked. */
+  listModels(_timeoutMs: number): Promise<string[]> {
+    return Promise.resolve([]);
+  }
 }

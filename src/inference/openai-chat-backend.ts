@@ -12,6 +12,9 @@ import { ReplicaPicker } from './replica-picker';
 import { abortError, isAbort, upstreamMalformed, upstreamStreamError, UpstreamError, UpstreamUnreachable } from './upstream-error';
 import { UpstreamHttp } from './upstream-http';
 
+/** An upstream's model list is read up to this size (a longer one is not a list we can use). */
+const MODEL_LIST_LIMIT = 1024 * 1024;
+
 export interface OpenAIBackendOptions {
   name: string;
   /** One upstream, or the replicas of one (each `…/v1`) serving the same models. */
@@ -59,6 +62,19 @@ export class OpenAIChatBackend extends ChatBackend {
   async reachable(timeoutMs: number): Promise<boolean> {
     const answers = await Promise.all(this.all.map((http) => http.answers('models', timeoutMs)));
     return answers.includes(true);
+  }
+
+  /** The ids of the upstream's `GET /models` (OpenAI list shape), from the next replica that answers. */
+  override async listModels(timeoutMs: number): Promise<string[]> {
+    for (const http of this.replicas.order()) {
+      try {
+        const body = JSON.parse(await http.getText('models', timeoutMs, MODEL_LIST_LIMIT)) as { data?: { id?: unknown }[] };
+        if (Array.isArray(body?.data)) return body.data.map((m) => m?.id).filter((id): id is string => typeof id === 'string' && id.length > 0);
+      } catch {
+        // unreachable, an error status or not a list: try the next replica
+      }
+    }
+    return [];
   }
 
   async *stream(params: ChatCompletionCreateParamsStreaming, signal: AbortSignal, settings?: UpstreamCallSettings): AsyncIterable<ChatCompletionChunk> {
