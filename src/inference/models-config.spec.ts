@@ -26,4 +26,17 @@ describe('loadModelsConfig', () => {
   ])('refuses provider %j, naming the problem', (provider, problem) => {
     expect(() => loadModelsConfig(withProvider(provider))).toThrow(problem);
   });
+
+  it("validates a model's codex block", () => {
+    const withCodex = (codex: unknown) => file({ providers: [{ name: 'p', baseUrl: 'http://a/v1' }], models: [{ id: 'm', provider: 'p', codex }] });
+    expect(loadModelsConfig(withCodex({ contextWindow: 32768, reasoningLevels: ['low'], defaultReasoningLevel: 'low' })).models[0].codex?.contextWindow).toBe(
+      32768,
+    );
+    // "function" is refused: Codex 0.171 cannot decode it and would drop the whole catalog.
+    expect(() => loadModelsConfig(withCodex({ applyPatch: 'function' }))).toThrow('models.0.codex.applyPatch');
+    expect(() => loadModelsConfig(withCodex({ reasoningLevels: ['max'] }))).toThrow('models.0.codex.reasoningLevels');
+    expect(() => loadModelsConfig(withCodex({ reasoningLevels: ['low'], defaultReasoningLevel: 'high' }))).toThrow(
+      "models: 'm' codex.defaultReasoningLevel 'high' is not in codex.reasoningLevels",
+    );
+  });
 });
