@@ -178,7 +178,8 @@ export class AgentRunner {
     signal: AbortSignal,
     onUsage: (u: ResponseUsage | null) => void,
   ): Promise<string | null> {
-    const settings = { retries: turn.upstreamRetries };
+    // The replica choice uses prompt_cache_key whether or not the upstream is sent the field itself.
+    const settings = { retries: turn.upstreamRetries, affinityKey: turn.request.prompt_cache_key };
     if (turn.streaming) {
       let finish: string | null = null;
       for await (const chunk of turn.model.backend.stream({ ...params, stream: true, stream_options: { include_usage: true } }, signal, settings)) {

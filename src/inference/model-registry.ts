@@ -3,8 +3,13 @@ import type { Model } from 'openai/resources/models';
 import { AppConfig } from '../config/app-config';
 import { ChatBackend } from './chat-backend';
 import { ECHO_MODEL, EchoBackend } from './echo-backend';
-import { loadModelsConfig } from './models-config';
+import { codexModelInfo, type CodexModelInfo } from './codex-catalog';
+import { type CodexModelConfig, loadModelsConfig } from './models-config';
 import { OpenAIChatBackend } from './openai-chat-backend';
+
+/** How long the passthrough upstream's model list is reused, and how long asking for it may take. */
+const PASSTHROUGH_LIST_TTL_MS = 60_000;
+const PASSTHROUGH_LIST_TIMEOUT_MS = 3_000;
 
 /** Where a model's requests go. */
 export interface ResolvedModel {
@@ -24,6 +29,10 @@ export class ModelRegistry {
   private readonly models = new Map<string, ResolvedModel>();
   private readonly passthrough?: { backend: ChatBackend; maxTokensParam: ResolvedModel['maxTokensParam'] };
   private readonly created = Math.floor(Date.now() / 1000);
+  /** Each listed model's `codex` block (absent: the defaults). */
+  private readonly codex = new Map<string, CodexModelConfig | undefined>();
+  /** The passthrough upstream's own model list, for the Codex catalog (refreshed after PASSTHROUGH_LIST_TTL_MS). */
+  private passthroughList?: { at: number; ids: Promise<string[]> };
 
   constructor(config: AppConfig) {
     this.models.set(ECHO_MODEL, { id: ECHO_MODEL, backend: new EchoBackend(), upstreamModel: ECHO_MODEL, maxTokensParam: 'max_tokens' });
@@ -36,7 +45,7 @@ export class ModelRegistry {
             maxTokensParam: p.maxTokensParam ?? 'max_tokens',
             backend: new OpenAIChatBackend({
               name: p.name,
-              baseUrl: p.baseUrl,
+              baseUrl: p.baseUrls ?? p.baseUrl!, // one of them: validated by loadModelsConfig
               apiKey: p.apiKeyEnv ? config.secret(p.apiKeyEnv) : undefined,
               timeoutMs: p.timeoutMs ?? config.inferenceTimeoutMs,
               maxRetries: p.maxRetries ?? 0,
@@ -47,6 +56,7 @@ export class ModelRegistry {
       for (const m of file.models) {
         const provider = backends.get(m.provider)!; // validated by loadModelsConfig
         this.models.set(m.id, { id: m.id, upstreamModel: m.upstreamModel ?? m.id, ...provider });
+        this.codex.set(m.id, m.codex);
       }
       if (file.passthrough) this.passthrough = backends.get(file.passthrough);
     } else if (config.inferenceBaseUrl) {
@@ -77,11 +87,41 @@ export class ModelRegistry {
   }
 
   list(): Model[] {
-    return [...this.models.values()].map((m) => ({
-      id: m.id,
-      object: 'model',
-      created: this.created,
-      owned_by: m.backend.name,
-    }));
+    return [...this.models.values()].map((m) => this.model(m.id, m.backend.name));
+  }
+
+  /**
+   * The list for the Codex CLI: every listed model, plus — behind a passthrough provider — the
+   * models that upstream lists (Codex needs an entry for the name it uses, or it offers no
+   * apply_patch), each in the OpenAI shape (`data`) and in Codex's (`models`).
+   */
+  async codexCatalog(): Promise<{ data: Model[]; models: CodexModelInfo[] }> {
+    const data = this.list();
+    if (this.passthrough) {
+      const listed = new Set(data.map((m) => m.id));
+      for (const id of await this.passthroughModels()) if (!listed.has(id)) data.push(this.model(id, this.passthrough.backend.name));
+    }
+    const echoLast = [...data.filter((m) => m.id !== ECHO_MODEL), ...data.filter((m) => m.id === ECHO_MODEL)];
+    // echo cannot call tools: usable by name, kept out of Codex's picker.
+    const models = echoLast.map((m, i) => codexModelInfo(m.id, m.id === ECHO_MODEL ? { visibility: 'hide' } : this.codex.get(m.id), i));
+    return { data: echoLast, models };
+  }
+
+  private model(id: string, ownedBy: string): Model {
+    return { id, object: 'model', created: this.created, owned_by: ownedBy };
+  }
+
+  private passthroughModels(): Promise<string[]> {
+    const now = Date.now();
+    if (!this.passthrough) return Promise.resolve([]);
+    if (!this.passthroughList || now - this.passthroughList.at > PASSTHROUGH_LIST_TTL_MS) {
+      const ids = this.passthrough.backend.listModels(PASSTHROUGH_LIST_TIMEOUT_MS);
+      this.passthroughList = { at: now, ids };
+      // An upstream that could not be asked is asked again next time, not in a minute.
+      void ids.then((list) => {
+        if (list.length === 0 && this.passthroughList?.ids === ids) this.passthroughList = undefined;
+      });
+    }
+    return this.passthroughList.ids;
   }
 }

@@ -1,6 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { plainToInstance, Type } from 'class-transformer';
-import { ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Min, ValidateNested, validateSync, ValidationError } from 'class-validator';
+import {
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Min,
+  MinLength,
+  ValidateNested,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+
+const UPSTREAM_URL = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 
 export class ProviderConfig {
   /** Referenced by models; appears in error messages. */
@@ -8,8 +26,18 @@ export class ProviderConfig {
   @Matches(/^[\w.-]+$/)
   name!: string;
 
-  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
-  baseUrl!: string;
+  /** The upstream's `…/v1` URL; or give `baseUrls`. */
+  @IsOptional()
+  @IsUrl(UPSTREAM_URL)
+  baseUrl?: string;
+
+  /** Replicas serving the same models: a `prompt_cache_key` sticks to one of them, other calls spread. */
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayUnique()
+  @IsUrl(UPSTREAM_URL, { each: true })
+  baseUrls?: string[];
 
   /** Name of the environment variable holding the upstream key (keys never live in this file). */
   @IsOptional()
@@ -32,6 +60,105 @@ export class ProviderConfig {
   maxTokensParam?: 'max_tokens' | 'max_completion_tokens';
 }
 
+export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const;
+export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
+
+/**
+ * What the Codex CLI's model catalog (`GET /v1/models?client_version=…`) says about a model,
+ * where it differs from the defaults (codex-catalog.ts). docs/codex.md#model-catalog.
+ */
+export class CodexModelConfig {
+  @IsOptional()
+  @IsString()
+  displayName?: string;
+
+  @IsOptional()
+  @IsString()
+  description?: string;
+
+  /** The upstream's context length (vLLM `max_model_len`); Codex compacts at 90 % of it. Unset: Codex never compacts on its own. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  contextWindow?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  autoCompactTokenLimit?: number;
+
+  /** The `reasoning.effort` values Codex may offer (sent upstream as `reasoning_effort`); default none. */
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(REASONING_EFFORTS, { each: true })
+  reasoningLevels?: ReasoningEffort[];
+
+  @IsOptional()
+  @IsIn(REASONING_EFFORTS)
+  defaultReasoningLevel?: ReasoningEffort;
+
+  /** Whether Codex asks for reasoning summaries (`reasoning.summary`); default false. */
+  @IsOptional()
+  @IsBoolean()
+  reasoningSummaries?: boolean;
+
+  /** Codex sends `text.verbosity` with this default; unset: it sends none. */
+  @IsOptional()
+  @IsIn(['low', 'medium', 'high'])
+  verbosity?: 'low' | 'medium' | 'high';
+
+  /** `freeform` (default): Codex offers its `apply_patch` custom tool; `none`: it edits through the shell only. */
+  @IsOptional()
+  @IsIn(['freeform', 'none'])
+  applyPatch?: 'freeform' | 'none';
+
+  /** Codex offers client-side `tool_search` and defers namespaces behind it; default false. */
+  @IsOptional()
+  @IsBoolean()
+  searchTool?: boolean;
+
+  /** Which `web_search` variant Codex offers; unset: its default (`text`). It cannot switch web search off (see docs/codex.md). */
+  @IsOptional()
+  @IsIn(['text', 'text_and_image'])
+  webSearch?: 'text' | 'text_and_image';
+
+  /** Default true: Codex sends `parallel_tool_calls: true`. */
+  @IsOptional()
+  @IsBoolean()
+  parallelToolCalls?: boolean;
+
+  /** Default `["text"]`: add `image` for a vision model, so Codex attaches images. */
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayUnique()
+  @IsIn(['text', 'image'], { each: true })
+  inputModalities?: ('text' | 'image')[];
+
+  /** The base instructions Codex sends as its first developer message; default: the gateway's short coding-agent prompt. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  instructions?: string;
+
+  /** Codex keeps this many tokens of one tool output in the history; default 10000. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  toolOutputTokens?: number;
+
+  /** Codex's picker order; default: the position in `models`. */
+  @IsOptional()
+  @IsInt()
+  priority?: number;
+
+  /** `hide`: usable by name but not shown in Codex's model picker. */
+  @IsOptional()
+  @IsIn(['list', 'hide'])
+  visibility?: 'list' | 'hide';
+}
+
 export class ModelConfig {
   /** The name clients send as `model`. */
   @IsString()
@@ -44,6 +171,12 @@ export class ModelConfig {
   @IsOptional()
   @IsString()
   upstreamModel?: string;
+
+  /** Its entry in the Codex model catalog; defaults apply when absent. */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CodexModelConfig)
+  codex?: CodexModelConfig;
 }
 
 export class ModelsConfigFile {
@@ -82,8 +215,18 @@ export function loadModelsConfig(path: string): ModelsConfigFile {
   const config = plainToInstance(ModelsConfigFile, raw);
   const problems = flatten(validateSync(config, { forbidUnknownValues: false }));
   const names = new Set((config.providers ?? []).map((p) => p.name));
+  (config.providers ?? []).forEach((p, i) => {
+    if ((p.baseUrl === undefined) === (p.baseUrls === undefined))
+      problems.push(`providers.${i}: give either baseUrl or baseUrls (replicas), not ${p.baseUrl ? 'both' : 'neither'}`);
+  });
   for (const m of config.models ?? []) {
     if (!names.has(m.provider)) problems.push(`models: '${m.id}' names unknown provider '${m.provider}'`);
+  }
+  for (const m of config.models ?? []) {
+    const c = m.codex;
+    if (c?.defaultReasoningLevel && !(c.reasoningLevels ?? []).includes(c.defaultReasoningLevel)) {
+      problems.push(`models: '${m.id}' codex.defaultReasoningLevel '${c.defaultReasoningLevel}' is not in codex.reasoningLevels`);
+    }
   }
   if (config.passthrough && !names.has(config.passthrough)) problems.push(`passthrough: unknown provider '${config.passthrough}'`);
   if (problems.length) throw new Error(`MODELS_CONFIG=${path} is invalid:\n  ${problems.join('\n  ')}`);

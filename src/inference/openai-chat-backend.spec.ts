@@ -131,4 +131,54 @@ describe('OpenAIChatBackend (node:http against an upstream on loopback)', () => 
       await new Promise((r) => server.close(r));
     }
   });
+
+  describe('with replicas', () => {
+    let second: FakeUpstream;
+    beforeAll(async () => (second = await startFakeUpstream()));
+    afterAll(() => second.close());
+    beforeEach(() => second.reset());
+    const replicated = () => backend({ baseUrl: [upstream.url, second.url] });
+    const served = () => [upstream.requests.length, second.requests.length];
+
+    it('keeps one prompt_cache_key on one replica and spreads calls without one', async () => {
+      const backendA = replicated();
+      for (let i = 0; i < 4; i++) await backendA.complete({ ...params, prompt_cache_key: 'thread-1' }, signal());
+      expect(served().sort()).toEqual([0, 4]);
+      // Another instance (another gateway process) picks the same replica for the key.
+      const sticky = upstream.requests.length ? upstream : second;
+      await replicated().complete({ ...params, prompt_cache_key: 'thread-1' }, signal());
+      expect(sticky.requests).toHaveLength(5);
+      upstream.reset();
+      second.reset();
+      for (let i = 0; i < 4; i++) await backendA.complete(params, signal());
+      expect(served()).toEqual([2, 2]);
+    });
+
+    it('takes the affinity key from the call settings before the body', async () => {
+      const keys = Array.from({ length: 16 }, (_, i) => `k${i}`);
+      for (const key of keys) await replicated().complete({ ...params, prompt_cache_key: 'same' }, signal(), { affinityKey: key });
+      expect(Math.min(...served())).toBeGreaterThan(0);
+    });
+
+    it('fails over to the next replica when one cannot be reached, and is reachable while one is', async () => {
+      const closed: Server = createServer();
+      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+      const gone = `http://127.0.0.1:${(closed.address() as { port: number }).port}/v1`;
+      await new Promise((r) => closed.close(r));
+      const halfDown = backend({ baseUrl: [gone, upstream.url] });
+      for (let i = 0; i < 6; i++) await halfDown.complete({ ...params, prompt_cache_key: `t${i}` }, signal());
+      expect(upstream.requests).toHaveLength(6);
+      expect(await halfDown.reachable(500)).toBe(true);
+      const allDown = backend({ baseUrl: [gone, gone.replace('/v1', '/v2')] });
+      await expect(allDown.complete(params, signal())).rejects.toMatchObject({ httpStatus: 502, message: "Could not reach the upstream model server 'fake'." });
+      expect(await allDown.reachable(500)).toBe(false);
+    });
+
+    it('does not fail over on an HTTP error answer (the replica was reached)', async () => {
+      upstream.setDefault({ status: 503 });
+      second.setDefault({ status: 503 });
+      await expect(replicated().complete({ ...params, prompt_cache_key: 'x' }, signal())).rejects.toMatchObject({ httpStatus: 502 });
+      expect(served().sort()).toEqual([0, 1]);
+    });
+  });
 });

@@ -3,38 +3,51 @@ import { createParser } from 'eventsource-parser';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
+  ChatCompletionCreateParams,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
 import { ChatBackend, type UpstreamCallSettings } from './chat-backend';
-import { abortError, isAbort, upstreamMalformed, upstreamStreamError, UpstreamError } from './upstream-error';
+import { ReplicaPicker } from './replica-picker';
+import { abortError, isAbort, upstreamMalformed, upstreamStreamError, UpstreamError, UpstreamUnreachable } from './upstream-error';
 import { UpstreamHttp } from './upstream-http';
+
+/** An upstream's model list is read up to this size (a longer one is not a list we can use). */
+const MODEL_LIST_LIMIT = 1024 * 1024;
 
 export interface OpenAIBackendOptions {
   name: string;
-  baseUrl: string;
+  /** One upstream, or the replicas of one (each `…/v1`) serving the same models. */
+  baseUrl: string | readonly string[];
   apiKey?: string;
   timeoutMs: number;
   maxRetries: number;
 }
 
-/** Any OpenAI-compatible Chat Completions server (vLLM, Ollama, llama.cpp, OpenAI, a gateway). */
+/**
+ * Any OpenAI-compatible Chat Completions server (vLLM, Ollama, llama.cpp, OpenAI, a gateway), or
+ * several replicas of one: a call goes to the replica its affinity key picks (ReplicaPicker), and
+ * to the next one in that order when a replica cannot be reached at all.
+ */
 export class OpenAIChatBackend extends ChatBackend {
   readonly name: string;
-  private readonly http: UpstreamHttp;
+  private readonly replicas: ReplicaPicker<UpstreamHttp>;
+  private readonly all: UpstreamHttp[];
   private readonly maxRetries: number;
 
   constructor(options: OpenAIBackendOptions) {
     super();
     this.name = options.name;
     this.maxRetries = options.maxRetries;
-    this.http = new UpstreamHttp({ provider: options.name, baseUrl: options.baseUrl, apiKey: options.apiKey, timeoutMs: options.timeoutMs });
+    const urls = typeof options.baseUrl === 'string' ? [options.baseUrl] : [...options.baseUrl];
+    this.all = urls.map((baseUrl) => new UpstreamHttp({ provider: options.name, baseUrl, apiKey: options.apiKey, timeoutMs: options.timeoutMs }));
+    this.replicas = new ReplicaPicker(this.all, urls);
   }
 
   async complete(params: ChatCompletionCreateParamsNonStreaming, signal: AbortSignal, settings?: UpstreamCallSettings): Promise<ChatCompletion> {
-    const reply = await this.post(params, signal, settings);
-    const body = await this.http.readBody(reply, signal).catch((error: unknown) => {
-      throw this.classify(this.http.readFailure(error, signal));
+    const { reply, http } = await this.post(params, signal, settings);
+    const body = await http.readBody(reply, signal).catch((error: unknown) => {
+      throw this.classify(http.readFailure(error, signal));
     });
     try {
       const completion = JSON.parse(body) as ChatCompletion;
@@ -45,12 +58,27 @@ export class OpenAIChatBackend extends ChatBackend {
     }
   }
 
+  /** Any replica answering counts: calls fail over to it. */
   async reachable(timeoutMs: number): Promise<boolean> {
-    return this.http.answers('models', timeoutMs);
+    const answers = await Promise.all(this.all.map((http) => http.answers('models', timeoutMs)));
+    return answers.includes(true);
+  }
+
+  /** The ids of the upstream's `GET /models` (OpenAI list shape), from the next replica that answers. */
+  override async listModels(timeoutMs: number): Promise<string[]> {
+    for (const http of this.replicas.order()) {
+      try {
+        const body = JSON.parse(await http.getText('models', timeoutMs, MODEL_LIST_LIMIT)) as { data?: { id?: unknown }[] };
+        if (Array.isArray(body?.data)) return body.data.map((m) => m?.id).filter((id): id is string => typeof id === 'string' && id.length > 0);
+      } catch {
+        // unreachable, an error status or not a list: try the next replica
+      }
+    }
+    return [];
   }
 
   async *stream(params: ChatCompletionCreateParamsStreaming, signal: AbortSignal, settings?: UpstreamCallSettings): AsyncIterable<ChatCompletionChunk> {
-    const reply = await this.post(params, signal, settings);
+    const { reply, http } = await this.post(params, signal, settings);
     let ready: ChatCompletionChunk[] = [];
     let failure: Error | undefined;
     let done = false;
@@ -82,7 +110,7 @@ export class OpenAIChatBackend extends ChatBackend {
         // After [DONE] the loop reads on to the reply's end, so the connection goes back to the pool.
       }
     } catch (error) {
-      throw this.classify(error instanceof UpstreamError ? error : this.http.readFailure(error, signal));
+      throw this.classify(error instanceof UpstreamError ? error : http.readFailure(error, signal));
     } finally {
       // Stops reading (and frees the socket) when the consumer or an error ended the stream early.
       if (!reply.readableEnded) reply.destroy();
@@ -92,8 +120,21 @@ export class OpenAIChatBackend extends ChatBackend {
     if (!finished) throw upstreamMalformed(this.name);
   }
 
-  private post(params: object, signal: AbortSignal, settings?: UpstreamCallSettings): Promise<IncomingMessage> {
-    return this.http.post('chat/completions', JSON.stringify(params), { signal, retries: settings?.retries ?? this.maxRetries });
+  /** POSTs to the preferred replica; one that cannot be reached (after its retries) hands over to the next. */
+  private async post(
+    params: ChatCompletionCreateParams,
+    signal: AbortSignal,
+    settings?: UpstreamCallSettings,
+  ): Promise<{ reply: IncomingMessage; http: UpstreamHttp }> {
+    const body = JSON.stringify(params);
+    const order = this.replicas.order(settings?.affinityKey ?? params.prompt_cache_key);
+    for (let i = 0; ; i++) {
+      try {
+        return { reply: await order[i].post('chat/completions', body, { signal, retries: settings?.retries ?? this.maxRetries }), http: order[i] };
+      } catch (error) {
+        if (!(error instanceof UpstreamUnreachable) || i === order.length - 1) throw error;
+      }
+    }
   }
 
   /** Aborts and classified errors pass; anything else broke the reply mid-way. */

@@ -66,8 +66,11 @@ export function fromUpstreamStatus(status: number, body: string, retryAfter: str
 export const upstreamTimedOut = (provider: string): UpstreamError =>
   new UpstreamError(504, 'server_error', 'server_error', `The upstream model server '${provider}' timed out.`);
 
+/** The connection failed (refused, reset, DNS) after the retries: another replica may still answer. */
+export class UpstreamUnreachable extends UpstreamError {}
+
 export const upstreamUnreachable = (provider: string): UpstreamError =>
-  new UpstreamError(502, 'server_error', 'server_error', `Could not reach the upstream model server '${provider}'.`);
+  new UpstreamUnreachable(502, 'server_error', 'server_error', `Could not reach the upstream model server '${provider}'.`);
 
 export const upstreamMalformed = (provider: string): UpstreamError =>
   new UpstreamError(502, 'server_error', 'server_error', `The upstream model server '${provider}' sent a malformed or incomplete reply.`);

@@ -86,6 +86,17 @@ export class UpstreamHttp {
     }
   }
 
+  /** The body of a 2xx answer to a GET (up to `limit` characters); any failure throws. */
+  async getText(path: string, timeoutMs: number, limit: number): Promise<string> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    const reply = await this.send('GET', path, undefined, signal);
+    if (reply.statusCode! < 200 || reply.statusCode! >= 300) {
+      reply.resume();
+      throw new Error(`HTTP ${reply.statusCode}`);
+    }
+    return this.readBody(reply, signal, limit);
+  }
+
   /** The whole body of a reply, as text; the attempt's idle timeout and abort still apply. */
   async readBody(reply: IncomingMessage, signal: AbortSignal, limit = Infinity): Promise<string> {
     try {
