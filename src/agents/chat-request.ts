@@ -153,7 +153,11 @@ function allowedBy(allowed: ReadonlyArray<{ type?: string; name?: string }>): (e
  * `tools` and `tool_choice` in chat form; `allowed_tools` narrows the tool list itself. `extra`
  * are tools the server runs (MCP), offered to the model as functions too.
  */
-function toolsAndChoice(request: NormalizedRequest, tools: ClientTools, extra: ChatCompletionTool[]): Pick<ChatParams, 'tools' | 'tool_choice' | 'parallel_tool_calls'> {
+function toolsAndChoice(
+  request: NormalizedRequest,
+  tools: ClientTools,
+  extra: ChatCompletionTool[],
+): Pick<ChatParams, 'tools' | 'tool_choice' | 'parallel_tool_calls'> {
   let choice: ChatCompletionToolChoiceOption | undefined;
   let keep: ((entry: ClientTool) => boolean) | undefined;
   const requested = request.tool_choice;

@@ -19,10 +19,7 @@ const keyOf = (kind: 'function' | 'custom', name: string, namespace?: string): s
 function customDescription(tool: CustomTool): string {
   const intro = tool.description ? `${tool.description}\n\n` : '';
   const format = tool.format;
-  const grammar =
-    format?.type === 'grammar'
-      ? ` It must follow this ${format.syntax} grammar:\n${format.definition}`
-      : '';
+  const grammar = format?.type === 'grammar' ? ` It must follow this ${format.syntax} grammar:\n${format.definition}` : '';
   return `${intro}Call it with one argument, "${CUSTOM_INPUT_ARG}": the tool's raw input as a string (free text, not JSON).${grammar}`;
 }
 
@@ -118,33 +115,41 @@ export class ClientTools {
     const description = namespace && !tool.description ? `A function of the '${namespace}' tools.` : tool.description;
     // `strict` stays unset unless the client set it: forcing it would make strict-mode upstreams
     // reject schemas that are not strict-compatible (optional properties).
-    this.register(name, { kind: 'function', name: tool.name, ...(namespace ? { namespace } : {}) }, {
-      type: 'function',
-      function: {
-        name,
-        ...(description ? { description } : {}),
-        parameters: (tool.parameters as Record<string, unknown> | null | undefined) ?? { type: 'object', properties: {} },
-        ...(tool.strict !== null && tool.strict !== undefined ? { strict: tool.strict } : {}),
+    this.register(
+      name,
+      { kind: 'function', name: tool.name, ...(namespace ? { namespace } : {}) },
+      {
+        type: 'function',
+        function: {
+          name,
+          ...(description ? { description } : {}),
+          parameters: (tool.parameters as Record<string, unknown> | null | undefined) ?? { type: 'object', properties: {} },
+          ...(tool.strict !== null && tool.strict !== undefined ? { strict: tool.strict } : {}),
+        },
       },
-    });
+    );
   }
 
   private addToolSearch(tool: ToolSearchTool): void {
     if (this.searchName) return;
     const name = this.freeName('tool_search');
     this.searchName = name;
-    this.register(name, { kind: 'tool_search' }, {
-      type: 'function',
-      function: {
-        name,
-        description: tool.description ?? 'Searches for more tools; the tools it finds are offered in the next model call.',
-        parameters: (tool.parameters as Record<string, unknown> | null | undefined) ?? {
-          type: 'object',
-          properties: { query: { type: 'string' }, limit: { type: 'number' } },
-          required: ['query'],
+    this.register(
+      name,
+      { kind: 'tool_search' },
+      {
+        type: 'function',
+        function: {
+          name,
+          description: tool.description ?? 'Searches for more tools; the tools it finds are offered in the next model call.',
+          parameters: (tool.parameters as Record<string, unknown> | null | undefined) ?? {
+            type: 'object',
+            properties: { query: { type: 'string' }, limit: { type: 'number' } },
+            required: ['query'],
+          },
         },
       },
-    });
+    );
   }
 
   /** `name`, or `name_2`, `name_3`… (within 64 characters) when another tool has it already. */

@@ -206,7 +206,14 @@ export class OutputBuilder {
       return { kind: 'custom_tool_call', item, index: this.add(item), args: '' };
     }
     if (tool?.kind === 'tool_search') {
-      const item: ResponseToolSearchCall = { id: newId('tsc'), type: 'tool_search_call', status: 'in_progress', call_id: callId, execution: 'client', arguments: {} };
+      const item: ResponseToolSearchCall = {
+        id: newId('tsc'),
+        type: 'tool_search_call',
+        status: 'in_progress',
+        call_id: callId,
+        execution: 'client',
+        arguments: {},
+      };
       return { kind: 'tool_search_call', item, index: this.add(item), args: '' };
     }
     const item: ResponseFunctionToolCall & { id: string } = {
@@ -250,7 +257,13 @@ export class OutputBuilder {
       } else {
         // `name` is not in the openai 7 type but OpenAI sends it (as the Python SDK's type says): keep it.
         const { item, index } = call;
-        const done = { type: 'response.function_call_arguments.done' as const, item_id: item.id, output_index: index, arguments: item.arguments, name: item.name };
+        const done = {
+          type: 'response.function_call_arguments.done' as const,
+          item_id: item.id,
+          output_index: index,
+          arguments: item.arguments,
+          name: item.name,
+        };
         this.emit(done);
       }
       this.done(call.index, call.item);

@@ -23,7 +23,10 @@ const isUnservable = (tool: { type?: unknown; execution?: unknown }): boolean =>
   typeof tool.type === 'string' && (UNSERVABLE_HOSTED_TOOLS.has(tool.type) || (tool.type === 'tool_search' && tool.execution !== 'client'));
 
 const notForceable = (type: string, param: string) =>
-  unsupportedParameter(param, `Tools of type '${type}' cannot be used on this server (no provider is configured for them), so they cannot be forced with tool_choice.`);
+  unsupportedParameter(
+    param,
+    `Tools of type '${type}' cannot be used on this server (no provider is configured for them), so they cannot be forced with tool_choice.`,
+  );
 
 const isNameList = (v: unknown): boolean => Array.isArray(v) && v.every((n) => typeof n === 'string');
 const isFilter = (v: unknown): boolean =>
@@ -91,7 +94,11 @@ function checkOptions(dto: CreateResponseDto): void {
 const CLIENT_TOOL_TYPES = new Set(['function', 'custom', 'namespace', 'tool_search']);
 
 const customFormat = (format: ToolDto['format']) =>
-  format?.type === 'grammar' ? { type: 'grammar' as const, syntax: format.syntax!, definition: format.definition! } : format ? { type: 'text' as const } : undefined;
+  format?.type === 'grammar'
+    ? { type: 'grammar' as const, syntax: format.syntax!, definition: format.definition! }
+    : format
+      ? { type: 'text' as const }
+      : undefined;
 
 function normalizeMember(m: NamespaceMemberDto) {
   if (m.type === 'custom') {
@@ -140,7 +147,8 @@ function checkToolChoice(dto: CreateResponseDto, tools: ToolDto[], omitted: stri
   if (choice === 'required' && omitted.length && !tools.length) throw notForceable(omitted[0], 'tool_choice');
   if (!choice || typeof choice !== 'object') return;
   if (choice.type === 'function' || choice.type === 'custom') {
-    if (!named(choice.type, choice.name)) throw invalidRequest(`'tool_choice.name' must name one of the ${choice.type} tools of this request.`, 'tool_choice.name');
+    if (!named(choice.type, choice.name))
+      throw invalidRequest(`'tool_choice.name' must name one of the ${choice.type} tools of this request.`, 'tool_choice.name');
   } else if (choice.type === 'allowed_tools') {
     if (choice.mode !== 'auto' && choice.mode !== 'required') throw invalidRequest(`'tool_choice.mode' must be 'auto' or 'required'.`, 'tool_choice.mode');
     if (!Array.isArray(choice.tools)) throw invalidRequest(`'tool_choice.tools' must be an array of tools.`, 'tool_choice.tools');

@@ -188,7 +188,10 @@ function checkLoadedTool(tool: unknown, at: string): void {
  */
 function toolSearchItem(raw: Json, type: 'tool_search_call' | 'tool_search_output', path: string): StoredItem {
   if (raw.execution !== undefined && raw.execution !== null && raw.execution !== 'client') {
-    throw unsupportedParameter(`${path}.execution`, `Input items of type '${type}' with execution '${String(raw.execution)}' are not supported by this server.`);
+    throw unsupportedParameter(
+      `${path}.execution`,
+      `Input items of type '${type}' with execution '${String(raw.execution)}' are not supported by this server.`,
+    );
   }
   const callId = optionalString(raw, 'call_id', path) ?? null;
   const common = { type, call_id: callId, execution: 'client' as const, status: 'completed' as const };
