@@ -165,7 +165,7 @@ function toolsAndChoice(
   else if (requested?.type === 'function') choice = { type: 'function', function: { name: tools.upstreamName('function', requested.name) } };
   else if (requested?.type === 'custom') choice = { type: 'function', function: { name: tools.upstreamName('custom', requested.name) } };
   else if (requested?.type === 'allowed_tools') {
-    keep = allowedBy(requested.tools as Array<{ type?: string; name?: string }>);
+    keep = allowedBy(requested.tools);
     choice = requested.mode;
   }
   const offered = [...tools.chatTools(keep), ...extra];

@@ -190,7 +190,7 @@ function toolSearchItem(raw: Json, type: 'tool_search_call' | 'tool_search_outpu
   if (raw.execution !== undefined && raw.execution !== null && raw.execution !== 'client') {
     throw unsupportedParameter(
       `${path}.execution`,
-      `Input items of type '${type}' with execution '${String(raw.execution)}' are not supported by this server.`,
+      `Input items of type '${type}' with execution ${JSON.stringify(raw.execution)} are not supported by this server: only 'client' is.`,
     );
   }
   const callId = optionalString(raw, 'call_id', path) ?? null;
@@ -241,7 +241,7 @@ function normalizeItem(raw: unknown, path: string, rules: ItemRules): StoredItem
         input: requireString(raw, 'input', path),
         status: 'completed',
         ...(namespace ? { namespace } : {}),
-      } as StoredItem;
+      };
     }
     case 'function_call_output':
     case 'custom_tool_call_output': {
