@@ -4,6 +4,7 @@ import type { CompletionUsage } from 'openai/resources/completions';
 import type { ResponseOutputItem, ResponseUsage } from 'openai/resources/responses/responses';
 import type { NormalizedRequest, StoredItem, UnsequencedEvent } from '../common/response-types';
 import { toChatRequest } from './chat-request';
+import { ClientTools } from './client-tools';
 import type { ResolvedModel } from '../inference/model-registry';
 import { isAbort, UpstreamError } from '../inference/upstream-error';
 import { Metrics } from '../metrics/metrics';
@@ -107,10 +108,12 @@ export class AgentRunner {
 
   private async call(turn: AgentTurn, signal: AbortSignal, sink: AgentSink): Promise<AgentOutcome> {
     const toolset = McpToolset.from(turn.request.tools, turn.mcpHeaders, this.mcp);
+    const clientTools = ClientTools.of(turn.request, turn.items);
     const builder = new OutputBuilder(
       (e) => sink.emit(e),
       (output) => sink.itemDone?.(output),
       (name) => toolset.isServerTool(name),
+      (name) => clientTools.resolve(name),
     );
     let usage: ResponseUsage | null = null;
     try {
@@ -124,7 +127,7 @@ export class AgentRunner {
           builder.finish('incomplete');
           return { status: 'incomplete', output: builder.output, usage, reason: 'max_tool_calls' };
         }
-        const base = toChatRequest(turn.request, turn.items, turn.model, toolset.chatTools());
+        const base = toChatRequest(turn.request, turn.items, turn.model, toolset.chatTools(), clientTools);
         const params = { ...base, messages: [...base.messages, ...added] };
         const finish = await this.ask(turn, params, builder, signal, (u) => (usage = addUsage(usage, u)));
         if (finish === 'length' || finish === 'content_filter') {

@@ -7,9 +7,10 @@ import type {
   ChatCompletionTool,
   ChatCompletionToolChoiceOption,
 } from 'openai/resources/chat/completions';
-import type { FunctionTool, McpToolCallError, ResponseInputContent } from 'openai/resources/responses/responses';
+import type { McpToolCallError, ResponseInputContent, Tool } from 'openai/resources/responses/responses';
 import type { NormalizedRequest, StoredItem } from '../common/response-types';
 import type { ResolvedModel } from '../inference/model-registry';
+import { ClientTools, CUSTOM_INPUT_ARG, type ClientTool } from './client-tools';
 import { mcpErrorText } from './mcp/mcp-errors';
 import { chatNameOf } from './mcp/mcp-naming';
 
@@ -57,8 +58,28 @@ function appendAssistant(messages: ChatCompletionMessageParam[], text: string | 
   messages.push(message);
 }
 
-/** Responses items (history, then this request's input) as chat messages. */
-export function toChatMessages(instructions: string | null | undefined, items: StoredItem[]): ChatCompletionMessageParam[] {
+/** Tool output (a string or input parts) as the text of a chat `tool` message. */
+const toolText = (output: string | ResponseInputContent[]): string => (typeof output === 'string' ? output : textOf(output));
+
+/** What a tool_search found, for the model: the names it can call from now on. */
+function searchResultText(found: Tool[], tools: ClientTools): string {
+  const names = found.flatMap((tool) => {
+    if (tool.type === 'namespace') return tool.tools.map((member) => tools.upstreamName(member.type, member.name, tool.name));
+    if (tool.type === 'function' || tool.type === 'custom') return [tools.upstreamName(tool.type, tool.name)];
+    return [];
+  });
+  return names.length ? `Tools loaded, callable from now on: ${names.join(', ')}.` : 'No tools found.';
+}
+
+/**
+ * Responses items (history, then this request's input) as chat messages. `tools` maps namespaced
+ * and custom tool calls to the upstream names they are offered under (see ClientTools).
+ */
+export function toChatMessages(
+  instructions: string | null | undefined,
+  items: StoredItem[],
+  tools: ClientTools = ClientTools.of({ tools: [] }, items),
+): ChatCompletionMessageParam[] {
   const messages: ChatCompletionMessageParam[] = [];
   if (instructions) messages.push({ role: 'system', content: instructions });
   for (const item of items) {
@@ -70,11 +91,29 @@ export function toChatMessages(instructions: string | null | undefined, items: S
       else if (role === 'system' || role === 'developer') messages.push({ role: 'system', content: textOf(content) });
       else messages.push({ role: 'user', content: userParts(content) });
     } else if (type === 'function_call' && 'call_id' in item && 'arguments' in item) {
+      const call = item as { call_id: string; name: string; namespace?: string | null; arguments: string };
       appendAssistant(messages, null, {
-        id: String(item.call_id),
+        id: call.call_id,
         type: 'function',
-        function: { name: (item as { name: string }).name, arguments: item.arguments as string },
+        function: { name: tools.upstreamName('function', call.name, call.namespace), arguments: call.arguments },
       });
+    } else if (type === 'custom_tool_call') {
+      const call = item as { call_id: string; name: string; namespace?: string | null; input: string };
+      appendAssistant(messages, null, {
+        id: call.call_id,
+        type: 'function',
+        function: { name: tools.upstreamName('custom', call.name, call.namespace), arguments: JSON.stringify({ [CUSTOM_INPUT_ARG]: call.input }) },
+      });
+    } else if (type === 'tool_search_call') {
+      const call = item as { id: string; call_id?: string | null; arguments?: unknown };
+      appendAssistant(messages, null, {
+        id: call.call_id ?? call.id,
+        type: 'function',
+        function: { name: tools.toolSearchName, arguments: JSON.stringify(call.arguments ?? {}) },
+      });
+    } else if (type === 'tool_search_output') {
+      const output = item as { id: string; call_id?: string | null; tools?: Tool[] };
+      messages.push({ role: 'tool', tool_call_id: output.call_id ?? output.id, content: searchResultText(output.tools ?? [], tools) });
     } else if (type === 'mcp_call' && 'server_label' in item) {
       // A call the server ran: the model sees it as its own tool call and the tool's answer.
       const call = item as {
@@ -91,9 +130,8 @@ export function toChatMessages(instructions: string | null | undefined, items: S
         function: { name: chatNameOf(call.server_label, call.name), arguments: call.arguments },
       });
       messages.push({ role: 'tool', tool_call_id: call.id, content: call.error ? `Error: ${mcpErrorText(call.error)}` : (call.output ?? '') });
-    } else if (type === 'function_call_output' && 'call_id' in item && 'output' in item) {
-      const output = item.output as string | ResponseInputContent[];
-      messages.push({ role: 'tool', tool_call_id: String(item.call_id), content: typeof output === 'string' ? output : textOf(output) });
+    } else if ((type === 'function_call_output' || type === 'custom_tool_call_output') && 'call_id' in item && 'output' in item) {
+      messages.push({ role: 'tool', tool_call_id: String(item.call_id), content: toolText(item.output as string | ResponseInputContent[]) });
     }
     // Reasoning items carry nothing an upstream chat model can take back; MCP tool lists and
     // approval requests/answers are the agent's business (see AgentRunner): all are left out.
@@ -101,36 +139,39 @@ export function toChatMessages(instructions: string | null | undefined, items: S
   return messages;
 }
 
-function toChatTool(tool: FunctionTool): ChatCompletionTool {
-  return {
-    type: 'function',
-    function: {
-      name: tool.name,
-      ...(tool.description ? { description: tool.description } : {}),
-      parameters: tool.parameters ?? { type: 'object', properties: {} },
-      ...(tool.strict !== null && tool.strict !== undefined ? { strict: tool.strict } : {}),
-    },
-  };
+/** Whether an offered tool is among `allowed_tools` (by type and name; a namespace's name allows all its functions). */
+function allowedBy(allowed: ReadonlyArray<{ type?: string; name?: string }>): (entry: ClientTool) => boolean {
+  return (entry) =>
+    allowed.some((t) =>
+      entry.kind === 'tool_search'
+        ? t.type === 'tool_search'
+        : (t.type === 'namespace' && t.name === entry.namespace) || ((t.type ?? 'function') === entry.kind && t.name === entry.name && !entry.namespace),
+    );
 }
 
 /**
  * `tools` and `tool_choice` in chat form; `allowed_tools` narrows the tool list itself. `extra`
  * are tools the server runs (MCP), offered to the model as functions too.
  */
-function toolsAndChoice(request: NormalizedRequest, extra: ChatCompletionTool[]): Pick<ChatParams, 'tools' | 'tool_choice' | 'parallel_tool_calls'> {
-  let tools = (request.tools ?? []).filter((t): t is FunctionTool => t.type === 'function');
-  if (!tools.length && !extra.length) return {};
+function toolsAndChoice(
+  request: NormalizedRequest,
+  tools: ClientTools,
+  extra: ChatCompletionTool[],
+): Pick<ChatParams, 'tools' | 'tool_choice' | 'parallel_tool_calls'> {
   let choice: ChatCompletionToolChoiceOption | undefined;
+  let keep: ((entry: ClientTool) => boolean) | undefined;
   const requested = request.tool_choice;
   if (typeof requested === 'string') choice = requested;
-  else if (requested?.type === 'function') choice = { type: 'function', function: { name: requested.name } };
+  else if (requested?.type === 'function') choice = { type: 'function', function: { name: tools.upstreamName('function', requested.name) } };
+  else if (requested?.type === 'custom') choice = { type: 'function', function: { name: tools.upstreamName('custom', requested.name) } };
   else if (requested?.type === 'allowed_tools') {
-    const allowed = new Set(requested.tools.map((t) => (t as { name?: string }).name));
-    tools = tools.filter((t) => allowed.has(t.name));
+    keep = allowedBy(requested.tools);
     choice = requested.mode;
   }
+  const offered = [...tools.chatTools(keep), ...extra];
+  if (!offered.length) return {};
   return {
-    tools: [...tools.map(toChatTool), ...extra],
+    tools: offered,
     ...(choice ? { tool_choice: choice } : {}),
     ...(request.parallel_tool_calls === false ? { parallel_tool_calls: false } : {}),
   };
@@ -153,8 +194,14 @@ function promptCacheParams(request: NormalizedRequest): Pick<ChatParams, 'prompt
 }
 
 /** The Chat Completions request for one upstream call of a response. */
-export function toChatRequest(request: NormalizedRequest, items: StoredItem[], model: ResolvedModel, extraTools: ChatCompletionTool[] = []): ChatParams {
-  const params: ChatParams = { model: model.upstreamModel, messages: toChatMessages(request.instructions, items) };
+export function toChatRequest(
+  request: NormalizedRequest,
+  items: StoredItem[],
+  model: ResolvedModel,
+  extraTools: ChatCompletionTool[] = [],
+  tools: ClientTools = ClientTools.of(request, items),
+): ChatParams {
+  const params: ChatParams = { model: model.upstreamModel, messages: toChatMessages(request.instructions, items, tools) };
   if (request.temperature != null) params.temperature = request.temperature;
   if (request.top_p != null) params.top_p = request.top_p;
   if (request.presence_penalty != null) params.presence_penalty = request.presence_penalty;
@@ -182,5 +229,5 @@ export function toChatRequest(request: NormalizedRequest, items: StoredItem[], m
   } else if (format?.type === 'json_object') {
     params.response_format = { type: 'json_object' };
   }
-  return { ...params, ...toolsAndChoice(request, extraTools) };
+  return { ...params, ...toolsAndChoice(request, tools, extraTools) };
 }

@@ -1,7 +1,15 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import type { ResponseFunctionToolCall, ResponseOutputItem, ResponseOutputMessage, ResponseReasoningItem } from 'openai/resources/responses/responses';
+import type {
+  ResponseCustomToolCall,
+  ResponseFunctionToolCall,
+  ResponseOutputItem,
+  ResponseOutputMessage,
+  ResponseReasoningItem,
+  ResponseToolSearchCall,
+} from 'openai/resources/responses/responses';
 import { newId } from '../common/ids';
 import type { UnsequencedEvent } from '../common/response-types';
+import { CUSTOM_INPUT_ARG, type ClientTool } from './client-tools';
 
 type Emit = (event: UnsequencedEvent) => void;
 
@@ -26,10 +34,36 @@ interface OpenReasoning {
   index: number;
   text: string;
 }
-interface OpenCall {
-  kind: 'function_call';
-  item: ResponseFunctionToolCall & { id: string };
-  index: number;
+type CallStatus = 'in_progress' | 'completed' | 'incomplete';
+/** A client tool call being streamed: a function call, or a custom tool / tool_search call whose arguments arrive as chat JSON. */
+type OpenCall =
+  | { kind: 'function_call'; item: ResponseFunctionToolCall & { id: string }; index: number }
+  | { kind: 'custom_tool_call'; item: ResponseCustomToolCall & { id: string; status: CallStatus }; index: number; args: string }
+  | { kind: 'tool_search_call'; item: ResponseToolSearchCall; index: number; args: string };
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * A custom tool's input from the chat arguments it was offered with (`{"input": "…"}`). Models
+ * often write the freeform text itself (a patch) instead of wrapping it in JSON: anything that is
+ * not JSON of that shape is taken as the input as it stands, and the client's tool judges it
+ * (apply_patch reports a bad patch to the model), which beats dropping the call.
+ */
+export function customInputOf(args: string): string {
+  const value = parseJson(args) as Record<string, unknown> | undefined;
+  return value && typeof value === 'object' && typeof value[CUSTOM_INPUT_ARG] === 'string' ? (value[CUSTOM_INPUT_ARG]) : args;
+}
+
+/** tool_search arguments are an object in the item; a model's non-JSON text becomes the query. */
+function searchArgumentsOf(args: string): unknown {
+  const value = parseJson(args);
+  return value && typeof value === 'object' && !Array.isArray(value) ? value : { query: args };
 }
 
 /**
@@ -52,6 +86,8 @@ export class OutputBuilder {
     private readonly onItemDone: (output: ResponseOutputItem[]) => void = () => undefined,
     /** Whether a tool name belongs to a tool the server runs (MCP). */
     private readonly isServerTool: (name: string) => boolean = () => false,
+    /** What an upstream function name stands for among the client's tools (namespace, custom, tool_search; see ClientTools). */
+    private readonly clientTool: (name: string) => ClientTool | undefined = () => undefined,
   ) {}
 
   /** Adds an item the agent built itself (MCP items); returns its output index. */
@@ -138,24 +174,58 @@ export class OutputBuilder {
     let open = this.calls.get(delta.index);
     if (!open) {
       this.closeCurrent('completed');
-      const item: OpenCall['item'] = {
-        id: newId('fc'),
-        type: 'function_call',
-        status: 'in_progress',
-        arguments: '',
-        call_id: delta.id || newId('call'),
-        name: delta.function?.name ?? '',
-      };
-      open = { kind: 'function_call', item, index: this.add(item) };
+      open = this.openCall(delta.id || newId('call'), delta.function?.name ?? '');
       this.calls.set(delta.index, open);
-    } else if (delta.function?.name && !open.item.name) {
+    } else if (open.kind === 'function_call' && delta.function?.name && !open.item.name) {
       open.item.name = delta.function.name;
     }
     const args = delta.function?.arguments;
-    if (args) {
+    if (!args) return;
+    if (open.kind === 'function_call') {
       open.item.arguments += args;
       this.emit({ type: 'response.function_call_arguments.delta', item_id: open.item.id, output_index: open.index, delta: args });
+    } else {
+      // Custom input and search arguments are known once the JSON is whole (see finish()).
+      open.args += args;
     }
+  }
+
+  /** The output item for a new client call, by what its upstream name stands for. */
+  private openCall(callId: string, upstreamName: string): OpenCall {
+    const tool = this.clientTool(upstreamName);
+    if (tool?.kind === 'custom') {
+      const item: Extract<OpenCall, { kind: 'custom_tool_call' }>['item'] = {
+        id: newId('ctc'),
+        type: 'custom_tool_call',
+        status: 'in_progress',
+        call_id: callId,
+        name: tool.name,
+        input: '',
+        ...(tool.namespace ? { namespace: tool.namespace } : {}),
+      };
+      return { kind: 'custom_tool_call', item, index: this.add(item), args: '' };
+    }
+    if (tool?.kind === 'tool_search') {
+      const item: ResponseToolSearchCall = {
+        id: newId('tsc'),
+        type: 'tool_search_call',
+        status: 'in_progress',
+        call_id: callId,
+        execution: 'client',
+        arguments: {},
+      };
+      return { kind: 'tool_search_call', item, index: this.add(item), args: '' };
+    }
+    const item: ResponseFunctionToolCall & { id: string } = {
+      id: newId('fc'),
+      type: 'function_call',
+      status: 'in_progress',
+      arguments: '',
+      call_id: callId,
+      name: tool?.kind === 'function' ? tool.name : upstreamName,
+      ...(tool?.kind === 'function' && tool.namespace ? { namespace: tool.namespace } : {}),
+    };
+    return { kind: 'function_call', item, index: this.add(item) };
   }
 
   /** Feeds one streamed chunk. */
@@ -176,18 +246,27 @@ export class OutputBuilder {
     this.closeCurrent(status);
     const calls = [...this.calls.values()].sort((a, b) => a.index - b.index);
     for (const call of calls) {
-      const { item, index } = call;
-      item.status = status;
-      // `name` is not in the openai 7 type but OpenAI sends it (as the Python SDK's type says): keep it.
-      const done = {
-        type: 'response.function_call_arguments.done' as const,
-        item_id: item.id,
-        output_index: index,
-        arguments: item.arguments,
-        name: item.name,
-      };
-      this.emit(done);
-      this.done(index, item);
+      call.item.status = status;
+      if (call.kind === 'custom_tool_call') {
+        const input = customInputOf(call.args);
+        call.item.input = input;
+        if (input) this.emit({ type: 'response.custom_tool_call_input.delta', item_id: call.item.id, output_index: call.index, delta: input });
+        this.emit({ type: 'response.custom_tool_call_input.done', item_id: call.item.id, output_index: call.index, input });
+      } else if (call.kind === 'tool_search_call') {
+        call.item.arguments = searchArgumentsOf(call.args);
+      } else {
+        // `name` is not in the openai 7 type but OpenAI sends it (as the Python SDK's type says): keep it.
+        const { item, index } = call;
+        const done = {
+          type: 'response.function_call_arguments.done' as const,
+          item_id: item.id,
+          output_index: index,
+          arguments: item.arguments,
+          name: item.name,
+        };
+        this.emit(done);
+      }
+      this.done(call.index, call.item);
     }
     this.calls.clear();
   }

@@ -73,4 +73,6 @@ export type NormalizedRequest = Pick<
   request_id?: string;
   /** Internal, never echoed: a background response's MCP headers, sealed with SECRETS_KEY. */
   mcp_headers_sealed?: string;
+  /** Internal, never echoed: hosted tools the request offered that this server left out (see normalizeRequest). */
+  omitted_tools?: string[];
 };

@@ -2,6 +2,7 @@ import { thrownOpenAIError } from '../../test/support/openai-error';
 import type { OpenAIError } from '../common/openai-error';
 import type { CreateResponseDto } from './dto/create-response.dto';
 import { normalizeRequest } from './normalize-request';
+import { applyPatchTool, clientMetadata, execCommandTool, multiAgentNamespace, toolSearchTool, webSearchTool } from '../../test/support/codex-shapes';
 
 /** A request body as the validation pipe hands it over (the DTO class adds no behaviour). */
 const dto = (fields: Record<string, unknown> = {}): CreateResponseDto => ({ model: 'echo', input: 'hi', ...fields });
@@ -131,9 +132,9 @@ describe('normalizeRequest', () => {
       expect(() => normalizeRequest(dto({ conversation: null, prompt: null }))).not.toThrow();
     });
 
-    it('refuses a non-function tool, naming its type by index', () => {
-      const error = expectRejected({ tools: [fn('f'), { type: 'web_search' }] }, 'tools[1].type', 'unsupported_parameter');
-      expect(error.message).toContain('web_search');
+    it('refuses a client tool type it cannot offer upstream, naming its type by index', () => {
+      const error = expectRejected({ tools: [fn('f'), { type: 'computer_use_preview' }] }, 'tools[1].type', 'unsupported_parameter');
+      expect(error.message).toContain('computer_use_preview');
     });
 
     it("refuses truncation 'auto'", () => {
@@ -228,6 +229,69 @@ describe('normalizeRequest', () => {
     it('passes string choices through', () => {
       expect(normalizeRequest(dto({ tool_choice: 'required', tools: [fn('f')] })).tool_choice).toBe('required');
       expect(normalizeRequest(dto({ tool_choice: 'none' })).tool_choice).toBe('none');
+    });
+  });
+
+  describe('Codex 0.171 defaults', () => {
+    const codex = (fields: Record<string, unknown> = {}) =>
+      dto({
+        stream: true,
+        store: false,
+        tools: [execCommandTool, multiAgentNamespace, applyPatchTool, toolSearchTool, webSearchTool],
+        tool_choice: 'auto',
+        parallel_tool_calls: true,
+        reasoning: { effort: 'medium', summary: 'auto' },
+        prompt_cache_key: '01a231d9-99f9-7993-9f4f-e08e2f968504',
+        text: { verbosity: 'low' },
+        client_metadata: clientMetadata,
+        ...fields,
+      });
+
+    it('keeps function, namespace, custom and client tool_search tools, and leaves web_search out with a note', () => {
+      const request = normalizeRequest(codex());
+      expect(request.tools!.map((t) => t.type)).toEqual(['function', 'namespace', 'custom', 'tool_search']);
+      expect(request.omitted_tools).toEqual(['web_search']);
+      expect(request.tools![2]).toEqual({ type: 'custom', name: 'apply_patch', description: applyPatchTool.description, format: applyPatchTool.format });
+      expect(request.tools![1]).toMatchObject({ type: 'namespace', name: 'multi_agent_v1', tools: [{ name: 'close_agent' }, { name: 'resume_agent' }] });
+      expect(request.tools![3]).toEqual({
+        type: 'tool_search',
+        execution: 'client',
+        description: toolSearchTool.description,
+        parameters: toolSearchTool.parameters,
+      });
+      expect(request).toMatchObject({ text: { verbosity: 'low' }, reasoning: { effort: 'medium', summary: 'auto' } });
+      expect(request).not.toHaveProperty('client_metadata'); // accepted and ignored: nothing to do with it upstream
+    });
+
+    it('leaves out every unforced hosted tool it cannot run, a server-run tool_search among them', () => {
+      const hosted = ['web_search_preview', 'image_generation', 'code_interpreter', 'file_search'].map((type) => ({ type }));
+      const request = normalizeRequest(dto({ tools: [fn('f'), ...hosted, { type: 'tool_search' }, { type: 'web_search' }] }));
+      expect(request.tools).toEqual([expect.objectContaining({ type: 'function', name: 'f' })]);
+      expect(request.omitted_tools).toEqual(['web_search_preview', 'image_generation', 'code_interpreter', 'file_search', 'tool_search', 'web_search']);
+      expect(normalizeRequest(dto({ tools: [fn('f')] }))).not.toHaveProperty('omitted_tools');
+    });
+
+    it('refuses a forced unservable hosted tool: named, the only allowed tools under required, or required with nothing else', () => {
+      expectRejected({ tools: [fn('f'), webSearchTool], tool_choice: { type: 'web_search' } }, 'tool_choice', 'unsupported_parameter');
+      const onlyHosted = { type: 'allowed_tools', mode: 'required', tools: [{ type: 'web_search' }] };
+      expectRejected({ tools: [fn('f'), webSearchTool], tool_choice: onlyHosted }, 'tool_choice.tools[0]', 'unsupported_parameter');
+      expectRejected({ tools: [webSearchTool], tool_choice: 'required' }, 'tool_choice', 'unsupported_parameter');
+      // Not forced: allowed among others, or auto.
+      const mixed = { type: 'allowed_tools', mode: 'required', tools: [{ type: 'web_search' }, { type: 'function', name: 'f' }] };
+      expect(() => normalizeRequest(dto({ tools: [fn('f'), webSearchTool], tool_choice: mixed }))).not.toThrow();
+      expect(() => normalizeRequest(dto({ tools: [webSearchTool], tool_choice: 'auto' }))).not.toThrow();
+    });
+
+    it('accepts a custom tool choice naming one of the custom tools, and allowed_tools naming custom, namespace and tool_search tools', () => {
+      expect(normalizeRequest(codex({ tool_choice: { type: 'custom', name: 'apply_patch' } })).tool_choice).toEqual({ type: 'custom', name: 'apply_patch' });
+      expectRejected({ tools: [applyPatchTool], tool_choice: { type: 'custom', name: 'nope' } }, 'tool_choice.name', 'invalid_value');
+      const allowed = {
+        type: 'allowed_tools',
+        mode: 'auto',
+        tools: [{ type: 'custom', name: 'apply_patch' }, { type: 'namespace', name: 'multi_agent_v1' }, { type: 'tool_search' }],
+      };
+      expect(() => normalizeRequest(codex({ tool_choice: allowed }))).not.toThrow();
+      expectRejected({ tools: [fn('f')], tool_choice: { ...allowed, tools: [{ type: 'tool_search' }] } }, 'tool_choice.tools[0]', 'invalid_value');
     });
   });
 });

@@ -1,7 +1,32 @@
 import type { SealContext } from '../common/secrets';
 import { unsupportedParameter, invalidRequest } from '../common/openai-error';
 import type { NormalizedRequest } from '../common/response-types';
-import type { CreateResponseDto, ToolDto } from './dto/create-response.dto';
+import type { CreateResponseDto, NamespaceMemberDto, ToolDto } from './dto/create-response.dto';
+
+/**
+ * Hosted tools (the server would run them) that this deployment cannot serve. Offered without
+ * being forced they are left out, so a client that adds them by default (Codex's `web_search`)
+ * still works: the response's `tools` and the `x-omitted-tools` header say so. Forced, they are a 400.
+ */
+const UNSERVABLE_HOSTED_TOOLS = new Set([
+  'web_search',
+  'web_search_2025_08_26',
+  'web_search_preview',
+  'web_search_preview_2025_03_11',
+  'file_search',
+  'code_interpreter',
+  'image_generation',
+]);
+
+/** A hosted tool this server leaves out when it is not forced (a `tool_search` the server would run is one). */
+const isUnservable = (tool: { type?: unknown; execution?: unknown }): boolean =>
+  typeof tool.type === 'string' && (UNSERVABLE_HOSTED_TOOLS.has(tool.type) || (tool.type === 'tool_search' && tool.execution !== 'client'));
+
+const notForceable = (type: string, param: string) =>
+  unsupportedParameter(
+    param,
+    `Tools of type '${type}' cannot be used on this server (no provider is configured for them), so they cannot be forced with tool_choice.`,
+  );
 
 const isNameList = (v: unknown): boolean => Array.isArray(v) && v.every((n) => typeof n === 'string');
 const isFilter = (v: unknown): boolean =>
@@ -65,6 +90,84 @@ function checkOptions(dto: CreateResponseDto): void {
   }
 }
 
+/** Tools the client runs, offered upstream as functions (see ClientTools). */
+const CLIENT_TOOL_TYPES = new Set(['function', 'custom', 'namespace', 'tool_search']);
+
+const customFormat = (format: ToolDto['format']) =>
+  format?.type === 'grammar'
+    ? { type: 'grammar' as const, syntax: format.syntax!, definition: format.definition! }
+    : format
+      ? { type: 'text' as const }
+      : undefined;
+
+function normalizeMember(m: NamespaceMemberDto) {
+  if (m.type === 'custom') {
+    const format = customFormat(m.format);
+    return { type: 'custom' as const, name: m.name, ...(m.description ? { description: m.description } : {}), ...(format ? { format } : {}) };
+  }
+  return { type: 'function' as const, name: m.name, description: m.description ?? null, parameters: m.parameters ?? null, strict: m.strict ?? null };
+}
+
+/** A tool as stored and echoed: the fields this server uses, nothing the client added beyond them. */
+function normalizeTool(t: ToolDto): NonNullable<NormalizedRequest['tools']>[number] {
+  switch (t.type) {
+    case 'mcp':
+      return {
+        // Headers are secrets: kept out of the stored request and the echo (see mcpHeadersOf).
+        type: 'mcp',
+        server_label: t.server_label!,
+        server_url: t.server_url!,
+        allowed_tools: (t.allowed_tools ?? null) as string[] | null,
+        require_approval: t.require_approval ?? 'always',
+        headers: null,
+        ...(t.server_description ? { server_description: t.server_description } : {}),
+      };
+    case 'custom': {
+      const format = customFormat(t.format);
+      return { type: 'custom', name: t.name!, ...(t.description ? { description: t.description } : {}), ...(format ? { format } : {}) };
+    }
+    case 'namespace':
+      return { type: 'namespace', name: t.name!, description: t.description ?? '', tools: (t.tools ?? []).map(normalizeMember) };
+    case 'tool_search':
+      return { type: 'tool_search', execution: 'client', description: t.description ?? null, parameters: t.parameters ?? null };
+    default:
+      // `strict` stays unset unless the client set it: forcing it would make strict-mode
+      // upstreams reject schemas that are not strict-compatible (optional properties).
+      return { type: 'function', name: t.name!, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? null };
+  }
+}
+
+/**
+ * `tool_choice` must name a tool of the request. A hosted tool this server left out cannot be
+ * forced (named, or the only tools under `required`): a 400 rather than an answer without it.
+ */
+function checkToolChoice(dto: CreateResponseDto, tools: ToolDto[], omitted: string[]): void {
+  const named = (type: string, name: unknown) => typeof name === 'string' && tools.some((t) => t.type === type && t.name === name);
+  const choice = dto.tool_choice as { type?: string; name?: unknown; mode?: unknown; tools?: unknown } | string | undefined | null;
+  if (choice === 'required' && omitted.length && !tools.length) throw notForceable(omitted[0], 'tool_choice');
+  if (!choice || typeof choice !== 'object') return;
+  if (choice.type === 'function' || choice.type === 'custom') {
+    if (!named(choice.type, choice.name))
+      throw invalidRequest(`'tool_choice.name' must name one of the ${choice.type} tools of this request.`, 'tool_choice.name');
+  } else if (choice.type === 'allowed_tools') {
+    if (choice.mode !== 'auto' && choice.mode !== 'required') throw invalidRequest(`'tool_choice.mode' must be 'auto' or 'required'.`, 'tool_choice.mode');
+    if (!Array.isArray(choice.tools)) throw invalidRequest(`'tool_choice.tools' must be an array of tools.`, 'tool_choice.tools');
+    const allowed = choice.tools as Array<{ type?: unknown; name?: unknown } | null>;
+    const hosted = (t: { type?: unknown } | null) => typeof t?.type === 'string' && UNSERVABLE_HOSTED_TOOLS.has(t.type);
+    allowed.forEach((tool, i) => {
+      if (hosted(tool)) return; // left out like the tool itself, unless it is all that is allowed (below)
+      const type = typeof tool?.type === 'string' ? tool.type : 'function';
+      const ok = type === 'tool_search' ? tools.some((t) => t.type === 'tool_search') : named(type, tool?.name);
+      if (!ok) throw invalidRequest(`'tool_choice.tools[${i}]' must name one of the tools of this request.`, `tool_choice.tools[${i}]`);
+    });
+    if (choice.mode === 'required' && allowed.length && allowed.every(hosted)) throw notForceable(String(allowed[0]!.type), 'tool_choice.tools[0]');
+  } else if (typeof choice.type === 'string' && (UNSERVABLE_HOSTED_TOOLS.has(choice.type) || choice.type === 'tool_search')) {
+    throw notForceable(choice.type, 'tool_choice');
+  } else {
+    throw unsupportedParameter('tool_choice', `tool_choice of type '${String(choice.type)}' is not supported by this server.`);
+  }
+}
+
 /** Only the keys that were sent: an echo shows what the client chose, not what it left unset. */
 const defined = <T extends object>(value: T): T => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 
@@ -89,35 +192,22 @@ export function normalizeRequest(dto: CreateResponseDto): NormalizedRequest {
     if (unsupported) throw unsupportedParameter('include', `include '${unsupported}' is not supported by this server.`);
   }
   const labels = new Set<string>();
+  const tools: ToolDto[] = [];
+  const omitted: string[] = [];
   (dto.tools ?? []).forEach((tool, i) => {
     if (tool.type === 'mcp') {
       checkMcpTool(tool, i);
       if (labels.has(tool.server_label!)) throw invalidRequest(`Two MCP tools share the server_label '${tool.server_label}'.`, `tools[${i}].server_label`);
       labels.add(tool.server_label!);
-    } else if (tool.type !== 'function') {
+    } else if (isUnservable(tool)) {
+      omitted.push(tool.type);
+      return;
+    } else if (!CLIENT_TOOL_TYPES.has(tool.type)) {
       throw unsupportedParameter(`tools[${i}].type`, `Tools of type '${tool.type}' are not supported by this server.`);
     }
+    tools.push(tool);
   });
-  const functionNames = new Set((dto.tools ?? []).map((t) => t.name));
-  const choice = dto.tool_choice as { type?: string; name?: unknown; mode?: unknown; tools?: unknown } | string | undefined | null;
-  if (choice && typeof choice === 'object') {
-    if (choice.type === 'function') {
-      if (typeof choice.name !== 'string' || !functionNames.has(choice.name)) {
-        throw invalidRequest(`'tool_choice.name' must name one of the function tools of this request.`, 'tool_choice.name');
-      }
-    } else if (choice.type === 'allowed_tools') {
-      if (choice.mode !== 'auto' && choice.mode !== 'required') throw invalidRequest(`'tool_choice.mode' must be 'auto' or 'required'.`, 'tool_choice.mode');
-      if (!Array.isArray(choice.tools)) throw invalidRequest(`'tool_choice.tools' must be an array of tools.`, 'tool_choice.tools');
-      (choice.tools as unknown[]).forEach((tool, i) => {
-        const name = (tool as { name?: unknown } | null)?.name;
-        if (typeof name !== 'string' || !functionNames.has(name)) {
-          throw invalidRequest(`'tool_choice.tools[${i}]' must name one of the function tools of this request.`, `tool_choice.tools[${i}]`);
-        }
-      });
-    } else {
-      throw unsupportedParameter('tool_choice', `tool_choice of type '${String(choice.type)}' is not supported by this server.`);
-    }
-  }
+  checkToolChoice(dto, tools, omitted);
   return {
     model: dto.model,
     instructions: dto.instructions ?? null,
@@ -136,22 +226,8 @@ export function normalizeRequest(dto: CreateResponseDto): NormalizedRequest {
     metadata: dto.metadata ?? {},
     text: dto.text ? (structuredClone(dto.text) as NormalizedRequest['text']) : undefined,
     reasoning: dto.reasoning ? { effort: dto.reasoning.effort ?? null, summary: dto.reasoning.summary ?? null } : null,
-    tools: (dto.tools ?? []).map((t) =>
-      t.type === 'mcp'
-        ? {
-            // Headers are secrets: kept out of the stored request and the echo (see mcpHeadersOf).
-            type: 'mcp' as const,
-            server_label: t.server_label!,
-            server_url: t.server_url!,
-            allowed_tools: t.allowed_tools ?? null,
-            require_approval: t.require_approval ?? 'always',
-            headers: null,
-            ...(t.server_description ? { server_description: t.server_description } : {}),
-          }
-        : // `strict` stays unset unless the client set it: forcing it would make strict-mode
-          // upstreams reject schemas that are not strict-compatible (optional properties).
-          { type: 'function' as const, name: t.name!, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? null },
-    ),
+    tools: tools.map(normalizeTool),
+    ...(omitted.length ? { omitted_tools: [...new Set(omitted)] } : {}),
     tool_choice: (dto.tool_choice ?? 'auto') as NormalizedRequest['tool_choice'],
     parallel_tool_calls: dto.parallel_tool_calls ?? true,
     include: dto.include ?? null,

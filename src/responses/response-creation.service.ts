@@ -49,6 +49,7 @@ export class ResponseCreation {
   async prepare(principal: Principal, dto: CreateResponseDto, requestId?: string): Promise<PreparedResponse> {
     const request = normalizeRequest(dto);
     if (requestId) request.request_id = requestId;
+    if (request.omitted_tools) this.logger.log({ msg: 'hosted tools left out: this server cannot run them', tools: request.omitted_tools, requestId });
     const model = this.executions.model(request);
     if (request.background && !request.store) {
       throw invalidRequest(

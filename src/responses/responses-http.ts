@@ -31,6 +31,9 @@ export class ResponsesHttp {
 
   async create(principal: Principal, dto: CreateResponseDto, reply: FastifyReply): Promise<void> {
     const prepared = await this.creation.prepare(principal, dto, String(reply.request.id));
+    // The notice that hosted tools were left out (normalizeRequest); the echoed `tools` lack them too.
+    // On the raw response, so that a stream (which takes the socket over) sends it as well.
+    if (prepared.request.omitted_tools) reply.raw.setHeader('x-omitted-tools', prepared.request.omitted_tools.join(', '));
     if (!dto.stream) return void reply.send(await this.creation.respond(prepared));
     // The slot is taken before anything is queued or called: a refused stream costs nothing.
     await this.holdingSlot(principal, () => (prepared.request.background ? this.streamBackground(prepared, reply) : this.streamSync(prepared, reply)));

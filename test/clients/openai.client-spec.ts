@@ -256,7 +256,7 @@ describe('openai 7.x → gateway → upstream', () => {
     expect(await refusal(client.responses.create({ model: MODEL, input: 'x', top_logprobs: 2 }))).toMatchObject(unsupported('top_logprobs'));
     expect(await refusal(client.responses.create({ model: MODEL, input: 'x', truncation: 'auto' }))).toMatchObject(unsupported('truncation'));
     expect(await refusal(client.responses.create({ model: MODEL, input: 'x', prompt: { id: 'pmpt_1' } }))).toMatchObject(unsupported('prompt'));
-    expect(await refusal(client.responses.create({ model: MODEL, input: 'x', tools: [{ type: 'web_search' }] }))).toMatchObject(unsupported('tools[0].type'));
+    expect(await refusal(client.responses.create({ model: MODEL, input: 'x', tools: [{ type: 'local_shell' }] }))).toMatchObject(unsupported('tools[0].type'));
     // Endpoints this server does not serve (README, "What it serves"): a 404 in OpenAI's shape.
     for (const [call, path] of [
       [() => client.responses.inputTokens.count({ model: MODEL, input: 'x' }), '/v1/responses/input_tokens'],

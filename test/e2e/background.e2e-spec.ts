@@ -42,7 +42,7 @@ describe.each(backgroundModes('background'))('background mode, $name', (mode) =>
       status: 400,
       param: 'background',
     });
-    await expect(e2e.client.responses.create({ model: MODEL, input: 'x', background: true, tools: [{ type: 'web_search' }] })).rejects.toMatchObject({
+    await expect(e2e.client.responses.create({ model: MODEL, input: 'x', background: true, tools: [{ type: 'local_shell' }] })).rejects.toMatchObject({
       status: 400,
       param: 'tools[0].type',
     });

@@ -1,6 +1,26 @@
+import { createHash } from 'node:crypto';
+
+/** What Chat Completions upstreams accept as a function name (OpenAI's rule; vLLM and others follow it). */
+const UPSTREAM_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
 /**
- * The function name the model sees for an MCP tool: `<server_label>__<tool>`, within 64 characters.
- * The toolset offers tools under it, and history (an `mcp_call` replayed to the model, an approved
- * call) must use the same name, so there is one definition.
+ * One upstream function name for a tool that lives inside a group (an MCP server, a `namespace`):
+ * `<group>__<name>` when that is a valid name already; otherwise its valid characters, shortened,
+ * plus a hash of the whole, so two long or exotic names never shorten to the same one. Pure, so a
+ * call replayed in a later request maps to the name it was offered under.
  */
-export const chatNameOf = (label: string, tool: string): string => `${label}__${tool}`.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64);
+export function flatToolName(group: string, name: string): string {
+  const joined = `${group}__${name}`;
+  if (UPSTREAM_NAME.test(joined)) return joined;
+  const hash = createHash('sha256').update(joined).digest('hex').slice(0, 8);
+  return `${joined.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 55)}_${hash}`;
+}
+
+/** Whether a name can be offered upstream as it is. */
+export const isUpstreamName = (name: string): boolean => UPSTREAM_NAME.test(name);
+
+/**
+ * The function name the model sees for an MCP tool. The toolset offers tools under it, and history
+ * (an `mcp_call` replayed to the model, an approved call) must use the same name.
+ */
+export const chatNameOf = (label: string, tool: string): string => flatToolName(label, tool);

@@ -1,6 +1,17 @@
 import { thrownOpenAIError } from '../../../test/support/openai-error';
 import type { OpenAIError } from '../openai-error';
 import { normalizeInput } from './input-items';
+import {
+  applyPatchCall,
+  applyPatchOutput,
+  commentaryReplay,
+  execCall,
+  execOutput,
+  namespacedCall,
+  namespacedOutput,
+  toolSearchCall,
+  toolSearchOutput,
+} from '../../../test/support/codex-shapes';
 
 const thrown = thrownOpenAIError;
 
@@ -305,6 +316,88 @@ describe('normalizeInput', () => {
       expect(error.toBody()).toEqual({
         error: { message: expect.stringContaining('at most 5'), type: 'invalid_request_error', param: 'input', code: 'array_above_max_length' },
       });
+    });
+  });
+
+  describe('what Codex 0.171 replays', () => {
+    it('keeps the ids of replayed items and accepts status on them', () => {
+      const items = normalizeInput([commentaryReplay, execCall, execOutput, applyPatchCall, applyPatchOutput, namespacedCall, namespacedOutput]);
+      expect(items.map((i) => i.id)).toEqual([
+        commentaryReplay.id,
+        execCall.id,
+        execOutput.id,
+        applyPatchCall.id,
+        applyPatchOutput.id,
+        namespacedCall.id,
+        namespacedOutput.id,
+      ]);
+    });
+
+    it('accepts custom_tool_call and custom_tool_call_output, keeping call_id, name, input and output', () => {
+      const [call, output] = normalizeInput([applyPatchCall, applyPatchOutput]);
+      expect(call).toEqual({
+        id: applyPatchCall.id,
+        type: 'custom_tool_call',
+        call_id: applyPatchCall.call_id,
+        name: 'apply_patch',
+        input: applyPatchCall.input,
+        status: 'completed',
+      });
+      expect(output).toEqual({ id: applyPatchOutput.id, type: 'custom_tool_call_output', call_id: applyPatchCall.call_id, output: applyPatchOutput.output });
+      expect(normalizeInput([{ type: 'custom_tool_call_output', call_id: 'c', output: [{ type: 'input_text', text: 'ok' }] }])[0]).toMatchObject({
+        id: expect.stringMatching(/^ctco_/),
+        output: [{ type: 'input_text', text: 'ok' }],
+      });
+      expectRejected([{ type: 'custom_tool_call', call_id: 'c', name: 'apply_patch' }], 'input[0].input', 'missing_required_parameter');
+      expectRejected([{ type: 'custom_tool_call', call_id: 'c', name: 'apply_patch', input: { patch: 1 } }], 'input[0].input', 'invalid_type');
+    });
+
+    it('keeps the namespace of a function call', () => {
+      expect(normalizeInput([namespacedCall])[0]).toMatchObject({ type: 'function_call', name: 'close_agent', namespace: 'multi_agent_v1' });
+      expect(normalizeInput([execCall])[0]).not.toHaveProperty('namespace');
+      expectRejected([{ ...namespacedCall, namespace: 7 }], 'input[0].namespace', 'invalid_type');
+    });
+
+    it('accepts a client tool_search_call and tool_search_output with the tools it loaded', () => {
+      const [call, output] = normalizeInput([toolSearchCall, toolSearchOutput]);
+      expect(call).toEqual({
+        id: toolSearchCall.id,
+        type: 'tool_search_call',
+        call_id: toolSearchCall.call_id,
+        execution: 'client',
+        status: 'completed',
+        arguments: toolSearchCall.arguments,
+      });
+      expect(output).toEqual({
+        id: toolSearchOutput.id,
+        type: 'tool_search_output',
+        call_id: toolSearchCall.call_id,
+        execution: 'client',
+        status: 'completed',
+        tools: toolSearchOutput.tools,
+      });
+    });
+
+    it('refuses a server-run tool search and loaded tools it could not offer upstream, naming them', () => {
+      expectRejected([{ ...toolSearchCall, execution: 'server' }], 'input[0].execution', 'unsupported_parameter');
+      expectRejected([{ ...toolSearchOutput, tools: [{ type: 'web_search' }] }], 'input[0].tools[0].type', 'unsupported_parameter');
+      expectRejected(
+        [{ ...toolSearchOutput, tools: [{ type: 'namespace', name: 'n', tools: [{ type: 'function' }] }] }],
+        'input[0].tools[0].tools[0].name',
+        'missing_required_parameter',
+      );
+      expectRejected([{ ...toolSearchOutput, tools: 'x' }], 'input[0].tools', 'invalid_type');
+      expectRejected([{ ...toolSearchCall, arguments: 'close agent' }], 'input[0].arguments', 'invalid_type');
+    });
+
+    it('drops internal_chat_message_metadata_passthrough (openai_base_url form) from the items it rebuilds', () => {
+      const passthrough = { turn_id: 't', create_time: 1, content_item_kinds: ['user.text'] };
+      const [message, call] = normalizeInput([
+        { ...commentaryReplay, internal_chat_message_metadata_passthrough: passthrough },
+        { ...execCall, internal_chat_message_metadata_passthrough: passthrough },
+      ]);
+      expect(message).not.toHaveProperty('internal_chat_message_metadata_passthrough');
+      expect(call).not.toHaveProperty('internal_chat_message_metadata_passthrough');
     });
   });
 });

@@ -19,12 +19,8 @@ const UNSUPPORTED_ITEM_TYPES = new Set([
   'shell_call_output',
   'apply_patch_call',
   'apply_patch_call_output',
-  'custom_tool_call',
-  'custom_tool_call_output',
   'compaction',
   'compaction_trigger',
-  'tool_search_call',
-  'tool_search_output',
   'additional_tools',
   'program',
   'program_output',
@@ -37,7 +33,7 @@ function requireString(item: Json, key: string, path: string): string {
   return value;
 }
 
-function itemId(item: Json, path: string, prefix: 'msg' | 'fc' | 'fco' | 'rs' | 'mcp' | 'mcpl' | 'mcpr'): string {
+function itemId(item: Json, path: string, prefix: 'msg' | 'fc' | 'fco' | 'rs' | 'mcp' | 'mcpl' | 'mcpr' | 'ctc' | 'ctco' | 'tsc' | 'tso'): string {
   if (item.id === undefined || item.id === null) return newId(prefix);
   if (typeof item.id !== 'string' || !item.id)
     throw invalidRequest(`Invalid type for '${path}.id': expected a non-empty string.`, `${path}.id`, 'invalid_type');
@@ -165,6 +161,51 @@ function message(item: Json, path: string, rules: ItemRules): StoredItem {
   return { id: itemId(item, path, 'msg'), type: 'message', role, content, status: 'completed', ...(phase ? { phase } : {}) } as unknown as StoredItem;
 }
 
+function optionalString(item: Json, key: string, path: string): string | undefined {
+  return item[key] === undefined || item[key] === null ? undefined : requireString(item, key, path);
+}
+
+/** The tool kinds a `tool_search_output` may load that this server can offer upstream (see ClientTools). */
+const LOADABLE_TOOLS = new Set(['function', 'custom', 'namespace']);
+
+function checkLoadedTool(tool: unknown, at: string): void {
+  if (!isObject(tool)) throw invalidRequest(`Invalid type for '${at}': expected an object.`, at, 'invalid_type');
+  const type = requireString(tool, 'type', at);
+  if (!LOADABLE_TOOLS.has(type)) throw unsupportedParameter(`${at}.type`, `Tools of type '${type}' in a tool_search_output are not supported by this server.`);
+  requireString(tool, 'name', at);
+  if (type !== 'namespace') return;
+  if (!Array.isArray(tool.tools)) throw invalidRequest(`Invalid type for '${at}.tools': expected an array of tools.`, `${at}.tools`, 'invalid_type');
+  tool.tools.forEach((member: unknown, j) => {
+    const memberAt = `${at}.tools[${j}]`;
+    checkLoadedTool(member, memberAt);
+    if ((member as Json).type === 'namespace') throw invalidRequest(`Invalid value for '${memberAt}.type': namespaces do not nest.`, `${memberAt}.type`);
+  });
+}
+
+/**
+ * A client-run tool search (`execution: "client"`, as Codex sends it) and its result: the tools
+ * the result lists are offered upstream from then on. A server-run search would be a hosted tool.
+ */
+function toolSearchItem(raw: Json, type: 'tool_search_call' | 'tool_search_output', path: string): StoredItem {
+  if (raw.execution !== undefined && raw.execution !== null && raw.execution !== 'client') {
+    throw unsupportedParameter(
+      `${path}.execution`,
+      `Input items of type '${type}' with execution ${JSON.stringify(raw.execution)} are not supported by this server: only 'client' is.`,
+    );
+  }
+  const callId = optionalString(raw, 'call_id', path) ?? null;
+  const common = { type, call_id: callId, execution: 'client' as const, status: 'completed' as const };
+  if (type === 'tool_search_call') {
+    if (raw.arguments !== undefined && !isObject(raw.arguments)) {
+      throw invalidRequest(`Invalid type for '${path}.arguments': expected an object.`, `${path}.arguments`, 'invalid_type');
+    }
+    return { id: itemId(raw, path, 'tsc'), ...common, arguments: raw.arguments ?? {} } as StoredItem;
+  }
+  if (!Array.isArray(raw.tools)) throw invalidRequest(`Invalid type for '${path}.tools': expected an array of tools.`, `${path}.tools`, 'invalid_type');
+  raw.tools.forEach((tool: unknown, i) => checkLoadedTool(tool, `${path}.tools[${i}]`));
+  return { id: itemId(raw, path, 'tso'), ...common, tools: raw.tools } as unknown as StoredItem;
+}
+
 function normalizeItem(raw: unknown, path: string, rules: ItemRules): StoredItem {
   if (!isObject(raw)) throw invalidRequest(`Invalid type for '${path}': expected an object.`, path, 'invalid_type');
   // `{id}` alone is an item reference (its `type` is optional in the API): resolved later, from
@@ -178,7 +219,8 @@ function normalizeItem(raw: unknown, path: string, rules: ItemRules): StoredItem
   switch (type) {
     case 'message':
       return message(raw, path, rules);
-    case 'function_call':
+    case 'function_call': {
+      const namespace = optionalString(raw, 'namespace', path);
       return {
         id: itemId(raw, path, 'fc'),
         type,
@@ -186,19 +228,37 @@ function normalizeItem(raw: unknown, path: string, rules: ItemRules): StoredItem
         name: requireString(raw, 'name', path),
         arguments: requireString(raw, 'arguments', path),
         status: 'completed',
+        ...(namespace ? { namespace } : {}),
       };
-    case 'function_call_output': {
+    }
+    case 'custom_tool_call': {
+      const namespace = optionalString(raw, 'namespace', path);
+      return {
+        id: itemId(raw, path, 'ctc'),
+        type,
+        call_id: requireString(raw, 'call_id', path),
+        name: requireString(raw, 'name', path),
+        input: requireString(raw, 'input', path),
+        status: 'completed',
+        ...(namespace ? { namespace } : {}),
+      };
+    }
+    case 'function_call_output':
+    case 'custom_tool_call_output': {
       const output = raw.output;
       if (output === undefined || output === null) throw missingParameter(`${path}.output`);
       const normalized = typeof output === 'string' ? output : contentParts(output, 'tool_output', `${path}.output`, rules);
       return {
-        id: itemId(raw, path, 'fco'),
+        id: itemId(raw, path, type === 'function_call_output' ? 'fco' : 'ctco'),
         type,
         call_id: requireString(raw, 'call_id', path),
         output: normalized,
-        status: 'completed',
+        ...(type === 'function_call_output' ? { status: 'completed' } : {}),
       } as unknown as StoredItem;
     }
+    case 'tool_search_call':
+    case 'tool_search_output':
+      return toolSearchItem(raw, type, path);
     case 'mcp_approval_response': {
       if (typeof raw.approve !== 'boolean') throw invalidRequest(`Invalid type for '${path}.approve': expected a boolean.`, `${path}.approve`, 'invalid_type');
       return {
@@ -236,7 +296,7 @@ export interface InputBounds extends Partial<ItemRules> {
 }
 
 /** Fields that carry text or data (not structure like `role` or `type`). */
-const TEXT_FIELDS = ['text', 'refusal', 'arguments', 'image_url', 'file_data', 'content', 'output', 'summary'];
+const TEXT_FIELDS = ['text', 'refusal', 'arguments', 'input', 'image_url', 'file_data', 'content', 'output', 'summary'];
 
 /** The characters of text an input carries, for the size bound (data URLs and file data count too). */
 function textLength(value: unknown): number {

@@ -93,19 +93,79 @@ export class ReasoningDto {
   summary?: 'auto' | 'concise' | 'detailed' | null;
 }
 
+/** A custom tool's input format: free text, or text that follows a grammar. */
+export class CustomToolFormatDto {
+  @IsIn(['text', 'grammar'])
+  type!: 'text' | 'grammar';
+
+  @ValidateIf((o: CustomToolFormatDto) => o.type === 'grammar')
+  @IsIn(['lark', 'regex'])
+  syntax?: 'lark' | 'regex';
+
+  @ValidateIf((o: CustomToolFormatDto) => o.type === 'grammar')
+  @IsString()
+  definition?: string;
+}
+
+/** A function or custom tool inside a `namespace` tool. */
+export class NamespaceMemberDto {
+  @IsIn(['function', 'custom'])
+  type!: 'function' | 'custom';
+
+  @IsString()
+  @Matches(NAME, { message: 'must be 1-64 letters, digits, underscores or dashes' })
+  name!: string;
+
+  @IsOptional()
+  @IsString()
+  description?: string | null;
+
+  @ValidateIf((o: NamespaceMemberDto) => o.type === 'function' && o.parameters !== null && o.parameters !== undefined)
+  @IsObject()
+  parameters?: Record<string, unknown> | null;
+
+  @IsOptional()
+  @IsBoolean()
+  strict?: boolean | null;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CustomToolFormatDto)
+  format?: CustomToolFormatDto;
+}
+
 export class ToolDto {
   @IsIn(TOOL_TYPES)
   type!: (typeof TOOL_TYPES)[number];
 
-  /** The function's name (function tools). */
-  @ValidateIf((o: ToolDto) => o.type === 'function')
+  /** The tool's name (function, custom and namespace tools; a namespace's functions are offered upstream as `<namespace>__<name>`). */
+  @ValidateIf((o: ToolDto) => o.type === 'function' || o.type === 'custom' || o.type === 'namespace')
   @IsString()
   @Matches(NAME, { message: 'must be 1-64 letters, digits, underscores or dashes' })
   name?: string;
 
-  @ValidateIf((o: ToolDto) => o.type === 'function' && o.parameters !== null && o.parameters !== undefined)
+  @ValidateIf((o: ToolDto) => (o.type === 'function' || o.type === 'tool_search') && o.parameters !== null && o.parameters !== undefined)
   @IsObject()
   parameters?: Record<string, unknown> | null;
+
+  /** Namespace tools: the functions (and custom tools) of the group. */
+  @ValidateIf((o: ToolDto) => o.type === 'namespace')
+  @IsArray()
+  @ArrayMaxSize(128)
+  @ValidateNested({ each: true })
+  @Type(() => NamespaceMemberDto)
+  tools?: NamespaceMemberDto[];
+
+  /** Custom tools: `{type: "text"}` (free text, the default) or `{type: "grammar", syntax, definition}`. */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CustomToolFormatDto)
+  format?: CustomToolFormatDto;
+
+  /** tool_search: `client` (the client searches and answers with `tool_search_output`) or `server`. */
+  @IsOptional()
+  @IsIn(['server', 'client'])
+  execution?: 'server' | 'client';
 
   @IsOptional()
   @IsBoolean()

@@ -148,10 +148,32 @@ export const mcpApprovalRequestSchema = z.strictObject({
   arguments: z.string(),
 });
 
+/** A call of a client custom tool (Codex's apply_patch); `status` as OpenAI sends it, though the SDK type lacks it. */
+export const customToolCallSchema = z.strictObject({
+  type: z.literal('custom_tool_call'),
+  id: z.string(),
+  call_id: z.string(),
+  name: z.string(),
+  input: z.string(),
+  status: itemStatus,
+  namespace: z.string().optional(),
+});
+/** A tool search the client runs (`execution: "client"`). */
+export const toolSearchCallSchema = z.strictObject({
+  type: z.literal('tool_search_call'),
+  id: z.string(),
+  call_id: z.string().nullable(),
+  execution: z.literal('client'),
+  arguments: z.record(z.string(), z.unknown()),
+  status: itemStatus,
+});
+
 /** The output items this server produces; any other type in `output` is a violation. */
 export const outputItemSchema = z.discriminatedUnion('type', [
   outputMessageSchema,
   functionCallSchema,
+  customToolCallSchema,
+  toolSearchCallSchema,
   reasoningSchema,
   mcpCallSchema,
   mcpListToolsSchema,
@@ -181,7 +203,7 @@ const mcpApprovalResponseItem = z.strictObject({
   reason: z.string().nullable().optional(),
 });
 /** The item types a client may send that we store as given; checked for `id` and `type` only. */
-const OTHER_ITEM_TYPES = ['custom_tool_call', 'custom_tool_call_output', 'compaction'] as const;
+const OTHER_ITEM_TYPES = ['custom_tool_call', 'custom_tool_call_output', 'tool_search_call', 'tool_search_output', 'compaction'] as const;
 const otherItem = z.custom<Extract<ResponseItem, { type: (typeof OTHER_ITEM_TYPES)[number] }>>(
   (v) => isRecord(v) && typeof v.id === 'string' && (OTHER_ITEM_TYPES as readonly unknown[]).includes(v.type),
 );
@@ -430,6 +452,8 @@ export const streamEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('response.function_call_arguments.delta'), ...at, delta: z.string(), obfuscation: z.string().optional() }),
   // `name` is not in the SDK type; OpenAI sends it and the spec does not forbid it (it lists no closed set).
   z.strictObject({ type: z.literal('response.function_call_arguments.done'), ...at, arguments: z.string(), name: z.string().optional() }),
+  z.strictObject({ type: z.literal('response.custom_tool_call_input.delta'), ...at, delta: z.string() }),
+  z.strictObject({ type: z.literal('response.custom_tool_call_input.done'), ...at, input: z.string() }),
   z.strictObject({ type: z.literal('response.mcp_call_arguments.delta'), ...at, delta: z.string() }),
   z.strictObject({ type: z.literal('response.mcp_call_arguments.done'), ...at, arguments: z.string() }),
   itemEvent('response.mcp_call.in_progress'),
