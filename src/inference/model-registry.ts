@@ -3,7 +3,7 @@ import type { Model } from 'openai/resources/models';
 import { AppConfig } from '../config/app-config';
 import { ChatBackend } from './chat-backend';
 import { ECHO_MODEL, EchoBackend } from './echo-backend';
-import { loadModelsConfig } from './models-config';
+import { loadModelsConfig, type ReasoningReplay } from './models-config';
 import { OpenAIChatBackend } from './openai-chat-backend';
 
 /** Where a model's requests go. */
@@ -12,6 +12,8 @@ export interface ResolvedModel {
   backend: ChatBackend;
   upstreamModel: string;
   maxTokensParam: 'max_tokens' | 'max_completion_tokens';
+  /** How earlier reasoning goes back to it; unset: the default of toChatMessages. */
+  reasoningReplay?: ReasoningReplay;
 }
 
 /**
@@ -46,7 +48,12 @@ export class ModelRegistry {
       );
       for (const m of file.models) {
         const provider = backends.get(m.provider)!; // validated by loadModelsConfig
-        this.models.set(m.id, { id: m.id, upstreamModel: m.upstreamModel ?? m.id, ...provider });
+        this.models.set(m.id, {
+          id: m.id,
+          upstreamModel: m.upstreamModel ?? m.id,
+          ...provider,
+          ...(m.reasoningReplay ? { reasoningReplay: m.reasoningReplay } : {}),
+        });
       }
       if (file.passthrough) this.passthrough = backends.get(file.passthrough);
     } else if (config.inferenceBaseUrl) {

@@ -2,6 +2,14 @@ import { readFileSync } from 'node:fs';
 import { plainToInstance, Type } from 'class-transformer';
 import { ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Min, ValidateNested, validateSync, ValidationError } from 'class-validator';
 
+/**
+ * The assistant-message field that carries earlier reasoning back upstream: `reasoning` (vLLM since
+ * it renamed the field, Ollama, OpenRouter), `reasoning_content` (DeepSeek's API, SGLang, older vLLM),
+ * or `drop` (the upstream gets no reasoning back: for servers that refuse unknown message fields).
+ */
+export const REASONING_REPLAY = ['reasoning', 'reasoning_content', 'drop'] as const;
+export type ReasoningReplay = (typeof REASONING_REPLAY)[number];
+
 export class ProviderConfig {
   /** Referenced by models; appears in error messages. */
   @IsString()
@@ -44,6 +52,11 @@ export class ModelConfig {
   @IsOptional()
   @IsString()
   upstreamModel?: string;
+
+  /** How reasoning items of the history go back to this model (default `reasoning`; see REASONING_REPLAY). */
+  @IsOptional()
+  @IsIn(REASONING_REPLAY)
+  reasoningReplay?: ReasoningReplay;
 }
 
 export class ModelsConfigFile {
