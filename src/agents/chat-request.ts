@@ -101,7 +101,7 @@ export function toChatMessages(
   for (const item of items) {
     const type = 'type' in item && item.type ? item.type : 'message';
     if (type === 'reasoning' && reasoningReplay !== 'drop') {
-      appendReasoning(messages, reasoningText(item as Parameters<typeof reasoningText>[0]), reasoningReplay);
+      appendReasoning(messages, reasoningText(item), reasoningReplay);
     } else if (type === 'message' && 'role' in item) {
       const { role, content } = item as { role: string; content: string | ResponseInputContent[] };
       if (role === 'assistant') appendAssistant(messages, textOf(content));

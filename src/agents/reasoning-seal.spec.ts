@@ -80,6 +80,11 @@ describe('reasoning sealing', () => {
     expect(error.message).toContain("reasoning item 'rs_");
   });
 
+  it('reads no reasoning text from a content of another shape (input items are not checked past their type)', () => {
+    expect(reasoningText({ content: 'text' })).toBe('');
+    expect(reasoningText({ content: [null, { type: 'summary_text', text: 's' }, { type: 'reasoning_text', text: 5 }, { type: 'reasoning_text', text: 'ok' }] })).toBe('ok');
+  });
+
   it('refuses an encrypted_content that is not a string', () => {
     expect(refusal(() => openReasoningInput([replayed('rs_1', 42)], box, 'acme')).toBody().error).toMatchObject({
       param: 'input[0].encrypted_content',

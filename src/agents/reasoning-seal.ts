@@ -14,11 +14,16 @@ interface SealedReasoning {
   text: string;
 }
 
-/** The reasoning text of an item (its `reasoning_text` parts); '' when it has none. */
-export function reasoningText(item: { content?: ResponseReasoningItem['content'] | null }): string {
-  return (item.content ?? [])
-    .filter((part) => part.type === 'reasoning_text')
-    .map((part) => part.text)
+/**
+ * The reasoning text of an item (its `reasoning_text` parts); '' when it has none. Input items
+ * arrive unchecked past `type` and `id`, so a `content` of another shape counts as none.
+ */
+export function reasoningText(item: object): string {
+  const content = (item as { content?: unknown }).content;
+  if (!Array.isArray(content)) return '';
+  return (content as unknown[])
+    .map((part) => (part && typeof part === 'object' && (part as { type?: unknown }).type === 'reasoning_text' ? (part as { text?: unknown }).text : ''))
+    .filter((text): text is string => typeof text === 'string')
     .join('');
 }
 
