@@ -16,6 +16,9 @@ const replayed = (id: string, encrypted: unknown): StoredItem =>
     encrypted_content: encrypted,
   }) as unknown as StoredItem;
 
+/** Changes the first character of the ciphertext (every bit of it counts; a last character may carry padding bits only). */
+const tamper = (sealed: string): string => sealed.replace(/\.([^.])([^.]*)$/, (_m, c: string, rest: string) => `.${c === 'A' ? 'B' : 'A'}${rest}`);
+
 function refusal(fn: () => void): OpenAIError {
   try {
     fn();
@@ -53,17 +56,7 @@ describe('reasoning sealing', () => {
   it.each([
     ['another tenant', () => [replayed('rs_1', sealReasoning(box, 'acme', item('rs_1', 't')))], 'globex', box],
     ['another item id', () => [replayed('rs_2', sealReasoning(box, 'acme', item('rs_1', 't')))], 'acme', box],
-    [
-      'a tampered value',
-      () => [
-        replayed(
-          'rs_1',
-          sealReasoning(box, 'acme', item('rs_1', 't')).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
-        ),
-      ],
-      'acme',
-      box,
-    ],
+    ['a tampered value', () => [replayed('rs_1', tamper(sealReasoning(box, 'acme', item('rs_1', 't'))))], 'acme', box],
     [
       'a key this server does not have',
       () => [replayed('rs_1', sealReasoning(new SecretBox('some-other-key-of-enough-length'), 'acme', item('rs_1', 't')))],
@@ -82,7 +75,9 @@ describe('reasoning sealing', () => {
 
   it('reads no reasoning text from a content of another shape (input items are not checked past their type)', () => {
     expect(reasoningText({ content: 'text' })).toBe('');
-    expect(reasoningText({ content: [null, { type: 'summary_text', text: 's' }, { type: 'reasoning_text', text: 5 }, { type: 'reasoning_text', text: 'ok' }] })).toBe('ok');
+    expect(
+      reasoningText({ content: [null, { type: 'summary_text', text: 's' }, { type: 'reasoning_text', text: 5 }, { type: 'reasoning_text', text: 'ok' }] }),
+    ).toBe('ok');
   });
 
   it('refuses an encrypted_content that is not a string', () => {

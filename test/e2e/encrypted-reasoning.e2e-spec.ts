@@ -137,7 +137,9 @@ describe('encrypted reasoning (include: reasoning.encrypted_content)', () => {
     e2e.upstream.enqueue({ reasoning: 'Secret thought.', text: 'Hi.' });
     const reasoning = reasoningOf((await post(e2e.url, codexBody(firstTurn))).json.output);
     const sealed = reasoning.encrypted_content!;
-    const tampered = sealed.slice(0, -2) + (sealed.endsWith('AA') ? 'BB' : 'AA');
+    // The first character of the ciphertext: every bit of it counts (a last one may carry padding bits only).
+    const tampered = sealed.replace(/\.([^.])([^.]*)$/, (_m, c: string, rest: string) => `.${c === 'A' ? 'B' : 'A'}${rest}`);
+    expect(tampered).not.toBe(sealed);
     const cases: Array<[InputItem, string]> = [
       [{ ...replayed(reasoning), encrypted_content: tampered }, 'sk-a'],
       [{ ...replayed(reasoning), id: 'rs_another' }, 'sk-a'],
