@@ -167,7 +167,10 @@ describe('encrypted reasoning (include: reasoning.encrypted_content)', () => {
     e2e.upstream.enqueue({ reasoning: 'Portable thought.', text: 'Hi.' });
     const reasoning = reasoningOf((await post(e2e.url, codexBody(firstTurn))).json.output);
     const env = { DATA_DIR: 'memory://', INFERENCE_BASE_URL: e2e.upstream.url, API_KEYS: 'sk-a:team-a' };
-    for (const keys of [{ SECRETS_KEY }, { SECRETS_KEY: 'the-next-secret-key-of-enough-length', SECRETS_KEY_PREVIOUS: SECRETS_KEY }]) {
+    for (const keys of [
+      { SECRETS_KEY } as Record<string, string>,
+      { SECRETS_KEY: 'the-next-secret-key-of-enough-length', SECRETS_KEY_PREVIOUS: SECRETS_KEY },
+    ]) {
       const other = await startApp({ ...env, ...keys });
       try {
         e2e.upstream.enqueue({ text: 'Still here.' });
