@@ -16,6 +16,7 @@ import type { McpNetwork } from './mcp/mcp-session';
 import { McpToolset } from './mcp/mcp-toolset';
 import { approvalRequests, unknownApprovalMessage } from './mcp/approvals';
 import { OutputBuilder } from './output-builder';
+import { sealReasoning, wantsEncryptedReasoning } from './reasoning-seal';
 import { SchemaValidator, strictOutputFormat } from './schema-validator';
 
 /** What the agent needs for one response: its parameters, its full history and the model. */
@@ -30,6 +31,8 @@ export interface AgentTurn {
   mcpHeaders?: Record<string, Record<string, string>>;
   /** Upstream retries before any output (background runs, which no client retries); default: the provider's. */
   upstreamRetries?: number;
+  /** The owner's tenant: sealed reasoning is bound to it. */
+  tenant?: string;
 }
 
 export interface AgentSink {
@@ -92,7 +95,7 @@ export class AgentRunner {
     private readonly metrics: Metrics,
     private readonly schemas: SchemaValidator,
     outbound: Outbound,
-    config: AppConfig,
+    private readonly config: AppConfig,
   ) {
     this.mcp = { http: outbound.mcp, maxOutputBytes: config.mcpMaxOutputBytes, maxResponseBytes: config.mcpMaxResponseBytes };
   }
@@ -115,6 +118,10 @@ export class AgentRunner {
       (name) => toolset.isServerTool(name),
       (name) => clientTools.resolve(name),
     );
+    const box = this.config.clientSealBox;
+    const tenant = turn.tenant;
+    // Without a box prepare() has refused the include already.
+    if (wantsEncryptedReasoning(turn.request) && box && tenant) builder.sealReasoning = (item) => sealReasoning(box, tenant, item);
     let usage: ResponseUsage | null = null;
     try {
       if (!toolset.empty) await toolset.listAll(builder, signal);

@@ -193,12 +193,95 @@ describe('toChatMessages', () => {
     expect(messages[5]).toEqual({ role: 'assistant', content: 'Done.' });
   });
 
-  it('drops reasoning items', () => {
+  it('leaves out reasoning items without reasoning text (a summary is not what the model thought)', () => {
     const reasoning: StoredItem = { id: 'rs_1', type: 'reasoning', summary: [{ type: 'summary_text', text: 'thought' }] };
     expect(toChatMessages(null, [user('q'), reasoning, assistantReply('a')])).toEqual([
       { role: 'user', content: 'q' },
       { role: 'assistant', content: 'a' },
     ]);
+  });
+
+  describe('reasoning replay', () => {
+    // As Codex replays them once opened: `content` with the text (it was `null`, with encrypted_content).
+    const thought = (id: string, text: string): StoredItem => ({ id, type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text }] });
+    /** One Codex turn: thought, a commentary, a tool call and its result; thought, a tool call; thought, the answer. */
+    const codexTurn = [
+      user('read hello.txt and patch it'),
+      thought('rs_1', 'I should read the file.'),
+      assistantReply('Reading the file first.'),
+      call('call_1', 'exec_command', '{"cmd":"cat hello.txt"}'),
+      output('call_1', 'hello'),
+      thought('rs_2', 'Now patch it.'),
+      call('call_2', 'apply_patch', '{}'),
+      output('call_2', 'Success.'),
+      thought('rs_3', 'Done.'),
+      assistantReply('Patched.'),
+    ];
+
+    it("puts the reasoning on the assistant message of its turn, as `reasoning` by default (vLLM's field)", () => {
+      expect(toChatMessages(null, codexTurn)).toEqual([
+        { role: 'user', content: 'read hello.txt and patch it' },
+        {
+          role: 'assistant',
+          content: 'Reading the file first.',
+          reasoning: 'I should read the file.',
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'exec_command', arguments: '{"cmd":"cat hello.txt"}' } }],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: 'hello' },
+        {
+          role: 'assistant',
+          content: null,
+          reasoning: 'Now patch it.',
+          tool_calls: [{ id: 'call_2', type: 'function', function: { name: 'apply_patch', arguments: '{}' } }],
+        },
+        { role: 'tool', tool_call_id: 'call_2', content: 'Success.' },
+        { role: 'assistant', content: 'Patched.', reasoning: 'Done.' },
+      ]);
+    });
+
+    it('uses `reasoning_content` when the model is set so (DeepSeek, SGLang)', () => {
+      const messages = toChatMessages(null, codexTurn, undefined, 'reasoning_content');
+      expect(messages.filter((m) => m.role === 'assistant').map((m) => (m as { reasoning_content?: string }).reasoning_content)).toEqual([
+        'I should read the file.',
+        'Now patch it.',
+        'Done.',
+      ]);
+      expect(messages.some((m) => 'reasoning' in m)).toBe(false);
+    });
+
+    it("sends none with 'drop': the messages are those of a history without reasoning", () => {
+      const without = codexTurn.filter((i) => (i as { type?: string }).type !== 'reasoning');
+      expect(toChatMessages(null, codexTurn, undefined, 'drop')).toEqual(toChatMessages(null, without));
+    });
+
+    it('starts a new assistant message: reasoning after an answer belongs to the next upstream turn', () => {
+      const messages = toChatMessages(null, [user('q'), assistantReply('First.'), thought('rs_1', 'Then a call.'), call('call_1', 'f', '{}')]);
+      expect(messages.slice(1)).toEqual([
+        { role: 'assistant', content: 'First.' },
+        {
+          role: 'assistant',
+          content: null,
+          reasoning: 'Then a call.',
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+        },
+      ]);
+    });
+
+    it('joins consecutive reasoning items and drops reasoning that no assistant item follows', () => {
+      expect(toChatMessages(null, [user('q'), thought('rs_1', 'One.'), thought('rs_2', 'Two.'), assistantReply('a')])).toEqual([
+        { role: 'user', content: 'q' },
+        { role: 'assistant', content: 'a', reasoning: 'One.\n\nTwo.' },
+      ]);
+      expect(toChatMessages(null, [user('q'), thought('rs_1', 'Lost.'), user('again')])).toEqual([
+        { role: 'user', content: 'q' },
+        { role: 'user', content: 'again' },
+      ]);
+    });
+
+    it("takes the model's setting in toChatRequest", () => {
+      const params = toChatRequest(request(), [user('q'), thought('rs_1', 'T.'), assistantReply('a')], { ...model, reasoningReplay: 'reasoning_content' });
+      expect(params.messages[1]).toEqual({ role: 'assistant', content: 'a', reasoning_content: 'T.' });
+    });
   });
 });
 

@@ -11,8 +11,10 @@ import type { McpToolCallError, ResponseInputContent, Tool } from 'openai/resour
 import type { NormalizedRequest, StoredItem } from '../common/response-types';
 import type { ResolvedModel } from '../inference/model-registry';
 import { ClientTools, CUSTOM_INPUT_ARG, type ClientTool } from './client-tools';
+import type { ReasoningReplay } from '../inference/models-config';
 import { mcpErrorText } from './mcp/mcp-errors';
 import { chatNameOf } from './mcp/mcp-naming';
+import { reasoningText } from './reasoning-seal';
 
 type ChatParams = Omit<ChatCompletionCreateParamsBase, 'stream'>;
 
@@ -42,13 +44,44 @@ function userParts(content: string | ResponseInputContent[]): string | ChatCompl
   });
 }
 
+/** An assistant message with earlier reasoning on it, in the field the upstream reads. */
+type ReasoningAssistantMessage = ChatCompletionAssistantMessageParam & { reasoning?: string; reasoning_content?: string };
+
+/** Where earlier reasoning goes when the model's configuration says nothing (see REASONING_REPLAY). */
+export const DEFAULT_REASONING_REPLAY: ReasoningReplay = 'reasoning';
+
+/** An assistant message that so far holds only reasoning: the start of an assistant turn. */
+const isReasoningOnly = (message: ChatCompletionMessageParam): message is ReasoningAssistantMessage =>
+  message.role === 'assistant' && message.content == null && !message.tool_calls?.length;
+
+/**
+ * A reasoning item starts the assistant turn it was produced in: its text rides on the assistant
+ * message that the text and tool calls after it fill (appendAssistant). Consecutive reasoning
+ * items join. Reasoning with no assistant item after it has nothing to go with and is dropped.
+ */
+function appendReasoning(messages: ChatCompletionMessageParam[], text: string, field: Exclude<ReasoningReplay, 'drop'>): void {
+  if (!text) return;
+  const last = messages[messages.length - 1];
+  if (last && isReasoningOnly(last)) {
+    last[field] = last[field] ? `${last[field]}\n\n${text}` : text;
+    return;
+  }
+  const message: ReasoningAssistantMessage = { role: 'assistant', content: null, [field]: text };
+  messages.push(message);
+}
+
 /**
  * Function calls join the assistant message right before them (its text, or earlier calls of the
  * same turn): one chat assistant turn. Each assistant message item starts a message of its own,
- * so two replies (say a `commentary` and a `final_answer`) never run together into one text.
+ * so two replies (say a `commentary` and a `final_answer`) never run together into one text;
+ * only a message that holds just the reasoning before it (appendReasoning) is filled instead.
  */
 function appendAssistant(messages: ChatCompletionMessageParam[], text: string | null, call?: ChatCompletionMessageFunctionToolCall): void {
   const last = messages[messages.length - 1];
+  if (!call && last && isReasoningOnly(last)) {
+    last.content = text;
+    return;
+  }
   if (call && last?.role === 'assistant') {
     last.tool_calls = [...(last.tool_calls ?? []), call];
     return;
@@ -79,12 +112,15 @@ export function toChatMessages(
   instructions: string | null | undefined,
   items: StoredItem[],
   tools: ClientTools = ClientTools.of({ tools: [] }, items),
+  reasoningReplay: ReasoningReplay = DEFAULT_REASONING_REPLAY,
 ): ChatCompletionMessageParam[] {
   const messages: ChatCompletionMessageParam[] = [];
   if (instructions) messages.push({ role: 'system', content: instructions });
   for (const item of items) {
     const type = 'type' in item && item.type ? item.type : 'message';
-    if (type === 'message' && 'role' in item) {
+    if (type === 'reasoning' && reasoningReplay !== 'drop') {
+      appendReasoning(messages, reasoningText(item), reasoningReplay);
+    } else if (type === 'message' && 'role' in item) {
       const { role, content } = item as { role: string; content: string | ResponseInputContent[] };
       if (role === 'assistant') appendAssistant(messages, textOf(content));
       // Many open servers know no `developer` role; `system` means the same to them.
@@ -133,10 +169,9 @@ export function toChatMessages(
     } else if ((type === 'function_call_output' || type === 'custom_tool_call_output') && 'call_id' in item && 'output' in item) {
       messages.push({ role: 'tool', tool_call_id: String(item.call_id), content: toolText(item.output as string | ResponseInputContent[]) });
     }
-    // Reasoning items carry nothing an upstream chat model can take back; MCP tool lists and
-    // approval requests/answers are the agent's business (see AgentRunner): all are left out.
+    // MCP tool lists and approval requests/answers are the agent's business (see AgentRunner): left out.
   }
-  return messages;
+  return messages.filter((m) => !isReasoningOnly(m));
 }
 
 /** Whether an offered tool is among `allowed_tools` (by type and name; a namespace's name allows all its functions). */
@@ -201,7 +236,7 @@ export function toChatRequest(
   extraTools: ChatCompletionTool[] = [],
   tools: ClientTools = ClientTools.of(request, items),
 ): ChatParams {
-  const params: ChatParams = { model: model.upstreamModel, messages: toChatMessages(request.instructions, items, tools) };
+  const params: ChatParams = { model: model.upstreamModel, messages: toChatMessages(request.instructions, items, tools, model.reasoningReplay) };
   if (request.temperature != null) params.temperature = request.temperature;
   if (request.top_p != null) params.top_p = request.top_p;
   if (request.presence_penalty != null) params.presence_penalty = request.presence_penalty;

@@ -386,6 +386,18 @@ describe('OutputBuilder', () => {
       expect(builder.output.map((i) => i.type)).toEqual(['reasoning', 'message']);
     });
 
+    it('puts the sealed reasoning in encrypted_content on output_item.done and in the output, when asked to', () => {
+      const { builder, events } = setup();
+      builder.sealReasoning = (item) => `sealed(${item.id}:${(item.content ?? []).map((p) => p.text).join('')})`;
+      builder.chunk(chunk({ reasoning_content: 'Think' }));
+      builder.chunk(chunk({ content: 'Answer' }));
+      builder.finish('completed');
+      const id = builder.output[0].id;
+      expect(ofType(events, 'response.output_item.added')[0].item).not.toHaveProperty('encrypted_content');
+      expect(ofType(events, 'response.output_item.done')[0].item).toMatchObject({ encrypted_content: `sealed(${id}:Think)` });
+      expect(builder.output[0]).toMatchObject({ content: [{ type: 'reasoning_text', text: 'Think' }], encrypted_content: `sealed(${id}:Think)` });
+    });
+
     it('also reads the `reasoning` delta field some servers use', () => {
       const { builder } = setup();
       builder.chunk(chunk({ reasoning: 'Hmm' }));

@@ -79,6 +79,11 @@ export class OutputBuilder {
   /** Calls of tools the server runs itself (MCP): not client function calls, so not output items. */
   private readonly serverCalls = new Map<number, ServerToolCall>();
   private clientCallsSeen = false;
+  /**
+   * Seals a finished reasoning item for its `encrypted_content` (set when the request includes
+   * `reasoning.encrypted_content`): the value is on `output_item.done` and in the final response.
+   */
+  sealReasoning?: (item: ResponseReasoningItem) => string;
 
   constructor(
     private readonly emit: Emit,
@@ -280,6 +285,7 @@ export class OutputBuilder {
       const part = { type: 'reasoning_text' as const, text };
       open.item.content = [part];
       open.item.status = status;
+      if (this.sealReasoning) open.item.encrypted_content = this.sealReasoning(open.item);
       this.emit({ type: 'response.reasoning_text.done', item_id: open.item.id, output_index: index, content_index: 0, text });
       this.emit({ type: 'response.content_part.done', item_id: open.item.id, output_index: index, content_index: 0, part });
       this.done(index, open.item);

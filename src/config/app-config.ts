@@ -1,4 +1,5 @@
 import { SecretBox } from '../common/secrets';
+import { dataDirKey } from './data-dir-key';
 import type { LogLevel } from '../common/logging';
 import { type Environment, parseEnvironment, type Role } from './environment';
 
@@ -84,6 +85,19 @@ export class AppConfig {
   get secretBox(): SecretBox | undefined {
     if (!this.env.SECRETS_KEY) return undefined;
     return (this.box ??= new SecretBox(this.env.SECRETS_KEY, this.previousSecretsKeys));
+  }
+  private clientBox?: SecretBox | null;
+  /**
+   * The sealer for values handed to clients and brought back by them (encrypted reasoning): every
+   * API process must open what any other sealed. SECRETS_KEY when set; an embedded server (no
+   * DATABASE_URL) without it uses a key generated once in DATA_DIR; a Postgres deployment without
+   * SECRETS_KEY has none (its processes would not share a generated key).
+   */
+  get clientSealBox(): SecretBox | undefined {
+    if (this.clientBox === undefined) {
+      this.clientBox = this.secretBox ?? (this.env.DATABASE_URL ? null : new SecretBox(dataDirKey(this.env.DATA_DIR), this.previousSecretsKeys));
+    }
+    return this.clientBox ?? undefined;
   }
   get rateLimitPerMinute(): number {
     return this.env.RATE_LIMIT_PER_MINUTE;

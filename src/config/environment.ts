@@ -114,7 +114,10 @@ export class Environment {
   @IsBoolean()
   ALLOW_UNAUTHENTICATED_PUBLIC: boolean = false;
 
-  /** Key for secrets stored with background responses (MCP server headers). */
+  /**
+   * Key for sealed values: secrets stored with background responses (MCP server headers), webhook
+   * secrets, and the `encrypted_content` of reasoning items handed to clients. The same on every process.
+   */
   @Transform(blankToUndefined)
   @IsOptional()
   @IsString()

@@ -4,7 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { ChatBackend } from './chat-backend';
 import { ECHO_MODEL, EchoBackend } from './echo-backend';
 import { codexModelInfo, type CodexModelInfo } from './codex-catalog';
-import { type CodexModelConfig, loadModelsConfig } from './models-config';
+import { type CodexModelConfig, loadModelsConfig, type ReasoningReplay } from './models-config';
 import { OpenAIChatBackend } from './openai-chat-backend';
 
 /** How long the passthrough upstream's model list is reused, and how long asking for it may take. */
@@ -17,6 +17,8 @@ export interface ResolvedModel {
   backend: ChatBackend;
   upstreamModel: string;
   maxTokensParam: 'max_tokens' | 'max_completion_tokens';
+  /** How earlier reasoning goes back to it; unset: the default of toChatMessages. */
+  reasoningReplay?: ReasoningReplay;
 }
 
 /**
@@ -55,7 +57,12 @@ export class ModelRegistry {
       );
       for (const m of file.models) {
         const provider = backends.get(m.provider)!; // validated by loadModelsConfig
-        this.models.set(m.id, { id: m.id, upstreamModel: m.upstreamModel ?? m.id, ...provider });
+        this.models.set(m.id, {
+          id: m.id,
+          upstreamModel: m.upstreamModel ?? m.id,
+          ...provider,
+          ...(m.reasoningReplay ? { reasoningReplay: m.reasoningReplay } : {}),
+        });
         this.codex.set(m.id, m.codex);
       }
       if (file.passthrough) this.passthrough = backends.get(file.passthrough);

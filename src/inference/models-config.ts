@@ -20,6 +20,14 @@ import {
 
 const UPSTREAM_URL = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 
+/**
+ * The assistant-message field that carries earlier reasoning back upstream: `reasoning` (vLLM since
+ * it renamed the field, Ollama, OpenRouter), `reasoning_content` (DeepSeek's API, SGLang, older vLLM),
+ * or `drop` (the upstream gets no reasoning back: for servers that refuse unknown message fields).
+ */
+export const REASONING_REPLAY = ['reasoning', 'reasoning_content', 'drop'] as const;
+export type ReasoningReplay = (typeof REASONING_REPLAY)[number];
+
 export class ProviderConfig {
   /** Referenced by models; appears in error messages. */
   @IsString()
@@ -177,6 +185,11 @@ export class ModelConfig {
   @ValidateNested()
   @Type(() => CodexModelConfig)
   codex?: CodexModelConfig;
+
+  /** How reasoning items of the history go back to this model (default `reasoning`; see REASONING_REPLAY). */
+  @IsOptional()
+  @IsIn(REASONING_REPLAY)
+  reasoningReplay?: ReasoningReplay;
 }
 
 export class ModelsConfigFile {

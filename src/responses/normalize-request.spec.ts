@@ -145,9 +145,9 @@ describe('normalizeRequest', () => {
       expectRejected({ top_logprobs: 5 }, 'top_logprobs', 'unsupported_parameter');
     });
 
-    it('refuses include values it cannot honour', () => {
-      expectRejected({ include: ['reasoning.encrypted_content'] }, 'include', 'unsupported_parameter');
+    it('refuses include values it cannot honour, and keeps reasoning.encrypted_content (sealed reasoning)', () => {
       expectRejected({ include: ['message.output_text.logprobs'] }, 'include', 'unsupported_parameter');
+      expect(normalizeRequest(dto({ include: ['reasoning.encrypted_content'] })).include).toEqual(['reasoning.encrypted_content']);
     });
 
     it('refuses hosted-tool tool_choice', () => {

@@ -188,7 +188,8 @@ export function normalizeRequest(dto: CreateResponseDto): NormalizedRequest {
   if (dto.top_logprobs) throw unsupportedParameter('top_logprobs');
   checkOptions(dto);
   if (dto.include?.length) {
-    const unsupported = dto.include.find((v) => v === 'message.output_text.logprobs' || v === 'reasoning.encrypted_content');
+    // `reasoning.encrypted_content` is honoured: reasoning items are sealed (see agents/reasoning-seal).
+    const unsupported = dto.include.find((v) => v === 'message.output_text.logprobs');
     if (unsupported) throw unsupportedParameter('include', `include '${unsupported}' is not supported by this server.`);
   }
   const labels = new Set<string>();

@@ -7,6 +7,7 @@ import type { EventSink } from '../common/sse';
 import { UpstreamError } from '../inference/upstream-error';
 import { unknownApproval, unknownApprovalMessage } from '../agents/mcp/approvals';
 import { SchemaValidator, strictOutputFormat, UnusableSchemaError } from '../agents/schema-validator';
+import { checkEncryptedReasoningInclude, openReasoningInput } from '../agents/reasoning-seal';
 import { ResponsesStore } from './persistence/responses.store';
 import type { CreateResponseDto } from './dto/create-response.dto';
 import { ResponseDispatcher } from './background/response-dispatcher';
@@ -68,12 +69,14 @@ export class ResponseCreation {
         'unsupported_parameter',
       );
     }
+    checkEncryptedReasoningInclude(request, this.config.clientSealBox);
     const input = normalizeInput(dto.input, {
       maxItems: this.config.maxInputItems,
       maxChars: this.config.maxInputChars - (request.instructions?.length ?? 0),
       maxReferences: this.config.maxItemReferences,
       allowHttpImages: this.config.inputImageAllowHttp,
     });
+    openReasoningInput(input, this.config.clientSealBox, principal.owner);
     await this.resolveReferences(principal, input);
     const history = await this.executions.history(principal, request);
     this.checkApprovals(history, input);

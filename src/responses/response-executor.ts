@@ -76,6 +76,7 @@ export class ResponseExecutor {
                 streaming: run.upstreamStreaming,
                 mcpHeaders: run.mcpHeaders,
                 upstreamRetries: run.upstreamRetries,
+                tenant: run.owner,
               },
               signal,
               sink,

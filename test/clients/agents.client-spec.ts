@@ -206,11 +206,11 @@ describe('OpenAI Agents SDK (@openai/agents 0.20, Responses API) → gateway →
     const replayed = recorder.responsesCalls()[1].body.input as Array<{ type?: string; id?: string }>;
     expect(replayed.map((item) => item.type)).toEqual([undefined, 'reasoning', 'function_call', 'function_call_output']);
     expect(replayed[1].id).toMatch(/^rs_/);
-    // Reasoning has no Chat Completions input form: the gateway drops it.
+    // The replayed reasoning rides on the assistant message of its turn (the model's reasoningReplay; default `reasoning`).
     expect(upstreamMessages(1)).toEqual([
       { role: 'system', content: INSTRUCTIONS },
       userText('Weather in Cairo?'),
-      { role: 'assistant', content: null, tool_calls: [chatCall('call_r1', 'get_weather', '{"city":"Cairo"}')] },
+      { role: 'assistant', content: null, reasoning: 'The user wants Cairo.', tool_calls: [chatCall('call_r1', 'get_weather', '{"city":"Cairo"}')] },
       { role: 'tool', tool_call_id: 'call_r1', content: '{"sky":"clear","city":"Cairo"}' },
     ]);
   });

@@ -435,9 +435,10 @@ describe('Vercel AI SDK (ai 7 + @ai-sdk/openai 4 Responses model) â†’ gateway â†
       expect(calls).toEqual([{ city: 'Cairo' }]);
       expect(result.text).toBe('Hot in Cairo.');
       expect(recorder.responsesCalls()[1].body.input[1]).toEqual({ type: 'item_reference', id: expect.stringMatching(/^rs_/) });
+      // The referenced reasoning item, from the store, goes back on the assistant message of its turn.
       expect(upstreamMessages(1)).toEqual([
         userText('Weather in Cairo?'),
-        { role: 'assistant', content: null, tool_calls: [chatCall('call_i2', 'get_weather', '{"city":"Cairo"}')] },
+        { role: 'assistant', content: null, reasoning: 'The user wants Cairo.', tool_calls: [chatCall('call_i2', 'get_weather', '{"city":"Cairo"}')] },
         { role: 'tool', tool_call_id: 'call_i2', content: '{"sky":"clear","city":"Cairo"}' },
       ]);
     });

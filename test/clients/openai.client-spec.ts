@@ -249,10 +249,7 @@ describe('openai 7.x → gateway → upstream', () => {
       );
     const unsupported = (param: string) => ({ status: 400, type: 'invalid_request_error', code: 'unsupported_parameter', param });
 
-    // Sealed reasoning (store: false clients ask for it) and logprobs need what no Chat Completions upstream gives back here.
-    expect(await refusal(client.responses.create({ model: MODEL, input: 'x', store: false, include: ['reasoning.encrypted_content'] }))).toMatchObject(
-      unsupported('include'),
-    );
+    // Logprobs need what no Chat Completions upstream gives back here.
     expect(await refusal(client.responses.create({ model: MODEL, input: 'x', top_logprobs: 2 }))).toMatchObject(unsupported('top_logprobs'));
     expect(await refusal(client.responses.create({ model: MODEL, input: 'x', truncation: 'auto' }))).toMatchObject(unsupported('truncation'));
     expect(await refusal(client.responses.create({ model: MODEL, input: 'x', prompt: { id: 'pmpt_1' } }))).toMatchObject(unsupported('prompt'));
@@ -267,6 +264,25 @@ describe('openai 7.x → gateway → upstream', () => {
       expect(error).toMatchObject({ status: 404, type: 'invalid_request_error', message: `404 Unknown request URL: POST ${path}.` });
     }
     expect(e2e.upstream.requests).toHaveLength(0);
+  });
+
+  itTraced('stateless with sealed reasoning: include reasoning.encrypted_content, the output replayed as the next input', async () => {
+    e2e.upstream.enqueue({ reasoning: 'The user greets me.', text: 'Hello!' }, { text: 'Fine.' });
+    const first = await client.responses.create({ model: MODEL, input: 'hi', store: false, include: ['reasoning.encrypted_content'] });
+    const reasoning = first.output.find((i) => i.type === 'reasoning');
+    expect(reasoning?.encrypted_content).toMatch(/^v2\./);
+    // As the SDK's docs show for store: false: the previous output, as it came, then the next message.
+    await client.responses.create({
+      model: MODEL,
+      input: [...first.output, { role: 'user', content: 'how are you?' }] as OpenAI.Responses.ResponseInputItem[],
+      store: false,
+      include: ['reasoning.encrypted_content'],
+    });
+    const messages = (e2e.upstream.requests[1].body as { messages: unknown[] }).messages;
+    expect(messages).toEqual([
+      { role: 'assistant', content: 'Hello!', reasoning: 'The user greets me.' },
+      { role: 'user', content: [{ type: 'text', text: 'how are you?' }] },
+    ]);
   });
 
   itTraced('retrieve returns what create returned; delete removes it (then 404 for retrieve and delete)', async () => {
