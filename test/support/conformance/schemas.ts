@@ -409,7 +409,12 @@ export const conversationSchema = z.strictObject({
 });
 export const deletedConversationSchema = z.strictObject({ id: z.string(), object: z.literal('conversation.deleted'), deleted: z.boolean() });
 export const modelSchema = z.strictObject({ id: z.string(), object: z.literal('model'), created: nonNegative, owned_by: z.string() });
-export const modelListSchema = z.strictObject({ object: z.literal('list'), data: z.array(modelSchema) });
+/** `models` is the Codex CLI's catalog (ModelInfo entries), added only when Codex asks (`?client_version=`): docs/codex.md. */
+export const modelListSchema = z.strictObject({
+  object: z.literal('list'),
+  data: z.array(modelSchema),
+  models: z.array(z.looseObject({ slug: z.string(), display_name: z.string() })).optional(),
+});
 
 /** The error body of every 4xx/5xx: the SDK reads `error`, and copies code/param/type from it. */
 export const errorBodySchema = z.strictObject({
