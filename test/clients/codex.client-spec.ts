@@ -114,6 +114,8 @@ function runCodex(baseUrl: string, cwd: string, prompt: string, config: string[]
     `${provider}.stream_max_retries=0`,
     'check_for_update_on_startup=false',
     'analytics.enabled=false',
+    // Else Codex syncs its curated plugins from GitHub at start (git ls-remote, then the GitHub API).
+    'features.plugins=false',
     ...config,
   ];
   const args = ['exec', '--ephemeral', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', ...flags.flatMap((f) => ['-c', f]), prompt];
