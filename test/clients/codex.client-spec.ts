@@ -9,8 +9,7 @@
  * update checks and analytics are off, so the binary reaches nothing but loopback. Codex exits 0 even
  * when a patch was aborted: the tests assert on the disk and on what the upstream and the app saw.
  */
-import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -118,7 +117,15 @@ function runCodex(baseUrl: string, cwd: string, prompt: string, config: string[]
     'features.plugins=false',
     ...config,
   ];
-  const args = ['exec', '--ephemeral', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', ...flags.flatMap((f) => ['-c', f]), prompt];
+  const args = [
+    'exec',
+    '--ephemeral',
+    '--json',
+    '--skip-git-repo-check',
+    '--dangerously-bypass-approvals-and-sandbox',
+    ...flags.flatMap((f) => ['-c', f]),
+    prompt,
+  ];
   // A small environment of its own: no keys or proxies of the machine reach the binary.
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, CODEX_HOME: home, GW_KEY: KEY, LANG: 'C.UTF-8' };
   return new Promise((resolve, reject) => {
@@ -152,9 +159,14 @@ function runCodex(baseUrl: string, cwd: string, prompt: string, config: string[]
   });
 }
 
+/** Temp dirs of the suite, removed at its end. */
+const temps: string[] = [];
+afterAll(() => temps.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 /** A temp `git init` work dir holding hello.txt. */
 function workDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'rg-codex-work-'));
+  temps.push(dir);
   execFileSync('git', ['init', '-q'], { cwd: dir });
   writeFileSync(join(dir, 'hello.txt'), 'hello\n');
   return dir;
@@ -172,7 +184,8 @@ const upstreamTools = (r: RecordedRequest): string[] => ((r.body as { tools?: Ar
 const codingModel: Scripter = (body) => {
   const seen = (id: string) => (body.messages as ChatMessage[]).some((m) => m.role === 'tool' && m.tool_call_id === id);
   if (seen('call_patch')) return { text: 'hello.txt now says hello, gateway.' };
-  if (seen('call_cat')) return { reasoning: 'Now patch it.', toolCalls: [{ id: 'call_patch', name: 'apply_patch', arguments: JSON.stringify({ input: PATCH }) }] };
+  if (seen('call_cat'))
+    return { reasoning: 'Now patch it.', toolCalls: [{ id: 'call_patch', name: 'apply_patch', arguments: JSON.stringify({ input: PATCH }) }] };
   return { reasoning: REASONING, toolCalls: [{ id: 'call_cat', name: 'exec_command', arguments: JSON.stringify({ cmd: 'cat hello.txt' }) }] };
 };
 
@@ -188,7 +201,9 @@ describe('the Codex CLI (0.171.0, the real binary) through the gateway', () => {
   const e2e = useE2e({
     resetUpstream: true,
     env: (upstream) => {
-      const config = join(mkdtempSync(join(tmpdir(), 'rg-codex-models-')), 'models.json');
+      const dir = mkdtempSync(join(tmpdir(), 'rg-codex-models-'));
+      temps.push(dir);
+      const config = join(dir, 'models.json');
       // reasoning_content replay, so the opened reasoning is told apart from the gateway's default field.
       writeFileSync(
         config,
@@ -275,7 +290,9 @@ describe('the Codex CLI (0.171.0, the real binary) through the gateway', () => {
     // The upstream saw its call under the flattened name and the result as the tool message.
     const up2 = e2e.upstream.requests[1];
     const call = messages(up2).find((m) => m.role === 'assistant' && m.tool_calls?.some((c) => c.id === 'call_close'));
-    expect(call?.tool_calls).toEqual([expect.objectContaining({ id: 'call_close', function: expect.objectContaining({ name: 'multi_agent_v1__close_agent' }) })]);
+    expect(call?.tool_calls).toEqual([
+      expect.objectContaining({ id: 'call_close', function: expect.objectContaining({ name: 'multi_agent_v1__close_agent' }) }),
+    ]);
     expect(toolResult(up2, 'call_close')).toBeTruthy();
   });
 });
