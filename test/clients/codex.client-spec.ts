@@ -22,6 +22,8 @@ const MODEL = 'coder';
 const KEY = 'sk-codex';
 const SECRETS_KEY = 'a-codex-test-secret-key-of-enough-length';
 const RUN_TIMEOUT_MS = 90_000;
+/** Above the run's bound, so that a hung run fails with its transcript, not with Jest's timeout. */
+const TEST_TIMEOUT_MS = RUN_TIMEOUT_MS + 10_000;
 const PATCH = '*** Begin Patch\n*** Update File: hello.txt\n@@\n-hello\n+hello, gateway\n*** End Patch\n';
 const REASONING = 'The user wants hello.txt changed; read it first.';
 
@@ -77,6 +79,10 @@ async function startRecordingProxy(target: () => string): Promise<{ url: string;
         answer.pipe(res);
       });
       upstream.on('error', (err) => res.destroy(err));
+      // Codex gone (killed on timeout): the app sees the disconnect too, or it would wait on it at close.
+      res.on('close', () => {
+        if (!res.writableFinished) upstream.destroy();
+      });
       upstream.end(raw);
     });
   });
@@ -85,7 +91,11 @@ async function startRecordingProxy(target: () => string): Promise<{ url: string;
   return {
     url: `http://127.0.0.1:${port}`,
     exchanges,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -223,76 +233,86 @@ describe('the Codex CLI (0.171.0, the real binary) through the gateway', () => {
   const transcript = (run: CodexRun) =>
     `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr.slice(-3000)}\nupstream saw:\n${JSON.stringify(e2e.upstream.requests.map((r) => messages(r).at(-1)))}`;
 
-  it('reads a file with the shell tool, patches it with apply_patch, answers; web_search at its default is left out; reasoning goes back sealed and reaches the upstream opened', async () => {
-    const dir = workDir();
-    e2e.upstream.setScripter(codingModel);
-    const run = await runCodex(proxy.url, dir, 'Change hello.txt to say hello, gateway.');
-    const context = transcript(run);
+  it(
+    'reads a file with the shell tool, patches it with apply_patch, answers; web_search at its default is left out; reasoning goes back sealed and reaches the upstream opened',
+    async () => {
+      const dir = workDir();
+      e2e.upstream.setScripter(codingModel);
+      const run = await runCodex(proxy.url, dir, 'Change hello.txt to say hello, gateway.');
+      const context = transcript(run);
 
-    // On disk, and what Codex said.
-    expect({ file: readFileSync(join(dir, 'hello.txt'), 'utf8'), code: run.code, context }).toEqual({ file: 'hello, gateway\n', code: 0, context });
-    expect(run.events.filter((e) => e.item?.type === 'agent_message').map((e) => e.item?.text)).toEqual(['hello.txt now says hello, gateway.']);
+      // On disk, and what Codex said.
+      expect({ file: readFileSync(join(dir, 'hello.txt'), 'utf8'), code: run.code, context }).toEqual({ file: 'hello, gateway\n', code: 0, context });
+      expect(run.events.filter((e) => e.item?.type === 'agent_message').map((e) => e.item?.text)).toEqual(['hello.txt now says hello, gateway.']);
 
-    // Codex fetched the gateway's catalog and, from it, offered apply_patch (it does not without one).
-    expect(proxy.exchanges.some((x) => x.method === 'GET' && x.url.startsWith('/v1/models?client_version=0.171.0') && x.status === 200)).toBe(true);
-    const [first, second, third] = turns();
-    expect(turns()).toHaveLength(3);
-    expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ model: MODEL, stream: true, store: false, include: ['reasoning.encrypted_content'] });
-    const codexTools = (first.body.tools as Array<{ type: string; name?: string }>).map((t) => `${t.type}:${t.name ?? ''}`);
-    expect(codexTools).toEqual(expect.arrayContaining(['function:exec_command', 'custom:apply_patch', 'namespace:multi_agent_v1', 'web_search:']));
-    // web_search: left out (unforced, nothing can serve it), and the answer says so.
-    expect(first.headers['x-omitted-tools']).toBe('web_search');
-    const [up1, up2, up3] = e2e.upstream.requests;
-    expect(e2e.upstream.requests).toHaveLength(3);
-    expect(upstreamTools(up1)).toEqual(expect.arrayContaining(['exec_command', 'apply_patch', 'multi_agent_v1__close_agent']));
-    expect(upstreamTools(up1)).not.toContain('web_search');
+      // Codex fetched the gateway's catalog and, from it, offered apply_patch (it does not without one).
+      expect(proxy.exchanges.some((x) => x.method === 'GET' && x.url.startsWith('/v1/models?client_version=0.171.0') && x.status === 200)).toBe(true);
+      const [first, second, third] = turns();
+      expect(turns()).toHaveLength(3);
+      expect(first.status).toBe(200);
+      expect(first.body).toMatchObject({ model: MODEL, stream: true, store: false, include: ['reasoning.encrypted_content'] });
+      const codexTools = (first.body.tools as Array<{ type: string; name?: string }>).map((t) => `${t.type}:${t.name ?? ''}`);
+      expect(codexTools).toEqual(expect.arrayContaining(['function:exec_command', 'custom:apply_patch', 'namespace:multi_agent_v1', 'web_search:']));
+      // web_search: left out (unforced, nothing can serve it), and the answer says so.
+      expect(first.headers['x-omitted-tools']).toBe('web_search');
+      const [up1, up2, up3] = e2e.upstream.requests;
+      expect(e2e.upstream.requests).toHaveLength(3);
+      expect(upstreamTools(up1)).toEqual(expect.arrayContaining(['exec_command', 'apply_patch', 'multi_agent_v1__close_agent']));
+      expect(upstreamTools(up1)).not.toContain('web_search');
 
-    // Turn 2: the shell output reached the upstream; the reasoning came back in Codex's input sealed
-    // and went upstream opened, on the assistant message of its turn.
-    expect(toolResult(up2, 'call_cat')).toContain('hello');
-    const replayed = (second.body.input as Array<{ type: string; encrypted_content?: string | null; content?: unknown }>).filter((i) => i.type === 'reasoning');
-    expect(replayed).toHaveLength(1);
-    expect(replayed[0].encrypted_content).toMatch(/^v2\./);
-    expect(replayed[0].encrypted_content).not.toContain('hello.txt');
-    const assistant = messages(up2).find((m) => m.role === 'assistant' && m.tool_calls?.some((c) => c.id === 'call_cat'));
-    expect(assistant?.reasoning_content).toBe(REASONING);
+      // Turn 2: the shell output reached the upstream; the reasoning came back in Codex's input sealed
+      // and went upstream opened, on the assistant message of its turn.
+      expect(toolResult(up2, 'call_cat')).toContain('hello');
+      const replayed = (second.body.input as Array<{ type: string; encrypted_content?: string | null; content?: unknown }>).filter(
+        (i) => i.type === 'reasoning',
+      );
+      expect(replayed).toHaveLength(1);
+      expect(replayed[0].encrypted_content).toMatch(/^v2\./);
+      expect(replayed[0].encrypted_content).not.toContain('hello.txt');
+      const assistant = messages(up2).find((m) => m.role === 'assistant' && m.tool_calls?.some((c) => c.id === 'call_cat'));
+      expect(assistant?.reasoning_content).toBe(REASONING);
 
-    // Turn 3: apply_patch came back to Codex as a custom tool call, ran, and its output reached the upstream.
-    const input3 = third.body.input as Array<{ type: string; call_id?: string; name?: string; input?: string; output?: string }>;
-    expect(input3.find((i) => i.type === 'custom_tool_call')).toMatchObject({ call_id: 'call_patch', name: 'apply_patch', input: PATCH });
-    expect(input3.find((i) => i.type === 'custom_tool_call_output')?.output).toContain('Success');
-    expect(toolResult(up3, 'call_patch')).toContain('Success. Updated the following files');
-    expect(toolResult(up3, 'call_patch')).toContain('hello.txt');
-  });
+      // Turn 3: apply_patch came back to Codex as a custom tool call, ran, and its output reached the upstream.
+      const input3 = third.body.input as Array<{ type: string; call_id?: string; name?: string; input?: string; output?: string }>;
+      expect(input3.find((i) => i.type === 'custom_tool_call')).toMatchObject({ call_id: 'call_patch', name: 'apply_patch', input: PATCH });
+      expect(input3.find((i) => i.type === 'custom_tool_call_output')?.output).toContain('Success');
+      expect(toolResult(up3, 'call_patch')).toContain('Success. Updated the following files');
+      expect(toolResult(up3, 'call_patch')).toContain('hello.txt');
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('with web_search = "disabled": Codex offers no web_search, nothing is left out, and a namespaced call round trips', async () => {
-    const dir = workDir();
-    e2e.upstream.setScripter(namespaceModel);
-    const run = await runCodex(proxy.url, dir, 'Close the agent.', ['web_search="disabled"']);
-    const context = transcript(run);
-    expect({ code: run.code, answers: run.events.filter((e) => e.item?.type === 'agent_message').map((e) => e.item?.text), context }).toEqual({
-      code: 0,
-      answers: ['No such agent.'],
-      context,
-    });
+  it(
+    'with web_search = "disabled": Codex offers no web_search, nothing is left out, and a namespaced call round trips',
+    async () => {
+      const dir = workDir();
+      e2e.upstream.setScripter(namespaceModel);
+      const run = await runCodex(proxy.url, dir, 'Close the agent.', ['web_search="disabled"']);
+      const context = transcript(run);
+      expect({ code: run.code, answers: run.events.filter((e) => e.item?.type === 'agent_message').map((e) => e.item?.text), context }).toEqual({
+        code: 0,
+        answers: ['No such agent.'],
+        context,
+      });
 
-    const [first, second] = turns();
-    expect(turns()).toHaveLength(2);
-    expect((first.body.tools as Array<{ type: string }>).map((t) => t.type)).not.toContain('web_search');
-    expect(first.headers['x-omitted-tools']).toBeUndefined();
+      const [first, second] = turns();
+      expect(turns()).toHaveLength(2);
+      expect((first.body.tools as Array<{ type: string }>).map((t) => t.type)).not.toContain('web_search');
+      expect(first.headers['x-omitted-tools']).toBeUndefined();
 
-    // Codex got function_call { namespace, name }, ran it, and replayed both with its output.
-    const input = second.body.input as Array<{ type: string; call_id?: string; name?: string; namespace?: string; output?: unknown }>;
-    expect(input.find((i) => i.type === 'function_call')).toMatchObject({ call_id: 'call_close', namespace: 'multi_agent_v1', name: 'close_agent' });
-    const output = input.find((i) => i.type === 'function_call_output' && i.call_id === 'call_close');
-    expect(output).toBeDefined();
-    // The upstream saw its call under the flattened name and the result as the tool message.
-    const up2 = e2e.upstream.requests[1];
-    const call = messages(up2).find((m) => m.role === 'assistant' && m.tool_calls?.some((c) => c.id === 'call_close'));
-    expect(call?.tool_calls).toEqual([
-      expect.objectContaining({ id: 'call_close', function: expect.objectContaining({ name: 'multi_agent_v1__close_agent' }) }),
-    ]);
-    expect(toolResult(up2, 'call_close')).toBeTruthy();
-  });
+      // Codex got function_call { namespace, name }, ran it, and replayed both with its output.
+      const input = second.body.input as Array<{ type: string; call_id?: string; name?: string; namespace?: string; output?: unknown }>;
+      expect(input.find((i) => i.type === 'function_call')).toMatchObject({ call_id: 'call_close', namespace: 'multi_agent_v1', name: 'close_agent' });
+      const output = input.find((i) => i.type === 'function_call_output' && i.call_id === 'call_close');
+      expect(output).toBeDefined();
+      // The upstream saw its call under the flattened name and the result as the tool message.
+      const up2 = e2e.upstream.requests[1];
+      const call = messages(up2).find((m) => m.role === 'assistant' && m.tool_calls?.some((c) => c.id === 'call_close'));
+      expect(call?.tool_calls).toEqual([
+        expect.objectContaining({ id: 'call_close', function: expect.objectContaining({ name: 'multi_agent_v1__close_agent' }) }),
+      ]);
+      expect(toolResult(up2, 'call_close')).toBeTruthy();
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
