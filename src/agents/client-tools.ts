@@ -88,7 +88,7 @@ export class ClientTools {
         for (const member of tool.tools) this.addMember(member, tool.name);
         return;
       case 'tool_search':
-        if ((tool).execution === 'client') this.addToolSearch(tool);
+        if (tool.execution === 'client') this.addToolSearch(tool);
         return;
       default:
         return; // MCP tools are the toolset's; hosted tools are omitted or refused by normalizeRequest

@@ -57,7 +57,7 @@ const parseJson = (text: string): unknown => {
  */
 export function customInputOf(args: string): string {
   const value = parseJson(args) as Record<string, unknown> | undefined;
-  return value && typeof value === 'object' && typeof value[CUSTOM_INPUT_ARG] === 'string' ? (value[CUSTOM_INPUT_ARG]) : args;
+  return value && typeof value === 'object' && typeof value[CUSTOM_INPUT_ARG] === 'string' ? value[CUSTOM_INPUT_ARG] : args;
 }
 
 /** tool_search arguments are an object in the item; a model's non-JSON text becomes the query. */
