@@ -11,27 +11,10 @@ import { AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage } f
 import { tool } from '@langchain/core/tools';
 import { ChatOpenAI } from '@langchain/openai';
 import { z } from 'zod';
-import { useE2e } from '../support/e2e';
-import { createFetchRecorder, FetchRecorder } from '../support/frameworks/recording-fetch';
-import { traced } from '../support/frameworks/traced';
+import { MODEL, useFrameworkSuite } from '../support/frameworks/suite';
 import { collect } from '../support/streams';
 
-const MODEL = 'some-model';
-
-const e2e = useE2e({ env: (upstream) => ({ INFERENCE_BASE_URL: upstream.url }), resetUpstream: true });
-const recorder: FetchRecorder = createFetchRecorder();
-beforeEach(() => recorder.reset());
-
-/** `it`, with the LangChain ↔ gateway ↔ upstream transcript added to any failure. */
-const itTraced = (name: string, body: () => Promise<void>): void =>
-  it(
-    name,
-    traced(
-      () => recorder,
-      () => e2e.upstream,
-      body,
-    ),
-  );
+const { e2e, recorder, itTraced } = useFrameworkSuite();
 
 const chatModel = (fields: ConstructorParameters<typeof ChatOpenAI>[0] & object = {}) =>
   new ChatOpenAI({

@@ -12,15 +12,12 @@ import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
 import { zodTextFormat } from 'openai/helpers/zod';
 import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
-import { useE2e } from '../support/e2e';
-import { createFetchRecorder, FetchRecorder } from '../support/frameworks/recording-fetch';
-import { traced } from '../support/frameworks/traced';
+import { MODEL, useFrameworkSuite, userText } from '../support/frameworks/suite';
 import { collect, eventTypes } from '../support/streams';
 import { waitFor } from '../support/wait';
 import { startWebhookReceiver, WebhookReceiver } from '../support/webhook-receiver';
 import { z } from 'zod';
 
-const MODEL = 'some-model';
 const KEY = 'sk-a';
 /** Webhook delivery to a loopback receiver, quickly (as in test/e2e/webhooks.e2e-spec.ts). */
 const WEBHOOKS = {
@@ -37,30 +34,14 @@ beforeAll(async () => {
 });
 afterAll(() => receiver?.close());
 
-const e2e = useE2e({
-  env: (upstream) => ({ ...WEBHOOKS, INFERENCE_BASE_URL: upstream.url, API_KEYS: `${KEY}:team-a`, RECONCILE_INTERVAL_MS: '500' }),
-  resetUpstream: true,
+const { e2e, recorder, itTraced } = useFrameworkSuite({
+  env: () => ({ ...WEBHOOKS, API_KEYS: `${KEY}:team-a`, RECONCILE_INTERVAL_MS: '500' }),
 });
-const recorder: FetchRecorder = createFetchRecorder();
 let client: OpenAI;
 beforeAll(() => {
   client = new OpenAI({ baseURL: `${e2e.url}/v1`, apiKey: KEY, maxRetries: 0, timeout: 20_000, fetch: recorder.fetch });
 });
-beforeEach(() => recorder.reset());
 
-/** `it`, with the client ↔ gateway ↔ upstream transcript added to any failure. */
-const itTraced = (name: string, body: () => Promise<void>, timeout?: number): void =>
-  it(
-    name,
-    traced(
-      () => recorder,
-      () => e2e.upstream,
-      body,
-    ),
-    timeout,
-  );
-
-const userText = (text: string) => ({ role: 'user', content: [{ type: 'text', text }] });
 const slow = (n: number, ms = 30) => ({ chunks: Array.from({ length: n }, (_, i) => `w${i} `), chunkDelayMs: ms });
 const finished = (id: string) =>
   waitFor(

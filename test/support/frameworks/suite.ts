@@ -11,7 +11,7 @@ export interface FrameworkSuite {
   /** What the framework sent to the gateway and what it answered (reset before each test). */
   recorder: FetchRecorder;
   /** `it`, with the framework ↔ gateway ↔ upstream transcript added to any failure. */
-  itTraced(name: string, body: () => Promise<void>): void;
+  itTraced(name: string, body: () => Promise<void>, timeout?: number): void;
   /** The chat messages the upstream received in its request #i. */
   upstreamMessages(i: number): unknown[];
 }
@@ -34,7 +34,7 @@ export function useFrameworkSuite(options: { env?: E2eOptions['env'] } = {}): Fr
   return {
     e2e,
     recorder,
-    itTraced: (name, body) =>
+    itTraced: (name, body, timeout) =>
       it(
         name,
         traced(
@@ -42,6 +42,7 @@ export function useFrameworkSuite(options: { env?: E2eOptions['env'] } = {}): Fr
           () => e2e.upstream,
           body,
         ),
+        timeout,
       ),
     upstreamMessages: (i) => e2e.upstream.requests[i].body.messages as unknown[],
   };
