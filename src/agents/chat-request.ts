@@ -141,15 +141,15 @@ export function toChatMessages(
         function: { name: tools.upstreamName('custom', call.name, call.namespace), arguments: JSON.stringify({ [CUSTOM_INPUT_ARG]: call.input }) },
       });
     } else if (type === 'tool_search_call') {
-      const call = item as { id: string; call_id?: string | null; arguments?: unknown };
+      const call = item as { call_id: string; arguments?: unknown };
       appendAssistant(messages, null, {
-        id: call.call_id ?? call.id,
+        id: call.call_id,
         type: 'function',
         function: { name: tools.toolSearchName, arguments: JSON.stringify(call.arguments ?? {}) },
       });
     } else if (type === 'tool_search_output') {
-      const output = item as { id: string; call_id?: string | null; tools?: Tool[] };
-      messages.push({ role: 'tool', tool_call_id: output.call_id ?? output.id, content: searchResultText(output.tools ?? [], tools) });
+      const output = item as { call_id: string; tools?: Tool[] };
+      messages.push({ role: 'tool', tool_call_id: output.call_id, content: searchResultText(output.tools ?? [], tools) });
     } else if (type === 'mcp_call' && 'server_label' in item) {
       // A call the server ran: the model sees it as its own tool call and the tool's answer.
       const call = item as {

@@ -388,6 +388,9 @@ describe('normalizeInput', () => {
       );
       expectRejected([{ ...toolSearchOutput, tools: 'x' }], 'input[0].tools', 'invalid_type');
       expectRejected([{ ...toolSearchCall, arguments: 'close agent' }], 'input[0].arguments', 'invalid_type');
+      // Without call_id neither could be paired upstream (the call's tool_call id and its tool message).
+      expectRejected([{ ...toolSearchCall, call_id: undefined }], 'input[0].call_id', 'missing_required_parameter');
+      expectRejected([toolSearchCall, { ...toolSearchOutput, call_id: null }], 'input[1].call_id', 'missing_required_parameter');
     });
 
     it('drops internal_chat_message_metadata_passthrough (openai_base_url form) from the items it rebuilds', () => {

@@ -193,7 +193,8 @@ function toolSearchItem(raw: Json, type: 'tool_search_call' | 'tool_search_outpu
       `Input items of type '${type}' with execution ${JSON.stringify(raw.execution)} are not supported by this server: only 'client' is.`,
     );
   }
-  const callId = optionalString(raw, 'call_id', path) ?? null;
+  // The call and its output are matched upstream by call_id (a tool call id and its tool message).
+  const callId = requireString(raw, 'call_id', path);
   const common = { type, call_id: callId, execution: 'client' as const, status: 'completed' as const };
   if (type === 'tool_search_call') {
     if (raw.arguments !== undefined && !isObject(raw.arguments)) {
