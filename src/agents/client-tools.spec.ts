@@ -238,6 +238,40 @@ describe('Codex tool calls mapped back', () => {
     expect(streamCall(tools, 'tool_search', ['close agent']).builder.output[0]).toMatchObject({ arguments: { query: 'close agent' } });
   });
 
+  it('resolves a call whose name comes after its first delta, as when the name comes first', () => {
+    const lateName = (name: string, args: string[]) => {
+      const events: UnsequencedEvent[] = [];
+      const builder = new OutputBuilder(
+        (e) => events.push(e),
+        () => undefined,
+        () => false,
+        (n) => tools.resolve(n),
+      );
+      builder.chunk(chunk([{ index: 0, id: 'call_1', type: 'function' }]));
+      builder.chunk(chunk([{ index: 0, function: { name, arguments: args[0] } }]));
+      for (const piece of args.slice(1)) builder.chunk(chunk([{ index: 0, function: { arguments: piece } }]));
+      builder.finish('completed');
+      return { events, builder };
+    };
+    const patchCall = lateName('apply_patch', [JSON.stringify({ input: patch })]);
+    expect(patchCall.builder.output).toEqual(
+      streamCall(tools, 'apply_patch', [JSON.stringify({ input: patch })]).builder.output.map((item) => ({ ...item, id: expect.stringMatching(/^ctc_/) })),
+    );
+    expect(patchCall.events[0]).toMatchObject({ type: 'response.output_item.added', item: { type: 'custom_tool_call', name: 'apply_patch' } });
+    expect(lateName('multi_agent_v1__close_agent', ['{"target":', '"a1"}']).builder.output[0]).toMatchObject({
+      type: 'function_call',
+      call_id: 'call_1',
+      name: 'close_agent',
+      namespace: 'multi_agent_v1',
+      arguments: '{"target":"a1"}',
+    });
+    expect(lateName('tool_search', ['{"query":"close agent"}']).builder.output[0]).toMatchObject({
+      type: 'tool_search_call',
+      call_id: 'call_1',
+      arguments: { query: 'close agent' },
+    });
+  });
+
   it('leaves a plain function call as it was', () => {
     const { builder } = streamCall(tools, 'exec_command', ['{"cmd":"ls"}']);
     expect(builder.output[0]).toEqual(expect.objectContaining({ type: 'function_call', name: 'exec_command', arguments: '{"cmd":"ls"}' }));

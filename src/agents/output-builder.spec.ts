@@ -284,6 +284,37 @@ describe('OutputBuilder', () => {
       expect(builder.output[0]).toMatchObject({ type: 'function_call', call_id: 'call_1', name: 'late', arguments: '{}' });
     });
 
+    it('adds no item for a call until its name is known: a late-named server tool stays a server call', () => {
+      const events: UnsequencedEvent[] = [];
+      const builder = new OutputBuilder(
+        (event) => events.push(event),
+        () => undefined,
+        (name) => name === 'mcp_tool',
+      );
+      builder.chunk(toolDelta({ index: 0, id: 'call_1', type: 'function' }));
+      expect(events).toEqual([]);
+      builder.chunk(toolDelta({ index: 0, function: { name: 'mcp_tool', arguments: '{"a":' } }));
+      builder.chunk(toolDelta({ index: 0, function: { arguments: '1}' } }));
+      builder.finish('completed');
+      expect(builder.output).toEqual([]);
+      expect(builder.clientCalled).toBe(false);
+      expect(builder.takeServerCalls()).toEqual([{ callId: 'call_1', name: 'mcp_tool', arguments: '{"a":1}' }]);
+    });
+
+    it('still hands the client a call that was never named, with its arguments', () => {
+      const { builder, events } = setup();
+      builder.chunk(toolDelta({ index: 0, id: 'call_1', type: 'function', function: { arguments: '{}' } }));
+      builder.finish('completed');
+      expect(builder.output).toEqual([expect.objectContaining({ type: 'function_call', call_id: 'call_1', name: '', arguments: '{}', status: 'completed' })]);
+      expect(types(events)).toEqual([
+        'response.output_item.added',
+        'response.function_call_arguments.delta',
+        'response.function_call_arguments.done',
+        'response.output_item.done',
+      ]);
+      expect(builder.clientCalled).toBe(true);
+    });
+
     it('keeps the calls open until finish()', () => {
       const { builder, events, doneCalls } = setup();
       feedTwoToolCalls(builder);

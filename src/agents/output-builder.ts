@@ -76,6 +76,11 @@ export class OutputBuilder {
   readonly output: ResponseOutputItem[] = [];
   private current: OpenMessage | OpenReasoning | null = null;
   private readonly calls = new Map<number, OpenCall>();
+  /**
+   * Calls whose deltas have not named the tool yet: what the name stands for (custom tool,
+   * namespace, tool_search, a server tool) decides the item, so none is added before it is known.
+   */
+  private readonly unnamedCalls = new Map<number, { callId: string; args: string }>();
   /** Calls of tools the server runs itself (MCP): not client function calls, so not output items. */
   private readonly serverCalls = new Map<number, ServerToolCall>();
   private clientCallsSeen = false;
@@ -168,21 +173,32 @@ export class OutputBuilder {
   }
 
   toolCall(delta: ToolCallDelta): void {
+    const name = delta.function?.name;
+    const unnamed = this.unnamedCalls.get(delta.index);
+    if (unnamed) {
+      unnamed.args += delta.function?.arguments ?? '';
+      if (!name) return;
+      this.unnamedCalls.delete(delta.index);
+      this.toolCall({ index: delta.index, id: unnamed.callId, function: { name, arguments: unnamed.args } });
+      return;
+    }
     const server = this.serverCalls.get(delta.index);
-    if (server || (!this.calls.has(delta.index) && delta.function?.name && this.isServerTool(delta.function.name))) {
-      const call = server ?? { callId: delta.id || newId('call'), name: delta.function!.name!, arguments: '' };
+    if (server || (!this.calls.has(delta.index) && name && this.isServerTool(name))) {
+      const call = server ?? { callId: delta.id || newId('call'), name: name!, arguments: '' };
       call.arguments += delta.function?.arguments ?? '';
       this.serverCalls.set(delta.index, call);
       return;
     }
-    this.clientCallsSeen = true;
     let open = this.calls.get(delta.index);
+    if (!open && !name) {
+      this.unnamedCalls.set(delta.index, { callId: delta.id || newId('call'), args: delta.function?.arguments ?? '' });
+      return;
+    }
+    this.clientCallsSeen = true;
     if (!open) {
       this.closeCurrent('completed');
-      open = this.openCall(delta.id || newId('call'), delta.function?.name ?? '');
+      open = this.openCall(delta.id || newId('call'), name ?? '');
       this.calls.set(delta.index, open);
-    } else if (open.kind === 'function_call' && delta.function?.name && !open.item.name) {
-      open.item.name = delta.function.name;
     }
     const args = delta.function?.arguments;
     if (!args) return;
@@ -249,6 +265,17 @@ export class OutputBuilder {
   /** Closes every open item with `status`; done events follow in output order. */
   finish(status: 'completed' | 'incomplete'): void {
     this.closeCurrent(status);
+    // A call never named is still the model's call: the client sees it (and its empty name) rather than losing it.
+    for (const [index, { callId, args }] of [...this.unnamedCalls.entries()].sort(([a], [b]) => a - b)) {
+      this.clientCallsSeen = true;
+      const open = this.openCall(callId, '');
+      this.calls.set(index, open);
+      if (open.kind === 'function_call' && args) {
+        open.item.arguments = args;
+        this.emit({ type: 'response.function_call_arguments.delta', item_id: open.item.id, output_index: open.index, delta: args });
+      }
+    }
+    this.unnamedCalls.clear();
     const calls = [...this.calls.values()].sort((a, b) => a.index - b.index);
     for (const call of calls) {
       call.item.status = status;
