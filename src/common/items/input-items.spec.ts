@@ -374,7 +374,41 @@ describe('normalizeInput', () => {
         call_id: toolSearchCall.call_id,
         execution: 'client',
         status: 'completed',
-        tools: toolSearchOutput.tools,
+        // Stored as the request's tools are (defer_loading, a Codex hint, is not kept).
+        tools: [
+          {
+            ...toolSearchOutput.tools[0],
+            tools: toolSearchOutput.tools[0].tools.map(({ type, name, description, strict, parameters }) => ({ type, name, description, strict, parameters })),
+          },
+        ],
+      });
+    });
+
+    it('checks loaded tools by the rules of the request tools, and bounds them and their text', () => {
+      const load = (tools: unknown[]) => [toolSearchCall, { ...toolSearchOutput, tools }];
+      expectRejected(load([{ type: 'function', name: 'bad name' }]), 'input[1].tools[0].name', 'invalid_value');
+      expectRejected(
+        load([{ type: 'namespace', name: 'n', tools: [{ type: 'function', name: 'x'.repeat(65) }] }]),
+        'input[1].tools[0].tools[0].name',
+        'invalid_value',
+      );
+      expectRejected(load([{ type: 'function', name: 'f', description: 7 }]), 'input[1].tools[0].description', 'invalid_type');
+      expectRejected(load([{ type: 'function', name: 'f', parameters: 'x' }]), 'input[1].tools[0].parameters', 'invalid_type');
+      expectRejected(
+        load([{ type: 'custom', name: 'c', format: { type: 'grammar', syntax: 'peg', definition: 'x' } }]),
+        'input[1].tools[0].format.syntax',
+        'invalid_value',
+      );
+      const fns = (n: number) => Array.from({ length: n }, (_, i) => ({ type: 'function', name: `f${i}` }));
+      expect(normalizeInput(load(fns(128)))[1]).toMatchObject({
+        tools: expect.arrayContaining([{ type: 'function', name: 'f127', description: null, parameters: null, strict: null }]),
+      });
+      expectRejected(load([{ type: 'namespace', name: 'n', tools: fns(129) }]), 'input[1].tools[0].tools', 'array_above_max_length');
+      expectRejected([...load(fns(100)), { ...toolSearchOutput, tools: fns(29) }], 'input[2].tools', 'array_above_max_length');
+      const long = load([{ type: 'function', name: 'f', description: 'd'.repeat(1000) }]);
+      expect(thrown(() => normalizeInput(long, { maxItems: 10, maxChars: 900 })).toBody().error).toMatchObject({
+        param: 'input',
+        code: 'string_above_max_length',
       });
     });
 

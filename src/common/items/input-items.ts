@@ -168,18 +168,60 @@ function optionalString(item: Json, key: string, path: string): string | undefin
 /** The tool kinds a `tool_search_output` may load that this server can offer upstream (see ClientTools). */
 const LOADABLE_TOOLS = new Set(['function', 'custom', 'namespace']);
 
-function checkLoadedTool(tool: unknown, at: string): void {
+/** A tool name as the request's `tools` take it (ToolDto and NamespaceMemberDto use it too). */
+export const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+/** Tools one request's `tool_search_output` items may load in all, and members a loaded namespace may have (as `tools[].tools`). */
+export const MAX_LOADED_TOOLS = 128;
+
+function toolName(tool: Json, at: string): string {
+  const name = requireString(tool, 'name', at);
+  if (!TOOL_NAME.test(name)) {
+    throw invalidRequest(`Invalid value for '${at}.name': must be 1-64 letters, digits, underscores or dashes.`, `${at}.name`, 'invalid_value');
+  }
+  return name;
+}
+
+function customFormat(tool: Json, at: string): Json | undefined {
+  const format = tool.format;
+  if (format === undefined || format === null) return undefined;
+  if (!isObject(format)) throw invalidRequest(`Invalid type for '${at}.format': expected an object.`, `${at}.format`, 'invalid_type');
+  if (format.type === 'text') return { type: 'text' };
+  if (format.type !== 'grammar') throw invalidRequest(`Invalid value for '${at}.format.type': expected one of 'text', 'grammar'.`, `${at}.format.type`);
+  if (format.syntax !== 'lark' && format.syntax !== 'regex') {
+    throw invalidRequest(`Invalid value for '${at}.format.syntax': expected one of 'lark', 'regex'.`, `${at}.format.syntax`);
+  }
+  return { type: 'grammar', syntax: format.syntax, definition: requireString(format, 'definition', `${at}.format`) };
+}
+
+/**
+ * A tool a `tool_search_output` loaded, checked by the rules of the request's `tools` (see
+ * ToolDto) and kept in the form normalizeRequest stores them: it is offered upstream like them.
+ */
+function loadedTool(tool: unknown, at: string, member = false): Json {
   if (!isObject(tool)) throw invalidRequest(`Invalid type for '${at}': expected an object.`, at, 'invalid_type');
   const type = requireString(tool, 'type', at);
+  if (type === 'namespace' && member) throw invalidRequest(`Invalid value for '${at}.type': namespaces do not nest.`, `${at}.type`);
   if (!LOADABLE_TOOLS.has(type)) throw unsupportedParameter(`${at}.type`, `Tools of type '${type}' in a tool_search_output are not supported by this server.`);
-  requireString(tool, 'name', at);
-  if (type !== 'namespace') return;
+  const name = toolName(tool, at);
+  const description = optionalString(tool, 'description', at);
+  if (type === 'custom') {
+    const format = customFormat(tool, at);
+    return { type, name, ...(description ? { description } : {}), ...(format ? { format } : {}) };
+  }
+  if (type === 'function') {
+    if (tool.parameters !== undefined && tool.parameters !== null && !isObject(tool.parameters)) {
+      throw invalidRequest(`Invalid type for '${at}.parameters': expected an object.`, `${at}.parameters`, 'invalid_type');
+    }
+    if (tool.strict !== undefined && tool.strict !== null && typeof tool.strict !== 'boolean') {
+      throw invalidRequest(`Invalid type for '${at}.strict': expected a boolean.`, `${at}.strict`, 'invalid_type');
+    }
+    return { type, name, description: description ?? null, parameters: tool.parameters ?? null, strict: tool.strict ?? null };
+  }
   if (!Array.isArray(tool.tools)) throw invalidRequest(`Invalid type for '${at}.tools': expected an array of tools.`, `${at}.tools`, 'invalid_type');
-  tool.tools.forEach((member: unknown, j) => {
-    const memberAt = `${at}.tools[${j}]`;
-    checkLoadedTool(member, memberAt);
-    if ((member as Json).type === 'namespace') throw invalidRequest(`Invalid value for '${memberAt}.type': namespaces do not nest.`, `${memberAt}.type`);
-  });
+  if (tool.tools.length > MAX_LOADED_TOOLS) {
+    throw invalidRequest(`'${at}.tools' has ${tool.tools.length} tools; at most ${MAX_LOADED_TOOLS} are allowed.`, `${at}.tools`, 'array_above_max_length');
+  }
+  return { type, name, description: description ?? '', tools: tool.tools.map((m: unknown, j) => loadedTool(m, `${at}.tools[${j}]`, true)) };
 }
 
 /**
@@ -203,8 +245,8 @@ function toolSearchItem(raw: Json, type: 'tool_search_call' | 'tool_search_outpu
     return { id: itemId(raw, path, 'tsc'), ...common, arguments: raw.arguments ?? {} } as StoredItem;
   }
   if (!Array.isArray(raw.tools)) throw invalidRequest(`Invalid type for '${path}.tools': expected an array of tools.`, `${path}.tools`, 'invalid_type');
-  raw.tools.forEach((tool: unknown, i) => checkLoadedTool(tool, `${path}.tools[${i}]`));
-  return { id: itemId(raw, path, 'tso'), ...common, tools: raw.tools } as unknown as StoredItem;
+  const tools = raw.tools.map((tool: unknown, i) => loadedTool(tool, `${path}.tools[${i}]`));
+  return { id: itemId(raw, path, 'tso'), ...common, tools } as unknown as StoredItem;
 }
 
 function normalizeItem(raw: unknown, path: string, rules: ItemRules): StoredItem {
@@ -305,7 +347,9 @@ function textLength(value: unknown): number {
   if (Array.isArray(value)) return value.reduce((n: number, v) => n + textLength(v), 0);
   if (value && typeof value === 'object') {
     const fields = value as Record<string, unknown>;
-    return TEXT_FIELDS.reduce((n, key) => n + textLength(fields[key]), 0);
+    // Loaded tools reach the upstream whole (descriptions and schemas): their JSON counts.
+    const loaded = fields.type === 'tool_search_output' && fields.tools !== undefined ? (JSON.stringify(fields.tools)?.length ?? 0) : 0;
+    return TEXT_FIELDS.reduce((n, key) => n + textLength(fields[key]), loaded);
   }
   return 0;
 }
@@ -332,5 +376,18 @@ export function normalizeInput(input: string | unknown[], bounds: InputBounds = 
   if (bounds.maxReferences !== undefined && references > bounds.maxReferences) {
     throw invalidRequest(`'input' has ${references} item references; at most ${bounds.maxReferences} are allowed.`, 'input', 'array_above_max_length');
   }
+  // Every loaded tool (a namespace's members each) is offered upstream on every turn: bounded per request.
+  let loaded = 0;
+  items.forEach((item, i) => {
+    if (item.type !== 'tool_search_output') return;
+    for (const tool of item.tools as unknown as Json[]) loaded += Array.isArray(tool.tools) ? tool.tools.length : 1;
+    if (loaded > MAX_LOADED_TOOLS) {
+      throw invalidRequest(
+        `'input' loads more than ${MAX_LOADED_TOOLS} tools through tool_search_output items (reached at 'input[${i}].tools').`,
+        `input[${i}].tools`,
+        'array_above_max_length',
+      );
+    }
+  });
   return items;
 }

@@ -21,6 +21,7 @@ import {
   IsUrl,
 } from 'class-validator';
 import { INCLUDABLE } from '../../common/items/includable';
+import { TOOL_NAME } from '../../common/items/input-items';
 import { IsMetadata, IsMetadataLike } from '../../common/dto/validators';
 import { IsConversationRef, IsStringOrArray, IsToolChoice } from './validators';
 
@@ -45,7 +46,7 @@ export const TOOL_TYPES = [
   'programmatic_tool_calling',
 ] as const;
 
-const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+const NAME = TOOL_NAME;
 
 export class TextFormatDto {
   /** `text`, `json_schema` (structured output) or `json_object`. */
