@@ -80,7 +80,7 @@ function openText(box: SecretBox | undefined, tenant: string, id: string, sealed
   if (!box) throw refuse('SECRETS_KEY is not set on this server');
   let plain: string;
   try {
-    plain = box.open(sealed, reasoningContext(tenant, id));
+    plain = box.open(sealed, reasoningContext(tenant, id), { legacy: false });
   } catch (error) {
     if (!(error instanceof SealedValueError)) throw error;
     throw refuse(`${error.message}; it must come back unchanged, with the id of the item it was issued with`);
