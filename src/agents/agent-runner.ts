@@ -118,10 +118,10 @@ export class AgentRunner {
       (name) => toolset.isServerTool(name),
       (name) => clientTools.resolve(name),
     );
-    const box = this.config.clientSealBox;
+    // Read only for the include (it may read a key file); without a box prepare() has refused the include already.
+    const box = wantsEncryptedReasoning(turn.request) ? this.config.clientSealBox : undefined;
     const tenant = turn.tenant;
-    // Without a box prepare() has refused the include already.
-    if (wantsEncryptedReasoning(turn.request) && box && tenant) builder.sealReasoning = (item) => sealReasoning(box, tenant, item);
+    if (box && tenant) builder.sealReasoning = (item) => sealReasoning(box, tenant, item);
     let usage: ResponseUsage | null = null;
     try {
       if (!toolset.empty) await toolset.listAll(builder, signal);

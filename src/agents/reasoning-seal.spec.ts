@@ -35,7 +35,7 @@ describe('reasoning sealing', () => {
     expect(sealed).toMatch(/^v2\./);
     expect(sealed).not.toContain('read the file');
     const input = [replayed('rs_1', sealed)];
-    openReasoningInput(input, box, 'acme');
+    openReasoningInput(input, () => box, 'acme');
     expect(input[0]).toEqual({
       id: 'rs_1',
       type: 'reasoning',
@@ -49,7 +49,7 @@ describe('reasoning sealing', () => {
     const sealed = sealReasoning(box, 'acme', item('rs_1', 'old'));
     const rotated = new SecretBox('the-next-secret-key-of-enough-length', ['a-test-secret-key-of-enough-length']);
     const input = [replayed('rs_1', sealed)];
-    openReasoningInput(input, rotated, 'acme');
+    openReasoningInput(input, () => rotated, 'acme');
     expect(reasoningText(input[0] as ResponseReasoningItem)).toBe('old');
   });
 
@@ -67,7 +67,7 @@ describe('reasoning sealing', () => {
     ['no key at all (Postgres without SECRETS_KEY)', () => [replayed('rs_1', sealReasoning(box, 'acme', item('rs_1', 't')))], 'acme', undefined],
   ] as const)('refuses %s with a 400 naming the item', (_what, input, tenant, opener) => {
     const items = [{ id: 'msg_1', type: 'message', role: 'user', content: 'q' } as StoredItem, ...input()];
-    const error = refusal(() => openReasoningInput(items, opener, tenant));
+    const error = refusal(() => openReasoningInput(items, () => opener, tenant));
     expect(error.getStatus()).toBe(400);
     expect(error.toBody().error).toMatchObject({ type: 'invalid_request_error', param: 'input[1].encrypted_content', code: 'invalid_encrypted_content' });
     expect(error.message).toContain("reasoning item 'rs_");
@@ -81,7 +81,7 @@ describe('reasoning sealing', () => {
   });
 
   it('refuses an encrypted_content that is not a string', () => {
-    expect(refusal(() => openReasoningInput([replayed('rs_1', 42)], box, 'acme')).toBody().error).toMatchObject({
+    expect(refusal(() => openReasoningInput([replayed('rs_1', 42)], () => box, 'acme')).toBody().error).toMatchObject({
       param: 'input[0].encrypted_content',
       code: 'invalid_type',
     });
@@ -90,14 +90,23 @@ describe('reasoning sealing', () => {
   it('leaves reasoning items without encrypted_content (null or absent) as they are', () => {
     const input = [replayed('rs_1', null), { id: 'rs_2', type: 'reasoning', summary: [] } as StoredItem];
     const before = structuredClone(input);
-    openReasoningInput(input, undefined, 'acme');
+    openReasoningInput(input, () => undefined, 'acme');
     expect(input).toEqual(before);
   });
 
+  it('asks for the box only when a request seals or opens reasoning (getting it may read a key file)', () => {
+    const unusable = () => {
+      throw new Error('key file unusable');
+    };
+    expect(() => checkEncryptedReasoningInclude({ include: null }, unusable)).not.toThrow();
+    expect(() => openReasoningInput([item('rs_1', 't') as unknown as StoredItem], unusable, 'acme')).not.toThrow();
+    expect(() => openReasoningInput([replayed('rs_1', 'v2.x')], unusable, 'acme')).toThrow('key file unusable');
+  });
+
   it('refuses the include only when the server has no shared key, naming SECRETS_KEY', () => {
-    expect(() => checkEncryptedReasoningInclude({ include: [ENCRYPTED_REASONING] }, box)).not.toThrow();
-    expect(() => checkEncryptedReasoningInclude({ include: null }, undefined)).not.toThrow();
-    const error = refusal(() => checkEncryptedReasoningInclude({ include: [ENCRYPTED_REASONING] }, undefined));
+    expect(() => checkEncryptedReasoningInclude({ include: [ENCRYPTED_REASONING] }, () => box)).not.toThrow();
+    expect(() => checkEncryptedReasoningInclude({ include: null }, () => undefined)).not.toThrow();
+    const error = refusal(() => checkEncryptedReasoningInclude({ include: [ENCRYPTED_REASONING] }, () => undefined));
     expect(error.toBody().error).toMatchObject({ param: 'include', code: 'unsupported_parameter' });
     expect(error.message).toContain('SECRETS_KEY');
   });

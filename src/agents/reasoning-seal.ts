@@ -30,12 +30,18 @@ export function reasoningText(item: object): string {
 export const wantsEncryptedReasoning = (request: Pick<NormalizedRequest, 'include'>): boolean => request.include?.includes(ENCRYPTED_REASONING) ?? false;
 
 /**
+ * The server's sealer for client-held values, asked for only when a request seals or opens one
+ * (`param` names what needs it): getting it may read a key file, which must not fail other requests.
+ */
+export type ClientSealBox = (param: string) => SecretBox | undefined;
+
+/**
  * Refuses the include when this server has no key that every process shares (Postgres without
  * SECRETS_KEY): a value sealed by one process would not open on the next, which a client would
  * only learn turns later.
  */
-export function checkEncryptedReasoningInclude(request: Pick<NormalizedRequest, 'include'>, box: SecretBox | undefined): void {
-  if (wantsEncryptedReasoning(request) && !box) {
+export function checkEncryptedReasoningInclude(request: Pick<NormalizedRequest, 'include'>, box: ClientSealBox): void {
+  if (wantsEncryptedReasoning(request) && !box('include')) {
     throw unsupportedParameter(
       'include',
       `include '${ENCRYPTED_REASONING}' needs SECRETS_KEY to be set on this server (the same on every process): it seals the reasoning it hands out.`,
@@ -56,13 +62,13 @@ export function sealReasoning(box: SecretBox, tenant: string, item: ResponseReas
  * with, another tenant's or another item's, or sealed under a key this server no longer has — is
  * a 400 naming the item.
  */
-export function openReasoningInput(input: StoredItem[], box: SecretBox | undefined, tenant: string): void {
+export function openReasoningInput(input: StoredItem[], box: ClientSealBox, tenant: string): void {
   input.forEach((item, i) => {
     const raw = item as { type?: string; id: string; encrypted_content?: unknown; content?: unknown };
     if (raw.type !== 'reasoning' || raw.encrypted_content == null) return;
     const param = `input[${i}].encrypted_content`;
     if (typeof raw.encrypted_content !== 'string') throw invalidRequest(`Invalid type for '${param}': expected a string.`, param, 'invalid_type');
-    const text = openText(box, tenant, raw.id, raw.encrypted_content, param);
+    const text = openText(box(param), tenant, raw.id, raw.encrypted_content, param);
     raw.content = [{ type: 'reasoning_text', text }];
     delete raw.encrypted_content;
   });
@@ -74,7 +80,7 @@ function openText(box: SecretBox | undefined, tenant: string, id: string, sealed
   if (!box) throw refuse('SECRETS_KEY is not set on this server');
   let plain: string;
   try {
-    plain = box.open(sealed, reasoningContext(tenant, id));
+    plain = box.open(sealed, reasoningContext(tenant, id), { legacy: false });
   } catch (error) {
     if (!(error instanceof SealedValueError)) throw error;
     throw refuse(`${error.message}; it must come back unchanged, with the id of the item it was issued with`);

@@ -40,6 +40,16 @@ describe('SecretBox', () => {
     expect(() => box.open('garbage', context)).toThrow(SealedValueError);
   });
 
+  it('opens only full-length tags, and no v1 value where legacy is off (values clients bring back)', () => {
+    const box = new SecretBox(KEY);
+    const sealed = box.seal('secret', context).split('.');
+    const short = Buffer.from(sealed[3], 'base64url').subarray(0, 4).toString('base64url');
+    expect(() => box.open([...sealed.slice(0, 3), short, sealed[4]].join('.'), context)).toThrow(SealedValueError);
+    const legacy = legacySeal(KEY, 'old');
+    expect(box.open(legacy, context)).toBe('old');
+    expect(() => box.open(legacy, context, { legacy: false })).toThrow(SealedValueError);
+  });
+
   it('rotates: the previous key still opens what it sealed, new values are sealed with the new one', () => {
     const old = new SecretBox(KEY);
     const sealedBefore = old.seal('before', context);

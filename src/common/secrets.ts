@@ -61,9 +61,11 @@ export class SecretBox {
     return [VERSION, this.current.id, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), data.toString('base64url')].join('.');
   }
 
-  /** Throws SealedValueError unless `sealed` was sealed by one of our keys for exactly this context. */
-  open(sealed: string, context: SealContext): string {
+  /** Throws SealedValueError unless `sealed` was sealed by one of our keys for exactly this context (and not as v1 with `legacy: false`). */
+  open(sealed: string, context: SealContext, options: { legacy?: boolean } = {}): string {
     const parts = sealed.split('.');
+    // Values a client brings back (`legacy: false`) never were v1: no v1 key is tried on them.
+    if (parts[0] === 'v1' && options.legacy === false) throw new SealedValueError('not a sealed value');
     try {
       if (parts[0] === VERSION && parts.length === 5) {
         const key = this.keys.get(parts[1]);
@@ -89,7 +91,8 @@ export class SecretBox {
 }
 
 function decrypt(key: Buffer, iv: string, tag: string, data: string, associated?: Buffer): string {
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+  // Only full 16-byte tags: a shorter one given to setAuthTag would be checked on its bytes alone.
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
   if (associated) decipher.setAAD(associated);
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from './app-config';
@@ -17,6 +17,7 @@ describe('the sealing key of an embedded server', () => {
     expect(key.length).toBeGreaterThanOrEqual(32);
     expect(statSync(join(dataDir, DATA_DIR_KEY_FILE)).mode & 0o777).toBe(0o600);
     expect(dataDirKey(dataDir)).toBe(key);
+    expect(readdirSync(dataDir)).toEqual([DATA_DIR_KEY_FILE]); // the file it was written under first is gone
     // Two processes on one DATA_DIR: what one seals, the other opens.
     const sealed = loadConfig({ DATA_DIR: dataDir }).clientSealBox!.seal('t', context);
     expect(loadConfig({ DATA_DIR: dataDir }).clientSealBox!.open(sealed, context)).toBe('t');

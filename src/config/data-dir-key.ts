@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /** The file in DATA_DIR that holds the generated key of an embedded server without SECRETS_KEY. */
@@ -21,11 +21,17 @@ export function dataDirKey(dataDir: string): string {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   mkdirSync(dataDir, { recursive: true });
+  // Written whole under a name of this process's, then linked into place: the key file is never
+  // seen empty or half written, and when two processes start at once on one DATA_DIR the link of
+  // the second fails (EEXIST) and it reads the first's key.
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    // `wx`: when two processes start at once on one DATA_DIR, the second reads the first's key.
-    writeFileSync(file, `${generate()}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileSync(temp, `${generate()}\n`, { mode: 0o600, flag: 'wx' });
+    linkSync(temp, file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(temp, { force: true });
   }
   return readKey(file);
 }

@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import type { Conversation, ConversationDeletedResource } from 'openai/resources/conversations/conversations';
 import { newId, unixSeconds } from '../common/ids';
-import { invalidRequest, OpenAIError } from '../common/openai-error';
+import { invalidRequest, OpenAIError, unsupportedParameter } from '../common/openai-error';
 import type { Principal } from '../common/principal';
 import type { StoredItem } from '../common/response-types';
 import { AppConfig } from '../config/app-config';
@@ -165,11 +165,25 @@ export class ConversationsService {
   }
 
   private normalize(items: unknown[]): StoredItem[] {
+    let normalized: StoredItem[];
     try {
-      return normalizeInput(items, { maxItems: MAX_ITEMS_PER_REQUEST, maxChars: this.config.maxInputChars, allowHttpImages: this.config.inputImageAllowHttp });
+      normalized = normalizeInput(items, {
+        maxItems: MAX_ITEMS_PER_REQUEST,
+        maxChars: this.config.maxInputChars,
+        allowHttpImages: this.config.inputImageAllowHttp,
+      });
     } catch (error) {
       throw asItemsError(error);
     }
+    // Sealed reasoning is opened on /v1/responses only: stored here still sealed, it would replay as no reasoning.
+    const sealed = normalized.findIndex((item) => item.type === 'reasoning' && (item as { encrypted_content?: unknown }).encrypted_content != null);
+    if (sealed >= 0) {
+      throw unsupportedParameter(
+        `items[${sealed}].encrypted_content`,
+        `Reasoning items with encrypted_content cannot be added to a conversation: send them as input to /v1/responses (with 'conversation'), which opens them.`,
+      );
+    }
+    return normalized;
   }
 
   private async find(owner: string, id: string): Promise<StoredConversation> {

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { invalidRequest, OpenAIError } from '../common/openai-error';
+import { invalidRequest, OpenAIError, unsupportedParameter } from '../common/openai-error';
+import type { SecretBox } from '../common/secrets';
 import type { Principal } from '../common/principal';
 import type { ResponseObject, StoredItem, StreamEvent } from '../common/response-types';
 import type { EventSink } from '../common/sse';
@@ -69,19 +70,36 @@ export class ResponseCreation {
         'unsupported_parameter',
       );
     }
-    checkEncryptedReasoningInclude(request, this.config.clientSealBox);
+    checkEncryptedReasoningInclude(request, this.clientSealBox);
     const input = normalizeInput(dto.input, {
       maxItems: this.config.maxInputItems,
       maxChars: this.config.maxInputChars - (request.instructions?.length ?? 0),
       maxReferences: this.config.maxItemReferences,
       allowHttpImages: this.config.inputImageAllowHttp,
     });
-    openReasoningInput(input, this.config.clientSealBox, principal.owner);
+    openReasoningInput(input, this.clientSealBox, principal.owner);
     await this.resolveReferences(principal, input);
     const history = await this.executions.history(principal, request);
     this.checkApprovals(history, input);
     return { principal, request, input, history, model, mcpHeaders };
   }
+
+  /**
+   * The sealer for encrypted reasoning, for the requests that seal or open it only. On an embedded
+   * server it comes from a key file in DATA_DIR: when that cannot be read or made (read-only
+   * DATA_DIR, a corrupt file) those requests get a 400 saying so, and every other one still runs.
+   */
+  private readonly clientSealBox = (param: string): SecretBox | undefined => {
+    try {
+      return this.config.clientSealBox;
+    } catch (error) {
+      this.logger.error({ msg: 'the sealing key in DATA_DIR cannot be had', error: (error as Error).message });
+      throw unsupportedParameter(
+        param,
+        `This server cannot seal or open encrypted reasoning: its sealing key in DATA_DIR is unusable (see the server log). Set SECRETS_KEY on the server, or repair DATA_DIR.`,
+      );
+    }
+  };
 
   /** A strict schema the server could not check output against is refused now, not after the upstream call. */
   private checkSchema(schema: Record<string, unknown>): void {

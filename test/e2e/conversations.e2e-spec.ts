@@ -241,6 +241,18 @@ describe.each(storeBackends('conversations'))('Conversations API on $name (opena
       });
       const unsupported = await caught(alice.conversations.create({ items: [{ type: 'web_search_call' }] } as never));
       expect(unsupported).toMatchObject({ status: 400, param: 'items[0].type', code: 'unsupported_parameter' });
+      // Sealed reasoning opens on /v1/responses only: stored here it would replay as no reasoning.
+      const reasoning = { type: 'reasoning', id: 'rs_1', summary: [], encrypted_content: 'v2.a.b.c.d' };
+      const refusal = { status: 400, code: 'unsupported_parameter', message: expect.stringContaining('/v1/responses') };
+      expect(await caught(alice.conversations.create({ items: [user('ok'), reasoning] } as never))).toMatchObject({
+        ...refusal,
+        param: 'items[1].encrypted_content',
+      });
+      const id = await conversationWith(1);
+      expect(await caught(alice.conversations.items.create(id, { items: [reasoning] } as never))).toMatchObject({
+        ...refusal,
+        param: 'items[0].encrypted_content',
+      });
     });
 
     it('validates item appends, updates and listing parameters', async () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type OpenAI from 'openai';
 import type { ResponseReasoningItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { storeBackends } from '../support/backends';
@@ -203,4 +206,25 @@ describe.each(storeBackends('encrypted reasoning without SECRETS_KEY'))('encrypt
       }
     },
   );
+});
+
+describe('encrypted reasoning on an embedded server whose key file is unusable', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gw-badkey-'));
+  writeFileSync(join(dataDir, 'secrets.key'), '\n'); // no key in it: what a crash mid-write could leave
+  const e2e = useE2e({ env: (upstream) => ({ INFERENCE_BASE_URL: upstream.url, DATA_DIR: dataDir }), resetUpstream: true });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('answers requests that do not seal or open reasoning, and refuses those that do with a 400 naming the field', async () => {
+    e2e.upstream.setDefault({ reasoning: 'Thought.', text: 'Hi.' });
+    expect((await post(e2e.url, { model: MODEL, input: 'hi' })).status).toBe(200);
+    const include = await post(e2e.url, codexBody(firstTurn));
+    expect(include.status).toBe(400);
+    expect(include.json.error).toMatchObject({ param: 'include', code: 'unsupported_parameter', message: expect.stringContaining('SECRETS_KEY') });
+    const replay = await post(e2e.url, {
+      ...codexBody([{ type: 'reasoning', id: 'rs_1', summary: [], encrypted_content: 'v2.x.y.z.w' }, ...firstTurn]),
+      include: [],
+    });
+    expect(replay.status).toBe(400);
+    expect(replay.json.error).toMatchObject({ param: 'input[0].encrypted_content', code: 'unsupported_parameter' });
+  });
 });
