@@ -85,13 +85,13 @@ function openText(box: SecretBox | undefined, tenant: string, id: string, sealed
     if (!(error instanceof SealedValueError)) throw error;
     throw refuse(`${error.message}; it must come back unchanged, with the id of the item it was issued with`);
   }
-  const text = textOf(plain);
+  const text = sealedText(plain);
   if (text === null) throw refuse('it holds no reasoning');
   return text;
 }
 
 /** The text of an opened value; null when it is not the JSON sealReasoning makes (never for a value of ours). */
-function textOf(plain: string): string | null {
+function sealedText(plain: string): string | null {
   try {
     const payload = JSON.parse(plain) as Partial<SealedReasoning> | null;
     return typeof payload?.text === 'string' ? payload.text : null;

@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-
-/** What Chat Completions upstreams accept as a function name (OpenAI's rule; vLLM and others follow it). */
-const UPSTREAM_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+import { TOOL_NAME as UPSTREAM_NAME } from '../../common/items/input-items';
 
 /**
  * One upstream function name for a tool that lives inside a group (an MCP server, a `namespace`):

@@ -168,7 +168,10 @@ function optionalString(item: Json, key: string, path: string): string | undefin
 /** The tool kinds a `tool_search_output` may load that this server can offer upstream (see ClientTools). */
 const LOADABLE_TOOLS = new Set(['function', 'custom', 'namespace']);
 
-/** A tool name as the request's `tools` take it (ToolDto and NamespaceMemberDto use it too). */
+/**
+ * A tool name as the request's `tools` take it (ToolDto and NamespaceMemberDto use it too): what Chat Completions
+ * upstreams accept as a function name (OpenAI's rule; vLLM and others follow it), so mcp-naming tests against it.
+ */
 export const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 /** Tools one request's `tool_search_output` items may load in all, and members a loaded namespace may have (as `tools[].tools`). */
 export const MAX_LOADED_TOOLS = 128;

@@ -46,8 +46,6 @@ export const TOOL_TYPES = [
   'programmatic_tool_calling',
 ] as const;
 
-const NAME = TOOL_NAME;
-
 export class TextFormatDto {
   /** `text`, `json_schema` (structured output) or `json_object`. */
   @IsIn(['text', 'json_schema', 'json_object'])
@@ -56,7 +54,7 @@ export class TextFormatDto {
   /** Name of the schema (json_schema only). */
   @ValidateIf((o: TextFormatDto) => o.type === 'json_schema')
   @IsString()
-  @Matches(NAME, { message: 'must be 1-64 letters, digits, underscores or dashes' })
+  @Matches(TOOL_NAME, { message: 'must be 1-64 letters, digits, underscores or dashes' })
   name?: string;
 
   /** The JSON Schema the output must follow (json_schema only). */
@@ -114,7 +112,7 @@ export class NamespaceMemberDto {
   type!: 'function' | 'custom';
 
   @IsString()
-  @Matches(NAME, { message: 'must be 1-64 letters, digits, underscores or dashes' })
+  @Matches(TOOL_NAME, { message: 'must be 1-64 letters, digits, underscores or dashes' })
   name!: string;
 
   @IsOptional()
@@ -142,7 +140,7 @@ export class ToolDto {
   /** The tool's name (function, custom and namespace tools; a namespace's functions are offered upstream as `<namespace>__<name>`). */
   @ValidateIf((o: ToolDto) => o.type === 'function' || o.type === 'custom' || o.type === 'namespace')
   @IsString()
-  @Matches(NAME, { message: 'must be 1-64 letters, digits, underscores or dashes' })
+  @Matches(TOOL_NAME, { message: 'must be 1-64 letters, digits, underscores or dashes' })
   name?: string;
 
   @ValidateIf((o: ToolDto) => (o.type === 'function' || o.type === 'tool_search') && o.parameters !== null && o.parameters !== undefined)
