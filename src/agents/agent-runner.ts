@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import type { ChatCompletion, ChatCompletionCreateParamsBase, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import type { CompletionUsage } from 'openai/resources/completions';
 import type { ResponseOutputItem, ResponseUsage } from 'openai/resources/responses/responses';
 import type { NormalizedRequest, StoredItem, UnsequencedEvent } from '../common/response-types';
 import { toChatRequest } from './chat-request';
@@ -18,6 +17,9 @@ import { approvalRequests, unknownApprovalMessage } from './mcp/approvals';
 import { OutputBuilder } from './output-builder';
 import { sealReasoning, wantsEncryptedReasoning } from './reasoning-seal';
 import { SchemaValidator, strictOutputFormat } from './schema-validator';
+import { addUsage, toUsage } from './usage';
+import { type Compacted, Compactor } from './compactor';
+import { newId } from '../common/ids';
 
 /** What the agent needs for one response: its parameters, its full history and the model. */
 export interface AgentTurn {
@@ -50,18 +52,6 @@ export type AgentOutcome =
   | { status: 'failed'; output: ResponseOutputItem[]; usage: ResponseUsage | null; error: UpstreamError }
   | { status: 'aborted'; output: ResponseOutputItem[]; usage: ResponseUsage | null };
 
-function toUsage(usage: CompletionUsage | null | undefined): ResponseUsage | null {
-  if (!usage) return null;
-  return {
-    input_tokens: usage.prompt_tokens,
-    // Chat Completions reports no cache writes; the 6.49 types require the field.
-    input_tokens_details: { cached_tokens: usage.prompt_tokens_details?.cached_tokens ?? 0, cache_write_tokens: 0 },
-    output_tokens: usage.completion_tokens,
-    output_tokens_details: { reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? 0 },
-    total_tokens: usage.total_tokens,
-  };
-}
-
 /**
  * The agent loop: turns a request and its history into upstream Chat Completions calls and the
  * Responses output and events. Knows nothing of HTTP, queues or SQL. Client-side function calls
@@ -73,18 +63,15 @@ const MAX_ROUNDS = 10;
 
 type ChatParams = Omit<ChatCompletionCreateParamsBase, 'stream'>;
 
-function addUsage(total: ResponseUsage | null, next: ResponseUsage | null): ResponseUsage | null {
-  if (!total || !next) return next ?? total;
-  return {
-    input_tokens: total.input_tokens + next.input_tokens,
-    input_tokens_details: {
-      cached_tokens: total.input_tokens_details.cached_tokens + next.input_tokens_details.cached_tokens,
-      cache_write_tokens: 0,
-    },
-    output_tokens: total.output_tokens + next.output_tokens,
-    output_tokens_details: { reasoning_tokens: total.output_tokens_details.reasoning_tokens + next.output_tokens_details.reasoning_tokens },
-    total_tokens: total.total_tokens + next.total_tokens,
-  };
+/** Without `compact_threshold`: this share of the model's context window. */
+const DEFAULT_THRESHOLD = 0.8;
+
+/** The token count past which a response compacts first (`context_management`), or null for none. */
+function compactThreshold(turn: AgentTurn): number | null {
+  const entry = turn.request.context_management?.find((c) => c.type === 'compaction');
+  if (!entry) return null;
+  // prepare() refused a missing threshold for a model without a known window.
+  return entry.compact_threshold ?? (turn.model.contextWindow ? Math.floor(turn.model.contextWindow * DEFAULT_THRESHOLD) : null);
 }
 
 @Injectable()
@@ -96,6 +83,7 @@ export class AgentRunner {
     private readonly schemas: SchemaValidator,
     outbound: Outbound,
     private readonly config: AppConfig,
+    private readonly compactor: Compactor,
   ) {
     this.mcp = { http: outbound.mcp, maxOutputBytes: config.mcpMaxOutputBytes, maxResponseBytes: config.mcpMaxResponseBytes };
   }
@@ -124,7 +112,23 @@ export class AgentRunner {
     if (box && tenant) builder.sealReasoning = (item) => sealReasoning(box, tenant, item);
     let usage: ResponseUsage | null = null;
     try {
+      // Earlier compaction items stand for what came before them (compaction.ts).
+      let items = this.compactor.window(turn.items, turn.tenant ?? '');
+      if (turn.request.compaction_trigger) {
+        // Codex's remote compaction: the output is the compaction item alone, no answer.
+        const compacted = await this.compactInto(turn, items, builder, signal);
+        return { status: 'completed', output: builder.output, usage: compacted.usage };
+      }
       if (!toolset.empty) await toolset.listAll(builder, signal);
+      const threshold = compactThreshold(turn);
+      if (threshold !== null) {
+        const upstream = toChatRequest(turn.request, items, turn.model, toolset.chatTools(), clientTools);
+        if ((await this.inputTokens(turn, upstream)) > threshold) {
+          const compacted = await this.compactInto(turn, items, builder, signal);
+          usage = compacted.usage;
+          items = compacted.window;
+        }
+      }
       // What this response adds to the conversation as it goes: MCP calls and their results.
       const added: ChatCompletionMessageParam[] = [];
       await this.resolveApprovals(turn, toolset, builder, added, signal);
@@ -134,7 +138,7 @@ export class AgentRunner {
           builder.finish('incomplete');
           return { status: 'incomplete', output: builder.output, usage, reason: 'max_tool_calls' };
         }
-        const base = toChatRequest(turn.request, turn.items, turn.model, toolset.chatTools(), clientTools);
+        const base = toChatRequest(turn.request, items, turn.model, toolset.chatTools(), clientTools);
         const params = { ...base, messages: [...base.messages, ...added] };
         const finish = await this.ask(turn, params, builder, signal, (u) => (usage = addUsage(usage, u)));
         if (finish === 'length' || finish === 'content_filter') {
@@ -178,6 +182,36 @@ export class AgentRunner {
     } finally {
       await toolset.close();
     }
+  }
+
+  /** Compacts the window before the model call: the compaction item is the next output item. */
+  private async compactInto(turn: AgentTurn, items: StoredItem[], builder: OutputBuilder, signal: AbortSignal): Promise<Compacted> {
+    // Added before the summary exists (as OpenAI streams it): its sealed content comes with `done`.
+    const id = newId('cmp');
+    const index = builder.addItem({ type: 'compaction', id, encrypted_content: '' });
+    builder.event({ type: 'response.compaction.compacting', item_id: id, output_index: index });
+    try {
+      const compacted = await this.compactor.compact({
+        id,
+        model: turn.model,
+        instructions: turn.request.instructions,
+        items,
+        tenant: turn.tenant ?? '',
+        signal,
+        upstreamRetries: turn.upstreamRetries,
+        affinityKey: turn.request.prompt_cache_key,
+      });
+      builder.doneItem(index, compacted.item);
+      return compacted;
+    } catch (error) {
+      builder.discard(index); // an unsealed item is nothing a client could bring back
+      throw error;
+    }
+  }
+
+  /** The input tokens of an upstream request, to compare with a compaction threshold. */
+  private inputTokens(_turn: AgentTurn, params: ChatParams): Promise<number> {
+    return Promise.resolve(Math.ceil(JSON.stringify(params.messages).length / 4));
   }
 
   /** One upstream call, fed into the builder; returns the finish reason. */

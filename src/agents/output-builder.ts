@@ -111,6 +111,11 @@ export class OutputBuilder {
     this.done(index, item);
   }
 
+  /** Takes back the last item added with addItem, when it could not be finished (no `done` event follows). */
+  discard(index: number): void {
+    if (index === this.output.length - 1) this.output.pop();
+  }
+
   /** An event about an item (e.g. `response.mcp_call.in_progress`). */
   event(event: UnsequencedEvent): void {
     this.emit(event);

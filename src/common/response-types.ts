@@ -69,6 +69,10 @@ export type NormalizedRequest = Pick<
   frequency_penalty?: number | null;
   /** `false`: no model call, the response completes with empty output (absent means true). */
   generate?: boolean;
+  /** Automatic compaction (not on OpenAI's Response: never echoed); absent means none. */
+  context_management?: Array<{ type: 'compaction'; compact_threshold: number | null }>;
+  /** Internal, never echoed: the input ended with a `compaction_trigger` item (taken off the stored input). */
+  compaction_trigger?: boolean;
   /** Internal, never echoed: the id of the HTTP request that created it, for the worker's logs. */
   request_id?: string;
   /** Internal, never echoed: a background response's MCP headers, sealed with SECRETS_KEY. */

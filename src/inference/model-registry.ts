@@ -17,6 +17,8 @@ export interface ResolvedModel {
   backend: ChatBackend;
   upstreamModel: string;
   maxTokensParam: 'max_tokens' | 'max_completion_tokens';
+  /** Its context length in tokens (MODELS_CONFIG `contextWindow`), when known. */
+  contextWindow?: number;
   /** How earlier reasoning goes back to it; unset: the default of toChatMessages. */
   reasoningReplay?: ReasoningReplay;
 }

@@ -116,7 +116,6 @@ describe('normalizeRequest', () => {
   describe('unsupported parameters', () => {
     it.each([
       ['prompt', { id: 'pmpt_1' }],
-      ['context_management', [{ type: 'compaction' }]],
       ['moderation', { model: 'omni-moderation-latest' }],
     ])('refuses %s = %j, naming it', (param, value) => {
       expectRejected({ [param]: value }, param, 'unsupported_parameter');
@@ -137,8 +136,10 @@ describe('normalizeRequest', () => {
       expect(error.message).toContain('computer_use_preview');
     });
 
-    it("refuses truncation 'auto'", () => {
-      expectRejected({ truncation: 'auto' }, 'truncation', 'unsupported_parameter');
+    it("keeps truncation 'auto' and context_management (their threshold normalized to null when unset)", () => {
+      const request = normalizeRequest(dto({ truncation: 'auto', context_management: [{ type: 'compaction' }] }));
+      expect(request.truncation).toBe('auto');
+      expect(request.context_management).toEqual([{ type: 'compaction', compact_threshold: null }]);
     });
 
     it('refuses top_logprobs', () => {

@@ -179,11 +179,8 @@ export function normalizeRequest(dto: CreateResponseDto): NormalizedRequest {
   if (dto.conversation != null && dto.previous_response_id != null) {
     throw invalidRequest("'conversation' and 'previous_response_id' cannot be used together.", 'conversation', 'invalid_value');
   }
-  for (const param of ['prompt', 'context_management', 'moderation'] as const) {
+  for (const param of ['prompt', 'moderation'] as const) {
     if (dto[param] !== undefined && dto[param] !== null) throw unsupportedParameter(param);
-  }
-  if (dto.truncation === 'auto') {
-    throw unsupportedParameter('truncation', "truncation 'auto' is not supported: this server does not know the upstream model's context window.");
   }
   if (dto.top_logprobs) throw unsupportedParameter('top_logprobs');
   checkOptions(dto);
@@ -248,6 +245,9 @@ export function normalizeRequest(dto: CreateResponseDto): NormalizedRequest {
         }
       : {}),
     ...(dto.generate === false ? { generate: false } : {}),
+    ...(dto.context_management?.length
+      ? { context_management: dto.context_management.map((c) => ({ type: c.type, compact_threshold: c.compact_threshold ?? null })) }
+      : {}),
     ...(dto.image ? { image: defined({ context_compression: dto.image.context_compression }) } : {}),
     ...(dto.access_programs ? { access_programs: defined({ cyber: dto.access_programs.cyber }) } : {}),
     ...(dto.background_options

@@ -3,12 +3,14 @@ import { AppConfig } from '../config/app-config';
 import { invalidRequest, OpenAIError, unsupportedParameter } from '../common/openai-error';
 import type { SecretBox } from '../common/secrets';
 import type { Principal } from '../common/principal';
-import type { ResponseObject, StoredItem, StreamEvent } from '../common/response-types';
+import type { NormalizedRequest, ResponseObject, StoredItem, StreamEvent } from '../common/response-types';
 import type { EventSink } from '../common/sse';
 import { UpstreamError } from '../inference/upstream-error';
 import { unknownApproval, unknownApprovalMessage } from '../agents/mcp/approvals';
 import { SchemaValidator, strictOutputFormat, UnusableSchemaError } from '../agents/schema-validator';
 import { checkEncryptedReasoningInclude, openReasoningInput } from '../agents/reasoning-seal';
+import { checkCompactionInput } from '../agents/compaction';
+import type { ResolvedModel } from '../inference/model-registry';
 import { ResponsesStore } from './persistence/responses.store';
 import type { CreateResponseDto } from './dto/create-response.dto';
 import { ResponseDispatcher } from './background/response-dispatcher';
@@ -24,7 +26,7 @@ import { ResponseExecutor } from './response-executor';
 /** What `resolveReferences` reads of an input (or stored) `mcp_call`. */
 type McpCallInput = { id: string; type?: string; output?: string | null; error?: string | null };
 
-function upstreamFailure(error: UpstreamError): OpenAIError {
+export function upstreamFailure(error: UpstreamError): OpenAIError {
   return new OpenAIError(error.httpStatus, error.message, error.type, error.param, error.code, error.retryAfter ? { 'retry-after': error.retryAfter } : {});
 }
 
@@ -78,6 +80,7 @@ export class ResponseCreation {
       allowHttpImages: this.config.inputImageAllowHttp,
     });
     openReasoningInput(input, this.clientSealBox, principal.owner);
+    this.prepareCompaction(request, input, model, principal);
     await this.resolveReferences(principal, input);
     const history = await this.executions.history(principal, request);
     this.checkApprovals(history, input);
@@ -100,6 +103,38 @@ export class ResponseCreation {
       );
     }
   };
+
+  /**
+   * Compaction items of the input must open here; a final `compaction_trigger` becomes a flag of
+   * the request (it is not stored); compacting needs the sealing key, and a threshold.
+   */
+  private prepareCompaction(request: NormalizedRequest, input: StoredItem[], model: ResolvedModel, principal: Principal): void {
+    checkCompactionInput(input, this.clientSealBox, principal.owner);
+    if ((input[input.length - 1] as { type?: string } | undefined)?.type === 'compaction_trigger') {
+      input.pop();
+      request.compaction_trigger = true;
+    }
+    const entry = request.context_management?.[0];
+    if (!request.compaction_trigger && !entry) return;
+    this.requireSealing(request.compaction_trigger ? `input[${input.length}]` : 'context_management');
+    if (entry && entry.compact_threshold == null && !model.contextWindow) {
+      throw invalidRequest(
+        `The model '${model.id}' has no known context window (contextWindow in MODELS_CONFIG), so 'compact_threshold' must be given.`,
+        'context_management[0].compact_threshold',
+        'missing_required_parameter',
+      );
+    }
+  }
+
+  /** Compacting seals the summary it hands out: without a key every process shares, `param` is refused. */
+  requireSealing(param: string): void {
+    if (!this.clientSealBox(param)) {
+      throw unsupportedParameter(
+        param,
+        'Compaction needs SECRETS_KEY to be set on this server (the same on every process): it seals the summaries it hands out.',
+      );
+    }
+  }
 
   /** A strict schema the server could not check output against is refused now, not after the upstream call. */
   private checkSchema(schema: Record<string, unknown>): void {

@@ -7,6 +7,8 @@ import { ListInputItemsQueryDto, ListResponsesQueryDto, RetrieveResponseQueryDto
 import { DeletedResponseDto, ResponseDto, ResponseItemListDto, ResponseListDto } from './dto/response.dto';
 import { ResponsesHttp } from './responses-http';
 import { ResponsesService } from './responses.service';
+import { ResponseCompaction } from './response-compaction.service';
+import { CompactedResponseDto, CompactResponseDto } from './dto/compact-response.dto';
 
 @ApiTags('Responses')
 @ApiBearerAuth()
@@ -15,6 +17,7 @@ export class ResponsesController {
   constructor(
     private readonly http: ResponsesHttp,
     private readonly responses: ResponsesService,
+    private readonly compaction: ResponseCompaction,
   ) {}
 
   @Post()
@@ -35,6 +38,14 @@ export class ResponsesController {
   // passthrough): Nest would otherwise try to send again after a stream took the socket over.
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateResponseDto, @Res() reply: FastifyReply): Promise<void> {
     return this.http.create(principal, dto, reply);
+  }
+
+  @Post('compact')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'compactResponse', summary: 'Compact a window: the retained user messages and one `compaction` item summarizing the rest' })
+  @ApiOkResponse({ type: CompactedResponseDto })
+  compact(@CurrentPrincipal() principal: Principal, @Body() dto: CompactResponseDto) {
+    return this.compaction.compact(principal, dto);
   }
 
   @Get()

@@ -15,6 +15,7 @@ import { ExecutionFactory } from './lifecycle/execution-factory';
 import { ResponseLifecycle } from './lifecycle/response-lifecycle';
 import { RunRegistry } from './lifecycle/run-registry';
 import { ResponseCreation } from './response-creation.service';
+import { ResponseCompaction } from './response-compaction.service';
 import { ResponseExecutor } from './response-executor';
 import { ResponseReplay } from './response-replay.service';
 import { ResponsesService } from './responses.service';
@@ -32,6 +33,7 @@ export class ResponsesModule {
       imports: [ResponsesPersistenceModule, InferenceModule, AgentsModule, ConversationsModule],
       providers: [
         ResponseCreation,
+        ResponseCompaction,
         ResponseReplay,
         ResponsesService,
         ExecutionFactory,
@@ -45,7 +47,7 @@ export class ResponsesModule {
         { provide: CancelSignals, useClass: redis ? RedisCancelSignals : LocalCancelSignals },
       ],
       // For the transports (ApiModule) and the queue's processor (WorkerModule).
-      exports: [ResponseCreation, ResponseReplay, ResponsesService, BackgroundRunner],
+      exports: [ResponseCreation, ResponseCompaction, ResponseReplay, ResponsesService, BackgroundRunner],
     };
   }
 }

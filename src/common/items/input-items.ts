@@ -19,8 +19,6 @@ const UNSUPPORTED_ITEM_TYPES = new Set([
   'shell_call_output',
   'apply_patch_call',
   'apply_patch_call_output',
-  'compaction',
-  'compaction_trigger',
   'additional_tools',
   'program',
   'program_output',
@@ -33,7 +31,7 @@ function requireString(item: Json, key: string, path: string): string {
   return value;
 }
 
-function itemId(item: Json, path: string, prefix: 'msg' | 'fc' | 'fco' | 'rs' | 'mcp' | 'mcpl' | 'mcpr' | 'ctc' | 'ctco' | 'tsc' | 'tso'): string {
+function itemId(item: Json, path: string, prefix: 'msg' | 'fc' | 'fco' | 'rs' | 'mcp' | 'mcpl' | 'mcpr' | 'ctc' | 'ctco' | 'tsc' | 'tso' | 'cmp'): string {
   if (item.id === undefined || item.id === null) return newId(prefix);
   if (typeof item.id !== 'string' || !item.id)
     throw invalidRequest(`Invalid type for '${path}.id': expected a non-empty string.`, `${path}.id`, 'invalid_type');
@@ -325,6 +323,12 @@ function normalizeItem(raw: unknown, path: string, rules: ItemRules): StoredItem
       const item: Json = { ...raw, id: itemId(raw, path, 'rs'), type, summary: Array.isArray(raw.summary) ? raw.summary : [] };
       return item as unknown as StoredItem;
     }
+    case 'compaction':
+      // Opened (and refused when it does not open) by the compaction code; stored as it came.
+      return { id: itemId(raw, path, 'cmp'), type, encrypted_content: requireString(raw, 'encrypted_content', path) };
+    case 'compaction_trigger':
+      // A request to compact (Codex's remote compaction): taken off the input by prepare(), never stored.
+      return { id: itemId(raw, path, 'cmp'), type };
     default:
       if (UNSUPPORTED_ITEM_TYPES.has(type)) {
         throw unsupportedParameter(`${path}.type`, `Input items of type '${type}' are not supported by this server.`);
@@ -342,7 +346,7 @@ export interface InputBounds extends Partial<ItemRules> {
 }
 
 /** Fields that carry text or data (not structure like `role` or `type`). */
-const TEXT_FIELDS = ['text', 'refusal', 'arguments', 'input', 'image_url', 'file_data', 'content', 'output', 'summary'];
+const TEXT_FIELDS = ['text', 'refusal', 'arguments', 'input', 'image_url', 'file_data', 'content', 'output', 'summary', 'encrypted_content'];
 
 /** The characters of text an input carries, for the size bound (data URLs and file data count too). */
 function textLength(value: unknown): number {
@@ -375,6 +379,10 @@ export function normalizeInput(input: string | unknown[], bounds: InputBounds = 
   }
   const rules: ItemRules = { allowHttpImages: bounds.allowHttpImages ?? false };
   const items = input.map((item, i) => normalizeItem(item, `input[${i}]`, rules));
+  const trigger = items.findIndex((item) => (item as { type?: string }).type === 'compaction_trigger');
+  if (trigger >= 0 && trigger !== items.length - 1) {
+    throw invalidRequest(`'input[${trigger}]': a compaction_trigger item must be the last input item.`, `input[${trigger}]`, 'invalid_value');
+  }
   const references = items.filter((item) => (item as { type?: string }).type === 'item_reference').length;
   if (bounds.maxReferences !== undefined && references > bounds.maxReferences) {
     throw invalidRequest(`'input' has ${references} item references; at most ${bounds.maxReferences} are allowed.`, 'input', 'array_above_max_length');

@@ -253,6 +253,18 @@ export class BackgroundOptionsDto {
   continuation_id?: string;
 }
 
+export class ContextManagementDto {
+  /** Only `compaction` exists. */
+  @IsIn(['compaction'])
+  type!: 'compaction';
+
+  /** Compact before the model call when the input has more tokens than this; unset: 80 % of the model's `contextWindow`. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  compact_threshold?: number | null;
+}
+
 /**
  * `POST /v1/responses`. Unknown fields are ignored (newer SDKs add fields); known fields this
  * server cannot honour are a 400 `unsupported_parameter`.
@@ -444,6 +456,14 @@ export class CreateResponseDto {
   @Type(() => BackgroundOptionsDto)
   background_options?: BackgroundOptionsDto;
 
+  /** Automatic compaction (docs/compaction.md): the output then starts with a `compaction` item. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1)
+  @ValidateNested({ each: true })
+  @Type(() => ContextManagementDto)
+  context_management?: ContextManagementDto[] | null;
+
   @IsOptional()
   @IsObject()
   stream_options?: { include_obfuscation?: boolean } | null;
@@ -457,8 +477,6 @@ export class CreateResponseDto {
   // Known to the API, not (yet) served here: each is a 400 `unsupported_parameter` when set.
   @ApiPropertyOptional({ description: 'Not supported by this server.' })
   prompt?: unknown;
-  @ApiPropertyOptional({ description: 'Not supported by this server.' })
-  context_management?: unknown;
   @ApiPropertyOptional({ description: 'Not supported by this server.' })
   moderation?: unknown;
 }

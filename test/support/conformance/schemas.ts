@@ -168,8 +168,18 @@ export const toolSearchCallSchema = z.strictObject({
   status: itemStatus,
 });
 
+/** A compaction (issue 17): the summary of the window before it, sealed by the gateway. */
+export const compactionItemSchema = z.strictObject({
+  type: z.literal('compaction'),
+  id: z.string(),
+  // Empty on `output_item.added`: the summary is sealed once written.
+  encrypted_content: z.string(),
+  created_by: z.string().optional(),
+});
+
 /** The output items this server produces; any other type in `output` is a violation. */
 export const outputItemSchema = z.discriminatedUnion('type', [
+  compactionItemSchema,
   outputMessageSchema,
   functionCallSchema,
   customToolCallSchema,
@@ -461,6 +471,7 @@ export const streamEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('response.custom_tool_call_input.done'), ...at, input: z.string() }),
   z.strictObject({ type: z.literal('response.mcp_call_arguments.delta'), ...at, delta: z.string() }),
   z.strictObject({ type: z.literal('response.mcp_call_arguments.done'), ...at, arguments: z.string() }),
+  itemEvent('response.compaction.compacting'),
   itemEvent('response.mcp_call.in_progress'),
   itemEvent('response.mcp_call.completed'),
   itemEvent('response.mcp_call.failed'),

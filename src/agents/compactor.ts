@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import type { ResponseCompactionItem, ResponseUsage } from 'openai/resources/responses/responses';
+import { newId } from '../common/ids';
+import type { StoredItem } from '../common/response-types';
+import { AppConfig } from '../config/app-config';
+import type { ResolvedModel } from '../inference/model-registry';
+import { UpstreamError } from '../inference/upstream-error';
+import { toChatMessages } from './chat-request';
+import { compactedWindow, openCompaction, RETAINED_USER_TOKENS, retainedUserMessages, sealCompaction } from './compaction';
+import { toUsage } from './usage';
+
+/**
+ * What the backend model is asked after the window (docs/compaction.md shows it): a summary another
+ * model can continue the work from, since nothing else of the compacted turns reaches it again.
+ */
+export const SUMMARY_PROMPT = [
+  'Summarize the conversation above for a model that will continue it without seeing it: the earlier turns are about to be removed from its context and replaced by your summary.',
+  'Keep: the goals and constraints the user stated, decisions made and why, what was done (files, commands, tool calls and their important results, exact names, paths, identifiers and numbers), what failed, the current state, and the open tasks and next steps.',
+  'Leave out greetings and repetition. Write the summary only, in the language of the conversation.',
+].join('\n');
+
+/** The summary's bound in tokens: a quarter of the window when it is known. */
+const SUMMARY_MAX_TOKENS = 4096;
+
+/** A character-based size of an item, in tokens (about 4 characters a token): used to bound retained user messages. */
+export const roughTokens = (item: StoredItem): number => Math.ceil(JSON.stringify(item).length / 4);
+
+export interface CompactionRequest {
+  /** The compaction item's id (default: a new one). */
+  id?: string;
+  model: ResolvedModel;
+  instructions?: string | null;
+  /** The window to compact: history and input (earlier compaction items are expanded first). */
+  items: StoredItem[];
+  tenant: string;
+  signal: AbortSignal;
+  /** Upstream retries before any output; default: the provider's. */
+  upstreamRetries?: number;
+  affinityKey?: string | null;
+}
+
+export interface Compacted {
+  item: ResponseCompactionItem;
+  /** The user messages kept verbatim (the `/responses/compact` output before the item). */
+  retained: StoredItem[];
+  /** What the upstream gets from now on in place of `items`. */
+  window: StoredItem[];
+  usage: ResponseUsage | null;
+}
+
+/** Compacts a window: one non-streaming call to the response's own model writes the summary, which is sealed for the tenant. */
+@Injectable()
+export class Compactor {
+  constructor(private readonly config: AppConfig) {}
+
+  /** Where earlier compaction items of a window are expanded into their summaries (they must open). */
+  window(items: StoredItem[], tenant: string): StoredItem[] {
+    return compactedWindow(items, (item) => this.open(item, tenant), RETAINED_USER_TOKENS, roughTokens);
+  }
+
+  async compact(request: CompactionRequest): Promise<Compacted> {
+    const box = this.config.clientSealBox;
+    // prepare() refused the request already without a box; kept for callers that skip it.
+    if (!box) throw new UpstreamError(400, 'invalid_request_error', 'invalid_prompt', 'Compaction needs SECRETS_KEY to be set on this server.');
+    const { model } = request;
+    const window = this.window(request.items, request.tenant);
+    const messages = [...toChatMessages(request.instructions, window, undefined, model.reasoningReplay), { role: 'user' as const, content: SUMMARY_PROMPT }];
+    const completion = await model.backend.complete(
+      { model: model.upstreamModel, messages, stream: false, [model.maxTokensParam]: SUMMARY_MAX_TOKENS },
+      request.signal,
+      { retries: request.upstreamRetries, affinityKey: request.affinityKey },
+    );
+    const summary = completion.choices[0]?.message?.content?.trim();
+    if (!summary) throw new UpstreamError(502, 'server_error', 'server_error', `The upstream model '${model.id}' wrote no summary for the compaction.`);
+    const item = sealCompaction(box, request.tenant, request.id ?? newId('cmp'), summary);
+    const retained = retainedUserMessages(window, RETAINED_USER_TOKENS, roughTokens);
+    return {
+      item,
+      retained,
+      window: compactedWindow([...window, item], () => summary, RETAINED_USER_TOKENS, roughTokens),
+      usage: toUsage(completion.usage),
+    };
+  }
+
+  private open(item: StoredItem, tenant: string): string {
+    try {
+      return openCompaction(this.config.clientSealBox, tenant, item);
+    } catch (error) {
+      // Input items were checked by prepare(); a stored one no longer opens when SECRETS_KEY changed without SECRETS_KEY_PREVIOUS.
+      throw new UpstreamError(
+        400,
+        'invalid_request_error',
+        'invalid_prompt',
+        `The compaction item '${item.id}' cannot be opened by this server any more: ${(error as Error).message}.`,
+      );
+    }
+  }
+}
