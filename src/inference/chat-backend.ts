@@ -3,6 +3,8 @@ import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 
 /** Per call: how hard to try. */
@@ -11,6 +13,19 @@ export interface UpstreamCallSettings {
   retries?: number;
   /** Keeps calls with the same key on one replica (prefix caches live per replica); default: the body's `prompt_cache_key`. */
   affinityKey?: string | null;
+}
+
+/** What a prompt is made of, for counting its tokens: the chat request's messages and tools. */
+export interface TokenCountParams {
+  model: string;
+  messages: ChatCompletionMessageParam[];
+  tools?: ChatCompletionTool[];
+}
+
+/** The upstream tokenizer's answer: the prompt's tokens, and the context length it reports (vLLM `max_model_len`). */
+export interface UpstreamTokenCount {
+  tokens: number;
+  contextWindow?: number;
 }
 
 /**
@@ -26,5 +41,12 @@ export abstract class ChatBackend {
   /** The model names the upstream lists (`GET /models`); empty when it lists none or cannot be asked. */
   listModels(_timeoutMs: number): Promise<string[]> {
     return Promise.resolve([]);
+  }
+  /**
+   * The prompt's token count by the upstream's own tokenizer (chat template included), or null
+   * when it has none or it could not answer: never throws, the caller falls back to an estimate.
+   */
+  countTokens(_params: TokenCountParams, _signal?: AbortSignal): Promise<UpstreamTokenCount | null> {
+    return Promise.resolve(null);
   }
 }

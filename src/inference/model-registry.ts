@@ -21,6 +21,8 @@ export interface ResolvedModel {
   contextWindow?: number;
   /** How earlier reasoning goes back to it; unset: the default of toChatMessages. */
   reasoningReplay?: ReasoningReplay;
+  /** Its context length in tokens, as MODELS_CONFIG gives it; unset: unknown here (its tokenizer may report one). */
+  contextWindow?: number;
 }
 
 /**
@@ -53,6 +55,7 @@ export class ModelRegistry {
               apiKey: p.apiKeyEnv ? config.secret(p.apiKeyEnv) : undefined,
               timeoutMs: p.timeoutMs ?? config.inferenceTimeoutMs,
               maxRetries: p.maxRetries ?? 0,
+              tokenizer: p.tokenizer,
             }),
           },
         ]),
@@ -64,8 +67,10 @@ export class ModelRegistry {
           upstreamModel: m.upstreamModel ?? m.id,
           ...provider,
           ...(m.reasoningReplay ? { reasoningReplay: m.reasoningReplay } : {}),
+          ...(m.contextWindow ? { contextWindow: m.contextWindow } : {}),
         });
-        this.codex.set(m.id, m.codex);
+        // Codex is told the model's context window unless its codex block says otherwise.
+        this.codex.set(m.id, m.contextWindow && m.codex?.contextWindow === undefined ? { ...m.codex, contextWindow: m.contextWindow } : m.codex);
       }
       if (file.passthrough) this.passthrough = backends.get(file.passthrough);
     } else if (config.inferenceBaseUrl) {

@@ -39,4 +39,16 @@ describe('loadModelsConfig', () => {
       "models: 'm' codex.defaultReasoningLevel 'high' is not in codex.reasoningLevels",
     );
   });
+
+  it("takes a model's contextWindow (an integer ≥ 1) and a provider's tokenizer (vllm or estimate)", () => {
+    const config = (model: Record<string, unknown>, provider: Record<string, unknown> = {}) =>
+      file({ providers: [{ name: 'p', baseUrl: 'http://a/v1', ...provider }], models: [{ id: 'm', provider: 'p', ...model }] });
+    const loaded = loadModelsConfig(config({ contextWindow: 131072 }, { tokenizer: 'vllm' }));
+    expect(loaded.models[0].contextWindow).toBe(131072);
+    expect(loaded.providers[0].tokenizer).toBe('vllm');
+    expect(loadModelsConfig(config({}, { tokenizer: 'estimate' })).providers[0].tokenizer).toBe('estimate');
+    expect(() => loadModelsConfig(config({ contextWindow: 0 }))).toThrow('models.0.contextWindow');
+    expect(() => loadModelsConfig(config({ contextWindow: 1.5 }))).toThrow('models.0.contextWindow');
+    expect(() => loadModelsConfig(config({}, { tokenizer: 'tiktoken' }))).toThrow('providers.0.tokenizer');
+  });
 });

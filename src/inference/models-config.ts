@@ -28,6 +28,10 @@ const UPSTREAM_URL = { require_tld: false, require_protocol: true, protocols: ['
 export const REASONING_REPLAY = ['reasoning', 'reasoning_content', 'drop'] as const;
 export type ReasoningReplay = (typeof REASONING_REPLAY)[number];
 
+/** Where token counts come from: the upstream's vLLM `/tokenize`, or a local estimate (token-counter.ts). */
+export const TOKENIZERS = ['vllm', 'estimate'] as const;
+export type Tokenizer = (typeof TOKENIZERS)[number];
+
 export class ProviderConfig {
   /** Referenced by models; appears in error messages. */
   @IsString()
@@ -66,6 +70,14 @@ export class ProviderConfig {
   @IsOptional()
   @IsIn(['max_tokens', 'max_completion_tokens'])
   maxTokensParam?: 'max_tokens' | 'max_completion_tokens';
+
+  /**
+   * How input tokens are counted (`POST /v1/responses/input_tokens`, compaction): `vllm` asks the
+   * upstream's own `POST /tokenize` (at the server root), `estimate` (default) counts locally.
+   */
+  @IsOptional()
+  @IsIn(TOKENIZERS)
+  tokenizer?: Tokenizer;
 }
 
 export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const;
@@ -84,7 +96,7 @@ export class CodexModelConfig {
   @IsString()
   description?: string;
 
-  /** The upstream's context length (vLLM `max_model_len`); Codex compacts at 90 % of it. Unset: Codex never compacts on its own. */
+  /** The context length Codex is told; default: the model's `contextWindow`. Codex compacts at 90 % of it; unset (both): Codex never compacts on its own. */
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -179,6 +191,12 @@ export class ModelConfig {
   @IsOptional()
   @IsString()
   upstreamModel?: string;
+
+  /** The upstream's context length in tokens (vLLM `max_model_len`); unset: what its tokenizer reports, if anything. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  contextWindow?: number;
 
   /** Its entry in the Codex model catalog; defaults apply when absent. */
   @IsOptional()

@@ -7,13 +7,19 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
-import { ChatBackend, type UpstreamCallSettings } from './chat-backend';
+import { Logger } from '@nestjs/common';
+import { ChatBackend, type TokenCountParams, type UpstreamCallSettings, type UpstreamTokenCount } from './chat-backend';
+import type { Tokenizer } from './models-config';
 import { ReplicaPicker } from './replica-picker';
 import { abortError, isAbort, upstreamMalformed, upstreamStreamError, UpstreamError, UpstreamUnreachable } from './upstream-error';
 import { UpstreamHttp } from './upstream-http';
 
 /** An upstream's model list is read up to this size (a longer one is not a list we can use). */
 const MODEL_LIST_LIMIT = 1024 * 1024;
+/** A token count is worth this long: past it the caller estimates instead. */
+const TOKENIZE_TIMEOUT_MS = 5_000;
+/** vLLM's `/tokenize` answers with every token id: a prompt of MAX_INPUT_CHARS fits in this. */
+const TOKENIZE_REPLY_LIMIT = 32 * 1024 * 1024;
 
 export interface OpenAIBackendOptions {
   name: string;
@@ -22,6 +28,8 @@ export interface OpenAIBackendOptions {
   apiKey?: string;
   timeoutMs: number;
   maxRetries: number;
+  /** `vllm`: count tokens with the upstream's `POST /tokenize`; default `estimate` (none here). */
+  tokenizer?: Tokenizer;
 }
 
 /**
@@ -34,11 +42,16 @@ export class OpenAIChatBackend extends ChatBackend {
   private readonly replicas: ReplicaPicker<UpstreamHttp>;
   private readonly all: UpstreamHttp[];
   private readonly maxRetries: number;
+  private readonly tokenizer: Tokenizer;
+  private readonly logger = new Logger('OpenAIChatBackend');
+  /** A failing `/tokenize` is logged once, and again only after it answered in between. */
+  private tokenizeFailing = false;
 
   constructor(options: OpenAIBackendOptions) {
     super();
     this.name = options.name;
     this.maxRetries = options.maxRetries;
+    this.tokenizer = options.tokenizer ?? 'estimate';
     const urls = typeof options.baseUrl === 'string' ? [options.baseUrl] : [...options.baseUrl];
     this.all = urls.map((baseUrl) => new UpstreamHttp({ provider: options.name, baseUrl, apiKey: options.apiKey, timeoutMs: options.timeoutMs }));
     this.replicas = new ReplicaPicker(this.all, urls);
@@ -75,6 +88,42 @@ export class OpenAIChatBackend extends ChatBackend {
       }
     }
     return [];
+  }
+
+  /**
+   * vLLM's `POST /tokenize` with the chat form (TokenizeChatRequest): the count includes the
+   * model's chat template and the assistant header the reply starts with. The next replica is
+   * tried when one fails; all within TOKENIZE_TIMEOUT_MS, with no retries.
+   */
+  override async countTokens(params: TokenCountParams, signal?: AbortSignal): Promise<UpstreamTokenCount | null> {
+    if (this.tokenizer !== 'vllm') return null;
+    const body = JSON.stringify({
+      model: params.model,
+      messages: params.messages,
+      ...(params.tools?.length ? { tools: params.tools } : {}),
+      add_generation_prompt: true,
+    });
+    const timeout = AbortSignal.timeout(TOKENIZE_TIMEOUT_MS);
+    const bounded = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let failure = 'no replica';
+    for (const http of this.replicas.order()) {
+      if (bounded.aborted) break;
+      try {
+        const reply = await http.post(http.rootPath('tokenize'), body, { signal: bounded, retries: 0 });
+        const answer = JSON.parse(await http.readBody(reply, bounded, TOKENIZE_REPLY_LIMIT)) as { count?: unknown; max_model_len?: unknown };
+        if (typeof answer?.count !== 'number' || !Number.isInteger(answer.count) || answer.count < 0) throw new Error('no count in the answer');
+        this.tokenizeFailing = false;
+        const window = answer.max_model_len;
+        return { tokens: answer.count, ...(typeof window === 'number' && Number.isInteger(window) && window > 0 ? { contextWindow: window } : {}) };
+      } catch (error) {
+        failure = error instanceof Error ? error.message : String(error);
+      }
+    }
+    if (!this.tokenizeFailing && !signal?.aborted) {
+      this.tokenizeFailing = true;
+      this.logger.warn({ msg: 'the upstream tokenizer did not answer: token counts are estimated until it does', provider: this.name, error: failure });
+    }
+    return null;
   }
 
   async *stream(params: ChatCompletionCreateParamsStreaming, signal: AbortSignal, settings?: UpstreamCallSettings): AsyncIterable<ChatCompletionChunk> {

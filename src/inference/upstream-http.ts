@@ -75,6 +75,14 @@ export class UpstreamHttp {
     }
   }
 
+  /**
+   * The relative path of `name` at the server's root, i.e. beside the API's `/v1` (vLLM serves
+   * `/tokenize` there): `../name` under a `…/v1` base, `name` under any other.
+   */
+  rootPath(name: string): string {
+    return /\/v1\/$/.test(this.base.pathname) ? `../${name}` : name;
+  }
+
   /** Whether the upstream answers a GET at all (any status counts). */
   async answers(path: string, timeoutMs: number): Promise<boolean> {
     try {

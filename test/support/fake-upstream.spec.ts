@@ -5,7 +5,7 @@
  */
 import OpenAI, { APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { benchModelScripter, startFakeUpstream, type FakeUpstream } from './fake-upstream';
+import { benchModelScripter, llama3Prompt, llama3PromptTokens, startFakeUpstream, type FakeUpstream } from './fake-upstream';
 
 /** Reassembles a streamed completion the way a consumer of the SDK would. */
 interface Reassembled {
@@ -335,6 +335,82 @@ describe('fake upstream (Chat Completions)', () => {
 
     expect(await settled).toBeInstanceOf(APIError); // APIConnectionError
     expect(local.requests[0].closedByClient).toBe(false);
+  });
+});
+
+describe("fake upstream's POST /tokenize (vLLM's, counting with Llama 3's tokenizer)", () => {
+  let upstream: FakeUpstream;
+  let root: string;
+  const tokenize = (body: unknown) =>
+    fetch(`${root}/tokenize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream({ maxModelLen: 4096 });
+    root = upstream.url.replace(/\/v1$/, '');
+  });
+  afterEach(() => upstream.reset());
+  afterAll(() => upstream.close());
+
+  it("frames messages with Llama 3's chat template: tools as JSON first, tool calls as JSON, the assistant header last", () => {
+    const prompt = llama3Prompt({
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: [{ type: 'text', text: 'Weather?' }] },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }] },
+        { role: 'tool', tool_call_id: 'c1', content: 'rain' },
+      ],
+      tools: [{ type: 'function', function: { name: 'weather' } }],
+    });
+    const tools = JSON.stringify({ type: 'function', function: { name: 'weather' } }, null, 4);
+    expect(prompt).toBe(
+      '<|begin_of_text|>' +
+        `<|start_header_id|>system<|end_header_id|>\n\n${tools}<|eot_id|>` +
+        '<|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>' +
+        '<|start_header_id|>user<|end_header_id|>\n\nWeather?<|eot_id|>' +
+        '<|start_header_id|>assistant<|end_header_id|>\n\n{"name":"weather","parameters":"{\\"city\\":\\"Oslo\\"}"}<|eot_id|>' +
+        '<|start_header_id|>ipython<|end_header_id|>\n\nrain<|eot_id|>' +
+        '<|start_header_id|>assistant<|end_header_id|>\n\n',
+    );
+  });
+
+  it('answers {count, max_model_len, tokens} with the Llama 3 count of the framed prompt, and records the request', async () => {
+    const body = { model: 'm', messages: [{ role: 'user', content: 'Hello world!' }], add_generation_prompt: true };
+    const reply = await tokenize(body);
+    expect(reply.status).toBe(200);
+    // <|begin_of_text|>, <|start_header_id|> user <|end_header_id|> "\n\n", Hello world ! (3), <|eot_id|>, then the assistant header (4).
+    expect(await reply.json()).toEqual({ count: 13, max_model_len: 4096, tokens: [] });
+    expect(await llama3PromptTokens(body)).toBe(13);
+    expect(await llama3PromptTokens(body, false)).toBe(9);
+    expect(upstream.tokenizeRequests).toHaveLength(1);
+    expect(upstream.tokenizeRequests[0].body).toEqual(body);
+    expect(upstream.requests).toHaveLength(0); // chat completions only
+    expect(await (await tokenize({ model: 'm', prompt: 'Hello world!' })).json()).toMatchObject({ count: 3 });
+  });
+
+  it('fails as told, reports another max_model_len as told, and forgets both on reset', async () => {
+    upstream.setTokenizer({ status: 500 });
+    const failed = await tokenize({ model: 'm', messages: [] });
+    expect(failed.status).toBe(500);
+    expect(await failed.json()).toMatchObject({ error: { type: 'server_error' } });
+    upstream.setTokenizer({ maxModelLen: 128 });
+    expect(await (await tokenize({ model: 'm', messages: [] })).json()).toMatchObject({ max_model_len: 128 });
+    upstream.reset();
+    expect(upstream.tokenizeRequests).toHaveLength(0);
+    expect(await (await tokenize({ model: 'm', messages: [] })).json()).toMatchObject({ max_model_len: 4096 });
+  });
+
+  it("with countPromptTokens, a completion's usage.prompt_tokens is the same count (streamed or not); without, the fixed 10", async () => {
+    const client = new OpenAI({ baseURL: upstream.url, apiKey: 'k', maxRetries: 0, timeout: 5000 });
+    const messages = [{ role: 'user' as const, content: 'Count me, please.' }];
+    const expected = await llama3PromptTokens({ messages });
+    expect(expected).not.toBe(10);
+    upstream.setDefault({ countPromptTokens: true, usage: { prompt_tokens: 1, completion_tokens: 7 } });
+    const completion = await client.chat.completions.create({ model: 'm', messages });
+    expect(completion.usage).toMatchObject({ prompt_tokens: expected, completion_tokens: 7, total_tokens: expected + 7 });
+    const stream = await client.chat.completions.create({ model: 'm', messages, stream: true, stream_options: { include_usage: true } });
+    expect((await reassemble(stream)).usage).toMatchObject({ prompt_tokens: expected });
+    upstream.reset();
+    expect((await client.chat.completions.create({ model: 'm', messages })).usage).toMatchObject({ prompt_tokens: 10 });
   });
 });
 

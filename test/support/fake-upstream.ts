@@ -22,6 +22,11 @@
  * hung up before the server finished answering (`closedByClient`) — that is how
  * tests check that the gateway propagates cancellation upstream.
  *
+ * `POST /tokenize` (at the server root, beside `/v1`) answers like vLLM's chat tokenize, counting
+ * with a real tokenizer of another family than the gateway's estimate (Llama 3's, with its chat
+ * template), so tests can measure the estimate's error; a script's `countPromptTokens` makes a
+ * completion's `usage.prompt_tokens` that same count.
+ *
  * The benchmark's upstream is this same server (`bench/upstream.js` runs it as its own
  * process): `benchModelScripter()` picks scripts by model name, `reuse` scripts answer from
  * bytes rendered once (the upstream's own CPU must stay small beside the gateway's), it records
@@ -49,6 +54,8 @@ export interface UpstreamScript {
   finishReason?: 'stop' | 'length' | 'content_filter' | 'tool_calls';
   /** Default `{prompt_tokens: 10, completion_tokens: 5}` (fixed, so tests can assert on it). */
   usage?: { prompt_tokens: number; completion_tokens: number };
+  /** `usage.prompt_tokens` is the request's Llama 3 count, as `POST /tokenize` counts it (`llama3PromptTokens`). */
+  countPromptTokens?: boolean;
   /** Sent as `reasoning_content` on the message / deltas (deltas come before the content). */
   reasoning?: string;
   /** Wait before doing anything else (before headers, errors, drops). */
@@ -142,6 +149,16 @@ export interface FakeUpstreamOptions {
    * for a process that drives the fake from outside (bench).
    */
   control?: boolean;
+  /** `POST /tokenize`'s `max_model_len` unless `setTokenizer` says otherwise (default 8192). */
+  maxModelLen?: number;
+}
+
+/** How `POST /tokenize` answers. */
+export interface TokenizerSettings {
+  /** Reported as `max_model_len` (default 8192). */
+  maxModelLen?: number;
+  /** Answer with this HTTP error status instead. */
+  status?: number;
 }
 
 export interface FakeUpstream {
@@ -150,6 +167,10 @@ export interface FakeUpstream {
   port: number;
   /** Every chat.completions request, in arrival order. */
   requests: RecordedRequest[];
+  /** Every `POST /tokenize`, in arrival order (not in `requests`). */
+  tokenizeRequests: RecordedRequest[];
+  /** How `POST /tokenize` answers from now on (until `reset`). */
+  setTokenizer(settings: TokenizerSettings): void;
   /** Counters since start (never reset). */
   readonly stats: Readonly<UpstreamStats>;
   /** FIFO scripts for the next requests. */
@@ -162,7 +183,7 @@ export interface FakeUpstream {
   waitForRequests(n: number, timeoutMs?: number): Promise<RecordedRequest[]>;
   /** Resolves with `closedAt` once the client has hung up on request #index before it was finished. */
   waitForClientClose(index: number, timeoutMs?: number): Promise<number>;
-  /** Clears the queue, the recorded requests, the default script and the scripter. */
+  /** Clears the queue, the recorded requests, the default script, the scripter and the tokenizer settings. */
   reset(): void;
   /** Destroys open connections and stops listening. Idempotent. */
   close(): Promise<void>;
@@ -172,6 +193,7 @@ const DEFAULT_TEXT = 'Hello from upstream';
 const DEFAULT_USAGE = { prompt_tokens: 10, completion_tokens: 5 } as const;
 const DEFAULT_MODEL = 'upstream-model';
 const DEFAULT_WAIT_MS = 2000;
+const DEFAULT_MAX_MODEL_LEN = 8192;
 const MAX_CONTROL_WAIT_MS = 60_000;
 /** Fixed `created` for /v1/models so responses are deterministic. */
 const MODEL_CREATED = 1_700_000_000;
@@ -358,8 +380,52 @@ interface Waiter {
   fail(error: Error): void;
 }
 
+type Llama3 = { encode(text: string, options?: { bos?: boolean; eos?: boolean }): number[] };
+let llama3: Promise<Llama3> | undefined;
+/** Llama 3's tokenizer (3 MB of vocabulary), loaded on first use: most suites never count (and the bench never does). */
+const llama3Tokenizer = (): Promise<Llama3> =>
+  (llama3 ??= import('llama3-tokenizer-js/bundle/commonjs-llama3-tokenizer-with-baked-data.cjs').then((m) => m.llama3Tokenizer));
+
+/** A chat message's text: a string, or its text parts joined (images and files have no text here). */
+function messageText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((part) => (isObject(part) && typeof part['text'] === 'string' ? part['text'] : '')).join('');
+}
+
+/**
+ * The prompt of a chat request as Llama 3's chat template frames it: `<|begin_of_text|>`, then per
+ * message `<|start_header_id|>{role}<|end_header_id|>\n\n{content}<|eot_id|>`, the tools as JSON in
+ * a system message first, an assistant's tool calls as JSON (`{"name", "parameters"}`), tool
+ * results under the `ipython` role, and the assistant header the reply starts with.
+ */
+export function llama3Prompt(body: Record<string, unknown>, addGenerationPrompt = true): string {
+  const turn = (role: string, content: string) => `<|start_header_id|>${role}<|end_header_id|>\n\n${content}<|eot_id|>`;
+  let prompt = '<|begin_of_text|>';
+  const tools = body['tools'];
+  if (Array.isArray(tools) && tools.length) prompt += turn('system', tools.map((tool) => JSON.stringify(tool, null, 4)).join('\n\n'));
+  for (const message of Array.isArray(body['messages']) ? (body['messages'] as unknown[]) : []) {
+    if (!isObject(message)) continue;
+    const role = typeof message['role'] === 'string' ? message['role'] : 'user';
+    const calls = Array.isArray(message['tool_calls']) ? (message['tool_calls'] as unknown[]) : [];
+    const callText = calls
+      .map((call) => (isObject(call) && isObject(call['function']) ? call['function'] : {}))
+      .map((fn) => JSON.stringify({ name: fn['name'], parameters: typeof fn['arguments'] === 'string' ? fn['arguments'] : '' }))
+      .join('\n');
+    const text = [messageText(message['content']), callText].filter(Boolean).join('\n');
+    prompt += turn(role === 'tool' ? 'ipython' : role === 'developer' ? 'system' : role, text);
+  }
+  return addGenerationPrompt ? `${prompt}<|start_header_id|>assistant<|end_header_id|>\n\n` : prompt;
+}
+
+/** The Llama 3 token count of a chat request (`/tokenize`'s `count`, and `usage.prompt_tokens` with `countPromptTokens`). */
+export async function llama3PromptTokens(body: Record<string, unknown>, addGenerationPrompt = true): Promise<number> {
+  return (await llama3Tokenizer()).encode(llama3Prompt(body, addGenerationPrompt), { bos: false, eos: false }).length;
+}
+
 class FakeUpstreamServer implements FakeUpstream {
   readonly requests: RecordedRequest[] = [];
+  readonly tokenizeRequests: RecordedRequest[] = [];
   readonly stats: UpstreamStats = { requests: 0, streams: 0, openStreams: 0 };
 
   private readonly server = http.createServer((req, res) => this.onRequest(req, res));
@@ -372,6 +438,7 @@ class FakeUpstreamServer implements FakeUpstream {
   private queue: UpstreamScript[] = [];
   private defaultScript: UpstreamScript = {};
   private scripter?: Scripter;
+  private tokenizer: TokenizerSettings = {};
   private readonly waiters = new Set<Waiter>();
   private readonly exchanges = new Set<Exchange>();
   /** Request counter, used for ids (never reset, so ids stay unique). */
@@ -426,6 +493,10 @@ class FakeUpstreamServer implements FakeUpstream {
     this.scripter = scripter;
   }
 
+  setTokenizer(settings: TokenizerSettings): void {
+    this.tokenizer = { ...settings };
+  }
+
   waitForRequests(n: number, timeoutMs = DEFAULT_WAIT_MS): Promise<RecordedRequest[]> {
     return this.waitFor(`${n} request(s)`, timeoutMs, () => (this.requests.length >= n ? this.requests.slice() : undefined));
   }
@@ -440,9 +511,11 @@ class FakeUpstreamServer implements FakeUpstream {
   reset(): void {
     this.queue = [];
     this.requests.length = 0; // same array object: keeps references held by tests valid
+    this.tokenizeRequests.length = 0;
     this.tagged.clear();
     this.defaultScript = {};
     this.scripter = undefined;
+    this.tokenizer = {};
   }
 
   close(): Promise<void> {
@@ -485,6 +558,10 @@ class FakeUpstreamServer implements FakeUpstream {
         object: 'list',
         data: [{ id: DEFAULT_MODEL, object: 'model', created: MODEL_CREATED, owned_by: 'fake' }],
       });
+      return;
+    }
+    if (req.method === 'POST' && path === '/tokenize') {
+      await this.tokenize(req, res);
       return;
     }
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {
@@ -536,7 +613,13 @@ class FakeUpstreamServer implements FakeUpstream {
       return;
     }
 
-    const script = this.queue.shift() ?? this.scripter?.(body, seq) ?? this.defaultScript;
+    let script = this.queue.shift() ?? this.scripter?.(body, seq) ?? this.defaultScript;
+    if (script.countPromptTokens) {
+      script = {
+        ...script,
+        usage: { prompt_tokens: await llama3PromptTokens(body), completion_tokens: script.usage?.completion_tokens ?? DEFAULT_USAGE.completion_tokens },
+      };
+    }
 
     if (script.delayMs !== undefined && script.delayMs > 0) {
       await exchange.sleep(script.delayMs);
@@ -572,6 +655,33 @@ class FakeUpstreamServer implements FakeUpstream {
       record.finishedAt = this.now();
       this.notify();
     }
+  }
+
+  /** vLLM's `POST /tokenize`: chat form (`messages`, `tools`, `add_generation_prompt`) or `prompt`; answers `{count, max_model_len, tokens}`. */
+  private async tokenize(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      body = raw;
+    }
+    this.tokenizeRequests.push({
+      method: 'POST',
+      path: '/tokenize',
+      headers: { ...req.headers },
+      body,
+      closedByClient: false,
+      receivedAt: this.now(),
+      chunksSent: 0,
+    });
+    if (this.tokenizer.status !== undefined) return sendError(res, this.tokenizer.status, `fake upstream tokenize error (status ${this.tokenizer.status})`);
+    if (!isObject(body)) return sendError(res, 400, 'fake upstream: request body is not a JSON object');
+    const count =
+      typeof body['prompt'] === 'string'
+        ? (await llama3Tokenizer()).encode(body['prompt'], { bos: false, eos: false }).length
+        : await llama3PromptTokens(body, body['add_generation_prompt'] !== false);
+    sendJson(res, 200, { count, max_model_len: this.tokenizer.maxModelLen ?? this.options.maxModelLen ?? DEFAULT_MAX_MODEL_LEN, tokens: [] });
   }
 
   private record(req: http.IncomingMessage, path: string, body: unknown, tag: string | undefined): RecordedRequest {
