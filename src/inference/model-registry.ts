@@ -17,8 +17,6 @@ export interface ResolvedModel {
   backend: ChatBackend;
   upstreamModel: string;
   maxTokensParam: 'max_tokens' | 'max_completion_tokens';
-  /** Its context length in tokens (MODELS_CONFIG `contextWindow`), when known. */
-  contextWindow?: number;
   /** How earlier reasoning goes back to it; unset: the default of toChatMessages. */
   reasoningReplay?: ReasoningReplay;
   /** Its context length in tokens, as MODELS_CONFIG gives it; unset: unknown here (its tokenizer may report one). */
