@@ -20,6 +20,8 @@ import { SchemaValidator, strictOutputFormat } from './schema-validator';
 import { addUsage, toUsage } from './usage';
 import { type Compacted, Compactor } from './compactor';
 import { newId } from '../common/ids';
+import { estimateTokens, REPLY_PRIMING_TOKENS, TokenCounter } from '../inference/token-counter';
+import { replyReserve, truncateToFit } from './truncation';
 
 /** What the agent needs for one response: its parameters, its full history and the model. */
 export interface AgentTurn {
@@ -84,6 +86,7 @@ export class AgentRunner {
     outbound: Outbound,
     private readonly config: AppConfig,
     private readonly compactor: Compactor,
+    private readonly tokens: TokenCounter,
   ) {
     this.mcp = { http: outbound.mcp, maxOutputBytes: config.mcpMaxOutputBytes, maxResponseBytes: config.mcpMaxResponseBytes };
   }
@@ -123,7 +126,7 @@ export class AgentRunner {
       const threshold = compactThreshold(turn);
       if (threshold !== null) {
         const upstream = toChatRequest(turn.request, items, turn.model, toolset.chatTools(), clientTools);
-        if ((await this.inputTokens(turn, upstream)) > threshold) {
+        if ((await this.tokens.count(turn.model, upstream, signal)).tokens > threshold) {
           const compacted = await this.compactInto(turn, items, builder, signal);
           usage = compacted.usage;
           items = compacted.window;
@@ -139,7 +142,8 @@ export class AgentRunner {
           return { status: 'incomplete', output: builder.output, usage, reason: 'max_tool_calls' };
         }
         const base = toChatRequest(turn.request, items, turn.model, toolset.chatTools(), clientTools);
-        const params = { ...base, messages: [...base.messages, ...added] };
+        let params = { ...base, messages: [...base.messages, ...added] };
+        if (turn.request.truncation === 'auto') params = await this.fit(turn, params, signal);
         const finish = await this.ask(turn, params, builder, signal, (u) => (usage = addUsage(usage, u)));
         if (finish === 'length' || finish === 'content_filter') {
           builder.finish('incomplete');
@@ -209,9 +213,13 @@ export class AgentRunner {
     }
   }
 
-  /** The input tokens of an upstream request, to compare with a compaction threshold. */
-  private inputTokens(_turn: AgentTurn, params: ChatParams): Promise<number> {
-    return Promise.resolve(Math.ceil(JSON.stringify(params.messages).length / 4));
+  /** `truncation: "auto"`: the oldest messages go until the prompt fits the window, less the reply's reserve. */
+  private async fit(turn: AgentTurn, params: ChatParams, signal: AbortSignal): Promise<ChatParams> {
+    const count = await this.tokens.count(turn.model, params, signal);
+    if (!count.contextWindow) return params; // prepare() refused `auto` for a model of unknown window
+    const budget = count.contextWindow - replyReserve(count.contextWindow, turn.request.max_output_tokens);
+    const measure = (messages: ChatCompletionMessageParam[]) => estimateTokens({ messages }) - REPLY_PRIMING_TOKENS;
+    return { ...params, messages: truncateToFit(params.messages, count.tokens, budget, measure) };
   }
 
   /** One upstream call, fed into the builder; returns the finish reason. */

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AgentRunner } from './agent-runner';
 import { Compactor } from './compactor';
+import { InferenceModule } from '../inference/inference.module';
 import { SchemaValidator } from './schema-validator';
 
-@Module({ providers: [AgentRunner, SchemaValidator, Compactor], exports: [AgentRunner, SchemaValidator, Compactor] })
+@Module({ imports: [InferenceModule], providers: [AgentRunner, SchemaValidator, Compactor], exports: [AgentRunner, SchemaValidator, Compactor] })
 export class AgentsModule {}

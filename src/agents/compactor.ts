@@ -5,6 +5,7 @@ import type { StoredItem } from '../common/response-types';
 import { AppConfig } from '../config/app-config';
 import type { ResolvedModel } from '../inference/model-registry';
 import { UpstreamError } from '../inference/upstream-error';
+import { estimateTokens, REPLY_PRIMING_TOKENS } from '../inference/token-counter';
 import { toChatMessages } from './chat-request';
 import { compactedWindow, openCompaction, RETAINED_USER_TOKENS, retainedUserMessages, sealCompaction } from './compaction';
 import { toUsage } from './usage';
@@ -19,11 +20,13 @@ export const SUMMARY_PROMPT = [
   'Leave out greetings and repetition. Write the summary only, in the language of the conversation.',
 ].join('\n');
 
-/** The summary's bound in tokens: a quarter of the window when it is known. */
+/** The summary's bound in tokens (at most a quarter of the model's window, when it is known). */
 const SUMMARY_MAX_TOKENS = 4096;
+const summaryTokens = (model: ResolvedModel): number =>
+  Math.min(SUMMARY_MAX_TOKENS, model.contextWindow ? Math.floor(model.contextWindow / 4) : SUMMARY_MAX_TOKENS);
 
-/** A character-based size of an item, in tokens (about 4 characters a token): used to bound retained user messages. */
-export const roughTokens = (item: StoredItem): number => Math.ceil(JSON.stringify(item).length / 4);
+/** An item's estimated tokens as the upstream gets it: what bounds the retained user messages. */
+const itemTokens = (item: StoredItem): number => estimateTokens({ messages: toChatMessages(null, [item]) }) - REPLY_PRIMING_TOKENS;
 
 export interface CompactionRequest {
   /** The compaction item's id (default: a new one). */
@@ -55,7 +58,7 @@ export class Compactor {
 
   /** Where earlier compaction items of a window are expanded into their summaries (they must open). */
   window(items: StoredItem[], tenant: string): StoredItem[] {
-    return compactedWindow(items, (item) => this.open(item, tenant), RETAINED_USER_TOKENS, roughTokens);
+    return compactedWindow(items, (item) => this.open(item, tenant), RETAINED_USER_TOKENS, itemTokens);
   }
 
   async compact(request: CompactionRequest): Promise<Compacted> {
@@ -66,18 +69,18 @@ export class Compactor {
     const window = this.window(request.items, request.tenant);
     const messages = [...toChatMessages(request.instructions, window, undefined, model.reasoningReplay), { role: 'user' as const, content: SUMMARY_PROMPT }];
     const completion = await model.backend.complete(
-      { model: model.upstreamModel, messages, stream: false, [model.maxTokensParam]: SUMMARY_MAX_TOKENS },
+      { model: model.upstreamModel, messages, stream: false, [model.maxTokensParam]: summaryTokens(model) },
       request.signal,
       { retries: request.upstreamRetries, affinityKey: request.affinityKey },
     );
     const summary = completion.choices[0]?.message?.content?.trim();
     if (!summary) throw new UpstreamError(502, 'server_error', 'server_error', `The upstream model '${model.id}' wrote no summary for the compaction.`);
     const item = sealCompaction(box, request.tenant, request.id ?? newId('cmp'), summary);
-    const retained = retainedUserMessages(window, RETAINED_USER_TOKENS, roughTokens);
+    const retained = retainedUserMessages(window, RETAINED_USER_TOKENS, itemTokens);
     return {
       item,
       retained,
-      window: compactedWindow([...window, item], () => summary, RETAINED_USER_TOKENS, roughTokens),
+      window: compactedWindow([...window, item], () => summary, RETAINED_USER_TOKENS, itemTokens),
       usage: toUsage(completion.usage),
     };
   }

@@ -45,6 +45,10 @@ function upstreamMessage(body: string, status: number): string {
   return `HTTP ${status}`;
 }
 
+/** How vLLM, OpenAI, llama.cpp and Ollama word a prompt longer than the model's window. */
+const CONTEXT_LENGTH =
+  /context length|context window|maximum context|context_length_exceeded|too many tokens|prompt is too long|exceeds the available context/i;
+
 /** An HTTP error answer of the upstream, classified for our clients. */
 export function fromUpstreamStatus(status: number, body: string, retryAfter: string | undefined, provider: string): UpstreamError {
   const detail = upstreamMessage(body, status);
@@ -53,6 +57,15 @@ export function fromUpstreamStatus(status: number, body: string, retryAfter: str
   }
   if (status === 404) {
     return new UpstreamError(400, 'invalid_request_error', 'invalid_prompt', `The upstream model server does not know this model: ${detail}`, 'model');
+  }
+  if ((status === 400 || status === 413) && CONTEXT_LENGTH.test(detail)) {
+    return new UpstreamError(
+      400,
+      'invalid_request_error',
+      'invalid_prompt',
+      `The input does not fit the model's context window (the upstream said: ${detail}). Send less, set truncation 'auto', or compact it (context_management, POST /v1/responses/compact).`,
+      'input',
+    );
   }
   if (status === 400 || status === 413 || status === 422) {
     return new UpstreamError(400, 'invalid_request_error', 'invalid_prompt', `The upstream model rejected the request: ${detail}`);

@@ -114,6 +114,12 @@ export class ResponseCreation {
       input.pop();
       request.compaction_trigger = true;
     }
+    if (request.truncation === 'auto' && !model.contextWindow) {
+      throw unsupportedParameter(
+        'truncation',
+        `truncation 'auto' needs the context window of the model '${model.id}': set its contextWindow in MODELS_CONFIG.`,
+      );
+    }
     const entry = request.context_management?.[0];
     if (!request.compaction_trigger && !entry) return;
     this.requireSealing(request.compaction_trigger ? `input[${input.length}]` : 'context_management');

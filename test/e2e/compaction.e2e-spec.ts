@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type OpenAI from 'openai';
 import type { ResponseCompactionItem, ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { useE2e } from '../support/e2e';
@@ -27,7 +30,7 @@ const textOf = (messages: ChatMessage[]): string => JSON.stringify(messages);
 const compactionOf = (output: unknown[]): ResponseCompactionItem => output.find((i) => (i as { type: string }).type === 'compaction') as ResponseCompactionItem;
 
 /** Error bodies and outputs, poked into. */
-type Json = { error: { param: string; code?: string; type?: string } } & Record<string, unknown>;
+type Json = { error: { param: string; code?: string; type?: string; message?: string } } & Record<string, unknown>;
 
 async function post(url: string, path: string, body: unknown, apiKey = 'sk-a'): Promise<{ status: number; json: Json }> {
   const res = await fetch(`${url}/v1/responses${path}`, {
@@ -222,5 +225,80 @@ describe('compaction: POST /v1/responses/compact, compaction items, context_mana
       (r) => r.status === 'completed',
     );
     expect(done.output.map((i) => i.type)).toEqual(['compaction', 'message']);
+  });
+});
+
+describe('context windows: truncation "auto", a threshold from the window, the upstream tokenizer', () => {
+  const e2e = useE2e({
+    env: (upstream) => {
+      const path = join(mkdtempSync(join(tmpdir(), 'rg-compaction-')), 'models.json');
+      writeFileSync(
+        path,
+        JSON.stringify({
+          providers: [
+            { name: 'vllm', baseUrl: upstream.url, tokenizer: 'vllm' },
+            { name: 'plain', baseUrl: upstream.url },
+          ],
+          models: [
+            { id: 'small', provider: 'vllm', contextWindow: 400 },
+            { id: 'unknown-window', provider: 'plain' },
+          ],
+        }),
+      );
+      return { MODELS_CONFIG: path, SECRETS_KEY };
+    },
+    resetUpstream: true,
+  });
+  const sent = (i: number) => e2e.upstream.requests[i].body as { messages: ChatMessage[] };
+  /** A long agent history: 30 tool rounds of ~20 tokens each, then the question. */
+  const long: ResponseInputItem[] = [
+    user('start the job'),
+    ...(Array.from({ length: 30 }, (_, i) => [
+      { type: 'function_call', call_id: `call_${i}`, name: 'shell', arguments: `{"cmd":"step ${i} of the long job, with some words"}` },
+      { type: 'function_call_output', call_id: `call_${i}`, output: `output of step ${i}: fine, nothing to report at all` },
+    ]).flat() as ResponseInputItem[]),
+    user('LAST-QUESTION: are we done?'),
+  ];
+
+  it('truncation "auto" drops the oldest items, never the instructions nor half of a tool pair, until the prompt fits the window', async () => {
+    e2e.upstream.enqueue({ text: 'yes' });
+    const res = await e2e.client.responses.create({ model: 'small', instructions: 'INSTRUCTIONS', input: long, truncation: 'auto', max_output_tokens: 50 });
+    expect(res.status).toBe('completed');
+    expect(res.truncation).toBe('auto');
+    const messages = sent(0).messages;
+    expect(messages[0]).toEqual({ role: 'system', content: 'INSTRUCTIONS' });
+    expect(JSON.stringify(messages.at(-1))).toContain('LAST-QUESTION');
+    expect(messages.length).toBeLessThan(62);
+    const calls = new Set(messages.flatMap((m) => (m.tool_calls ?? []) as Array<{ id: string }>).map((c) => c.id));
+    for (const m of messages as Array<ChatMessage & { tool_call_id?: string }>) if (m.role === 'tool') expect(calls.has(m.tool_call_id!)).toBe(true);
+    // Counted by the upstream's own tokenizer, and within the window less the reply's reserve.
+    expect(e2e.upstream.tokenizeRequests.length).toBeGreaterThan(0);
+    const counted = await fetch(new URL('/tokenize', e2e.upstream.url), { method: 'POST', body: JSON.stringify({ model: 'small', messages }) });
+    expect(((await counted.json()) as { count: number }).count).toBeLessThanOrEqual(400 - 50);
+  });
+
+  it("refuses truncation 'auto' for a model whose window it does not know; with 'disabled' an upstream context error is a clear 400", async () => {
+    const refused = await post(e2e.url, '', { model: 'unknown-window', input: 'x', truncation: 'auto' }, 'k');
+    expect(refused.status).toBe(400);
+    expect(refused.json.error).toMatchObject({ param: 'truncation', code: 'unsupported_parameter' });
+
+    e2e.upstream.enqueue({ status: 400, errorMessage: "This model's maximum context length is 400 tokens. However, you requested 900 tokens." });
+    const tooLong = await post(e2e.url, '', { model: 'small', input: long }, 'k');
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.json.error).toMatchObject({ param: 'input', type: 'invalid_request_error' });
+    expect(String(tooLong.json.error.message)).toMatch(/context window.*truncation 'auto'/);
+  });
+
+  it('context_management without a threshold compacts past 80 % of the window, counted by the upstream tokenizer', async () => {
+    e2e.upstream.enqueue({ text: SUMMARY }, { text: 'done' });
+    const res = await e2e.client.responses.create({ model: 'small', input: long, context_management: [{ type: 'compaction' }] });
+    expect(res.output.map((i) => i.type)).toEqual(['compaction', 'message']);
+    expect(textOf(sent(1).messages)).toContain(SUMMARY);
+    expect(textOf(sent(1).messages)).not.toContain('output of step 3:');
+    expect(e2e.upstream.tokenizeRequests.length).toBeGreaterThan(0);
+
+    e2e.upstream.enqueue({ text: 'short' });
+    const short = await e2e.client.responses.create({ model: 'small', input: 'hi', context_management: [{ type: 'compaction' }] });
+    expect(short.output.map((i) => i.type)).toEqual(['message']);
   });
 });
