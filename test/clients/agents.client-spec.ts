@@ -10,10 +10,13 @@
  */
 import {
   Agent,
+  type AgentInputItem,
   handoff,
   hostedMcpTool,
+  MemorySession,
   ModelBehaviorError,
   OpenAIConversationsSession,
+  OpenAIResponsesCompactionSession,
   run,
   setDefaultOpenAIClient,
   setOpenAIAPI,
@@ -437,6 +440,128 @@ describe('OpenAI Agents SDK (@openai/agents 0.20, Responses API) → gateway →
       const gone = await client.conversations.retrieve(conversationId).catch((e: unknown) => e);
       expect(gone).toBeInstanceOf(OpenAI.NotFoundError);
     });
+  });
+
+  describe('OpenAIResponsesCompactionSession: responses.compact replaces the history the session keeps', () => {
+    /** The session's model must look like an OpenAI one; the gateway forwards it to the fake upstream as it is. */
+    const COMPACTION_MODEL = 'gpt-5.4';
+    type ChatMessage = { role: string; content: unknown };
+    const chatText = (m: ChatMessage) =>
+      typeof m.content === 'string' ? m.content : Array.isArray(m.content) ? (m.content as Array<{ text?: string }>).map((p) => p.text ?? '').join('') : '';
+    const upstreamText = (i: number) => (upstreamMessages(i) as ChatMessage[]).map(chatText).join('\n');
+    const summaryOf = (i: number) =>
+      (upstreamMessages(i) as ChatMessage[]).filter((m) => m.role === 'user' && chatText(m).startsWith('Summary of the earlier conversation')).map(chatText);
+    /** `message:<role>` for messages, else the item's type. */
+    const kinds = (items: AgentInputItem[]) => items.map((item) => (item.type === 'compaction' || !('role' in item) ? item.type : `message:${item.role}`));
+
+    itTraced(
+      'automatic, once the turns pass shouldTriggerCompaction (previous_response_id): the next run sends the compacted window, the upstream the summary',
+      async () => {
+        e2e.upstream.enqueue(
+          { text: 'OLD-ANSWER-1: Rome it is.' },
+          { text: 'OLD-ANSWER-2: the Hotel Roma is booked.' },
+          { text: 'SUMMARY-A: a trip to Rome, at the Hotel Roma.' },
+          { text: 'Check-in is at three.' },
+        );
+        const agent = new Agent({ name: 'Planner', instructions: 'Answer.', model: MODEL });
+        // (Text turns only: in Jest's module realm the SDK's check that a turn's items match what
+        // the model saw misses the ids it strips from function calls, and it skips automatic
+        // compaction; the forced compaction below carries tool calls.)
+        const session = new OpenAIResponsesCompactionSession({
+          client,
+          underlyingSession: new MemorySession(),
+          model: COMPACTION_MODEL,
+          shouldTriggerCompaction: ({ compactionCandidateItems }) => compactionCandidateItems.length >= 2,
+        });
+
+        await run(agent, 'Plan a trip to Rome.', { session });
+        expect(recorder.responsesCalls('/v1/responses/compact')).toHaveLength(0);
+        const second = await run(agent, 'Book a hotel.', { session });
+
+        expect(second.finalOutput).toBe('OLD-ANSWER-2: the Hotel Roma is booked.');
+        const sent = recorder.responsesCalls();
+        expect(sent.map((e) => [e.path, e.status])).toEqual([
+          ['/v1/responses', 200],
+          ['/v1/responses', 200],
+          ['/v1/responses/compact', 200],
+        ]);
+        expect(sent[2].body).toEqual({ model: COMPACTION_MODEL, previous_response_id: second.lastResponseId });
+        // The gateway summarized the stored chain with the session's model.
+        expect(e2e.upstream.requests[2].body).toMatchObject({ model: COMPACTION_MODEL });
+        expect(upstreamText(2)).toContain('OLD-ANSWER-1');
+        expect(upstreamText(2)).toContain('OLD-ANSWER-2');
+        // The session now holds the compacted window only: the user's messages and the compaction item.
+        const items = await session.getItems();
+        expect(kinds(items)).toEqual(['message:user', 'message:user', 'compaction']);
+        expect(items[2]).toMatchObject({ type: 'compaction', encrypted_content: expect.any(String) });
+
+        const third = await run(agent, 'When is check-in?', { session });
+
+        expect(third.finalOutput).toBe('Check-in is at three.');
+        // The SDK's runner sends the history from its latest compaction item on (trimToLatestCompaction):
+        // the user messages kept before it stay in the session but are not sent, so the summary carries them.
+        expect(recorder.responsesCalls()[3].body.input).toEqual([
+          expect.objectContaining({ type: 'compaction', encrypted_content: (items[2] as { encrypted_content: string }).encrypted_content }),
+          expect.objectContaining({ role: 'user', content: 'When is check-in?' }),
+        ]);
+        expect(upstreamMessages(3)).toEqual([
+          { role: 'system', content: 'Answer.' },
+          {
+            role: 'user',
+            content: [{ type: 'text', text: expect.stringMatching(/^Summary of the earlier conversation[^]*SUMMARY-A: a trip to Rome, at the Hotel Roma\.$/) }],
+          },
+          userText('When is check-in?'),
+        ]);
+        // One candidate (the answer) since the compaction: no second compaction.
+        expect(recorder.responsesCalls('/v1/responses/compact')).toHaveLength(1);
+      },
+    );
+
+    itTraced(
+      "runCompaction({force: true}) in 'input' mode, after a tool turn: the session's items go to responses.compact and are replaced by its output",
+      async () => {
+        e2e.upstream.enqueue(
+          toolCallScript(['call_k1', 'get_weather', '{"city":"Paris"}']),
+          { text: 'OLD-ANSWER-3: sunny in Paris.' },
+          { text: 'SUMMARY-B: the weather in Paris is sunny.' },
+          { text: 'Cloudy in Rome.' },
+        );
+        const calls: Array<{ city: string }> = [];
+        const agent = weatherAgent(calls);
+        const session = new OpenAIResponsesCompactionSession({
+          client,
+          model: COMPACTION_MODEL,
+          compactionMode: 'input',
+          shouldTriggerCompaction: () => false,
+        });
+        await run(agent, 'Weather in Paris?', { session });
+        expect(recorder.responsesCalls('/v1/responses/compact')).toHaveLength(0);
+
+        const compacted = await session.runCompaction({ force: true });
+
+        expect(compacted?.usage).toMatchObject({ endpoint: 'responses.compact' });
+        const [compact] = recorder.responsesCalls('/v1/responses/compact');
+        expect(compact.status).toBe(200);
+        expect(compact.body.model).toBe(COMPACTION_MODEL);
+        expect(kinds(compact.body.input as AgentInputItem[])).toEqual(['message:user', 'function_call', 'function_call_output', 'message:assistant']);
+        expect(upstreamText(2)).toContain('OLD-ANSWER-3');
+        expect(kinds(await session.getItems())).toEqual(['message:user', 'compaction']);
+
+        const next = await run(agent, 'And in Rome?', { session });
+
+        expect(next.finalOutput).toBe('Cloudy in Rome.');
+        expect(calls).toEqual([{ city: 'Paris' }]);
+        // From the compaction item on (see above): the summary, then the new message; no old call or answer.
+        expect(recorder.responsesCalls()[3].body.input).toEqual([
+          expect.objectContaining({ type: 'compaction' }),
+          expect.objectContaining({ role: 'user', content: 'And in Rome?' }),
+        ]);
+        expect(summaryOf(3)).toEqual([expect.stringContaining('SUMMARY-B: the weather in Paris is sunny.')]);
+        expect(upstreamText(3)).not.toContain('OLD-ANSWER');
+        expect((upstreamMessages(3) as ChatMessage[]).filter((m) => m.role === 'tool' || m.role === 'assistant')).toEqual([]);
+        expect(upstreamMessages(3).at(-1)).toEqual(userText('And in Rome?'));
+      },
+    );
   });
 
   itTraced('conversationId: the server-side conversation (`conversation` parameter) carries the history', async () => {

@@ -4,8 +4,9 @@
  *
  *   codex exec → recording proxy → gateway /v1/responses, /v1/models → fake upstream /v1/chat/completions
  *
- * Each test runs `codex exec` in a fresh temp git work dir with a fresh CODEX_HOME, configured as the
- * custom-provider form of docs/codex.md on the command line. Every URL it is given is on 127.0.0.1,
+ * Each test runs `codex exec` in a fresh temp git work dir with a fresh CODEX_HOME, configured on the
+ * command line as the custom-provider form of docs/codex.md (or, for remote compaction, the
+ * `openai_base_url` form). Every URL it is given is on 127.0.0.1,
  * update checks and analytics are off, so the binary reaches nothing but loopback. Codex exits 0 even
  * when a patch was aborted: the tests assert on the disk and on what the upstream and the app saw.
  */
@@ -14,11 +15,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { useE2e } from '../support/e2e';
 import type { RecordedRequest, Scripter } from '../support/fake-upstream';
 
 const MODEL = 'coder';
+/** The model of the long sessions, with a compaction limit in its catalog entry. */
+const COMPACT_MODEL = 'coder-compact';
 const KEY = 'sk-codex';
 const SECRETS_KEY = 'a-codex-test-secret-key-of-enough-length';
 const RUN_TIMEOUT_MS = 90_000;
@@ -57,6 +60,8 @@ interface Exchange {
   body: any;
   status: number;
   headers: http.IncomingHttpHeaders;
+  /** The app's answer, once it has ended (an SSE stream as its text). */
+  response?: string;
 }
 
 /** A loopback HTTP proxy in front of the app that records Codex's requests (the bodies the app's own capture does not keep). */
@@ -74,7 +79,11 @@ async function startRecordingProxy(target: () => string): Promise<{ url: string;
         } catch {
           // not JSON: keep the text
         }
-        exchanges.push({ method: req.method ?? '?', url: req.url ?? '', body, status: answer.statusCode ?? 0, headers: answer.headers });
+        const exchange: Exchange = { method: req.method ?? '?', url: req.url ?? '', body, status: answer.statusCode ?? 0, headers: answer.headers };
+        exchanges.push(exchange);
+        const received: Buffer[] = [];
+        answer.on('data', (c: Buffer) => received.push(c));
+        answer.on('end', () => (exchange.response = Buffer.concat(received).toString('utf8')));
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       });
@@ -107,20 +116,38 @@ interface CodexRun {
   events: Array<{ type: string; item?: { type: string; text?: string } }>;
 }
 
+/**
+ * How Codex reaches the gateway: `provider` is the custom-provider form of docs/codex.md (its own
+ * `[model_providers.gw]`, local compaction); `openai` is the `openai_base_url` form (the built-in
+ * OpenAI provider, `OPENAI_API_KEY`, remote compaction through the gateway).
+ */
+type CodexForm = 'provider' | 'openai';
+
 /** `codex exec` in `cwd` against `baseUrl`, with a fresh CODEX_HOME, bounded by RUN_TIMEOUT_MS. */
-function runCodex(baseUrl: string, cwd: string, prompt: string, config: string[] = []): Promise<CodexRun> {
+function runCodex(
+  baseUrl: string,
+  cwd: string,
+  prompt: string,
+  { config = [], form = 'provider', model = MODEL }: { config?: string[]; form?: CodexForm; model?: string } = {},
+): Promise<CodexRun> {
   const home = mkdtempSync(join(tmpdir(), 'rg-codex-home-'));
   const provider = 'model_providers.gw';
+  const reach =
+    form === 'provider'
+      ? [
+          'model_provider=gw',
+          `${provider}.name=gw`,
+          `${provider}.base_url=${baseUrl}/v1`,
+          `${provider}.wire_api=responses`,
+          `${provider}.env_key=GW_KEY`,
+          `${provider}.model_catalog_url=${baseUrl}/v1/models`,
+          `${provider}.request_max_retries=0`,
+          `${provider}.stream_max_retries=0`,
+        ]
+      : [`openai_base_url=${baseUrl}/v1`];
   const flags = [
-    `model=${MODEL}`,
-    'model_provider=gw',
-    `${provider}.name=gw`,
-    `${provider}.base_url=${baseUrl}/v1`,
-    `${provider}.wire_api=responses`,
-    `${provider}.env_key=GW_KEY`,
-    `${provider}.model_catalog_url=${baseUrl}/v1/models`,
-    `${provider}.request_max_retries=0`,
-    `${provider}.stream_max_retries=0`,
+    `model=${model}`,
+    ...reach,
     'check_for_update_on_startup=false',
     'analytics.enabled=false',
     // Else Codex syncs its curated plugins from GitHub at start (git ls-remote, then the GitHub API).
@@ -137,7 +164,9 @@ function runCodex(baseUrl: string, cwd: string, prompt: string, config: string[]
     prompt,
   ];
   // A small environment of its own: no keys or proxies of the machine reach the binary.
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, CODEX_HOME: home, GW_KEY: KEY, LANG: 'C.UTF-8' };
+  // `codex exec` takes the OpenAI provider's key from CODEX_API_KEY (it ignores OPENAI_API_KEY).
+  const key = form === 'provider' ? { GW_KEY: KEY } : { CODEX_API_KEY: KEY };
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, CODEX_HOME: home, ...key, LANG: 'C.UTF-8' };
   return new Promise((resolve, reject) => {
     const child = spawn(codexBinary(), args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
@@ -206,6 +235,42 @@ const namespaceModel: Scripter = (body) => {
   return { toolCalls: [{ id: 'call_close', name: 'multi_agent_v1__close_agent', arguments: JSON.stringify({ target: 'agent-that-is-not-there' }) }] };
 };
 
+/** The text of a chat message (string content or text parts). */
+const textOf = (m: ChatMessage): string =>
+  typeof m.content === 'string' ? m.content : Array.isArray(m.content) ? (m.content as Array<{ text?: string }>).map((p) => p.text ?? '').join('') : '';
+
+const STEPS = 6;
+const stepMarker = (k: number) => `STEP-${k}-OK`;
+
+/**
+ * A long agent task: one shell command per step (each prints its marker and appends it to
+ * steps.log), then an answer. The steps it has done are the markers in what it can see (tool
+ * results, and user messages, where a summary lands after a compaction), so it picks up after a
+ * compaction only if the summary made it upstream. Usage grows with the tool results in the
+ * request (1000 tokens each, plus 1000): Codex, with a limit of 3500, compacts after step 4 and,
+ * the history then short, not again. A summarization request (the gateway's, or Codex's own
+ * when it compacts locally) is answered with the markers seen.
+ */
+const longTaskModel: Scripter = (body) => {
+  const all = body.messages as ChatMessage[];
+  const last = all.at(-1);
+  const seen = all
+    .filter((m) => m.role === 'tool' || m.role === 'user')
+    .map(textOf)
+    .join('\n');
+  const done = Array.from({ length: STEPS }, (_, i) => i + 1).filter((k) => seen.includes(stepMarker(k)));
+  const summary = `SUMMARY: steps done so far: ${done.map(stepMarker).join(' ')}.`;
+  if (last?.role === 'user' && body.stream !== true && textOf(last).startsWith('Summarize'))
+    return { text: summary, usage: { prompt_tokens: 100, completion_tokens: 20 } };
+  if (last?.role === 'user' && textOf(last).includes('CONTEXT CHECKPOINT COMPACTION'))
+    return { text: summary, usage: { prompt_tokens: 100, completion_tokens: 20 } };
+  const usage = { prompt_tokens: 1000 * (1 + all.filter((m) => m.role === 'tool').length), completion_tokens: 5 };
+  const next = Array.from({ length: STEPS }, (_, i) => i + 1).find((k) => !done.includes(k));
+  if (next === undefined) return { text: `All ${STEPS} steps are in steps.log.`, usage };
+  const cmd = `echo ${stepMarker(next)} | tee -a steps.log`;
+  return { toolCalls: [{ id: `call_step${next}`, name: 'exec_command', arguments: JSON.stringify({ cmd }) }], usage };
+};
+
 describe('the Codex CLI (0.171.0, the real binary) through the gateway', () => {
   let proxy: Awaited<ReturnType<typeof startRecordingProxy>>;
   const e2e = useE2e({
@@ -219,7 +284,11 @@ describe('the Codex CLI (0.171.0, the real binary) through the gateway', () => {
         config,
         JSON.stringify({
           providers: [{ name: 'vllm', baseUrl: upstream.url }],
-          models: [{ id: MODEL, provider: 'vllm', upstreamModel: 'upstream-model', reasoningReplay: 'reasoning_content' }],
+          models: [
+            { id: MODEL, provider: 'vllm', upstreamModel: 'upstream-model', reasoningReplay: 'reasoning_content' },
+            // A small compaction limit, crossed by longTaskModel's usage after a few steps.
+            { id: COMPACT_MODEL, provider: 'vllm', upstreamModel: 'upstream-model', codex: { contextWindow: 100_000, autoCompactTokenLimit: 3500 } },
+          ],
         }),
       );
       return { MODELS_CONFIG: config, API_KEYS: `${KEY}:team-a`, SECRETS_KEY };
@@ -287,7 +356,7 @@ describe('the Codex CLI (0.171.0, the real binary) through the gateway', () => {
     async () => {
       const dir = workDir();
       e2e.upstream.setScripter(namespaceModel);
-      const run = await runCodex(proxy.url, dir, 'Close the agent.', ['web_search="disabled"']);
+      const run = await runCodex(proxy.url, dir, 'Close the agent.', { config: ['web_search="disabled"'] });
       const context = transcript(run);
       expect({ code: run.code, answers: run.events.filter((e) => e.item?.type === 'agent_message').map((e) => e.item?.text), context }).toEqual({
         code: 0,
@@ -315,4 +384,117 @@ describe('the Codex CLI (0.171.0, the real binary) through the gateway', () => {
     },
     TEST_TIMEOUT_MS,
   );
+
+  describe('a long session that crosses the compaction limit of the model catalog (codex.autoCompactTokenLimit 3500)', () => {
+    const PROMPT = 'Run the steps of the task, one shell command each.';
+    const DONE = `All ${STEPS} steps are in steps.log.`;
+    const STEP_LOG = Array.from({ length: STEPS }, (_, i) => `${stepMarker(i + 1)}\n`).join('');
+    type Item = { type: string; role?: string; call_id?: string; content?: Array<{ text?: string }>; encrypted_content?: string };
+    const inputOf = (x: Exchange): Item[] => x.body.input as Item[];
+    const itemText = (i: Item) => (i.content ?? []).map((c) => c.text ?? '').join('');
+    const callIds = (items: Item[]) => items.filter((i) => i.type === 'function_call').map((i) => i.call_id);
+    const upstreamToolIds = (r: RecordedRequest) => messages(r).flatMap((m) => (m.role === 'tool' && m.tool_call_id ? [m.tool_call_id] : []));
+    /** The `data:` events of an SSE answer. */
+    const sse = (text: string | undefined) =>
+      (text ?? '')
+        .split(/\n\n/)
+        .map((block) => block.split('\n').find((line) => line.startsWith('data: ')))
+        .flatMap((line) => (line ? [JSON.parse(line.slice(6)) as { type: string; item?: Item; response?: { output: Item[] } }] : []));
+
+    /** The run finished its task: each step once, in order, on disk, and its answer. */
+    const expectTaskDone = (dir: string, run: CodexRun) => {
+      const context = transcript(run);
+      expect({ code: run.code, steps: readFileSync(join(dir, 'steps.log'), 'utf8'), context }).toEqual({ code: 0, steps: STEP_LOG, context });
+      expect(run.events.filter((e) => e.item?.type === 'agent_message').map((e) => e.item?.text)).toEqual([DONE]);
+    };
+
+    it(
+      'custom provider: Codex compacts locally, with a summarization turn through /v1/responses, and finishes the task from the summary',
+      async () => {
+        const dir = workDir();
+        e2e.upstream.setScripter(longTaskModel);
+        const run = await runCodex(proxy.url, dir, PROMPT, { model: COMPACT_MODEL });
+        expectTaskDone(dir, run);
+
+        // No remote compaction: neither the endpoint nor the trigger item.
+        expect(proxy.exchanges.filter((x) => x.url.startsWith('/v1/responses/compact'))).toEqual([]);
+        expect(turns().flatMap((x) => inputOf(x).filter((i) => i.type === 'compaction_trigger' || i.type === 'compaction'))).toEqual([]);
+        // Steps 1–4 (4000 tokens reported after step 4), then the summarization turn, a normal
+        // streamed request whose last item is Codex's compaction prompt.
+        const all = turns();
+        const at = all.findIndex((x) => itemText(inputOf(x).at(-1)!).includes('CONTEXT CHECKPOINT COMPACTION'));
+        expect(at).toBe(4);
+        expect(all.map((x) => x.status)).toEqual(all.map(() => 200));
+        expect(all[at].body).toMatchObject({ stream: true, model: COMPACT_MODEL });
+        expect(callIds(inputOf(all[at]))).toEqual(['call_step1', 'call_step2', 'call_step3', 'call_step4']);
+        // Then the history is the user's messages and Codex's summary message, without the old calls.
+        const after = inputOf(all[at + 1]);
+        expect(callIds(after)).toEqual([]);
+        const summary = after.find((i) => i.role === 'user' && itemText(i).includes('SUMMARY: steps done so far'));
+        expect(itemText(summary!)).toContain('STEP-1-OK STEP-2-OK STEP-3-OK STEP-4-OK');
+        expect(after.some((i) => i.role === 'user' && itemText(i) === PROMPT)).toBe(true);
+        // The upstream, after the summarization, saw the summary and none of the old tool results.
+        const upAfter = e2e.upstream.requests[at + 1];
+        expect(upstreamToolIds(upAfter)).toEqual([]);
+        expect(messages(upAfter).some((m) => m.role === 'user' && textOf(m).includes('STEP-4-OK'))).toBe(true);
+        expect(upstreamToolIds(e2e.upstream.requests.at(-1)!)).toEqual(['call_step5', 'call_step6']);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'openai_base_url: Codex compacts remotely (v2: a compaction_trigger item), gets one compaction item, carries it on and finishes the task',
+      async () => {
+        const dir = workDir();
+        e2e.upstream.setScripter(longTaskModel);
+        // exec mode fetches no catalog from openai_base_url: the gateway's, saved as docs/codex.md says.
+        const catalog = join(dir, '..', `${basename(dir)}-catalog.json`);
+        const models = await fetch(`${e2e.url}/v1/models?client_version=0.171.0`, { headers: { authorization: `Bearer ${KEY}` } });
+        expect(models.status).toBe(200);
+        writeFileSync(catalog, await models.text());
+        temps.push(catalog);
+        const run = await runCodex(proxy.url, dir, PROMPT, { model: COMPACT_MODEL, form: 'openai', config: [`model_catalog_json=${catalog}`] });
+        expectTaskDone(dir, run);
+
+        expect(proxy.exchanges.filter((x) => x.url.startsWith('/v1/models'))).toEqual([]);
+        expect(proxy.exchanges.filter((x) => x.url.startsWith('/v1/responses/compact'))).toEqual([]);
+        // The compaction request: a normal streamed turn, the whole history, then the trigger last.
+        const all = turns();
+        const triggered = all.filter((x) => inputOf(x).some((i) => i.type === 'compaction_trigger'));
+        expect(triggered).toHaveLength(1);
+        const request = triggered[0];
+        expect(inputOf(request).at(-1)).toEqual({ type: 'compaction_trigger' });
+        expect(request.body).toMatchObject({ model: COMPACT_MODEL, stream: true, store: false });
+        expect(request.body).not.toHaveProperty('context_management');
+        expect(callIds(inputOf(request))).toEqual(['call_step1', 'call_step2', 'call_step3', 'call_step4']);
+        // The gateway answered 200 with exactly one output item, a compaction item.
+        expect(request.status).toBe(200);
+        const events = sse(request.response);
+        const done = events.filter((e) => e.type === 'response.output_item.done').map((e) => e.item!);
+        expect(done).toEqual([expect.objectContaining({ type: 'compaction', encrypted_content: expect.any(String) })]);
+        expect(events.at(-1)?.type).toBe('response.completed');
+        expect(events.at(-1)?.response?.output).toEqual(done);
+        const sealed = done[0].encrypted_content!;
+        expect(sealed).not.toContain('STEP-');
+
+        // The gateway had the upstream write the summary (one non-streamed call over the old steps).
+        const summarizing = e2e.upstream.requests.filter((r) => r.body.stream !== true);
+        expect(summarizing).toHaveLength(1);
+        expect(summarizing[0].body.messages.map((m: ChatMessage) => textOf(m)).join('\n')).toContain('STEP-4-OK');
+
+        // The next request carries the compaction item instead of the old calls, and the upstream
+        // got the summary in their place.
+        const next = all[all.indexOf(request) + 1];
+        expect(next.status).toBe(200);
+        expect(inputOf(next).filter((i) => i.type === 'compaction')).toEqual([expect.objectContaining({ encrypted_content: sealed })]);
+        expect(callIds(inputOf(next))).toEqual([]);
+        const upNext = e2e.upstream.requests[e2e.upstream.requests.indexOf(summarizing[0]) + 1];
+        expect(upstreamToolIds(upNext)).toEqual([]);
+        const summary = messages(upNext).find((m) => m.role === 'user' && textOf(m).startsWith('Summary of the earlier conversation'));
+        expect(summary && textOf(summary)).toContain('STEP-1-OK STEP-2-OK STEP-3-OK STEP-4-OK');
+        expect(upstreamToolIds(e2e.upstream.requests.at(-1)!)).toEqual(['call_step5', 'call_step6']);
+      },
+      TEST_TIMEOUT_MS,
+    );
+  });
 });

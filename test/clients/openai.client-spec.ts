@@ -34,8 +34,9 @@ beforeAll(async () => {
 });
 afterAll(() => receiver?.close());
 
-const { e2e, recorder, itTraced } = useFrameworkSuite({
-  env: () => ({ ...WEBHOOKS, API_KEYS: `${KEY}:team-a`, RECONCILE_INTERVAL_MS: '500' }),
+const { e2e, recorder, itTraced, upstreamMessages } = useFrameworkSuite({
+  // SECRETS_KEY: the gateway seals reasoning and compaction items with it.
+  env: () => ({ ...WEBHOOKS, API_KEYS: `${KEY}:team-a`, RECONCILE_INTERVAL_MS: '500', SECRETS_KEY: 'a-test-secret-key-of-enough-length' }),
 });
 let client: OpenAI;
 beforeAll(() => {
@@ -232,18 +233,8 @@ describe('openai 7.x → gateway → upstream', () => {
 
     // Logprobs need what no Chat Completions upstream gives back here.
     expect(await refusal(client.responses.create({ model: MODEL, input: 'x', top_logprobs: 2 }))).toMatchObject(unsupported('top_logprobs'));
-    expect(await refusal(client.responses.create({ model: MODEL, input: 'x', truncation: 'auto' }))).toMatchObject(unsupported('truncation'));
     expect(await refusal(client.responses.create({ model: MODEL, input: 'x', prompt: { id: 'pmpt_1' } }))).toMatchObject(unsupported('prompt'));
     expect(await refusal(client.responses.create({ model: MODEL, input: 'x', tools: [{ type: 'local_shell' }] }))).toMatchObject(unsupported('tools[0].type'));
-    // Endpoints this server does not serve (README, "What it serves"): a 404 in OpenAI's shape.
-    for (const [call, path] of [
-      [() => client.responses.inputTokens.count({ model: MODEL, input: 'x' }), '/v1/responses/input_tokens'],
-      [() => client.responses.compact({ model: MODEL, input: 'x' }), '/v1/responses/compact'],
-    ] as const) {
-      const error = await refusal(call());
-      expect(error).toBeInstanceOf(OpenAI.NotFoundError);
-      expect(error).toMatchObject({ status: 404, type: 'invalid_request_error', message: `404 Unknown request URL: POST ${path}.` });
-    }
     expect(e2e.upstream.requests).toHaveLength(0);
   });
 
@@ -435,5 +426,222 @@ describe('openai 7.x → gateway → upstream', () => {
     if (event.type !== 'response.completed') throw new Error(`unexpected event ${event.type}`);
     expect((await client.responses.retrieve(event.data.id)).output_text).toBe('done');
     await client.delete(`/webhook_endpoints/${endpoint.id}`);
+  });
+
+  describe('compaction (responses.compact, compaction items, context_management, compaction_trigger) and inputTokens.count', () => {
+    type InputItems = OpenAI.Responses.ResponseInputItem[];
+    type ChatMessage = { role: string; content: unknown };
+    const chatText = (m: ChatMessage) =>
+      typeof m.content === 'string' ? m.content : Array.isArray(m.content) ? (m.content as Array<{ text?: string }>).map((p) => p.text ?? '').join('') : '';
+    const upstreamText = (i: number) => (upstreamMessages(i) as ChatMessage[]).map(chatText).join('\n');
+    /** The user message that stands for a compaction item upstream. */
+    const summaryOf = (i: number) =>
+      (upstreamMessages(i) as ChatMessage[]).filter((m) => m.role === 'user' && chatText(m).startsWith('Summary of the earlier conversation')).map(chatText);
+    const refusal = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'accepted',
+        (e: unknown) => e,
+      );
+    /** A conversation of two user turns whose assistant turns only the summary should carry on. */
+    const HISTORY: InputItems = [
+      { role: 'user', content: 'Plan a trip to Rome.' },
+      { role: 'assistant', content: 'OLD-ASSISTANT-1: fly on Friday.' },
+      { role: 'user', content: 'Also book a hotel.' },
+      { role: 'assistant', content: 'OLD-ASSISTANT-2: the Hotel Roma.' },
+    ];
+    const userMessage = (text: string) =>
+      expect.objectContaining({ type: 'message', role: 'user', content: [expect.objectContaining({ type: 'input_text', text })] });
+    const compactionItem = expect.objectContaining({ type: 'compaction', id: expect.stringMatching(/^cmp_/), encrypted_content: expect.any(String) });
+
+    itTraced('responses.compact: the user messages and one sealed compaction item; the next create sends the summary upstream, not the old turns', async () => {
+      e2e.upstream.enqueue(
+        { text: 'SUMMARY-1: a trip to Rome, flying Friday, at the Hotel Roma.', usage: { prompt_tokens: 40, completion_tokens: 12 } },
+        { text: 'Checking in at three.' },
+      );
+
+      const compacted = await client.responses.compact({ model: MODEL, input: HISTORY });
+
+      expect(compacted).toMatchObject({
+        id: expect.any(String),
+        object: 'response.compaction',
+        created_at: expect.any(Number),
+        usage: { input_tokens: 40, output_tokens: 12, total_tokens: 52 },
+      });
+      expect(compacted.output).toEqual([userMessage('Plan a trip to Rome.'), userMessage('Also book a hotel.'), compactionItem]);
+      const sealed = compacted.output[2].type === 'compaction' ? compacted.output[2].encrypted_content : '';
+      expect(sealed).not.toContain('SUMMARY-1');
+      expect(recorder.responsesCalls().map((e) => [e.method, e.path, e.status])).toEqual([['POST', '/v1/responses/compact', 200]]);
+      // One summarization call: not streamed, over the whole history, the summary prompt last.
+      expect(e2e.upstream.requests).toHaveLength(1);
+      expect(e2e.upstream.requests[0].body.stream).not.toBe(true);
+      expect(upstreamText(0)).toContain('OLD-ASSISTANT-2: the Hotel Roma.');
+      const prompt = (upstreamMessages(0) as ChatMessage[]).at(-1)!;
+      expect(prompt.role).toBe('user');
+      expect(chatText(prompt)).toMatch(/^Summarize/);
+
+      // As OpenAI's guide has it: the compacted window as it came, then the next message.
+      const next = await client.responses.create({
+        model: MODEL,
+        store: false,
+        input: [...compacted.output, { role: 'user', content: 'When is check-in?' }] as InputItems,
+      });
+      expect(next.output_text).toBe('Checking in at three.');
+      expect(summaryOf(1)).toEqual([expect.stringContaining('SUMMARY-1: a trip to Rome, flying Friday, at the Hotel Roma.')]);
+      expect(upstreamText(1)).not.toContain('OLD-ASSISTANT');
+      expect(upstreamText(1)).toContain('Plan a trip to Rome.');
+      expect(upstreamMessages(1).at(-1)).toEqual(userText('When is check-in?'));
+    });
+
+    itTraced('responses.compact with previous_response_id compacts the stored chain', async () => {
+      e2e.upstream.enqueue({ text: 'OLD-ANSWER: noted, PINEAPPLE.' }, { text: 'SUMMARY-2: the code word is PINEAPPLE.' });
+      const first = await client.responses.create({ model: MODEL, input: 'Remember the code word PINEAPPLE.' });
+
+      const compacted = await client.responses.compact({ model: MODEL, previous_response_id: first.id });
+
+      expect(compacted.object).toBe('response.compaction');
+      expect(compacted.output).toEqual([userMessage('Remember the code word PINEAPPLE.'), compactionItem]);
+      expect(recorder.responsesCalls()[1].body).toEqual({ model: MODEL, previous_response_id: first.id });
+      // The stored answer was summarized.
+      expect(e2e.upstream.requests).toHaveLength(2);
+      expect(upstreamText(1)).toContain('OLD-ANSWER: noted, PINEAPPLE.');
+    });
+
+    itTraced('responses.compact without a model is a 400 naming it; a tampered compaction item is a 400 naming its encrypted_content', async () => {
+      const missing = await refusal(client.responses.compact({ input: 'x' } as unknown as OpenAI.Responses.ResponseCompactParams));
+      expect(missing).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(missing).toMatchObject({ status: 400, type: 'invalid_request_error', param: 'model' });
+      expect(e2e.upstream.requests).toHaveLength(0);
+
+      e2e.upstream.enqueue({ text: 'SUMMARY-3: a trip to Rome.' });
+      const compacted = await client.responses.compact({ model: MODEL, input: HISTORY });
+      const item = compacted.output.find((i) => i.type === 'compaction');
+      if (item?.type !== 'compaction') throw new Error('no compaction item');
+      const middle = Math.floor(item.encrypted_content.length / 2);
+      const flipped = item.encrypted_content[middle] === 'A' ? 'B' : 'A';
+      const tampered = `${item.encrypted_content.slice(0, middle)}${flipped}${item.encrypted_content.slice(middle + 1)}`;
+      for (const encrypted_content of [tampered, 'not-sealed-by-this-gateway']) {
+        const error = await refusal(
+          client.responses.create({
+            model: MODEL,
+            store: false,
+            input: [
+              { role: 'user', content: 'Hi' },
+              { type: 'compaction', encrypted_content },
+            ],
+          }),
+        );
+        expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+        expect(error).toMatchObject({ status: 400, type: 'invalid_request_error', code: 'invalid_encrypted_content', param: 'input[1].encrypted_content' });
+      }
+      // Only the summary reached the upstream; the refused creates called no model.
+      expect(e2e.upstream.requests).toHaveLength(1);
+    });
+
+    itTraced('responses.inputTokens.count: a positive integer that grows with the input, no model called', async () => {
+      const count = (input: string | InputItems) => client.responses.inputTokens.count({ model: MODEL, input });
+
+      const short = await count('Hello');
+      expect(short).toEqual({ object: 'response.input_tokens', input_tokens: expect.any(Number) });
+      expect(Number.isInteger(short.input_tokens)).toBe(true);
+      expect(short.input_tokens).toBeGreaterThan(0);
+      const long = await count('Hello. '.repeat(200));
+      expect(long.input_tokens).toBeGreaterThan(short.input_tokens);
+      const history = await count(HISTORY);
+      const more = await count([...HISTORY, { role: 'user', content: 'And a restaurant near the Pantheon for Saturday evening.' }]);
+      expect(more.input_tokens).toBeGreaterThan(history.input_tokens);
+      expect(recorder.responsesCalls().map((e) => [e.method, e.path, e.status])).toEqual(Array(4).fill(['POST', '/v1/responses/input_tokens', 200]));
+      expect(e2e.upstream.requests).toHaveLength(0);
+    });
+
+    itTraced(
+      'context_management past its threshold: [compaction, message] out, and the chain continued after it sends the summary, not the old turns',
+      async () => {
+        e2e.upstream.enqueue(
+          { text: 'OLD-ANSWER-1: Rome has seven hills.' },
+          { text: 'SUMMARY-4: Rome questions so far: its hills.' },
+          { text: 'The Colosseum.' },
+          { text: 'The Pantheon.' },
+        );
+        const first = await client.responses.create({ model: MODEL, input: 'Tell me about the hills of Rome.' });
+        const compacting = await client.responses.create({
+          model: MODEL,
+          previous_response_id: first.id,
+          input: 'What should I see first?',
+          context_management: [{ type: 'compaction', compact_threshold: 1 }],
+        });
+
+        expect(compacting.output).toEqual([compactionItem, expect.objectContaining({ type: 'message', role: 'assistant' })]);
+        expect(compacting.output_text).toBe('The Colosseum.');
+        // Two upstream calls for it: the summary (not streamed, over the old turns), then the answer from it.
+        expect(e2e.upstream.requests).toHaveLength(3);
+        expect(e2e.upstream.requests[1].body.stream).not.toBe(true);
+        expect(upstreamText(1)).toContain('OLD-ANSWER-1');
+        expect(summaryOf(2)).toEqual([expect.stringContaining('SUMMARY-4: Rome questions so far: its hills.')]);
+        expect(upstreamText(2)).not.toContain('OLD-ANSWER-1');
+        expect(upstreamText(2)).toContain('What should I see first?');
+
+        // The chain goes on from the compacted window.
+        const after = await client.responses.create({ model: MODEL, previous_response_id: compacting.id, input: 'And second?' });
+        expect(after.output_text).toBe('The Pantheon.');
+        expect(e2e.upstream.requests).toHaveLength(4);
+        expect(summaryOf(3)).toEqual([expect.stringContaining('SUMMARY-4')]);
+        expect(upstreamText(3)).not.toContain('OLD-ANSWER-1');
+        expect(upstreamMessages(3)).toEqual(expect.arrayContaining([{ role: 'assistant', content: 'The Colosseum.' }]));
+        expect(upstreamMessages(3).at(-1)).toEqual(userText('And second?'));
+      },
+    );
+
+    itTraced('context_management, streamed: the compaction item at output_index 0 (added, done) before the answer’s items', async () => {
+      e2e.upstream.enqueue({ text: 'SUMMARY-5: a trip to Rome.' }, { chunks: ['Bring ', 'shoes.'] });
+
+      const stream = await client.responses.create({
+        model: MODEL,
+        store: false,
+        input: [...HISTORY, { role: 'user', content: 'What should I pack?' }],
+        context_management: [{ type: 'compaction', compact_threshold: 1 }],
+        stream: true,
+      });
+      const events = await collect(stream);
+
+      const items = events.flatMap((e) =>
+        e.type === 'response.output_item.added' || e.type === 'response.output_item.done' ? [[e.type, e.output_index, e.item.type]] : [],
+      );
+      expect(items).toEqual([
+        ['response.output_item.added', 0, 'compaction'],
+        ['response.output_item.done', 0, 'compaction'],
+        ['response.output_item.added', 1, 'message'],
+        ['response.output_item.done', 1, 'message'],
+      ]);
+      const last = events.at(-1);
+      if (last?.type !== 'response.completed') throw new Error(`the stream ended with ${last?.type}`);
+      expect(last.response.output).toEqual([compactionItem, expect.objectContaining({ type: 'message' })]);
+      expect(summaryOf(1)).toEqual([expect.stringContaining('SUMMARY-5')]);
+      expect(upstreamText(1)).not.toContain('OLD-ASSISTANT');
+    });
+
+    itTraced('a final compaction_trigger item (Codex’s remote compaction): exactly one compaction item and no answer, streamed and not', async () => {
+      e2e.upstream.enqueue({ text: 'SUMMARY-6: a trip to Rome.' }, { text: 'SUMMARY-7: a trip to Rome.' });
+      const input = [...HISTORY, { type: 'compaction_trigger' }] as InputItems;
+
+      const plain = await client.responses.create({ model: MODEL, store: false, input });
+      expect(plain.output).toEqual([compactionItem]);
+
+      const events = await collect(await client.responses.create({ model: MODEL, store: false, input, stream: true }));
+      expect(events.map((e) => e.type)).toEqual([
+        'response.created',
+        'response.in_progress',
+        // The item is announced, then the summary is sampled for it (no content), then it is done.
+        'response.output_item.added',
+        'response.compaction.compacting',
+        'response.output_item.done',
+        'response.completed',
+      ]);
+      const last = events.at(-1);
+      if (last?.type !== 'response.completed') throw new Error(`the stream ended with ${last?.type}`);
+      expect(last.response.output).toEqual([compactionItem]);
+      // Only the two summaries were asked of the upstream.
+      expect(e2e.upstream.requests).toHaveLength(2);
+      expect(e2e.upstream.requests.map((r) => r.body.stream === true)).toEqual([false, false]);
+    });
   });
 });
