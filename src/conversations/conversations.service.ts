@@ -183,6 +183,14 @@ export class ConversationsService {
         `Reasoning items with encrypted_content cannot be added to a conversation: send them as input to /v1/responses (with 'conversation'), which opens them.`,
       );
     }
+    // Compaction items are opened (and refused when they do not open) on /v1/responses only; a trigger is no item.
+    const compaction = normalized.findIndex((item) => item.type === 'compaction' || (item as { type?: string }).type === 'compaction_trigger');
+    if (compaction >= 0) {
+      throw unsupportedParameter(
+        `items[${compaction}].type`,
+        `Items of type '${normalized[compaction].type}' cannot be added to a conversation directly: send them as input to /v1/responses (with 'conversation'), which checks and keeps them.`,
+      );
+    }
     return normalized;
   }
 

@@ -126,6 +126,14 @@ describe('compaction: POST /v1/responses/compact, compaction items, context_mana
     const badType = await post(e2e.url, '', { model: MODEL, input: 'x', context_management: [{ type: 'other' }] });
     expect(badType.status).toBe(400);
     expect(badType.json.error.param).toMatch(/^context_management\[0\]\.type$/);
+    const conversation = await client().conversations.create({});
+    const direct = await fetch(`${e2e.url}/v1/conversations/${conversation.id}/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-a' },
+      body: JSON.stringify({ items: [item] }),
+    });
+    expect(direct.status).toBe(400);
+    expect(((await direct.json()) as Json).error).toMatchObject({ param: 'items[0].type', code: 'unsupported_parameter' });
     // One upstream call (the compaction): nothing refused reached the model.
     expect(e2e.upstream.requests).toHaveLength(1);
   });
