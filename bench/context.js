@@ -200,9 +200,10 @@ function createContext({ S, quick, argv, resultsDir, upstream, profiles, errors 
 /**
  * A figure: `targets` are its table of targets (`op` '<=' or '>=', `limit` null: reported only),
  * `run` measures and returns the figure's details (bench/results/latest.json) and one measured
- * value per target key. `uses` names the shared stacks it needs (released after its last user).
+ * value per target key. `uses` names the shared stacks it needs (released after its last user);
+ * `fullOnly`: not part of --quick runs unless --only names it.
  * @typedef {{ key: string, metric: string | ((ctx: Context) => string), unit: string, op: '<=' | '>=' | null, limit: number | null }} Target
- * @typedef {{ fig: string, name: string | ((ctx: Context) => string), uses: string[], redis?: boolean, targets: Target[],
+ * @typedef {{ fig: string, name: string | ((ctx: Context) => string), uses: string[], redis?: boolean, fullOnly?: boolean, targets: Target[],
  *   run: (ctx: Context) => Promise<{ details?: unknown, measured?: Record<string, number> }> }} Figure
  */
 

@@ -14,7 +14,15 @@
  *   '4'?: { description: string, sync: Run, oneWorker: Batch, twoWorkers: Batch },
  *   '5'?: Flat, '6'?: Flat, '8'?: Flat,
  *   '7'?: { description: string, sizes: { small: number, large: number }, seedSeconds: number, samples: number, ops: Record<string, { smallP50Ms: number, largeP50Ms: number, ratio: number }> },
+ *   '9'?: Compaction,
  * }} Figures
+ * @typedef {{ description: string, threshold: number, turns: number, ratio: number,
+ *   a: { perTurn: Record<string, number>, max: number, total: number, maxGrowth: number, meanGrowth: number },
+ *   b: { perTurn: Record<string, number>, maxAnswer: number, answersTotal: number, compactions: number, compactedAt: number[], compactionsPerQuarter: number[],
+ *     summaryCalls: { count: number, inputTotal: number, inputMax: number, inputMean: number }, total: number, afterCompaction: number[] },
+ *   estimate: { samples: Array<{ turn: number, upstream: number, estimate: number, error: number, endpoint?: number, endpointSource?: string | null }>,
+ *     meanError: number, meanAbsError: number, maxAbsError: number, maxAbsErrorFrom1000Tokens: number, source: string,
+ *     byKind: Record<string, { chars: number, o200k: number, llama3: number, error: number }> } }} Compaction
  * @typedef {{ requests: number, rpsUnderProfiler: number } & ReturnType<import('./profile').summarize>} ProfileSummary
  */
 
@@ -148,6 +156,53 @@ function markdown(results) {
       table(
         ['request', `p50 ms at ${fmt(seven.sizes.small)}`, `p50 ms at ${fmt(seven.sizes.large)}`, 'ratio'],
         Object.entries(seven.ops).map(([op, r]) => [op, r.smallP50Ms, r.largeP50Ms, r.ratio]),
+      ),
+    );
+  }
+  const nine = f['9'];
+  if (nine) {
+    const { a, b, estimate } = nine;
+    out.push('', `**9. Compaction, ${nine.turns}-turn session**: ${nine.description}`, '');
+    out.push(
+      table(
+        ['input tokens sent upstream', ...Object.keys(a.perTurn).map((t) => `turn ${t}`), 'max', `sum of ${nine.turns} turns`],
+        [
+          ['(a) no compaction', ...Object.values(a.perTurn), a.max, a.total],
+          ['(b) compaction: the answer', ...Object.values(b.perTurn), b.maxAnswer, b.answersTotal],
+          [
+            `(b) compaction: ${b.summaryCalls.count} summary calls`,
+            ...Object.keys(a.perTurn).map(() => ''),
+            b.summaryCalls.inputMax,
+            b.summaryCalls.inputTotal,
+          ],
+          ['(b) in all', ...Object.keys(a.perTurn).map(() => ''), '', b.total],
+        ],
+      ),
+      '',
+      `(b) / (a): ${fmt(nine.ratio)}×. Compactions at turns ${b.compactedAt.join(', ')} (per quarter of the session: ${b.compactionsPerQuarter.join(', ')}); the answer's input right after each: ${b.afterCompaction.map(fmt).join(', ')}. One turn adds ${fmt(a.meanGrowth)} tokens on average, ${fmt(a.maxGrowth)} at most.`,
+      '',
+      `Estimate vs the upstream's tokenizer (${estimate.source}): mean error ${fmt(estimate.meanError)} %, mean absolute ${fmt(estimate.meanAbsError)} %, max absolute ${fmt(estimate.maxAbsError)} % (${fmt(estimate.maxAbsErrorFrom1000Tokens)} % on prompts of 1,000+ tokens).`,
+      '',
+      table(
+        [
+          'turn of (a)',
+          'upstream (Llama 3)',
+          'estimate (o200k_base)',
+          'error %',
+          ...(estimate.samples.some((s) => s.endpoint !== undefined) ? ['input_tokens endpoint'] : []),
+        ],
+        estimate.samples.map((s) => [
+          s.turn,
+          s.upstream,
+          s.estimate,
+          s.error,
+          ...(s.endpoint !== undefined ? [`${s.endpoint} (${s.endpointSource ?? '?'})`] : []),
+        ]),
+      ),
+      '',
+      table(
+        ['text of the session', 'characters', 'o200k_base', 'Llama 3', 'error %'],
+        Object.entries(estimate.byKind).map(([kind, k]) => [kind, k.chars, k.o200k, k.llama3, k.error]),
       ),
     );
   }
