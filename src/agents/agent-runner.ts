@@ -22,6 +22,7 @@ import { type Compacted, Compactor } from './compactor';
 import { newId } from '../common/ids';
 import { estimateTokens, REPLY_PRIMING_TOKENS, TokenCounter } from '../inference/token-counter';
 import { replyReserve, truncateToFit } from './truncation';
+import { retainedBudget } from './compaction';
 
 /** What the agent needs for one response: its parameters, its full history and the model. */
 export interface AgentTurn {
@@ -116,18 +117,19 @@ export class AgentRunner {
     let usage: ResponseUsage | null = null;
     try {
       // Earlier compaction items stand for what came before them (compaction.ts).
-      let items = this.compactor.window(turn.items, turn.tenant ?? '');
+      const threshold = compactThreshold(turn);
+      const retainedTokens = retainedBudget(turn.model.contextWindow, threshold);
+      let items = this.compactor.window(turn.items, turn.tenant ?? '', retainedTokens);
       if (turn.request.compaction_trigger) {
         // Codex's remote compaction: the output is the compaction item alone, no answer.
-        const compacted = await this.compactInto(turn, items, builder, signal);
+        const compacted = await this.compactInto(turn, items, retainedTokens, builder, signal);
         return { status: 'completed', output: builder.output, usage: compacted.usage };
       }
       if (!toolset.empty) await toolset.listAll(builder, signal);
-      const threshold = compactThreshold(turn);
       if (threshold !== null) {
         const upstream = toChatRequest(turn.request, items, turn.model, toolset.chatTools(), clientTools);
         if ((await this.tokens.count(turn.model, upstream, signal)).tokens > threshold) {
-          const compacted = await this.compactInto(turn, items, builder, signal);
+          const compacted = await this.compactInto(turn, items, retainedTokens, builder, signal);
           usage = compacted.usage;
           items = compacted.window;
         }
@@ -189,7 +191,7 @@ export class AgentRunner {
   }
 
   /** Compacts the window before the model call: the compaction item is the next output item. */
-  private async compactInto(turn: AgentTurn, items: StoredItem[], builder: OutputBuilder, signal: AbortSignal): Promise<Compacted> {
+  private async compactInto(turn: AgentTurn, items: StoredItem[], retainedTokens: number, builder: OutputBuilder, signal: AbortSignal): Promise<Compacted> {
     // Added before the summary exists (as OpenAI streams it): its sealed content comes with `done`.
     const id = newId('cmp');
     const index = builder.addItem({ type: 'compaction', id, encrypted_content: '' });
@@ -201,6 +203,7 @@ export class AgentRunner {
         instructions: turn.request.instructions,
         items,
         tenant: turn.tenant ?? '',
+        retainedTokens,
         signal,
         upstreamRetries: turn.upstreamRetries,
         affinityKey: turn.request.prompt_cache_key,

@@ -1,6 +1,6 @@
 import type { StoredItem } from '../common/response-types';
 import { SealedValueError, SecretBox } from '../common/secrets';
-import { compactedWindow, openCompaction, retainedUserMessages, sealCompaction, SUMMARY_PREFIX } from './compaction';
+import { compactedWindow, openCompaction, retainedBudget, retainedUserMessages, sealCompaction, SUMMARY_PREFIX } from './compaction';
 
 const box = new SecretBox('a-unit-test-secret-key-of-enough-length');
 const msg = (id: string, role: string, text = id): StoredItem =>
@@ -18,6 +18,13 @@ describe('compaction items', () => {
     const sealed = (item as { encrypted_content: string }).encrypted_content;
     expect(() => openCompaction(box, 'team-a', { ...item, encrypted_content: `${sealed.slice(0, -2)}xx` } as StoredItem)).toThrow(SealedValueError);
     expect(() => openCompaction(undefined, 'team-a', item)).toThrow(SealedValueError);
+  });
+
+  it('retain at most 64k tokens of user messages, half the threshold and a quarter of the window (so a compacted window stays under the threshold)', () => {
+    expect(retainedBudget()).toBe(64_000);
+    expect(retainedBudget(undefined, 8000)).toBe(4000);
+    expect(retainedBudget(8192)).toBe(2048);
+    expect(retainedBudget(1_000_000, 300_000)).toBe(64_000);
   });
 
   it('retain the newest user messages within the budget (the newest always), in order', () => {

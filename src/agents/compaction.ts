@@ -26,6 +26,15 @@ export const SUMMARY_PREFIX = 'Summary of the earlier conversation (its turns we
 /** Newest user messages kept verbatim before a compaction, in estimated tokens (Codex keeps 64k too). */
 export const RETAINED_USER_TOKENS = 64_000;
 
+/**
+ * What the retained user messages may take: RETAINED_USER_TOKENS, at most half the compaction
+ * threshold and a quarter of the model's window — else a long session's user messages alone would
+ * outgrow the threshold, and every turn would compact.
+ */
+export function retainedBudget(contextWindow?: number, threshold?: number | null): number {
+  return Math.floor(Math.min(RETAINED_USER_TOKENS, threshold ? threshold / 2 : Infinity, contextWindow ? contextWindow / 4 : Infinity));
+}
+
 export const isCompaction = (item: StoredItem): boolean => (item as { type?: string }).type === 'compaction';
 
 export function sealCompaction(box: SecretBox, tenant: string, id: string, summary: string): ResponseCompactionItem {

@@ -7,7 +7,7 @@ import type { ResolvedModel } from '../inference/model-registry';
 import { UpstreamError } from '../inference/upstream-error';
 import { estimateTokens, REPLY_PRIMING_TOKENS } from '../inference/token-counter';
 import { toChatMessages } from './chat-request';
-import { compactedWindow, openCompaction, RETAINED_USER_TOKENS, retainedUserMessages, sealCompaction } from './compaction';
+import { compactedWindow, openCompaction, retainedUserMessages, sealCompaction } from './compaction';
 import { toUsage } from './usage';
 
 /**
@@ -36,6 +36,8 @@ export interface CompactionRequest {
   /** The window to compact: history and input (earlier compaction items are expanded first). */
   items: StoredItem[];
   tenant: string;
+  /** Tokens of user messages kept verbatim (retainedBudget). */
+  retainedTokens: number;
   signal: AbortSignal;
   /** Upstream retries before any output; default: the provider's. */
   upstreamRetries?: number;
@@ -57,8 +59,8 @@ export class Compactor {
   constructor(private readonly config: AppConfig) {}
 
   /** Where earlier compaction items of a window are expanded into their summaries (they must open). */
-  window(items: StoredItem[], tenant: string): StoredItem[] {
-    return compactedWindow(items, (item) => this.open(item, tenant), RETAINED_USER_TOKENS, itemTokens);
+  window(items: StoredItem[], tenant: string, retainedTokens: number): StoredItem[] {
+    return compactedWindow(items, (item) => this.open(item, tenant), retainedTokens, itemTokens);
   }
 
   async compact(request: CompactionRequest): Promise<Compacted> {
@@ -66,7 +68,7 @@ export class Compactor {
     // prepare() refused the request already without a box; kept for callers that skip it.
     if (!box) throw new UpstreamError(400, 'invalid_request_error', 'invalid_prompt', 'Compaction needs SECRETS_KEY to be set on this server.');
     const { model } = request;
-    const window = this.window(request.items, request.tenant);
+    const window = this.window(request.items, request.tenant, request.retainedTokens);
     const messages = [...toChatMessages(request.instructions, window, undefined, model.reasoningReplay), { role: 'user' as const, content: SUMMARY_PROMPT }];
     const completion = await model.backend.complete(
       { model: model.upstreamModel, messages, stream: false, [model.maxTokensParam]: summaryTokens(model) },
@@ -76,11 +78,11 @@ export class Compactor {
     const summary = completion.choices[0]?.message?.content?.trim();
     if (!summary) throw new UpstreamError(502, 'server_error', 'server_error', `The upstream model '${model.id}' wrote no summary for the compaction.`);
     const item = sealCompaction(box, request.tenant, request.id ?? newId('cmp'), summary);
-    const retained = retainedUserMessages(window, RETAINED_USER_TOKENS, itemTokens);
+    const retained = retainedUserMessages(window, request.retainedTokens, itemTokens);
     return {
       item,
       retained,
-      window: compactedWindow([...window, item], () => summary, RETAINED_USER_TOKENS, itemTokens),
+      window: compactedWindow([...window, item], () => summary, request.retainedTokens, itemTokens),
       usage: toUsage(completion.usage),
     };
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { CompactedResponse, ResponseOutputItem } from 'openai/resources/responses/responses';
 import { Compactor } from '../agents/compactor';
+import { retainedBudget } from '../agents/compaction';
 import { newId, unixSeconds } from '../common/ids';
 import type { Principal } from '../common/principal';
 import { UpstreamError } from '../inference/upstream-error';
@@ -46,6 +47,7 @@ export class ResponseCompaction {
         instructions: prepared.request.instructions,
         items: [...prepared.history, ...prepared.input],
         tenant: principal.owner,
+        retainedTokens: retainedBudget(prepared.model.contextWindow),
         signal: new AbortController().signal,
         affinityKey: prepared.request.prompt_cache_key,
       });
