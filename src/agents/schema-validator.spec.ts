@@ -20,9 +20,11 @@ describe('SchemaValidator', () => {
   it('runs `pattern` in linear time: a catastrophic-backtracking regex answers at once', () => {
     const v = validator();
     const started = performance.now();
-    expect(v.violation({ type: 'string', pattern: '^(a+)+$' }, 'a'.repeat(27) + '!')).toBe('(root) must match pattern "^(a+)+$"');
+    // 40 characters: a backtracking engine would need about 2^40 steps (hours); a linear one microseconds.
+    expect(v.violation({ type: 'string', pattern: '^(a+)+$' }, 'a'.repeat(40) + '!')).toBe('(root) must match pattern "^(a+)+$"');
     expect(v.violation({ type: 'object', patternProperties: { '^(a|a)+$': { type: 'number' } } }, { ['a'.repeat(40) + '!']: 'x' })).toBeNull();
-    expect(performance.now() - started).toBeLessThan(200);
+    // Generous for a loaded machine: the point is linear against exponential, not speed.
+    expect(performance.now() - started).toBeLessThan(5000);
   });
 
   it('keeps the patterns of one schema apart, and matches like JSON Schema (unanchored, by code point)', () => {
