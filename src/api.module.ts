@@ -11,16 +11,17 @@ import { InferenceModule } from './inference/inference.module';
 import { ModelsController } from './inference/models.controller';
 import { LimitsModule } from './limits/limits.module';
 import { PrincipalThrottlerGuard } from './limits/principal-throttler.guard';
-import { StreamSlots } from './limits/stream-slots';
+import { StreamSlots, WebSocketSlots } from './limits/stream-slots';
 import { MetricsController } from './metrics/metrics.controller';
 import { ResponsesHttp } from './responses/responses-http';
 import { ResponsesController } from './responses/responses.controller';
+import { ResponsesWebSocket } from './responses/websocket/responses-websocket';
 import { WebhooksController } from './webhooks/webhooks.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 /**
- * What a process that serves HTTP adds (ROLE=all or api): the controllers, the HTTP/SSE
- * transport of responses, and the global edges (validation pipe, OpenAI-shaped errors,
+ * What a process that serves HTTP adds (ROLE=all or api): the controllers, the HTTP/SSE and
+ * WebSocket transports of responses, and the global edges (validation pipe, OpenAI-shaped errors,
  * authentication, rate limits). A worker never loads any of it.
  */
 @Module({})
@@ -33,7 +34,9 @@ export class ApiModule {
       controllers: [ResponsesController, ConversationsController, WebhooksController, ModelsController, MetricsController],
       providers: [
         ResponsesHttp,
+        ResponsesWebSocket,
         StreamSlots,
+        WebSocketSlots,
         // Global edges as providers, so a test that builds the module gets them too.
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -6,6 +6,12 @@ export interface EventSink<E> {
   emit(event: E): void;
 }
 
+/** Where a stream's events go once it is open: an SSE response or a WebSocket (`signal` aborts when its client is gone). */
+export interface StreamTarget<E> extends EventSink<E> {
+  readonly closed: boolean;
+  readonly signal: AbortSignal;
+}
+
 /** How far an SSE client may fall behind before it is dropped (see `SseWriter`). */
 export interface SseLimits {
   /** Bytes left unread (in this process) beyond which the next write drops the client. */
@@ -24,7 +30,7 @@ export interface SseLimits {
  * the events), and a client over `maxBufferedBytes` or behind for `maxBehindMs` is dropped — its
  * socket destroyed, which is a disconnect for everything that follows `signal`.
  */
-export class SseWriter<E extends { type: string }> implements EventSink<E> {
+export class SseWriter<E extends { type: string }> implements StreamTarget<E> {
   private readonly controller = new AbortController();
   private readonly raw: ServerResponse;
   /** Set while the socket has refused a write and not drained yet. */
@@ -114,7 +120,7 @@ export class SseWriter<E extends { type: string }> implements EventSink<E> {
 export class PendingSink<E extends { type: string }> implements EventSink<E> {
   private readonly controller = new AbortController();
   private buffer: E[] = [];
-  private target?: SseWriter<E>;
+  private target?: StreamTarget<E>;
 
   get signal(): AbortSignal {
     return this.controller.signal;
@@ -126,7 +132,7 @@ export class PendingSink<E extends { type: string }> implements EventSink<E> {
   }
 
   /** Sends what was held, then passes everything on; a client gone already aborts the run. */
-  open(target: SseWriter<E>): void {
+  open(target: StreamTarget<E>): void {
     for (const event of this.buffer) target.emit(event);
     this.buffer = [];
     this.target = target;

@@ -114,6 +114,21 @@ export class AppConfig {
   get streamMaxBehindMs(): number {
     return this.env.STREAM_MAX_BEHIND_MS;
   }
+  get maxWsConnectionsPerTenant(): number {
+    return this.env.MAX_WS_CONNECTIONS_PER_TENANT;
+  }
+  get wsMaxConnectionMs(): number {
+    return this.env.WS_MAX_CONNECTION_MS;
+  }
+  get wsPingIntervalMs(): number {
+    return this.env.WS_PING_INTERVAL_MS;
+  }
+  get wsCachedResponses(): number {
+    return this.env.WS_CACHED_RESPONSES;
+  }
+  get wsCacheMaxBytes(): number {
+    return this.env.WS_CACHE_MAX_BYTES;
+  }
   get maxInputItems(): number {
     return this.env.MAX_INPUT_ITEMS;
   }

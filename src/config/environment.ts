@@ -157,6 +157,36 @@ export class Environment {
   @Min(100)
   STREAM_MAX_BEHIND_MS: number = 30_000;
 
+  /** WebSocket connections (`GET /v1/responses` upgrades) one tenant may have open at once on one process; 0 means no limit. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  MAX_WS_CONNECTIONS_PER_TENANT: number = 50;
+
+  /** How long a WebSocket connection may stay open (OpenAI: 60 minutes), in ms. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  WS_MAX_CONNECTION_MS: number = 3_600_000;
+
+  /** How often a WebSocket peer is pinged; one that has not answered the previous ping is dropped, in ms. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  WS_PING_INTERVAL_MS: number = 30_000;
+
+  /** `store: false` responses a WebSocket connection keeps for `previous_response_id` (the newest ones). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  WS_CACHED_RESPONSES: number = 16;
+
+  /** Bytes (JSON) of the items a WebSocket connection's cache may hold; the oldest entries go first (the newest always stays). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(65_536)
+  WS_CACHE_MAX_BYTES: number = 16_777_216;
+
   /** Most input items in one request. */
   @Transform(toInt)
   @IsInt()

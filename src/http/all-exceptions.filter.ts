@@ -36,7 +36,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
-    const { status, body, headers } = this.describe(exception, request);
+    const { status, body, headers } = describeError(exception, request);
     if (status >= 500) {
       this.logger.error(
         `${request.method} ${request.url} → ${status} (request ${String(request.id)})`,
@@ -48,42 +48,52 @@ export class AllExceptionsFilter implements ExceptionFilter {
     void reply.header('x-request-id', String(request.id));
     this.adapterHost.httpAdapter.reply(reply, body, status);
   }
+}
 
-  private describe(exception: unknown, request: FastifyRequest): { status: number; body: OpenAIErrorBody; headers: Record<string, string> } {
-    if (exception instanceof OpenAIError) {
-      return { status: exception.getStatus(), body: exception.toBody(), headers: exception.headers };
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const message =
-        status === 404
-          ? `Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`
-          : status === 413
-            ? 'The request body is too large.'
-            : status >= 500
-              ? 'The server had an error while processing your request.'
-              : exception.message;
-      return { status, body: errorBody(status, message), headers: {} };
-    }
-    if (isUnavailable(exception)) {
-      return {
-        status: HttpStatus.SERVICE_UNAVAILABLE,
-        body: {
-          error: { message: 'The service is temporarily unavailable (storage). Try again shortly.', type: 'service_unavailable', param: null, code: null },
-        },
-        headers: { 'retry-after': '2' },
-      };
-    }
-    const framework = exception as FrameworkError;
-    if (typeof framework?.statusCode === 'number' && framework.statusCode >= 400 && framework.statusCode < 500) {
-      return { status: framework.statusCode, body: errorBody(framework.statusCode, clientMessage(framework)), headers: {} };
-    }
+export interface DescribedError {
+  status: number;
+  body: OpenAIErrorBody;
+  headers: Record<string, string>;
+}
+
+/**
+ * What a client is told about an error, whatever carries it (an HTTP reply, a WebSocket `error`
+ * event): OpenAI's body, its status and headers; never a stack or an internal message.
+ */
+export function describeError(exception: unknown, request: { method: string; url: string }): DescribedError {
+  if (exception instanceof OpenAIError) {
+    return { status: exception.getStatus(), body: exception.toBody(), headers: exception.headers };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const message =
+      status === 404
+        ? `Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`
+        : status === 413
+          ? 'The request body is too large.'
+          : status >= 500
+            ? 'The server had an error while processing your request.'
+            : exception.message;
+    return { status, body: errorBody(status, message), headers: {} };
+  }
+  if (isUnavailable(exception)) {
     return {
-      status: HttpStatus.INTERNAL_SERVER_ERROR,
-      body: errorBody(500, 'The server had an error while processing your request.'),
-      headers: {},
+      status: HttpStatus.SERVICE_UNAVAILABLE,
+      body: {
+        error: { message: 'The service is temporarily unavailable (storage). Try again shortly.', type: 'service_unavailable', param: null, code: null },
+      },
+      headers: { 'retry-after': '2' },
     };
   }
+  const framework = exception as FrameworkError;
+  if (typeof framework?.statusCode === 'number' && framework.statusCode >= 400 && framework.statusCode < 500) {
+    return { status: framework.statusCode, body: errorBody(framework.statusCode, clientMessage(framework)), headers: {} };
+  }
+  return {
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    body: errorBody(500, 'The server had an error while processing your request.'),
+    headers: {},
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
 import { RedisConnections } from '../redis/redis-connections';
+import { MessageRateLimit } from './message-rate-limit';
 import { PrincipalThrottlerGuard } from './principal-throttler.guard';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
 
@@ -16,7 +17,7 @@ import { RedisThrottlerStorage } from './redis-throttler.storage';
       }),
     }),
   ],
-  providers: [PrincipalThrottlerGuard],
-  exports: [PrincipalThrottlerGuard],
+  providers: [PrincipalThrottlerGuard, MessageRateLimit],
+  exports: [PrincipalThrottlerGuard, MessageRateLimit],
 })
 export class LimitsModule {}

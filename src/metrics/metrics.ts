@@ -65,6 +65,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly wsDropped = new Counter({
+    name: 'rg_ws_clients_dropped_total',
+    help: 'WebSocket clients dropped for not reading, by limit (buffered_bytes, behind).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly webhookDeliveries = new Counter({
     name: 'rg_webhook_deliveries_total',
     help: 'Webhook delivery attempts, by outcome (success, retry, gave_up, gone, refused).',

@@ -26,6 +26,12 @@ import { ResponseExecutor } from './response-executor';
 /** What `resolveReferences` reads of an input (or stored) `mcp_call`. */
 type McpCallInput = { id: string; type?: string; output?: string | null; error?: string | null };
 
+/**
+ * History a transport holds itself (a WebSocket connection's `store: false` responses): the items
+ * a request continues from, or `undefined` to load them as usual (the store, the conversation).
+ */
+export type HeldHistory = (request: NormalizedRequest) => StoredItem[] | undefined;
+
 export function upstreamFailure(error: UpstreamError): OpenAIError {
   return new OpenAIError(error.httpStatus, error.message, error.type, error.param, error.code, error.retryAfter ? { 'retry-after': error.retryAfter } : {});
 }
@@ -50,7 +56,7 @@ export class ResponseCreation {
   ) {}
 
   /** Every check that can fail because of the request, before anything is stored or streamed. */
-  async prepare(principal: Principal, dto: CreateResponseDto, requestId?: string): Promise<PreparedResponse> {
+  async prepare(principal: Principal, dto: CreateResponseDto, requestId?: string, held?: HeldHistory): Promise<PreparedResponse> {
     const request = normalizeRequest(dto);
     if (requestId) request.request_id = requestId;
     if (request.omitted_tools) this.logger.log({ msg: 'hosted tools left out: this server cannot run them', tools: request.omitted_tools, requestId });
@@ -82,7 +88,7 @@ export class ResponseCreation {
     openReasoningInput(input, this.clientSealBox, principal.owner);
     this.prepareCompaction(request, input, model, principal);
     await this.resolveReferences(principal, input);
-    const history = await this.executions.history(principal, request);
+    const history = held?.(request) ?? (await this.executions.history(principal, request));
     this.checkApprovals(history, input);
     return { principal, request, input, history, model, mcpHeaders };
   }

@@ -11,8 +11,9 @@
 import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
 import { zodTextFormat } from 'openai/helpers/zod';
-import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
-import { MODEL, useFrameworkSuite, userText } from '../support/frameworks/suite';
+import type { Response, ResponsesClientEvent, ResponsesServerEvent, ResponseStreamEvent } from 'openai/resources/responses/responses';
+import { ResponsesWS } from 'openai/resources/responses/ws';
+import { chatCall, MODEL, useFrameworkSuite, userText } from '../support/frameworks/suite';
 import { collect, eventTypes } from '../support/streams';
 import { waitFor } from '../support/wait';
 import { startWebhookReceiver, WebhookReceiver } from '../support/webhook-receiver';
@@ -643,5 +644,116 @@ describe('openai 7.x → gateway → upstream', () => {
       expect(e2e.upstream.requests).toHaveLength(2);
       expect(e2e.upstream.requests.map((r) => r.body.stream === true)).toEqual([false, false]);
     });
+  });
+});
+
+/**
+ * WebSocket mode with the SDK's own client (`ResponsesWS`, on the `ws` package): turns continue
+ * with `previous_response_id` and only the new items, on one socket.
+ */
+describe('openai 7.x ResponsesWS (WebSocket mode) → gateway → upstream', () => {
+  type ServerEvent = ResponsesServerEvent;
+  type CreateEvent = ResponsesClientEvent.ResponseCreate;
+  type Socket = ResponsesWS;
+  // `output_text` is the SDK's addition to parsed HTTP answers; events carry the plain Response.
+  const textOf = (response: Response) =>
+    response.output.flatMap((item) => (item.type === 'message' ? item.content.map((part) => (part.type === 'output_text' ? part.text : '')) : [])).join('');
+  const say = (text: string) => ({ type: 'message' as const, role: 'user' as const, content: [{ type: 'input_text' as const, text }] });
+  const sockets: Socket[] = [];
+  afterEach(() => sockets.splice(0).forEach((s) => s.close()));
+  const connect = (apiKey = KEY): Socket => {
+    const socket = new ResponsesWS(new OpenAI({ baseURL: `${e2e.url}/v1`, apiKey, maxRetries: 0 }));
+    sockets.push(socket);
+    return socket;
+  };
+
+  /** One `response.create`: its events up to the terminal one, or the `error` the socket reported. */
+  const turn = (socket: Socket, body: Omit<CreateEvent, 'type'>) =>
+    new Promise<{ events: ServerEvent[]; response: Response }>((resolve, reject) => {
+      const events: ServerEvent[] = [];
+      const onEvent = (event: ServerEvent) => {
+        events.push(event);
+        if (event.type === 'response.completed' || event.type === 'response.failed' || event.type === 'response.incomplete') {
+          done();
+          resolve({ events, response: event.response });
+        }
+      };
+      const onError = (error: Error) => {
+        done();
+        reject(error);
+      };
+      const done = () => {
+        socket.off('event', onEvent);
+        socket.off('error', onError);
+      };
+      socket.on('event', onEvent);
+      socket.on('error', onError);
+      socket.send({ type: 'response.create', ...body });
+    });
+  const errorOf = async (promise: Promise<unknown>) => {
+    const error = (await promise.then(
+      () => null,
+      (e: unknown) => e,
+    )) as { error?: { type: string; status?: number; error: { code: string | null; param: string | null } } } | null;
+    if (!error?.error) throw new Error('expected an error event');
+    return error.error;
+  };
+
+  itTraced('sequential turns on one socket: store:false continuation and a tool round trip, sending only the new items', async () => {
+    const tools = [{ type: 'function' as const, name: 'lookup', strict: false, parameters: { type: 'object', properties: { q: { type: 'string' } } } }];
+    e2e.upstream.enqueue({ text: 'Hi Ada.' }, { toolCalls: [{ id: 'call_l1', name: 'lookup', arguments: '{"q":"Ada"}' }] }, { text: 'Ada Lovelace, 1815.' });
+    const socket = connect();
+    const one = await turn(socket, { model: MODEL, store: false, input: [say('I am Ada.')] });
+    expect(one.events[0].type).toBe('response.created');
+    expect(textOf(one.response)).toBe('Hi Ada.');
+    const two = await turn(socket, { model: MODEL, store: false, tools, previous_response_id: one.response.id, input: [say('Look me up.')] });
+    const call = two.response.output.find((item) => item.type === 'function_call');
+    expect(call).toMatchObject({ call_id: 'call_l1', name: 'lookup' });
+    const three = await turn(socket, {
+      model: MODEL,
+      store: false,
+      tools,
+      previous_response_id: two.response.id,
+      input: [{ type: 'function_call_output', call_id: 'call_l1', output: 'born 1815' }],
+    });
+    expect(textOf(three.response)).toBe('Ada Lovelace, 1815.');
+    // The upstream got the whole history each time, though the client sent only the new items.
+    expect(upstreamMessages(2)).toEqual([
+      expect.objectContaining({ role: 'user' }),
+      expect.objectContaining({ role: 'assistant', content: 'Hi Ada.' }),
+      expect.objectContaining({ role: 'user' }),
+      expect.objectContaining({ role: 'assistant', tool_calls: [chatCall('call_l1', 'lookup', '{"q":"Ada"}')] }),
+      expect.objectContaining({ role: 'tool', tool_call_id: 'call_l1', content: 'born 1815' }),
+    ]);
+  });
+
+  itTraced('store:true continues on a new socket; store:false after a reconnect is previous_response_not_found', async () => {
+    e2e.upstream.enqueue({ text: 'stored' }, { text: 'local' }, { text: 'continued' });
+    const first = connect();
+    const stored = await turn(first, { model: MODEL, store: true, input: [say('one')] });
+    const local = await turn(first, { model: MODEL, store: false, input: [say('two')] });
+    first.close();
+    const second = connect();
+    const continued = await turn(second, { model: MODEL, previous_response_id: stored.response.id, input: [say('three')] });
+    expect(textOf(continued.response)).toBe('continued');
+    const lost = await errorOf(turn(second, { model: MODEL, store: false, previous_response_id: local.response.id, input: [say('four')] }));
+    expect(lost).toMatchObject({ type: 'error', status: 400, error: { code: 'previous_response_not_found', param: 'previous_response_id' } });
+  });
+
+  itTraced('a failed turn evicts what it continued from', async () => {
+    e2e.upstream.enqueue({ text: 'ok' }, { status: 500, errorMessage: 'boom' });
+    const socket = connect();
+    const one = await turn(socket, { model: MODEL, store: false, input: [say('start')] });
+    const failed = await turn(socket, { model: MODEL, store: false, previous_response_id: one.response.id, input: [say('again')] });
+    expect(failed.response.status).toBe('failed');
+    const retry = await errorOf(turn(socket, { model: MODEL, store: false, previous_response_id: one.response.id, input: [say('again')] }));
+    expect(retry.error.code).toBe('previous_response_not_found');
+  });
+
+  itTraced('a bad key is refused at the upgrade (401): the SDK reports an error and the socket closes', async () => {
+    const socket = connect('sk-wrong');
+    const error = await new Promise<Error>((resolve) => socket.on('error', resolve));
+    expect(error.message).toMatch(/401/);
+    expect(e2e.upstream.requests).toHaveLength(0);
   });
 });
