@@ -16,6 +16,7 @@ import { ResponseLifecycle } from './lifecycle/response-lifecycle';
 import { RunRegistry } from './lifecycle/run-registry';
 import { ResponseCreation } from './response-creation.service';
 import { ResponseExecutor } from './response-executor';
+import { InputTokens } from './input-tokens.service';
 import { ResponseReplay } from './response-replay.service';
 import { ResponsesService } from './responses.service';
 
@@ -32,6 +33,7 @@ export class ResponsesModule {
       imports: [ResponsesPersistenceModule, InferenceModule, AgentsModule, ConversationsModule],
       providers: [
         ResponseCreation,
+        InputTokens,
         ResponseReplay,
         ResponsesService,
         ExecutionFactory,
@@ -45,7 +47,7 @@ export class ResponsesModule {
         { provide: CancelSignals, useClass: redis ? RedisCancelSignals : LocalCancelSignals },
       ],
       // For the transports (ApiModule) and the queue's processor (WorkerModule).
-      exports: [ResponseCreation, ResponseReplay, ResponsesService, BackgroundRunner],
+      exports: [ResponseCreation, InputTokens, ResponseReplay, ResponsesService, BackgroundRunner],
     };
   }
 }
