@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { countTokens as countO200k, setMergeCacheSize } from 'gpt-tokenizer/encoding/o200k_base';
 import type { ChatCompletionContentPart, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { ResolvedModel } from './model-registry';
 
@@ -48,11 +47,21 @@ const LONG_RUN = new RegExp(`\\S{${MAX_RUN + 1},}|\\s{${MAX_RUN + 1},}`, 'g');
 /** Characters per token when nothing has been counted yet (English prose under o200k_base). */
 const DEFAULT_CHARS_PER_TOKEN = 4;
 
-// The library's merge cache is an LRU keyed by pieces (at most MAX_RUN characters here): bounded.
-setMergeCacheSize(20_000);
+type O200k = typeof import('gpt-tokenizer/encoding/o200k_base');
+let o200k: O200k | undefined;
+/** The encoding, loaded on first use: it costs ~70 MB and half a second, which a process that never counts (a worker) need not pay. */
+function encoding(): O200k {
+  if (!o200k) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous and lazy (estimateTokens is synchronous)
+    o200k = require('gpt-tokenizer/encoding/o200k_base') as O200k;
+    // Its merge cache is an LRU keyed by pieces (at most MAX_RUN characters here): bounded.
+    o200k.setMergeCacheSize(20_000);
+  }
+  return o200k;
+}
 
 /** o200k_base, with the text's special-token look-alikes counted as text (a prompt may quote `<|endoftext|>`). */
-const bpe = (text: string): number => countO200k(text, { disallowedSpecial: new Set() });
+const bpe = (text: string): number => encoding().countTokens(text, { disallowedSpecial: new Set() });
 
 /** Counts texts with BPE within EXACT_CHARS, the rest by the ratio measured so far. */
 class TextBudget {

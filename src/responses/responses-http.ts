@@ -7,8 +7,10 @@ import { AppConfig } from '../config/app-config';
 import { StreamSlots } from '../limits/stream-slots';
 import { Metrics } from '../metrics/metrics';
 import type { CreateResponseDto } from './dto/create-response.dto';
+import type { InputTokensDto } from './dto/input-tokens.dto';
 import type { RetrieveResponseQueryDto } from './dto/list-responses.dto';
 import type { PreparedResponse } from './lifecycle/execution';
+import { InputTokens, type InputTokensResult } from './input-tokens.service';
 import { ResponseCreation } from './response-creation.service';
 import { ResponseReplay } from './response-replay.service';
 import { ResponsesService } from './responses.service';
@@ -16,12 +18,14 @@ import { ResponsesService } from './responses.service';
 /**
  * The HTTP transport of the two endpoints that answer either JSON or server-sent events: it owns
  * the Fastify reply, the SSE writer and the tenant's stream slots; the use cases behind it know
- * no transport (a WebSocket transport would call the same ones with its own sink).
+ * no transport (a WebSocket transport would call the same ones with its own sink). Also the
+ * headers of the input token count.
  */
 @Injectable()
 export class ResponsesHttp {
   constructor(
     private readonly creation: ResponseCreation,
+    private readonly inputTokens: InputTokens,
     private readonly replays: ResponseReplay,
     private readonly responses: ResponsesService,
     private readonly slots: StreamSlots,
@@ -37,6 +41,13 @@ export class ResponsesHttp {
     if (!dto.stream) return void reply.send(await this.creation.respond(prepared));
     // The slot is taken before anything is queued or called: a refused stream costs nothing.
     await this.holdingSlot(principal, () => (prepared.request.background ? this.streamBackground(prepared, reply) : this.streamSync(prepared, reply)));
+  }
+
+  /** The count as JSON; `x-token-count-source` says whether it is the upstream tokenizer's or our estimate (a header of ours). */
+  async countInputTokens(principal: Principal, dto: InputTokensDto, reply: FastifyReply): Promise<InputTokensResult['body']> {
+    const { body, source } = await this.inputTokens.count(principal, dto);
+    reply.header('x-token-count-source', source);
+    return body;
   }
 
   async retrieve(principal: Principal, id: string, query: RetrieveResponseQueryDto, reply: FastifyReply): Promise<void> {

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTa
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, type Principal } from '../common/principal';
 import { CreateResponseDto } from './dto/create-response.dto';
+import { InputTokensDto, InputTokensResponseDto } from './dto/input-tokens.dto';
 import { ListInputItemsQueryDto, ListResponsesQueryDto, RetrieveResponseQueryDto } from './dto/list-responses.dto';
 import { DeletedResponseDto, ResponseDto, ResponseItemListDto, ResponseListDto } from './dto/response.dto';
 import { ResponsesHttp } from './responses-http';
@@ -46,6 +47,25 @@ export class ResponsesController {
   @ApiOkResponse({ type: CompactedResponseDto })
   compact(@CurrentPrincipal() principal: Principal, @Body() dto: CompactResponseDto) {
     return this.compaction.compact(principal, dto);
+  }
+
+  @Post('input_tokens')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'getInputTokenCounts',
+    summary: 'Count the input tokens a create request would send upstream (nothing is stored, no model is called)',
+  })
+  @ApiOkResponse({
+    type: InputTokensResponseDto,
+    headers: {
+      'x-token-count-source': {
+        description: "`upstream`: the upstream's own tokenizer counted it; `estimate`: the gateway's local estimate (o200k_base). Not an OpenAI header.",
+        schema: { type: 'string', enum: ['upstream', 'estimate'] },
+      },
+    },
+  })
+  countInputTokens(@CurrentPrincipal() principal: Principal, @Body() dto: InputTokensDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.http.countInputTokens(principal, dto, reply);
   }
 
   @Get()

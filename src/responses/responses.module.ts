@@ -17,6 +17,7 @@ import { RunRegistry } from './lifecycle/run-registry';
 import { ResponseCreation } from './response-creation.service';
 import { ResponseCompaction } from './response-compaction.service';
 import { ResponseExecutor } from './response-executor';
+import { InputTokens } from './input-tokens.service';
 import { ResponseReplay } from './response-replay.service';
 import { ResponsesService } from './responses.service';
 
@@ -34,6 +35,7 @@ export class ResponsesModule {
       providers: [
         ResponseCreation,
         ResponseCompaction,
+        InputTokens,
         ResponseReplay,
         ResponsesService,
         ExecutionFactory,
@@ -47,7 +49,7 @@ export class ResponsesModule {
         { provide: CancelSignals, useClass: redis ? RedisCancelSignals : LocalCancelSignals },
       ],
       // For the transports (ApiModule) and the queue's processor (WorkerModule).
-      exports: [ResponseCreation, ResponseCompaction, ResponseReplay, ResponsesService, BackgroundRunner],
+      exports: [ResponseCreation, ResponseCompaction, InputTokens, ResponseReplay, ResponsesService, BackgroundRunner],
     };
   }
 }

@@ -406,6 +406,9 @@ export const responseSchema = z.strictObject(responseShape).superRefine((r, ctx)
 
 export const deletedResponseSchema = z.strictObject({ id: z.string().startsWith('resp_'), object: z.literal('response'), deleted: z.literal(true) });
 
+/** `POST /v1/responses/input_tokens` (InputTokenCountResponse). */
+export const inputTokensSchema = z.strictObject({ object: z.literal('response.input_tokens'), input_tokens: nonNegative });
+
 const listOf = <T extends z.ZodType>(item: T) =>
   z.strictObject({ object: z.literal('list'), data: z.array(item), first_id: z.string().nullable(), last_id: z.string().nullable(), has_more: z.boolean() });
 export const responseListSchema = listOf(responseSchema);

@@ -4,6 +4,7 @@ import {
   deletedConversationSchema,
   deletedResponseSchema,
   errorBodySchema,
+  inputTokensSchema,
   itemListSchema,
   modelListSchema,
   modelSchema,
@@ -43,6 +44,7 @@ const ID = '[^/]+';
 /** The OpenAI objects each route answers with (2xx); other /v1 routes (webhook endpoints) are ours. */
 const ROUTES: Route[] = [
   ['POST', /^\/v1\/responses$/, 'response', responseSchema],
+  ['POST', /^\/v1\/responses\/input_tokens$/, 'input token count', inputTokensSchema],
   ['GET', /^\/v1\/responses$/, 'response list', responseListSchema],
   ['GET', new RegExp(`^/v1/responses/${ID}$`), 'response', responseSchema],
   ['POST', new RegExp(`^/v1/responses/${ID}/cancel$`), 'response', responseSchema],
