@@ -28,3 +28,12 @@ export function addUsage(total: ResponseUsage | null, next: ResponseUsage | null
     total_tokens: total.total_tokens + next.total_tokens,
   };
 }
+
+/** The usage of a response that called no model (`generate: false`), or of a compaction that reported none. */
+export const NO_USAGE: ResponseUsage = {
+  input_tokens: 0,
+  input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
+  output_tokens: 0,
+  output_tokens_details: { reasoning_tokens: 0 },
+  total_tokens: 0,
+};

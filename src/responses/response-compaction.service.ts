@@ -2,20 +2,13 @@ import { Injectable } from '@nestjs/common';
 import type { CompactedResponse, ResponseOutputItem } from 'openai/resources/responses/responses';
 import { Compactor } from '../agents/compactor';
 import { retainedBudget } from '../agents/compaction';
+import { NO_USAGE } from '../agents/usage';
 import { newId, unixSeconds } from '../common/ids';
 import type { Principal } from '../common/principal';
 import { UpstreamError } from '../inference/upstream-error';
 import type { CompactResponseDto } from './dto/compact-response.dto';
 import type { CreateResponseDto } from './dto/create-response.dto';
 import { ResponseCreation, upstreamFailure } from './response-creation.service';
-
-const NO_USAGE = {
-  input_tokens: 0,
-  input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
-  output_tokens: 0,
-  output_tokens_details: { reasoning_tokens: 0 },
-  total_tokens: 0,
-};
 
 /**
  * `POST /v1/responses/compact`: the window (history of `previous_response_id`, then `input`) is

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AgentOutcome, AgentRunner } from '../agents/agent-runner';
+import { NO_USAGE } from '../agents/usage';
 import type { ResponseObject } from '../common/response-types';
 import { UpstreamError } from '../inference/upstream-error';
 import type { EventSequencer } from './event-sequencer';
@@ -19,14 +20,6 @@ export interface ExecutionResult {
   /** Stopped by a shutdown: nothing was written; the run goes back to the queue. */
   requeue: boolean;
 }
-
-const NO_USAGE = {
-  input_tokens: 0,
-  input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
-  output_tokens: 0,
-  output_tokens_details: { reasoning_tokens: 0 },
-  total_tokens: 0,
-};
 
 /** What a run's outcome writes. The abort reason decides an aborted one: a time limit fails it, a cancel cancels it. */
 function stateOf(outcome: AgentOutcome, completedAt: Date, abortReason: unknown): ResponseState {
