@@ -181,7 +181,7 @@ export class Environment {
   @Min(1)
   WS_CACHED_RESPONSES: number = 16;
 
-  /** Bytes (JSON) of the items a WebSocket connection's cache may hold; the oldest entries go first (the newest always stays). */
+  /** Bytes (JSON) of the items a WebSocket connection's cache may hold, each response counted with its whole history; the oldest go first, and a history alone past it is not kept. */
   @Transform(toInt)
   @IsInt()
   @Min(65_536)

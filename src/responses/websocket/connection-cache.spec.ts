@@ -22,13 +22,33 @@ describe('ConnectionCache', () => {
     expect(cache.get('resp_3')).toBeDefined();
   });
 
-  it('drops the oldest past its bytes, but keeps the newest even when it alone is over', () => {
-    const cache = new ConnectionCache(8, 200);
+  it('drops the oldest past its bytes, and keeps no response whose history alone is past them', () => {
+    const cache = new ConnectionCache(8, 300);
     cache.put('resp_1', [], [item('a'.repeat(100))]);
-    cache.put('resp_2', [], [item('b'.repeat(300))]);
+    cache.put('resp_2', [], [item('b'.repeat(120))]);
     expect(cache.get('resp_1')).toBeUndefined();
     expect(cache.get('resp_2')).toBeDefined();
-    expect(cache.size).toBe(1);
+    cache.put('resp_3', [], [item('c'.repeat(400))]);
+    expect(cache.get('resp_3')).toBeUndefined();
+    expect(cache.get('resp_2')).toBeDefined();
+  });
+
+  it('counts each entry with its whole history: a long chain cannot outgrow the bound once its ancestors are gone', () => {
+    const cache = new ConnectionCache(2, 2000);
+    let history: StoredItem[] = [];
+    for (let i = 0; i < 50; i++) {
+      cache.put(`resp_${i}`, history, [item('x'.repeat(100))]);
+      history = cache.get(`resp_${i}`) ?? [];
+    }
+    // ~170 bytes an item: the chain stops being kept once it passes 2000 bytes.
+    expect(history.length).toBeLessThan(13);
+    expect(cache.get('resp_49')).toBeUndefined();
+  });
+
+  it('keeps no history longer than its item bound', () => {
+    const cache = new ConnectionCache(8, 1_000_000, 2);
+    cache.put('resp_1', [item('a')], [item('b'), item('c')]);
+    expect(cache.get('resp_1')).toBeUndefined();
   });
 
   it('evicts on demand', () => {

@@ -3,14 +3,19 @@ import type { StoredItem } from '../../common/response-types';
 interface Entry {
   /** The whole history a continuation starts from: the response's history, input and output. */
   items: StoredItem[];
-  /** JSON size of what this entry added (its input and output): the rest is shared with its parent. */
+  /** JSON size of all of `items`: what the entry keeps alive, whether or not its ancestors are still cached. */
   bytes: number;
 }
 
+/** JSON size of items. */
+const sizeOf = (items: StoredItem[]): number => items.reduce((sum, item) => sum + JSON.stringify(item).length, 0);
+
 /**
  * A WebSocket connection's `store: false` responses, for `previous_response_id` on the same
- * connection (nothing else can see them: they are in no store). Bounded by count and by bytes:
- * the least recently used go first, the newest always stays (else the connection could not go on).
+ * connection (nothing else can see them: they are in no store). Bounded by count and by bytes —
+ * each entry counted with its whole history, which it holds — the least recently used going first.
+ * A response whose history alone is past the bounds is not kept: its continuation is
+ * `previous_response_not_found`, and the client sends its whole input again (the documented way back).
  */
 export class ConnectionCache {
   private readonly entries = new Map<string, Entry>();
@@ -19,6 +24,8 @@ export class ConnectionCache {
   constructor(
     private readonly maxEntries: number,
     private readonly maxBytes: number,
+    /** Items of one history at most (MAX_CHAIN_DEPTH's role for stored chains). */
+    private readonly maxItems = Number.MAX_SAFE_INTEGER,
   ) {}
 
   get size(): number {
@@ -37,11 +44,13 @@ export class ConnectionCache {
   /** Keeps a finished response: `history` it continued from, and `added` (its input and output). */
   put(id: string, history: StoredItem[], added: StoredItem[]): void {
     this.evict(id);
-    const bytes = added.reduce((sum, item) => sum + JSON.stringify(item).length, 0);
-    this.entries.set(id, { items: [...history, ...added], bytes });
+    const items = [...history, ...added];
+    const bytes = sizeOf(items);
+    if (bytes > this.maxBytes || items.length > this.maxItems) return;
+    this.entries.set(id, { items, bytes });
     this.bytes += bytes;
     for (const [oldest, entry] of this.entries) {
-      if (this.entries.size <= 1 || (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes)) break;
+      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
       this.entries.delete(oldest);
       this.bytes -= entry.bytes;
     }

@@ -28,6 +28,8 @@ export interface SocketContext {
     maxConnectionMs: number;
     cachedResponses: number;
     cacheMaxBytes: number;
+    /** Items of one held history at most (MAX_INPUT_ITEMS: what a client resending it would be allowed). */
+    cacheMaxItems: number;
   };
   onDrop(reason: 'buffered_bytes' | 'behind'): void;
 }
@@ -64,7 +66,7 @@ export class ResponsesSocket {
     private readonly principal: Principal,
     private readonly context: SocketContext,
   ) {
-    this.cache = new ConnectionCache(context.limits.cachedResponses, context.limits.cacheMaxBytes);
+    this.cache = new ConnectionCache(context.limits.cachedResponses, context.limits.cacheMaxBytes, context.limits.cacheMaxItems);
     this.closed = new Promise((resolve) => ws.once('close', () => resolve()));
     void this.closed.then(() => {
       clearTimeout(this.lifetime);
@@ -107,6 +109,14 @@ export class ResponsesSocket {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
+    // Every message costs the tenant's rate limit as an HTTP request would; past it, a 429 error event and nothing parsed.
+    this.context.rateLimit.consume(this.principal, 'ws-message').then(
+      () => this.dispatch(data, isBinary),
+      (error: unknown) => this.sendError(error),
+    );
+  }
+
+  private dispatch(data: RawData, isBinary: boolean): void {
     if (isBinary) return this.sendError(invalidRequest('Binary messages are not accepted: send each event as JSON text.', null, 'invalid_message'));
     let message: unknown;
     try {
@@ -126,6 +136,7 @@ export class ResponsesSocket {
           type: 'response.steer.failed',
           sequence_number: 0,
           error: { type: 'invalid_request_error', code: 'steering_not_supported', message: 'This server does not support steering: send a response.create.' },
+          // As sent (the SDK's shape): one answer per message, and messages count against the rate limit.
           steer: { input: event.input, previous_response_id: event.previous_response_id },
         });
       default:
@@ -167,7 +178,6 @@ export class ResponsesSocket {
     const referenced = typeof event.previous_response_id === 'string' ? event.previous_response_id : undefined;
     let release: (() => void) | undefined;
     try {
-      await this.context.rateLimit.consume(this.principal, 'ws-response.create');
       const { type: _type, stream_id: _lane, ...body } = event;
       // Stream is implicit on a socket; background runs would outlive it (OpenAI refuses them too).
       if (body.background === true) {
@@ -177,9 +187,20 @@ export class ResponsesSocket {
         { ...body, stream: true, background: false },
         { type: 'body', metatype: CreateResponseDto },
       )) as CreateResponseDto;
-      const prepared = await this.context.creation.prepare(this.principal, dto, newId('req'), (request) =>
-        request.previous_response_id ? this.cache.get(request.previous_response_id) : undefined,
-      );
+      let held = false;
+      const prepared = await this.context.creation.prepare(this.principal, dto, newId('req'), (request) => {
+        const history = request.previous_response_id ? this.cache.get(request.previous_response_id) : undefined;
+        held = history !== undefined;
+        return history;
+      });
+      if (held && prepared.request.store) {
+        // Stored, it would name a parent no store has: no chain could be loaded from it, here or anywhere.
+        throw invalidRequest(
+          `'previous_response_id' names a store: false response held by this connection only, so this response cannot be stored: send 'store': false, or its whole input without previous_response_id.`,
+          'store',
+          'invalid_value',
+        );
+      }
       release = this.context.streamSlots.acquire(this.principal.owner);
       const response = await this.stream(prepared, streamId, abort);
       if (response.status === 'failed') {

@@ -58,6 +58,7 @@ export class ResponsesWebSocket implements OnApplicationBootstrap, BeforeApplica
         maxConnectionMs: config.wsMaxConnectionMs,
         cachedResponses: config.wsCachedResponses,
         cacheMaxBytes: config.wsCacheMaxBytes,
+        cacheMaxItems: config.maxInputItems,
       },
       onDrop: (reason) => metrics.wsDropped.inc({ reason }),
     };
@@ -81,7 +82,8 @@ export class ResponsesWebSocket implements OnApplicationBootstrap, BeforeApplica
     const sockets = [...this.sockets];
     await settleWithin(Promise.allSettled(sockets.map((s) => s.drain())), this.config.shutdownGraceMs);
     sockets.forEach((s) => s.close(1001, 'server shutting down'));
-    await settleWithin(Promise.allSettled(sockets.map((s) => s.closed)), CLOSE_HANDSHAKE_MS);
+    // The aborted responses record their end (cancelled) before the database closes.
+    await settleWithin(Promise.allSettled(sockets.flatMap((s) => [s.closed, s.drain()])), CLOSE_HANDSHAKE_MS);
     sockets.forEach((s) => s.terminate());
   }
 
@@ -109,6 +111,8 @@ export class ResponsesWebSocket implements OnApplicationBootstrap, BeforeApplica
     socket.once('close', release);
     if (socket.destroyed) return release();
     this.server.handleUpgrade(request, socket, head, (ws) => {
+      // Shutdown began while this one authenticated: it would miss the close below.
+      if (!this.accepting) return void ws.close(1001, 'server shutting down');
       const connection = new ResponsesSocket(ws, principal, this.context);
       this.sockets.add(connection);
       void connection.closed.then(() => this.sockets.delete(connection));
