@@ -2,18 +2,20 @@
  * The real Codex CLI (`@openai/codex`, pinned in test/clients/package.json) against the real app and
  * the scripted Chat Completions upstream playing a coding model:
  *
- *   codex exec → recording proxy → gateway /v1/responses, /v1/models → fake upstream /v1/chat/completions
+ *   codex exec → recording proxy → gateway /v1/responses (HTTP or WebSocket), /v1/models → fake upstream /v1/chat/completions
  *
  * Each test runs `codex exec` in a fresh temp git work dir with a fresh CODEX_HOME, configured on the
- * command line as the custom-provider form of docs/codex.md (or, for remote compaction, the
- * `openai_base_url` form). Every URL it is given is on 127.0.0.1,
+ * command line as the custom-provider form of docs/codex.md (with `supports_websockets` for
+ * WebSocket mode), or the `openai_base_url` form (remote compaction; WebSocket first, HTTP when the
+ * proxy cuts the upgrade). Every URL it is given is on 127.0.0.1,
  * update checks and analytics are off, so the binary reaches nothing but loopback. Codex exits 0 even
  * when a patch was aborted: the tests assert on the disk and on what the upstream and the app saw.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { useE2e } from '../support/e2e';
@@ -64,9 +66,77 @@ interface Exchange {
   response?: string;
 }
 
-/** A loopback HTTP proxy in front of the app that records Codex's requests (the bodies the app's own capture does not keep). */
-async function startRecordingProxy(target: () => string): Promise<{ url: string; exchanges: Exchange[]; close(): Promise<void> }> {
+/** A WebSocket upgrade Codex asked for, the app's answer, and the messages both sides sent on it. */
+interface Upgrade {
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  /** The status line's code of the app's answer (101 when it switched protocols; 0 when none came). */
+  status: number;
+  /** Text messages, parsed: `client` what Codex sent, `server` what the app sent. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- whatever JSON each side sent; tests poke into it
+  messages: Array<{ from: 'client' | 'server'; data: any }>;
+  /** Close frames (code), either side. */
+  closes: Array<{ from: 'client' | 'server'; code: number }>;
+}
+
+/**
+ * Reads the WebSocket frames of one direction of a piped upgrade (RFC 6455: masked from the client,
+ * fragments joined). Only taps: the bytes are piped unchanged. No extension is negotiated (the app
+ * does not accept permessage-deflate), so payloads are plain.
+ */
+function frameTap(onText: (text: string) => void, onClose: (code: number) => void): (chunk: Buffer) => void {
+  let buffered = Buffer.alloc(0);
+  let fragments: Buffer[] = [];
+  return (chunk) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    for (;;) {
+      if (buffered.length < 2) return;
+      const fin = (buffered[0] & 0x80) !== 0;
+      const opcode = buffered[0] & 0x0f;
+      const masked = (buffered[1] & 0x80) !== 0;
+      let length = buffered[1] & 0x7f;
+      let at = 2;
+      if (length === 126) {
+        if (buffered.length < 4) return;
+        length = buffered.readUInt16BE(2);
+        at = 4;
+      } else if (length === 127) {
+        if (buffered.length < 10) return;
+        length = Number(buffered.readBigUInt64BE(2));
+        at = 10;
+      }
+      const mask = masked ? buffered.subarray(at, at + 4) : undefined;
+      if (masked) at += 4;
+      if (buffered.length < at + length) return;
+      const payload = Buffer.from(buffered.subarray(at, at + length));
+      if (mask) for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i % 4];
+      buffered = buffered.subarray(at + length);
+      if (opcode === 0x8) onClose(payload.length >= 2 ? payload.readUInt16BE(0) : 1005);
+      if (opcode === 0x1 || opcode === 0x0) {
+        fragments.push(payload);
+        if (fin) {
+          onText(Buffer.concat(fragments).toString('utf8'));
+          fragments = [];
+        }
+      }
+    }
+  };
+}
+
+/** `rawHeaders` ([name, value, name, value, …]) as header lines, unchanged. */
+const chunkHeaders = (raw: string[]): string[] => raw.flatMap((name, i) => (i % 2 === 0 ? [`${name}: ${raw[i + 1]}`] : []));
+
+/**
+ * A loopback HTTP proxy in front of the app that records Codex's requests (the bodies the app's own
+ * capture does not keep), and passes WebSocket upgrades through to the app, recording the upgrade
+ * and the messages of both sides.
+ */
+async function startRecordingProxy(
+  target: () => string,
+): Promise<{ url: string; exchanges: Exchange[]; upgrades: Upgrade[]; refuseUpgrades: boolean; close(): Promise<void> }> {
   const exchanges: Exchange[] = [];
+  const upgrades: Upgrade[] = [];
+  const sockets = new Set<Duplex>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -95,17 +165,80 @@ async function startRecordingProxy(target: () => string): Promise<{ url: string;
       upstream.end(raw);
     });
   });
+  // An upgrade: the request as Codex sent it, on a new TCP connection to the app, then both ways piped.
+  server.on('upgrade', (req: http.IncomingMessage, client: Duplex, head: Buffer) => {
+    const upgrade: Upgrade = { url: req.url ?? '', headers: req.headers, status: 0, messages: [], closes: [] };
+    upgrades.push(upgrade);
+    // As a proxy that does not pass upgrades (and as this one did before WebSocket mode): the connection is cut (status 0).
+    if (proxy.refuseUpgrades) return void client.destroy();
+    const { hostname, port } = new URL(target());
+    const app = connect(Number(port), hostname);
+    sockets.add(client).add(app);
+    const record = (from: 'client' | 'server') =>
+      frameTap(
+        (text) => {
+          let data: unknown = text;
+          try {
+            data = JSON.parse(text);
+          } catch {
+            // not JSON: keep the text
+          }
+          upgrade.messages.push({ from, data });
+        },
+        (code) => upgrade.closes.push({ from, code }),
+      );
+    const fromClient = record('client');
+    const fromServer = record('server');
+    let answered = Buffer.alloc(0);
+    app.on('data', (chunk: Buffer) => {
+      if (upgrade.status === 0) {
+        // The app's HTTP answer first: its status line, then (after 101) frames.
+        answered = Buffer.concat([answered, chunk]);
+        const end = answered.indexOf('\r\n\r\n');
+        if (end < 0) return void client.write(chunk);
+        upgrade.status = Number(answered.subarray(0, end).toString('latin1').split(' ')[1]);
+        const rest = answered.subarray(end + 4);
+        client.write(chunk);
+        if (upgrade.status === 101 && rest.length) fromServer(rest);
+        return;
+      }
+      client.write(chunk);
+      if (upgrade.status === 101) fromServer(chunk);
+    });
+    client.on('data', (chunk: Buffer) => {
+      app.write(chunk);
+      if (upgrade.status === 101) fromClient(chunk);
+    });
+    const head0 = [`${req.method} ${req.url} HTTP/1.1`, ...chunkHeaders(req.rawHeaders)].join('\r\n');
+    app.write(`${head0}\r\n\r\n`);
+    if (head.length) {
+      app.write(head);
+      fromClient(head);
+    }
+    const end = () => {
+      client.destroy();
+      app.destroy();
+      sockets.delete(client);
+      sockets.delete(app);
+    };
+    client.on('close', end).on('error', end);
+    app.on('close', end).on('error', end);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const proxy = {
     url: `http://127.0.0.1:${port}`,
     exchanges,
+    upgrades,
+    refuseUpgrades: false,
     close: () =>
       new Promise<void>((resolve) => {
+        sockets.forEach((s) => s.destroy());
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+  return proxy;
 }
 
 interface CodexRun {
@@ -296,8 +429,22 @@ describe('the Codex CLI (0.171.0, the real binary) through the gateway', () => {
   });
   beforeAll(async () => (proxy = await startRecordingProxy(() => e2e.url)));
   afterAll(() => proxy?.close());
-  beforeEach(() => proxy && (proxy.exchanges.length = 0));
+  beforeEach(() => {
+    if (!proxy) return;
+    proxy.exchanges.length = 0;
+    proxy.upgrades.length = 0;
+    proxy.refuseUpgrades = false;
+  });
 
+  /** The gateway's catalog saved as a file, as docs/codex.md says (exec mode fetches none from openai_base_url). */
+  const savedCatalog = async (dir: string): Promise<string> => {
+    const catalog = join(dir, '..', `${basename(dir)}-catalog.json`);
+    const models = await fetch(`${e2e.url}/v1/models?client_version=0.171.0`, { headers: { authorization: `Bearer ${KEY}` } });
+    expect(models.status).toBe(200);
+    writeFileSync(catalog, await models.text());
+    temps.push(catalog);
+    return catalog;
+  };
   const turns = () => proxy.exchanges.filter((x) => x.method === 'POST' && x.url.startsWith('/v1/responses'));
   const transcript = (run: CodexRun) =>
     `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr.slice(-3000)}\nupstream saw:\n${JSON.stringify(e2e.upstream.requests.map((r) => messages(r).at(-1)))}`;
@@ -385,6 +532,89 @@ describe('the Codex CLI (0.171.0, the real binary) through the gateway', () => {
     TEST_TIMEOUT_MS,
   );
 
+  describe('WebSocket mode (docs/websocket.md): the same edit task on one socket', () => {
+    const PROMPT = 'Change hello.txt to say hello, gateway.';
+    type SocketItem = { type: string; role?: string; content?: Array<{ text?: string }> };
+    type SocketResponse = { id: string; status: string; output: unknown[] };
+    type SocketEvent = { type: string; response?: SocketResponse };
+
+    /** The task done on disk, over one accepted upgrade, with a warm-up and only the new items each turn. */
+    const expectDoneOverOneSocket = (dir: string, run: CodexRun) => {
+      const context = transcript(run);
+      expect({ file: readFileSync(join(dir, 'hello.txt'), 'utf8'), code: run.code, context }).toEqual({ file: 'hello, gateway\n', code: 0, context });
+      expect(run.events.filter((e) => e.item?.type === 'agent_message').map((e) => e.item?.text)).toEqual(['hello.txt now says hello, gateway.']);
+
+      // One upgrade on GET /v1/responses, switched (101); no turn went over HTTP, no reconnect.
+      expect(proxy.upgrades.map((u) => ({ url: u.url, status: u.status, beta: u.headers['openai-beta'], upgrade: u.headers.upgrade }))).toEqual([
+        { url: '/v1/responses', status: 101, beta: 'responses_websockets=2026-02-06', upgrade: 'websocket' },
+      ]);
+      expect(turns()).toEqual([]);
+      const [socket] = proxy.upgrades;
+      // Offered; the app does not take it, and Codex goes on with plain frames (which the proxy reads).
+      expect(socket.headers['sec-websocket-extensions']).toContain('permessage-deflate');
+      const creates = socket.messages.filter((m) => m.from === 'client').map((m) => m.data as Record<string, unknown> & { input: SocketItem[] });
+      const events = socket.messages.filter((m) => m.from === 'server').map((m) => m.data as SocketEvent);
+      expect(events.filter((e) => e.type === 'error' || e.type === 'response.failed')).toEqual([]);
+      const completed = events.filter((e) => e.type === 'response.completed').map((e) => e.response!);
+
+      // A generate:false warm-up (its developer message only), then the three turns, each continuing
+      // from the last response with only its new items, under store:false.
+      expect(creates.map((c) => c.type)).toEqual(['response.create', 'response.create', 'response.create', 'response.create']);
+      expect(completed.map((r) => r.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+      const [warm, ...turnsOnSocket] = creates;
+      expect(warm).toMatchObject({ generate: false, store: false, model: MODEL });
+      expect(warm).not.toHaveProperty('previous_response_id');
+      expect(warm.input.map((i) => `${i.type}:${i.role}`)).toEqual(['message:developer']);
+      expect(completed[0].output).toEqual([]);
+      turnsOnSocket.forEach((c, i) => expect(c).toMatchObject({ previous_response_id: completed[i].id, store: false }));
+      expect(turnsOnSocket.map((c) => c.input.map((i) => i.type))).toEqual([
+        ['message', 'message', 'message'],
+        ['function_call_output'],
+        ['custom_tool_call_output'],
+      ]);
+
+      // The warm-up called no model: three upstream calls for three turns. Each got the whole
+      // history from the connection's cache: the warm-up's developer message, and the reasoning
+      // Codex did not resend, opened onto its assistant message.
+      const [up1, up2, up3] = e2e.upstream.requests;
+      expect(e2e.upstream.requests).toHaveLength(3);
+      const developer = textOf({ role: 'developer', content: warm.input[0].content });
+      expect(messages(up1).some((m) => textOf(m) === developer)).toBe(true);
+      expect(toolResult(up2, 'call_cat')).toContain('hello');
+      const assistant = messages(up2).find((m) => m.role === 'assistant' && m.tool_calls?.some((c) => c.id === 'call_cat'));
+      expect(assistant?.reasoning_content).toBe(REASONING);
+      expect(toolResult(up3, 'call_cat')).toContain('hello');
+      expect(toolResult(up3, 'call_patch')).toContain('Success. Updated the following files');
+      expect(messages(up3).some((m) => textOf(m) === developer)).toBe(true);
+    };
+
+    it(
+      'custom provider with supports_websockets = true: the upgrade, a generate:false warm-up that calls no model, then previous_response_id + only the new items',
+      async () => {
+        const dir = workDir();
+        e2e.upstream.setScripter(codingModel);
+        const run = await runCodex(proxy.url, dir, PROMPT, { config: ['model_providers.gw.supports_websockets=true'] });
+        expectDoneOverOneSocket(dir, run);
+        // The catalog still comes over HTTP.
+        expect(proxy.exchanges.map((x) => `${x.method} ${x.url.split('?')[0]} ${x.status}`)).toEqual(['GET /v1/models 200']);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'openai_base_url: Codex takes the socket at once (no fallback to HTTP) and runs the task on it',
+      async () => {
+        const dir = workDir();
+        e2e.upstream.setScripter(codingModel);
+        // exec mode fetches no catalog from openai_base_url (and offers no apply_patch without one).
+        const run = await runCodex(proxy.url, dir, PROMPT, { form: 'openai', config: [`model_catalog_json=${await savedCatalog(dir)}`] });
+        expectDoneOverOneSocket(dir, run);
+        expect(proxy.exchanges).toEqual([]);
+      },
+      TEST_TIMEOUT_MS,
+    );
+  });
+
   describe('a long session that crosses the compaction limit of the model catalog (codex.autoCompactTokenLimit 3500)', () => {
     const PROMPT = 'Run the steps of the task, one shell command each.';
     const DONE = `All ${STEPS} steps are in steps.log.`;
@@ -443,18 +673,16 @@ describe('the Codex CLI (0.171.0, the real binary) through the gateway', () => {
     );
 
     it(
-      'openai_base_url: Codex compacts remotely (v2: a compaction_trigger item), gets one compaction item, carries it on and finishes the task',
+      'openai_base_url over HTTP (upgrades cut, so Codex falls back): Codex compacts remotely (v2: a compaction_trigger item), gets one compaction item, carries it on and finishes the task',
       async () => {
         const dir = workDir();
         e2e.upstream.setScripter(longTaskModel);
-        // exec mode fetches no catalog from openai_base_url: the gateway's, saved as docs/codex.md says.
-        const catalog = join(dir, '..', `${basename(dir)}-catalog.json`);
-        const models = await fetch(`${e2e.url}/v1/models?client_version=0.171.0`, { headers: { authorization: `Bearer ${KEY}` } });
-        expect(models.status).toBe(200);
-        writeFileSync(catalog, await models.text());
-        temps.push(catalog);
-        const run = await runCodex(proxy.url, dir, PROMPT, { model: COMPACT_MODEL, form: 'openai', config: [`model_catalog_json=${catalog}`] });
+        // A proxy that cuts upgrades: Codex tries the socket, then falls back to HTTP.
+        proxy.refuseUpgrades = true;
+        const run = await runCodex(proxy.url, dir, PROMPT, { model: COMPACT_MODEL, form: 'openai', config: [`model_catalog_json=${await savedCatalog(dir)}`] });
         expectTaskDone(dir, run);
+        expect(proxy.upgrades.length).toBeGreaterThan(1);
+        expect(proxy.upgrades.map((u) => u.status)).toEqual(proxy.upgrades.map(() => 0));
 
         expect(proxy.exchanges.filter((x) => x.url.startsWith('/v1/models'))).toEqual([]);
         expect(proxy.exchanges.filter((x) => x.url.startsWith('/v1/responses/compact'))).toEqual([]);
@@ -488,6 +716,52 @@ describe('the Codex CLI (0.171.0, the real binary) through the gateway', () => {
         expect(next.status).toBe(200);
         expect(inputOf(next).filter((i) => i.type === 'compaction')).toEqual([expect.objectContaining({ encrypted_content: sealed })]);
         expect(callIds(inputOf(next))).toEqual([]);
+        const upNext = e2e.upstream.requests[e2e.upstream.requests.indexOf(summarizing[0]) + 1];
+        expect(upstreamToolIds(upNext)).toEqual([]);
+        const summary = messages(upNext).find((m) => m.role === 'user' && textOf(m).startsWith('Summary of the earlier conversation'));
+        expect(summary && textOf(summary)).toContain('STEP-1-OK STEP-2-OK STEP-3-OK STEP-4-OK');
+        expect(upstreamToolIds(e2e.upstream.requests.at(-1)!)).toEqual(['call_step5', 'call_step6']);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'openai_base_url over WebSocket: the compaction turn continues the socket chain, then Codex starts a new chain from the compaction item',
+      async () => {
+        const dir = workDir();
+        e2e.upstream.setScripter(longTaskModel);
+        const run = await runCodex(proxy.url, dir, PROMPT, { model: COMPACT_MODEL, form: 'openai', config: [`model_catalog_json=${await savedCatalog(dir)}`] });
+        expectTaskDone(dir, run);
+        expect(proxy.exchanges).toEqual([]);
+        expect(proxy.upgrades.map((u) => u.status)).toEqual([101]);
+        const [socket] = proxy.upgrades;
+        type Create = { previous_response_id?: string; generate?: boolean; input: Item[] };
+        const creates = socket.messages.filter((m) => m.from === 'client').map((m) => m.data as Create);
+        const events = socket.messages.filter((m) => m.from === 'server').map((m) => m.data as { type: string; response?: { id: string; output: Item[] } });
+        expect(events.filter((e) => e.type === 'error' || e.type === 'response.failed')).toEqual([]);
+        const completed = events.filter((e) => e.type === 'response.completed').map((e) => e.response!);
+        expect(completed).toHaveLength(creates.length);
+
+        // The warm-up, the first turn and steps 1–3 chain on the socket; the step-4 output comes with
+        // the trigger on the same chain, and the answer is one compaction item.
+        const at = creates.findIndex((c) => c.input.some((i) => i.type === 'compaction_trigger'));
+        expect(creates.filter((c) => c.input.some((i) => i.type === 'compaction_trigger'))).toHaveLength(1);
+        expect(creates[0].generate).toBe(false);
+        creates.slice(1, at + 1).forEach((c, i) => expect(c.previous_response_id).toBe(completed[i].id));
+        expect(creates[at].input.map((i) => i.type)).toEqual(['function_call_output', 'compaction_trigger']);
+        expect(completed[at].output).toEqual([expect.objectContaining({ type: 'compaction', encrypted_content: expect.any(String) })]);
+        const sealed = completed[at].output[0].encrypted_content!;
+        const summarizing = e2e.upstream.requests.filter((r) => r.body.stream !== true);
+        expect(summarizing).toHaveLength(1);
+        expect(upstreamToolIds(summarizing[0])).toEqual(['call_step1', 'call_step2', 'call_step3', 'call_step4']);
+
+        // Then a new chain on the same socket: no previous_response_id, its messages and the compaction
+        // item, no old calls; the rest continue from it, and the upstream saw the summary, not the old calls.
+        const fresh = creates[at + 1];
+        expect(fresh.previous_response_id).toBeUndefined();
+        expect(fresh.input.filter((i) => i.type === 'compaction')).toEqual([expect.objectContaining({ encrypted_content: sealed })]);
+        expect(callIds(fresh.input)).toEqual([]);
+        creates.slice(at + 2).forEach((c, i) => expect(c.previous_response_id).toBe(completed[at + 1 + i].id));
         const upNext = e2e.upstream.requests[e2e.upstream.requests.indexOf(summarizing[0]) + 1];
         expect(upstreamToolIds(upNext)).toEqual([]);
         const summary = messages(upNext).find((m) => m.role === 'user' && textOf(m).startsWith('Summary of the earlier conversation'));
