@@ -47,12 +47,19 @@ const median = (values) => percentile(values, 50);
  */
 
 class Client {
-  /** @param {string} baseUrl @param {{ maxSockets?: number }} [options] */
+  /** @param {string} baseUrl @param {{ maxSockets?: number, headers?: Record<string, string> }} [options] `headers` go on every request (a bearer key) */
   constructor(baseUrl, options = {}) {
     const url = new URL(baseUrl);
     this.host = url.hostname;
     this.port = Number(url.port);
     this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 });
+    /** @type {Record<string, string>} */
+    this.headers = options.headers ?? {};
+  }
+
+  /** @param {string | undefined} payload */
+  headersFor(payload) {
+    return payload === undefined ? this.headers : { ...this.headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) };
   }
 
   /**
@@ -70,7 +77,7 @@ class Client {
           method,
           path,
           agent: this.agent,
-          headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+          headers: this.headersFor(payload),
         },
         (res) => {
           /** @type {Buffer[]} */
@@ -100,8 +107,8 @@ class Client {
   /**
    * Reads a server-sent event stream as it arrives.
    * @param {string} method @param {string} path @param {unknown} body
-   * @param {{ isFirst?: (type: string, data: string) => boolean, stop?: (type: string, data: string) => boolean, signal?: AbortSignal }} [hooks]
-   *   `isFirst` marks the event whose arrival time is `firstMs`; `stop` ends the reading early (the connection is closed).
+   * @param {{ isFirst?: (type: string, data: string) => boolean, stop?: (type: string, data: string) => boolean, onEvent?: (type: string, data: string) => void, signal?: AbortSignal }} [hooks]
+   *   `isFirst` marks the event whose arrival time is `firstMs`; `stop` ends the reading early (the connection is closed); `onEvent` sees every event.
    * @returns {Promise<StreamResult>}
    */
   stream(method, path, body, hooks = {}) {
@@ -117,7 +124,7 @@ class Client {
           path,
           agent: this.agent,
           signal: hooks.signal,
-          headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+          headers: this.headersFor(payload),
         },
         (res) => {
           result.status = res.statusCode ?? 0;
@@ -138,6 +145,7 @@ class Client {
                 result.events++;
                 result.lastType = type;
                 result.lastData = data;
+                hooks.onEvent?.(type, data);
                 if (result.firstMs === null && hooks.isFirst?.(type, data)) result.firstMs = performance.now() - started;
                 if (hooks.stop?.(type, data)) {
                   stopped = true;

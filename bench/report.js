@@ -15,7 +15,11 @@
  *   '5'?: Flat, '6'?: Flat, '8'?: Flat,
  *   '7'?: { description: string, sizes: { small: number, large: number }, seedSeconds: number, samples: number, ops: Record<string, { smallP50Ms: number, largeP50Ms: number, ratio: number }> },
  *   '9'?: Compaction,
+ *   '10'?: WebSocketFigure,
  * }} Figures
+ * @typedef {{ cpuMsPerTurn: number, p50TurnMs: number, lastTurnP50Ms: number, sumOfTurnsMs: number, loopWallMs: number, payloadBytes: number, wireBytesWritten: number, wireBytesRead: number }} WsSeries
+ * @typedef {{ description: string, turns: number, rounds: number, series: Record<string, WsSeries>,
+ *   ratios: Record<string, Record<string, number>>, memory: Record<string, unknown> & { sockets: number, heapPerSocketKiB: number, externalPerSocketKiB: number, rssPerSocketKiB: number, heapLeftPerSocketKiB: number } }} WebSocketFigure
  * @typedef {{ description: string, threshold: number, turns: number, ratio: number,
  *   a: { perTurn: Record<string, number>, max: number, total: number, maxGrowth: number, meanGrowth: number },
  *   b: { perTurn: Record<string, number>, maxAnswer: number, answersTotal: number, compactions: number, compactedAt: number[], compactionsPerQuarter: number[],
@@ -204,6 +208,49 @@ function markdown(results) {
         ['text of the session', 'characters', 'o200k_base', 'Llama 3', 'error %'],
         Object.entries(estimate.byKind).map(([kind, k]) => [kind, k.chars, k.o200k, k.llama3, k.error]),
       ),
+    );
+  }
+  const ten = f['10'];
+  if (ten) {
+    const label = /** @type {Record<string, string>} */ ({
+      http: 'HTTP, store: false, the whole history',
+      ws: 'WebSocket, store: false, connection cache',
+      'http-chain': 'HTTP, store: true, previous_response_id',
+      'ws-chain': 'WebSocket, store: true, previous_response_id',
+    });
+    const m = ten.memory;
+    out.push('', `**10. WebSocket mode**: ${ten.description}`, '');
+    out.push(
+      table(
+        [
+          'series',
+          'gateway CPU ms/turn',
+          'p50 ms/turn',
+          'turn 50 p50 ms',
+          `sum of ${ten.turns} turns ms`,
+          'client wrote (payload) bytes',
+          'client wrote (wire) bytes',
+          'client read (wire) bytes',
+        ],
+        Object.entries(ten.series).map(([k, x]) => [
+          label[k] ?? k,
+          x.cpuMsPerTurn,
+          x.p50TurnMs,
+          x.lastTurnP50Ms,
+          x.sumOfTurnsMs,
+          x.payloadBytes,
+          x.wireBytesWritten,
+          x.wireBytesRead,
+        ]),
+      ),
+      '',
+      `WebSocket / HTTP: store: false ${Object.entries(ten.ratios.storeFalse)
+        .map(([k, v]) => `${k} ${fmt(v)}×`)
+        .join(', ')}; store: true ${Object.entries(ten.ratios.storeTrue)
+        .map(([k, v]) => `${k} ${fmt(v)}×`)
+        .join(', ')}.`,
+      '',
+      `${m.sockets} idle sockets: heap ${fmt(m.heapPerSocketKiB)} KiB, external ${fmt(m.externalPerSocketKiB)} KiB, RSS ${fmt(m.rssPerSocketKiB)} KiB per socket; after closing them ${fmt(m.heapLeftPerSocketKiB)} KiB of heap + external per socket left (heap MiB ${JSON.stringify(m.heapUsedMiB)}, RSS MiB ${JSON.stringify(m.rssMiB)}).`,
     );
   }
   const what = /** @type {Record<string, string>} */ ({

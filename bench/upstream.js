@@ -9,13 +9,15 @@
  *
  * Scripts by model name (`benchModelScripter`: `bench`, `bench-n<K>`, `bench-slow<MS>-n<K>`, each
  * with an optional `.<label>`), answered from bytes rendered once so that the upstream costs as
- * little as possible. Only requests whose last user message starts with `tag:<name>` are recorded
+ * little as possible; `bench-agent…` (figure 10's agent loop) answers every request with a `shell`
+ * function call, the command of the turn (bench/agent-session.js; turn = tool results so far + 1). Only requests whose last user message starts with `tag:<name>` are recorded
  * (at most 20,000), with a sub-millisecond wall clock comparable across processes; the run waits
  * on them with `GET /_upstream/wait?tag=…&until=chunks:N|ended|closed&timeoutMs=…` (a long poll)
  * and reads `GET /_upstream/stats`.
  */
 const path = require('node:path');
 const { requireTs } = require('./typescript');
+const session = require('./agent-session');
 
 /** @type {typeof import('../test/support/fake-upstream')} */
 const fake = /** @type {typeof import('../test/support/fake-upstream')} */ (requireTs(path.join(__dirname, '..', 'test', 'support', 'fake-upstream.ts')));
@@ -28,7 +30,17 @@ async function main() {
     maxRecords: 20_000,
     control: true,
   });
-  upstream.setScripter(fake.benchModelScripter());
+  const bench = fake.benchModelScripter();
+  upstream.setScripter((body, seq) => {
+    if (typeof body['model'] !== 'string' || !body['model'].startsWith('bench-agent')) return bench(body, seq);
+    const messages = Array.isArray(body['messages']) ? /** @type {Array<{ role?: unknown }>} */ (body['messages']) : [];
+    const turn = messages.filter((m) => m.role === 'tool').length + 1;
+    // Rendered per request: the default call id (`call_fake<seq>_0`) must differ from turn to turn.
+    return {
+      toolCalls: [{ name: 'shell', arguments: JSON.stringify({ cmd: session.commandOf(turn).cmd }) }],
+      usage: { prompt_tokens: 10 * turn, completion_tokens: 12 },
+    };
+  });
   process.stdout.write(`${JSON.stringify({ port: upstream.port })}\n`);
   process.on('SIGTERM', () => void upstream.close().finally(() => process.exit(0)));
 }
