@@ -9,6 +9,8 @@ import { estimateTokens, REPLY_PRIMING_TOKENS } from '../inference/token-counter
 import { toChatMessages } from './chat-request';
 import { compactedWindow, openCompaction, retainedUserMessages, sealCompaction } from './compaction';
 import { toUsage } from './usage';
+import { truncateToFit } from './truncation';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 
 /**
  * What the backend model is asked after the window (docs/compaction.md shows it): a summary another
@@ -25,8 +27,21 @@ const SUMMARY_MAX_TOKENS = 4096;
 const summaryTokens = (model: ResolvedModel): number =>
   Math.min(SUMMARY_MAX_TOKENS, model.contextWindow ? Math.floor(model.contextWindow / 4) : SUMMARY_MAX_TOKENS);
 
+/** Items measured already: a window's user messages are measured on every turn that holds a compaction. */
+const measured = new WeakMap<StoredItem, number>();
+
 /** An item's estimated tokens as the upstream gets it: what bounds the retained user messages. */
-const itemTokens = (item: StoredItem): number => estimateTokens({ messages: toChatMessages(null, [item]) }) - REPLY_PRIMING_TOKENS;
+function itemTokens(item: StoredItem): number {
+  let tokens = measured.get(item);
+  if (tokens === undefined) {
+    tokens = estimateTokens({ messages: toChatMessages(null, [item]) }) - REPLY_PRIMING_TOKENS;
+    measured.set(item, tokens);
+  }
+  return tokens;
+}
+
+/** The summary prompt's own room: the summary prompt message and a margin for the template's framing. */
+const SUMMARY_PROMPT_ROOM = 256;
 
 export interface CompactionRequest {
   /** The compaction item's id (default: a new one). */
@@ -53,6 +68,17 @@ export interface Compacted {
   usage: ResponseUsage | null;
 }
 
+/**
+ * The summary call must leave room for the summary: a window compacted at 80 % of a small model's
+ * context plus 4,096 output tokens would be refused by the upstream (vLLM checks prompt + max_tokens).
+ * The oldest turns go first, as with `truncation: "auto"`; the summary prompt (the last turn) stays.
+ */
+function fitWindow(messages: ChatCompletionMessageParam[], model: ResolvedModel, maxTokens: number): ChatCompletionMessageParam[] {
+  if (!model.contextWindow) return messages;
+  const measure = (some: ChatCompletionMessageParam[]) => estimateTokens({ messages: some }) - REPLY_PRIMING_TOKENS;
+  return truncateToFit(messages, estimateTokens({ messages }), model.contextWindow - maxTokens - SUMMARY_PROMPT_ROOM, measure);
+}
+
 /** Compacts a window: one non-streaming call to the response's own model writes the summary, which is sealed for the tenant. */
 @Injectable()
 export class Compactor {
@@ -69,9 +95,14 @@ export class Compactor {
     if (!box) throw new UpstreamError(400, 'invalid_request_error', 'invalid_prompt', 'Compaction needs SECRETS_KEY to be set on this server.');
     const { model } = request;
     const window = this.window(request.items, request.tenant, request.retainedTokens);
-    const messages = [...toChatMessages(request.instructions, window, undefined, model.reasoningReplay), { role: 'user' as const, content: SUMMARY_PROMPT }];
+    const maxTokens = summaryTokens(model);
+    const messages = fitWindow(
+      [...toChatMessages(request.instructions, window, undefined, model.reasoningReplay), { role: 'user' as const, content: SUMMARY_PROMPT }],
+      model,
+      maxTokens,
+    );
     const completion = await model.backend.complete(
-      { model: model.upstreamModel, messages, stream: false, [model.maxTokensParam]: summaryTokens(model) },
+      { model: model.upstreamModel, messages, stream: false, [model.maxTokensParam]: maxTokens },
       request.signal,
       { retries: request.upstreamRetries, affinityKey: request.affinityKey },
     );

@@ -45,8 +45,9 @@ describe('truncateToFit (truncation: "auto")', () => {
 
   it('always keeps the last turn, even when nothing else is left and it still does not fit', () => {
     expect(shape(truncateToFit(history, 1000, 10, measure))).toEqual(['system:instructions', 'system:dev', 'user:u3']);
-    const loop = [sys('i'), user('u'), call('x'), result('x')];
-    expect(shape(truncateToFit(loop, 1000, 10, measure))).toEqual(['system:i', 'assistant:calls', 'tool:x']);
+    // In a tool loop the turn starts at the user's message: the task stays with its calls.
+    const loop = [sys('i'), user('old'), reply('r'), user('task'), call('x'), result('x')];
+    expect(shape(truncateToFit(loop, 1000, 10, measure))).toEqual(['system:i', 'user:task', 'assistant:calls', 'tool:x']);
   });
 
   it('reserves max_output_tokens for the reply, else an eighth of the window up to 4096', () => {

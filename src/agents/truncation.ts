@@ -3,7 +3,8 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 /**
  * `truncation: "auto"`: drops the oldest messages until the prompt fits. System messages (the
  * instructions, developer messages) always stay; an assistant message's tool calls go together
- * with the tool results that answer them; the last unit (the turn being answered) always stays.
+ * with the tool results that answer them; the turn being answered — from the last user message
+ * on (the last unit when there is none) — always stays: a tool loop keeps the task it works on.
  * `tokens` is the prompt's count (the upstream's own when it has a tokenizer), `measure` the
  * estimate of a few messages, which is what dropping them saves.
  */
@@ -23,9 +24,14 @@ export function truncateToFit(
     if (message.role === 'tool' && head?.role === 'assistant' && head.tool_calls?.length) last.push(i);
     else units.push([i]);
   });
+  let lastUser = -1;
+  messages.forEach((message, i) => {
+    if (message.role === 'user') lastUser = i;
+  });
+  const droppable = units.slice(0, -1).filter((unit) => lastUser < 0 || unit[0] < lastUser);
   const dropped = new Set<number>();
   let total = tokens;
-  for (const unit of units.slice(0, -1)) {
+  for (const unit of droppable) {
     if (total <= budget) break;
     total -= measure(unit.map((i) => messages[i]));
     for (const i of unit) dropped.add(i);

@@ -7,7 +7,8 @@ import { ECHO_MODEL } from '../inference/echo-backend';
 import { TokenCounter, type TokenCount } from '../inference/token-counter';
 import { CreateResponseDto } from './dto/create-response.dto';
 import type { InputTokensDto } from './dto/input-tokens.dto';
-import { ResponseCreation } from './response-creation.service';
+import { ResponseCreation, upstreamFailure } from './response-creation.service';
+import { UpstreamError } from '../inference/upstream-error';
 
 /** `POST /v1/responses/input_tokens`'s answer, and where its count comes from (the `x-token-count-source` header). */
 export interface InputTokensResult {
@@ -33,7 +34,13 @@ export class InputTokens {
   async count(principal: Principal, dto: InputTokensDto, signal?: AbortSignal): Promise<InputTokensResult> {
     const prepared = await this.creation.prepare(principal, asCreate(dto));
     // Compaction items stand for what came before them, as in a run.
-    const items = this.compactor.window([...prepared.history, ...prepared.input], principal.owner, retainedBudget(prepared.model.contextWindow));
+    let items;
+    try {
+      items = this.compactor.window([...prepared.history, ...prepared.input], principal.owner, retainedBudget(prepared.model.contextWindow));
+    } catch (error) {
+      // A stored compaction item that no longer opens: the 400 a create would give.
+      throw error instanceof UpstreamError ? upstreamFailure(error) : error;
+    }
     const params = toChatRequest(prepared.request, items, prepared.model);
     // A count that names no model (OpenAI allows it) is counted with no model's tokenizer: the estimate.
     const count = await this.counter.count(dto.model ? prepared.model : null, { messages: params.messages, tools: params.tools }, signal);

@@ -21,7 +21,7 @@ export class ResponseCompaction {
     private readonly compactor: Compactor,
   ) {}
 
-  async compact(principal: Principal, dto: CompactResponseDto): Promise<CompactedResponse> {
+  async compact(principal: Principal, dto: CompactResponseDto, signal: AbortSignal = new AbortController().signal): Promise<CompactedResponse> {
     // The same checks as a create (model, items, references, sealed reasoning and compactions, the chain).
     const create = {
       model: dto.model,
@@ -41,7 +41,7 @@ export class ResponseCompaction {
         items: [...prepared.history, ...prepared.input],
         tenant: principal.owner,
         retainedTokens: retainedBudget(prepared.model.contextWindow),
-        signal: new AbortController().signal,
+        signal,
         affinityKey: prepared.request.prompt_cache_key,
       });
       return {

@@ -12,6 +12,9 @@ import type { RetrieveResponseQueryDto } from './dto/list-responses.dto';
 import type { PreparedResponse } from './lifecycle/execution';
 import { InputTokens, type InputTokensResult } from './input-tokens.service';
 import { ResponseCreation } from './response-creation.service';
+import { ResponseCompaction } from './response-compaction.service';
+import type { CompactResponseDto } from './dto/compact-response.dto';
+import type { CompactedResponse } from 'openai/resources/responses/responses';
 import { ResponseReplay } from './response-replay.service';
 import { ResponsesService } from './responses.service';
 
@@ -25,6 +28,7 @@ import { ResponsesService } from './responses.service';
 export class ResponsesHttp {
   constructor(
     private readonly creation: ResponseCreation,
+    private readonly compaction: ResponseCompaction,
     private readonly inputTokens: InputTokens,
     private readonly replays: ResponseReplay,
     private readonly responses: ResponsesService,
@@ -45,9 +49,23 @@ export class ResponsesHttp {
 
   /** The count as JSON; `x-token-count-source` says whether it is the upstream tokenizer's or our estimate (a header of ours). */
   async countInputTokens(principal: Principal, dto: InputTokensDto, reply: FastifyReply): Promise<InputTokensResult['body']> {
-    const { body, source } = await this.inputTokens.count(principal, dto);
+    const { body, source } = await this.inputTokens.count(principal, dto, this.clientGone(reply));
     reply.header('x-token-count-source', source);
     return body;
+  }
+
+  /** A compaction's summary call stops when its client goes away (it may write 4,096 tokens for nobody). */
+  compact(principal: Principal, dto: CompactResponseDto, reply: FastifyReply): Promise<CompactedResponse> {
+    return this.compaction.compact(principal, dto, this.clientGone(reply));
+  }
+
+  /** Aborts when the client's connection closes before the answer was sent. */
+  private clientGone(reply: FastifyReply): AbortSignal {
+    const gone = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableEnded) gone.abort();
+    });
+    return gone.signal;
   }
 
   async retrieve(principal: Principal, id: string, query: RetrieveResponseQueryDto, reply: FastifyReply): Promise<void> {

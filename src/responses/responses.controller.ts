@@ -8,7 +8,6 @@ import { ListInputItemsQueryDto, ListResponsesQueryDto, RetrieveResponseQueryDto
 import { DeletedResponseDto, ResponseDto, ResponseItemListDto, ResponseListDto } from './dto/response.dto';
 import { ResponsesHttp } from './responses-http';
 import { ResponsesService } from './responses.service';
-import { ResponseCompaction } from './response-compaction.service';
 import { CompactedResponseDto, CompactResponseDto } from './dto/compact-response.dto';
 
 @ApiTags('Responses')
@@ -18,7 +17,6 @@ export class ResponsesController {
   constructor(
     private readonly http: ResponsesHttp,
     private readonly responses: ResponsesService,
-    private readonly compaction: ResponseCompaction,
   ) {}
 
   @Post()
@@ -45,8 +43,8 @@ export class ResponsesController {
   @HttpCode(200)
   @ApiOperation({ operationId: 'compactResponse', summary: 'Compact a window: the retained user messages and one `compaction` item summarizing the rest' })
   @ApiOkResponse({ type: CompactedResponseDto })
-  compact(@CurrentPrincipal() principal: Principal, @Body() dto: CompactResponseDto) {
-    return this.compaction.compact(principal, dto);
+  compact(@CurrentPrincipal() principal: Principal, @Body() dto: CompactResponseDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.http.compact(principal, dto, reply);
   }
 
   @Post('input_tokens')

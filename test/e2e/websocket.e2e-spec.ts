@@ -159,6 +159,15 @@ describe('WebSocket mode of /v1/responses', () => {
     expect(e2e.upstream.requests).toHaveLength(2);
   });
 
+  it('refuses to store a continuation of a connection-held response (400 on store): no stored chain could lead back to it', async () => {
+    e2e.upstream.enqueue({ text: 'fine' });
+    const ws = await connect();
+    const one = await ws.create({ model: MODEL, store: false, input: [user('start')] });
+    const stored = await ws.create({ model: MODEL, store: true, previous_response_id: one.response!.id, input: [user('next')] });
+    expect(stored.last).toMatchObject({ type: 'error', status: 400, error: { param: 'store', code: 'invalid_value' } });
+    expect(e2e.upstream.requests).toHaveLength(1);
+  });
+
   it('evicts what a refused turn referenced (a validation error names its param)', async () => {
     e2e.upstream.enqueue({ text: 'fine' });
     const ws = await connect();
