@@ -187,9 +187,10 @@ describe.each(backgroundModes('webhooks'))('webhooks, $name', (mode) => {
     expect(got.every((g) => g.verifiedWith.length === 1)).toBe(true);
     const gaps = got.slice(1).map((g, i) => g.receivedAt - got[i].receivedAt);
     // 200 ms, then 400 ms, then 800 ms (± 20 % jitter), the third after a 1 s attempt timeout.
-    expect(gaps[0]).toBeGreaterThanOrEqual(150);
-    expect(gaps[1]).toBeGreaterThan(gaps[0]);
-    expect(gaps[2]).toBeGreaterThan(gaps[1]);
+    // Lower bounds only: a timer never fires early, but a loaded machine makes any gap later.
+    expect(gaps[0]).toBeGreaterThanOrEqual(160);
+    expect(gaps[1]).toBeGreaterThanOrEqual(320);
+    expect(gaps[2]).toBeGreaterThanOrEqual(640 + 1000);
     const [delivery] = (
       await waitFor(
         () => api.deliveries(ep.id),
