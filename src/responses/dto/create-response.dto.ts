@@ -262,6 +262,7 @@ export class ContextManagementDto {
   @IsOptional()
   @IsInt()
   @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
   compact_threshold?: number | null;
 }
 
@@ -338,14 +339,17 @@ export class CreateResponseDto {
   @Max(2)
   frequency_penalty?: number | null;
 
+  // IsInt takes 1e300 (an integer to JavaScript); a count above MAX_SAFE_INTEGER is no count.
   @IsOptional()
   @IsInt()
   @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
   max_output_tokens?: number | null;
 
   @IsOptional()
   @IsInt()
   @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
   max_tool_calls?: number | null;
 
   @IsOptional()
