@@ -20,7 +20,7 @@ import { SchemaValidator, strictOutputFormat } from './schema-validator';
 import { addUsage, toUsage } from './usage';
 import { type Compacted, Compactor } from './compactor';
 import { newId } from '../common/ids';
-import { estimateTokens, REPLY_PRIMING_TOKENS, TokenCounter } from '../inference/token-counter';
+import { estimateMessageTokens, TokenCounter } from '../inference/token-counter';
 import { replyReserve, truncateToFit } from './truncation';
 import { retainedBudget } from './compaction';
 
@@ -221,8 +221,7 @@ export class AgentRunner {
     const count = await this.tokens.count(turn.model, params, signal);
     if (!count.contextWindow) return params; // prepare() refused `auto` for a model of unknown window
     const budget = count.contextWindow - replyReserve(count.contextWindow, turn.request.max_output_tokens);
-    const measure = (messages: ChatCompletionMessageParam[]) => estimateTokens({ messages }) - REPLY_PRIMING_TOKENS;
-    return { ...params, messages: truncateToFit(params.messages, count.tokens, budget, measure) };
+    return { ...params, messages: truncateToFit(params.messages, count.tokens, budget, estimateMessageTokens) };
   }
 
   /** One upstream call, fed into the builder; returns the finish reason. */

@@ -5,7 +5,7 @@ import type { StoredItem } from '../common/response-types';
 import { AppConfig } from '../config/app-config';
 import type { ResolvedModel } from '../inference/model-registry';
 import { UpstreamError } from '../inference/upstream-error';
-import { estimateTokens, REPLY_PRIMING_TOKENS } from '../inference/token-counter';
+import { estimateMessageTokens, estimateTokens } from '../inference/token-counter';
 import { toChatMessages } from './chat-request';
 import { compactedWindow, openCompaction, retainedUserMessages, sealCompaction } from './compaction';
 import { toUsage } from './usage';
@@ -34,7 +34,7 @@ const measured = new WeakMap<StoredItem, number>();
 function itemTokens(item: StoredItem): number {
   let tokens = measured.get(item);
   if (tokens === undefined) {
-    tokens = estimateTokens({ messages: toChatMessages(null, [item]) }) - REPLY_PRIMING_TOKENS;
+    tokens = estimateMessageTokens(toChatMessages(null, [item]));
     measured.set(item, tokens);
   }
   return tokens;
@@ -75,8 +75,7 @@ export interface Compacted {
  */
 function fitWindow(messages: ChatCompletionMessageParam[], model: ResolvedModel, maxTokens: number): ChatCompletionMessageParam[] {
   if (!model.contextWindow) return messages;
-  const measure = (some: ChatCompletionMessageParam[]) => estimateTokens({ messages: some }) - REPLY_PRIMING_TOKENS;
-  return truncateToFit(messages, estimateTokens({ messages }), model.contextWindow - maxTokens - SUMMARY_PROMPT_ROOM, measure);
+  return truncateToFit(messages, estimateTokens({ messages }), model.contextWindow - maxTokens - SUMMARY_PROMPT_ROOM, estimateMessageTokens);
 }
 
 /** Compacts a window: one non-streaming call to the response's own model writes the summary, which is sealed for the tenant. */

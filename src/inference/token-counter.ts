@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { ChatCompletionContentPart, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type { ChatCompletionContentPart, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { TokenCountParams } from './chat-backend';
 import type { ResolvedModel } from './model-registry';
 
 /** A prompt's size in tokens, and where the number comes from. */
@@ -12,10 +13,7 @@ export interface TokenCount {
 }
 
 /** A chat prompt: what the upstream would be sent. */
-export interface TokenCountInput {
-  messages: ChatCompletionMessageParam[];
-  tools?: ChatCompletionTool[];
-}
+export type TokenCountInput = Omit<TokenCountParams, 'model'>;
 
 /** OpenAI's documented framing for its chat models: each message costs 3 tokens, a `name` 1 more, the reply's priming 3. */
 export const TOKENS_PER_MESSAGE = 3;
@@ -158,6 +156,9 @@ export function estimateTokens(params: TokenCountInput): number {
   if (params.tools?.length) text.add(JSON.stringify(params.tools));
   return fixed + text.tokens;
 }
+
+/** Some messages' share of a prompt (no reply priming): what keeping or dropping them is worth. */
+export const estimateMessageTokens = (messages: ChatCompletionMessageParam[]): number => estimateTokens({ messages }) - REPLY_PRIMING_TOKENS;
 
 /**
  * Counts prompts: with the upstream's tokenizer when the model's backend has one and it answers,

@@ -4,7 +4,7 @@ import { invalidRequest, OpenAIError, unsupportedParameter } from '../common/ope
 import type { SecretBox } from '../common/secrets';
 import type { Principal } from '../common/principal';
 import type { NormalizedRequest, ResponseObject, StoredItem, StreamEvent } from '../common/response-types';
-import type { EventSink } from '../common/sse';
+import { PendingSink, type EventSink, type StreamTarget } from '../common/sse';
 import { UpstreamError } from '../inference/upstream-error';
 import { unknownApproval, unknownApprovalMessage } from '../agents/mcp/approvals';
 import { SchemaValidator, strictOutputFormat, UnusableSchemaError } from '../agents/schema-validator';
@@ -87,6 +87,12 @@ export class ResponseCreation {
     });
     openReasoningInput(input, this.clientSealBox, principal.owner);
     this.prepareCompaction(request, input, model, principal);
+    if (request.truncation === 'auto' && !model.contextWindow) {
+      throw unsupportedParameter(
+        'truncation',
+        `truncation 'auto' needs the context window of the model '${model.id}': set its contextWindow in MODELS_CONFIG.`,
+      );
+    }
     await this.resolveReferences(principal, input);
     const history = held?.(request) ?? (await this.executions.history(principal, request));
     this.checkApprovals(history, input);
@@ -119,12 +125,6 @@ export class ResponseCreation {
     if ((input[input.length - 1] as { type?: string } | undefined)?.type === 'compaction_trigger') {
       input.pop();
       request.compaction_trigger = true;
-    }
-    if (request.truncation === 'auto' && !model.contextWindow) {
-      throw unsupportedParameter(
-        'truncation',
-        `truncation 'auto' needs the context window of the model '${model.id}': set its contextWindow in MODELS_CONFIG.`,
-      );
     }
     const entry = request.context_management?.[0];
     if (!request.compaction_trigger && !entry) return;
@@ -203,6 +203,27 @@ export class ResponseCreation {
     const { response, outcome } = await this.executor.execute(execution, events, signal);
     if (!sink && outcome.status === 'failed') throw upstreamFailure(outcome.error);
     return response;
+  }
+
+  /**
+   * A synchronous response streamed to a transport (SSE or a WebSocket): the upstream call starts
+   * while its row is being stored, its first events are held, and `open()` is asked for the
+   * target only once the row is stored — a storage failure aborts the run and is thrown before
+   * anything was sent, so the transport still answers it as an error.
+   */
+  async stream(prepared: PreparedResponse, open: () => StreamTarget<StreamEvent>): Promise<ResponseObject> {
+    const execution = this.begin(prepared);
+    const pending = new PendingSink<StreamEvent>();
+    const running = this.run(execution, pending, pending.signal);
+    try {
+      await execution.stored;
+    } catch (error) {
+      pending.abort();
+      await running.catch(() => undefined);
+      throw error;
+    }
+    pending.open(open());
+    return running;
   }
 
   /** The JSON answer to a non-streaming create: the finished response, or the queued one. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Principal } from '../common/principal';
 import type { StreamEvent } from '../common/response-types';
-import { PendingSink, SseWriter } from '../common/sse';
+import { SseWriter } from '../common/sse';
 import { AppConfig } from '../config/app-config';
 import { StreamSlots } from '../limits/stream-slots';
 import { Metrics } from '../metrics/metrics';
@@ -85,20 +85,9 @@ export class ResponsesHttp {
   }
 
   private async streamSync(prepared: PreparedResponse, reply: FastifyReply): Promise<void> {
-    const execution = this.creation.begin(prepared);
-    // The upstream call starts while the row is being stored; the stream opens once it is.
-    const pending = new PendingSink<StreamEvent>();
-    const running = this.creation.run(execution, pending, pending.signal);
-    try {
-      await execution.stored;
-    } catch (error) {
-      pending.abort();
-      await running.catch(() => undefined);
-      throw error; // no header sent yet: the client gets the error (503 for a storage outage)
-    }
-    const sse = this.sse(reply);
-    pending.open(sse);
-    await running.finally(() => sse.end());
+    let sse: SseWriter<StreamEvent> | undefined;
+    // A storage failure is thrown before any header is sent: the client gets the HTTP error (503).
+    await this.creation.stream(prepared, () => (sse = this.sse(reply))).finally(() => sse?.end());
   }
 
   /** Takes the socket over for a stream, with the limits that drop a client that does not read. */

@@ -3,13 +3,12 @@ import type { RawData, WebSocket } from 'ws';
 import { newId } from '../../common/ids';
 import { invalidRequest, OpenAIError, unsupportedParameter } from '../../common/openai-error';
 import type { Principal } from '../../common/principal';
-import type { ResponseObject, StoredItem, StreamEvent } from '../../common/response-types';
-import { PendingSink, type StreamTarget } from '../../common/sse';
+import type { StoredItem, StreamEvent } from '../../common/response-types';
+import type { StreamTarget } from '../../common/sse';
 import { describeError } from '../../http/all-exceptions.filter';
 import type { MessageRateLimit } from '../../limits/message-rate-limit';
 import type { StreamSlots } from '../../limits/stream-slots';
 import { CreateResponseDto } from '../dto/create-response.dto';
-import type { PreparedResponse } from '../lifecycle/execution';
 import type { ResponseCreation } from '../response-creation.service';
 import { ConnectionCache } from './connection-cache';
 
@@ -202,7 +201,8 @@ export class ResponsesSocket {
         );
       }
       release = this.context.streamSlots.acquire(this.principal.owner);
-      const response = await this.stream(prepared, streamId, abort);
+      // As over SSE: a storage failure is an error event before any response event.
+      const response = await this.context.creation.stream(prepared, () => this.target(streamId, abort));
       if (response.status === 'failed') {
         if (referenced) this.cache.evict(referenced); // a failed continuation does not leave its parent to retry from
       } else if (!prepared.request.store && (response.status === 'completed' || response.status === 'incomplete')) {
@@ -215,22 +215,6 @@ export class ResponsesSocket {
     } finally {
       release?.();
     }
-  }
-
-  /** begin + run with the events held until the row is stored, exactly as the SSE transport does. */
-  private async stream(prepared: PreparedResponse, streamId: string | undefined, abort: AbortController): Promise<ResponseObject> {
-    const execution = this.context.creation.begin(prepared);
-    const pending = new PendingSink<StreamEvent>();
-    const running = this.context.creation.run(execution, pending, pending.signal);
-    try {
-      await execution.stored;
-    } catch (error) {
-      pending.abort();
-      await running.catch(() => undefined);
-      throw error; // nothing sent yet: the client gets the error event (503 for a storage outage)
-    }
-    pending.open(this.target(streamId, abort));
-    return running;
   }
 
   /** The events of one response, onto this socket (with the client's `stream_id`, when it gave one). */
