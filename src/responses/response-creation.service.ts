@@ -232,9 +232,11 @@ export class ResponseCreation {
   }
 
   /**
-   * Accepts a background response: stores it `queued` with everything a worker needs, records
-   * its first events when it will be streamed, and queues it. If it cannot be queued, the row is
-   * removed again and the client gets a 503: nothing accepted is left orphaned.
+   * Accepts a background response: records its first events when it will be streamed, stores it
+   * `queued` with everything a worker needs, and queues it. The events go first: once the row
+   * exists a reconciler pass may hand it to a worker, whose events must follow these. If it
+   * cannot be queued, the row is removed again and the client gets a 503: nothing accepted is
+   * left orphaned.
    */
   async enqueue(prepared: PreparedResponse): Promise<ResponseObject> {
     const { principal, request } = prepared;
@@ -252,7 +254,6 @@ export class ResponseCreation {
     }
     const row = this.executions.forQueue(prepared);
     const { id, response: queued } = row;
-    await this.store.create(row);
     try {
       if (request.stream) {
         const events = new EventSequencer((e) => this.events.append(id, e));
@@ -260,12 +261,26 @@ export class ResponseCreation {
         events.emit({ type: 'response.queued', response: queued });
         await this.events.flush(id);
       }
+    } catch (error) {
+      throw this.unavailable(id, error);
+    }
+    try {
+      await this.store.create(row);
+    } catch (error) {
+      if (request.stream) await this.events.finish(id).catch(() => undefined); // no row: nobody can read them; they expire
+      throw error;
+    }
+    try {
       await this.dispatcher.dispatch(id);
     } catch (error) {
-      this.logger.error(`could not queue ${id}: ${error instanceof Error ? error.message : String(error)}`);
       await this.store.delete(principal.owner, id).catch(() => undefined); // else the reconciler queues it later
-      throw new OpenAIError(503, 'The server cannot accept background responses right now. Try again later.', 'service_unavailable', null, 'queue_unavailable');
+      throw this.unavailable(id, error);
     }
     return queued;
+  }
+
+  private unavailable(id: string, error: unknown): OpenAIError {
+    this.logger.error(`could not queue ${id}: ${error instanceof Error ? error.message : String(error)}`);
+    return new OpenAIError(503, 'The server cannot accept background responses right now. Try again later.', 'service_unavailable', null, 'queue_unavailable');
   }
 }

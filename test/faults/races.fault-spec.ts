@@ -6,7 +6,7 @@
 import type OpenAI from 'openai';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { ServerProcess } from '../support/processes';
-import { faultSuite, MODEL, randomInt, report, scale, sleep, Stack, within } from './support/harness';
+import { faultSuite, isTerminal, MODEL, randomInt, report, scale, sleep, Stack, within } from './support/harness';
 import { readStream, StreamRecord, streamProblems, terminalEventOf, statusesFor } from './support/streams';
 
 /** What one operation saw. `terminal` = a terminal status other than cancelled (a cancel refused with 400). */
@@ -40,7 +40,9 @@ faultSuite('fault: cancel / complete / delete / retrieve races across processes'
   let apis: ServerProcess[] = [];
 
   beforeAll(async () => {
-    stack = await Stack.create();
+    // Up to 80 streamed creations plus replays are open at once under a backlog: the per-tenant
+    // stream cap (100) is not what this test is about.
+    stack = await Stack.create({ MAX_STREAMS_PER_TENANT: '1000' });
     stack.upstream.setScripter(() => ({ stamp: 4, chunkDelayMs: randomInt(5, 200) }));
     apis = await Promise.all([stack.start('api'), stack.start('api')]);
     clients = apis.map((a) => stack.client(a));
@@ -151,6 +153,14 @@ faultSuite('fault: cancel / complete / delete / retrieve races across processes'
         }),
       );
       if (creation) await within(creation, 20_000);
+      // Half of the watched ones are cancelled once finished: a cancel that must be refused (400),
+      // whatever the machine's speed (a random cancel alone may never come late enough).
+      if (i % 6 === 3) {
+        const until = Date.now() + 20_000;
+        while (Date.now() < until && !isTerminal((await creator.responses.retrieve(id)).status)) await sleep(100);
+        const which = (i + 1) % 2;
+        await ops.cancel(id, clients[which], which ? 'B' : 'A');
+      }
     };
     await Promise.all(Array.from({ length: count }, (_, i) => one(i)));
 
