@@ -16,6 +16,8 @@ import { MetricsController } from './metrics/metrics.controller';
 import { ResponsesHttp } from './responses/responses-http';
 import { ResponsesController } from './responses/responses.controller';
 import { ResponsesWebSocket } from './responses/websocket/responses-websocket';
+import { VectorStoresController } from './vector-stores/vector-stores.controller';
+import { VectorStoresModule } from './vector-stores/vector-stores.module';
 import { WebhooksController } from './webhooks/webhooks.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -30,8 +32,8 @@ export class ApiModule {
   static forRoot(responses: DynamicModule): DynamicModule {
     return {
       module: ApiModule,
-      imports: [responses, ConversationsModule, WebhooksModule, InferenceModule, AuthModule, LimitsModule, HealthModule],
-      controllers: [ResponsesController, ConversationsController, WebhooksController, ModelsController, MetricsController],
+      imports: [responses, ConversationsModule, WebhooksModule, VectorStoresModule, InferenceModule, AuthModule, LimitsModule, HealthModule],
+      controllers: [ResponsesController, ConversationsController, WebhooksController, ModelsController, MetricsController, VectorStoresController],
       providers: [
         ResponsesHttp,
         ResponsesWebSocket,

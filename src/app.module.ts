@@ -13,6 +13,7 @@ import { OutboundModule } from './outbound/outbound.module';
 import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
 import { ResponsesModule } from './responses/responses.module';
+import { VectorStoresModule } from './vector-stores/vector-stores.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { WorkerModule } from './worker.module';
 
@@ -39,6 +40,7 @@ export class AppModule {
         ConversationsModule,
         responses,
         WebhooksModule,
+        VectorStoresModule,
         ...(config.servesHttp ? [ApiModule.forRoot(responses)] : []),
         ...(config.runsJobs ? [WorkerModule.forRoot(responses)] : []),
       ],

@@ -8,6 +8,10 @@ import { ConversationEntity } from './conversations/persistence/entities/convers
 import { ResponseInputItemEntity } from './responses/persistence/entities/response-input-item.entity';
 import { ResponseOutputItemEntity } from './responses/persistence/entities/response-output-item.entity';
 import { ResponseEntity } from './responses/persistence/entities/response.entity';
+import { VectorStoreChunkEntity } from './vector-stores/persistence/entities/vector-store-chunk.entity';
+import { VectorStoreFileBatchEntity } from './vector-stores/persistence/entities/vector-store-file-batch.entity';
+import { VectorStoreFileEntity } from './vector-stores/persistence/entities/vector-store-file.entity';
+import { VectorStoreEntity } from './vector-stores/persistence/entities/vector-store.entity';
 import { WebhookAttemptEntity } from './webhooks/persistence/entities/webhook-attempt.entity';
 import { WebhookDeliveryEntity } from './webhooks/persistence/entities/webhook-delivery.entity';
 import { WebhookEndpointEntity } from './webhooks/persistence/entities/webhook-endpoint.entity';
@@ -19,6 +23,7 @@ import { IndexOutputItems1764000300000 } from './database/migrations/17640003000
 import { CreateWebhooks1764000400000 } from './database/migrations/1764000400000-CreateWebhooks';
 import { OutputItemsTable1764000500000 } from './database/migrations/1764000500000-OutputItemsTable';
 import { StoreResponseState1764000600000 } from './database/migrations/1764000600000-StoreResponseState';
+import { CreateVectorStores1764000800000 } from './database/migrations/1764000800000-CreateVectorStores';
 
 export const ENTITIES = [
   ResponseEntity,
@@ -31,6 +36,10 @@ export const ENTITIES = [
   WebhookEventEntity,
   WebhookDeliveryEntity,
   WebhookAttemptEntity,
+  VectorStoreEntity,
+  VectorStoreFileEntity,
+  VectorStoreFileBatchEntity,
+  VectorStoreChunkEntity,
 ];
 export const MIGRATIONS = [
   CreateResponses1764000000000,
@@ -40,6 +49,7 @@ export const MIGRATIONS = [
   CreateWebhooks1764000400000,
   OutputItemsTable1764000500000,
   StoreResponseState1764000600000,
+  CreateVectorStores1764000800000,
 ];
 
 export interface DatabaseSettings {

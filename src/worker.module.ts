@@ -1,12 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ResponsesProcessor } from './responses/background/responses-processor';
+import { IngestionProcessor } from './vector-stores/ingestion/ingestion-processor';
+import { VectorStoresModule } from './vector-stores/vector-stores.module';
 import { WebhookRelay } from './webhooks/webhook-relay';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { WebhooksProcessor } from './webhooks/webhooks-processor';
 
 /**
- * What a process that runs jobs adds (ROLE=all or worker): the processors of the `responses` and
- * `webhooks` queues and the webhook outbox relay. A worker is a Nest application context: no
+ * What a process that runs jobs adds (ROLE=all or worker): the processors of the `responses`,
+ * `webhooks` and `ingestion` queues and the webhook outbox relay. A worker is a Nest application context: no
  * HTTP server, no controllers.
  */
 @Module({})
@@ -15,8 +17,8 @@ export class WorkerModule {
   static forRoot(responses: DynamicModule): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [responses, WebhooksModule],
-      providers: [ResponsesProcessor, WebhooksProcessor, WebhookRelay],
+      imports: [responses, WebhooksModule, VectorStoresModule],
+      providers: [ResponsesProcessor, WebhooksProcessor, WebhookRelay, IngestionProcessor],
     };
   }
 }

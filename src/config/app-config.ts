@@ -224,6 +224,15 @@ export class AppConfig {
   get webhookLeaseMs(): number {
     return Math.max(this.env.WEBHOOK_LEASE_MS, this.env.WEBHOOK_TIMEOUT_MS + 1000);
   }
+  get ingestionConcurrency(): number {
+    return this.env.INGESTION_CONCURRENCY;
+  }
+  get ingestionMaxAttempts(): number {
+    return this.env.INGESTION_MAX_ATTEMPTS;
+  }
+  get maxChunksPerFile(): number {
+    return this.env.FILE_SEARCH_MAX_CHUNKS_PER_FILE;
+  }
   get webhookConcurrency(): number {
     return this.env.WEBHOOK_CONCURRENCY;
   }

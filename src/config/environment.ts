@@ -366,6 +366,26 @@ export class Environment {
   @Min(500)
   WEBHOOK_LEASE_MS: number = 60_000;
 
+  /** File search: vector store files one process ingests at once (extract, chunk, embed, index). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  INGESTION_CONCURRENCY: number = 4;
+
+  /** File search: runs of one file's ingestion before it is failed (a run ends early when its worker dies or the embeddings upstream fails). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  INGESTION_MAX_ATTEMPTS: number = 3;
+
+  /** File search: the most chunks one file may make (a larger file fails with `invalid_file`). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  FILE_SEARCH_MAX_CHUNKS_PER_FILE: number = 20_000;
+
   /** Webhooks: deliveries one process makes at once. */
   @Transform(toInt)
   @IsInt()

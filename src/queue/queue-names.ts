@@ -4,4 +4,6 @@ export enum QueueName {
   Responses = 'responses',
   /** Webhook delivery attempts: job id = `<delivery id>:<attempts>`. */
   Webhooks = 'webhooks',
+  /** Vector store file ingestion: job id = `<vector store id>.<file id>`, payload both ids (Postgres holds the state). */
+  Ingestion = 'ingestion',
 }

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { Embeddings } from '../../inference/embeddings';
+import { type ChunkHit, VectorStoresStore } from '../persistence/vector-stores.store';
+import type { Filter } from './filters';
+import { fuse, mergeQueries } from './fusion';
+
+export interface SearchRequest {
+  owner: string;
+  vectorStoreIds: string[];
+  queries: string[];
+  maxResults: number;
+  filter?: Filter;
+  scoreThreshold?: number;
+  signal?: AbortSignal;
+}
+
+/** How many candidates each ranking contributes before fusion, per result asked for. */
+const CANDIDATES_PER_RESULT = 4;
+const MIN_CANDIDATES = 20;
+
+/**
+ * Hybrid retrieval over vector stores: Postgres full-text search always, fused by reciprocal rank
+ * with vector similarity for the stores embedded with the deployment's embedding model. Used by
+ * `POST /v1/vector_stores/{id}/search` and the `file_search` tool alike.
+ */
+@Injectable()
+export class VectorSearch {
+  constructor(
+    private readonly store: VectorStoresStore,
+    private readonly embeddings: Embeddings,
+  ) {}
+
+  /** `embeddingModels`: each store's model (null: keyword only). */
+  async search(request: SearchRequest, embeddingModels: Map<string, string | null>): Promise<ChunkHit[]> {
+    const limit = Math.max(MIN_CANDIDATES, request.maxResults * CANDIDATES_PER_RESULT);
+    const scope = { owner: request.owner, vectorStoreIds: request.vectorStoreIds, filter: request.filter, limit };
+    // Vectors only for stores embedded with the model this deployment has now.
+    const embedded = this.embeddings.available ? request.vectorStoreIds.filter((id) => embeddingModels.get(id) === this.embeddings.model) : [];
+    const vectors = embedded.length ? (await this.embeddings.embed(request.queries, request.signal ?? new AbortController().signal)).vectors : [];
+    const perQuery = await Promise.all(
+      request.queries.map(async (query, i) => {
+        const keyword = await this.store.keywordSearch(scope, query);
+        if (!embedded.length) return keyword;
+        return fuse([keyword, await this.store.vectorSearch({ ...scope, vectorStoreIds: embedded }, vectors[i])]);
+      }),
+    );
+    const threshold = request.scoreThreshold ?? 0;
+    return mergeQueries(perQuery)
+      .filter((h) => h.score >= threshold)
+      .slice(0, request.maxResults);
+  }
+}

@@ -1,0 +1,243 @@
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import type { VectorStoreFile, VectorStoreFileDeleted } from 'openai/resources/vector-stores/files';
+import type { VectorStoreFileBatch } from 'openai/resources/vector-stores/file-batches';
+import type { VectorStoreDeleted, VectorStoreSearchResponse } from 'openai/resources/vector-stores/vector-stores';
+import { newId } from '../common/ids';
+import { invalidRequest, OpenAIError } from '../common/openai-error';
+import type { Principal } from '../common/principal';
+import { CursorNotFoundError, type Page } from '../database/page';
+import { FilesService } from '../files/files.service';
+import { Embeddings } from '../inference/embeddings';
+import { parseChunkingStrategy } from './chunking-strategy';
+import type {
+  CreateFileBatchDto,
+  CreateVectorStoreDto,
+  CreateVectorStoreFileDto,
+  ListVectorStoreFilesQueryDto,
+  ListVectorStoresQueryDto,
+  SearchVectorStoreDto,
+  UpdateVectorStoreDto,
+} from './dto/vector-store.dto';
+import { IngestionQueue } from './ingestion/ingestion-queue';
+import { type NewFile, type StoredVectorStore, VectorStoresStore } from './persistence/vector-stores.store';
+import { parseFilter } from './retrieval/filters';
+import { VectorSearch } from './retrieval/vector-search';
+import { toBatch, toSearchResult, toVectorStore, toVectorStoreFile, type VectorStoreObject } from './vector-store-objects';
+
+export interface ListObject<T> {
+  object: 'list';
+  data: T[];
+  first_id: string | null;
+  last_id: string | null;
+  has_more: boolean;
+}
+
+export interface SearchResultsPage {
+  object: 'vector_store.search_results.page';
+  search_query: string[];
+  data: VectorStoreSearchResponse[];
+  has_more: false;
+  next_page: null;
+}
+
+const list = <T extends { id: string }>(data: T[], hasMore: boolean): ListObject<T> => ({
+  object: 'list',
+  data,
+  first_id: data[0]?.id ?? null,
+  last_id: data[data.length - 1]?.id ?? null,
+  has_more: hasMore,
+});
+
+export const vectorStoreNotFound = (id: string, param: string | null = null) =>
+  new OpenAIError(HttpStatus.NOT_FOUND, `No vector store found with id '${id}'.`, 'invalid_request_error', param);
+const fileNotFound = (id: string, param: string | null = null) =>
+  new OpenAIError(HttpStatus.NOT_FOUND, `No file found with id '${id}'.`, 'invalid_request_error', param);
+const batchNotFound = (id: string) => new OpenAIError(HttpStatus.NOT_FOUND, `No file batch found with id '${id}'.`, 'invalid_request_error');
+
+/** A cursor that names nothing is the client's mistake: a 400 naming it. */
+async function paged<T>(read: () => Promise<Page<T>>): Promise<Page<T>> {
+  try {
+    return await read();
+  } catch (error) {
+    throw error instanceof CursorNotFoundError ? invalidRequest(error.message, error.param) : error;
+  }
+}
+
+/**
+ * The Vector Stores API: stores, their files and file batches (each file ingested by a queue
+ * job), and search. Every id is looked up with the caller's owner: another tenant's is a 404.
+ */
+@Injectable()
+export class VectorStoresService {
+  private readonly logger = new Logger('VectorStores');
+
+  constructor(
+    private readonly store: VectorStoresStore,
+    private readonly files: FilesService,
+    private readonly embeddings: Embeddings,
+    private readonly ingestion: IngestionQueue,
+    private readonly search: VectorSearch,
+  ) {}
+
+  async create(principal: Principal, dto: CreateVectorStoreDto): Promise<VectorStoreObject> {
+    const chunkingStrategy = parseChunkingStrategy(dto.chunking_strategy);
+    const fileIds = [...new Set(dto.file_ids ?? [])];
+    await this.checkFiles(principal.owner, fileIds, 'file_ids');
+    const id = newId('vs');
+    await this.store.createStore({
+      id,
+      owner: principal.owner,
+      name: dto.name ?? '',
+      description: dto.description ?? null,
+      metadata: dto.metadata ?? {},
+      expiresAfter: dto.expires_after ? { anchor: 'last_active_at', days: dto.expires_after.days } : null,
+      embeddingModel: this.embeddings.available ? (this.embeddings.model ?? null) : null,
+      dimensions: this.embeddings.available ? (this.embeddings.dimensions ?? null) : null,
+    });
+    if (fileIds.length) await this.add(principal.owner, id, fileIds.map((fileId) => ({ fileId, attributes: null, chunkingStrategy })), null);
+    return toVectorStore((await this.store.getStore(principal.owner, id))!);
+  }
+
+  async retrieve(principal: Principal, id: string): Promise<VectorStoreObject> {
+    return toVectorStore(await this.find(principal.owner, id));
+  }
+
+  async list(principal: Principal, q: ListVectorStoresQueryDto): Promise<ListObject<VectorStoreObject>> {
+    const page = await paged(() => this.store.listStores(principal.owner, { after: q.after, before: q.before, limit: q.limit ?? 20, order: q.order ?? 'desc' }));
+    return list(page.data.map((s) => toVectorStore(s)), page.hasMore);
+  }
+
+  async update(principal: Principal, id: string, dto: UpdateVectorStoreDto): Promise<VectorStoreObject> {
+    const changes = {
+      ...(dto.name !== undefined ? { name: dto.name ?? '' } : {}),
+      ...(dto.metadata !== undefined ? { metadata: dto.metadata ?? {} } : {}),
+      ...(dto.expires_after !== undefined ? { expiresAfter: dto.expires_after && { anchor: 'last_active_at' as const, days: dto.expires_after.days } } : {}),
+    };
+    if (!(await this.store.updateStore(principal.owner, id, changes))) throw vectorStoreNotFound(id);
+    return this.retrieve(principal, id);
+  }
+
+  async delete(principal: Principal, id: string): Promise<VectorStoreDeleted> {
+    if (!(await this.store.deleteStore(principal.owner, id))) throw vectorStoreNotFound(id);
+    return { id, object: 'vector_store.deleted', deleted: true };
+  }
+
+  async addFile(principal: Principal, vectorStoreId: string, dto: CreateVectorStoreFileDto): Promise<VectorStoreFile> {
+    const chunkingStrategy = parseChunkingStrategy(dto.chunking_strategy);
+    await this.find(principal.owner, vectorStoreId);
+    await this.checkFiles(principal.owner, [dto.file_id], 'file_id');
+    const [row] = await this.add(principal.owner, vectorStoreId, [{ fileId: dto.file_id, attributes: dto.attributes ?? null, chunkingStrategy }], null);
+    return toVectorStoreFile(row);
+  }
+
+  async retrieveFile(principal: Principal, vectorStoreId: string, fileId: string): Promise<VectorStoreFile> {
+    const row = await this.store.getFile(principal.owner, vectorStoreId, fileId);
+    if (!row) throw await this.missing(principal.owner, vectorStoreId, fileId);
+    return toVectorStoreFile(row);
+  }
+
+  async listFiles(principal: Principal, vectorStoreId: string, q: ListVectorStoreFilesQueryDto, batchId?: string): Promise<ListObject<VectorStoreFile>> {
+    await this.find(principal.owner, vectorStoreId);
+    const page = await paged(() =>
+      this.store.listFiles(principal.owner, vectorStoreId, { after: q.after, before: q.before, limit: q.limit ?? 20, order: q.order ?? 'desc', status: q.filter, batchId }),
+    );
+    return list(page.data.map(toVectorStoreFile), page.hasMore);
+  }
+
+  async updateFile(principal: Principal, vectorStoreId: string, fileId: string, attributes: Record<string, string | number | boolean> | null): Promise<VectorStoreFile> {
+    if (!(await this.store.updateAttributes(principal.owner, vectorStoreId, fileId, attributes))) throw await this.missing(principal.owner, vectorStoreId, fileId);
+    return this.retrieveFile(principal, vectorStoreId, fileId);
+  }
+
+  /** Removes the file from the store (its chunks go with it); the file itself stays in the Files API. */
+  async removeFile(principal: Principal, vectorStoreId: string, fileId: string): Promise<VectorStoreFileDeleted> {
+    if (!(await this.store.removeFile(principal.owner, vectorStoreId, fileId))) throw await this.missing(principal.owner, vectorStoreId, fileId);
+    await this.ingestion.withdraw({ vectorStoreId, fileId }).catch(() => undefined);
+    return { id: fileId, object: 'vector_store.file.deleted', deleted: true };
+  }
+
+  /** The parsed text of a file as chunked, in order. */
+  async fileContent(principal: Principal, vectorStoreId: string, fileId: string): Promise<{ object: 'vector_store.file_content.page'; data: Array<{ type: 'text'; text: string }>; has_more: false; next_page: null }> {
+    const row = await this.store.getFile(principal.owner, vectorStoreId, fileId);
+    if (!row) throw await this.missing(principal.owner, vectorStoreId, fileId);
+    const chunks = await this.store.fileChunks(principal.owner, vectorStoreId, fileId);
+    return { object: 'vector_store.file_content.page', data: chunks.map((text) => ({ type: 'text', text })), has_more: false, next_page: null };
+  }
+
+  async createBatch(principal: Principal, vectorStoreId: string, dto: CreateFileBatchDto): Promise<VectorStoreFileBatch> {
+    if (dto.file_ids && dto.files) throw invalidRequest("Give either 'file_ids' or 'files', not both.", 'files', 'invalid_value');
+    if (!dto.file_ids?.length && !dto.files?.length) throw invalidRequest("'file_ids' or 'files' must list at least one file.", 'file_ids', 'invalid_value');
+    const strategy = parseChunkingStrategy(dto.chunking_strategy);
+    const files: NewFile[] = dto.files
+      ? dto.files.map((f, i) => ({ fileId: f.file_id, attributes: f.attributes ?? dto.attributes ?? null, chunkingStrategy: f.chunking_strategy === undefined ? strategy : parseChunkingStrategy(f.chunking_strategy, `files[${i}].chunking_strategy`) }))
+      : [...new Set(dto.file_ids)].map((fileId) => ({ fileId, attributes: dto.attributes ?? null, chunkingStrategy: strategy }));
+    await this.find(principal.owner, vectorStoreId);
+    await this.checkFiles(principal.owner, files.map((f) => f.fileId), dto.files ? 'files' : 'file_ids');
+    const id = newId('vsfb');
+    await this.store.createBatch({ id, vectorStoreId, owner: principal.owner });
+    await this.add(principal.owner, vectorStoreId, files, id);
+    return this.retrieveBatch(principal, vectorStoreId, id);
+  }
+
+  async retrieveBatch(principal: Principal, vectorStoreId: string, id: string): Promise<VectorStoreFileBatch> {
+    const batch = await this.store.getBatch(principal.owner, vectorStoreId, id);
+    if (!batch) throw (await this.store.getStore(principal.owner, vectorStoreId)) ? batchNotFound(id) : vectorStoreNotFound(vectorStoreId);
+    return toBatch(batch);
+  }
+
+  async cancelBatch(principal: Principal, vectorStoreId: string, id: string): Promise<VectorStoreFileBatch> {
+    await this.retrieveBatch(principal, vectorStoreId, id);
+    const cancelled = await this.store.cancelBatch(principal.owner, vectorStoreId, id);
+    // A running ingestion's writes are fenced by the status; a queued one need not start.
+    await Promise.all(cancelled.map((fileId) => this.ingestion.withdraw({ vectorStoreId, fileId }).catch(() => undefined)));
+    return this.retrieveBatch(principal, vectorStoreId, id);
+  }
+
+  async listBatchFiles(principal: Principal, vectorStoreId: string, id: string, q: ListVectorStoreFilesQueryDto): Promise<ListObject<VectorStoreFile>> {
+    await this.retrieveBatch(principal, vectorStoreId, id);
+    return this.listFiles(principal, vectorStoreId, q, id);
+  }
+
+  async searchStore(principal: Principal, id: string, dto: SearchVectorStoreDto, signal?: AbortSignal): Promise<SearchResultsPage> {
+    const queries = typeof dto.query === 'string' ? [dto.query] : dto.query;
+    if (!Array.isArray(queries) || !queries.length || queries.length > 10 || !queries.every((q) => typeof q === 'string' && q.length <= 4096)) {
+      throw invalidRequest("'query' must be a string or an array of 1 to 10 strings, each up to 4096 characters.", 'query', 'invalid_value');
+    }
+    const filter = dto.filters === undefined || dto.filters === null ? undefined : parseFilter(dto.filters, 'filters');
+    const store = await this.find(principal.owner, id);
+    const hits = await this.search.search(
+      { owner: principal.owner, vectorStoreIds: [id], queries, maxResults: dto.max_num_results ?? 10, filter, scoreThreshold: dto.ranking_options?.score_threshold, signal },
+      new Map([[id, store.embeddingModel]]),
+    );
+    await this.store.touch([id]);
+    return { object: 'vector_store.search_results.page', search_query: queries, data: hits.map(toSearchResult), has_more: false, next_page: null };
+  }
+
+  private async find(owner: string, id: string, param: string | null = null): Promise<StoredVectorStore> {
+    const found = await this.store.getStore(owner, id);
+    if (!found) throw vectorStoreNotFound(id, param);
+    return found;
+  }
+
+  /** Which of a store and a file is missing, as the 404 to answer. */
+  private async missing(owner: string, vectorStoreId: string, fileId: string): Promise<OpenAIError> {
+    return (await this.store.getStore(owner, vectorStoreId)) ? fileNotFound(fileId) : vectorStoreNotFound(vectorStoreId);
+  }
+
+  /** Every file must be the caller's (another tenant's is as unknown as a missing one). */
+  private async checkFiles(owner: string, fileIds: string[], param: string): Promise<void> {
+    for (const fileId of fileIds) if (!(await this.files.get(owner, fileId))) throw fileNotFound(fileId, param);
+  }
+
+  /** Adds files and queues their ingestion; one that cannot be queued now is left to the reconciler. */
+  private async add(owner: string, vectorStoreId: string, files: NewFile[], batchId: string | null) {
+    const rows = await this.store.addFiles(owner, vectorStoreId, files, batchId);
+    for (const row of rows) {
+      if (row.status !== 'in_progress') continue;
+      await this.ingestion.dispatch({ vectorStoreId, fileId: row.fileId }).catch((error: unknown) => {
+        this.logger.warn(`ingestion of ${row.fileId} not queued now (the reconciler will): ${error instanceof Error ? error.message : String(error)}`);
+      });
+    }
+    return rows;
+  }
+}
