@@ -106,7 +106,7 @@ export class Environment {
   @IsString()
   EMBEDDING_API_KEY?: string;
 
-  /** Send `dimensions` upstream (Matryoshka models: OpenAI text-embedding-3, nomic): the model shortens its vectors to EMBEDDING_DIMENSIONS. */
+  /** Send `dimensions` upstream (Matryoshka models such as OpenAI text-embedding-3): the model shortens its vectors to EMBEDDING_DIMENSIONS. */
   @Transform(toBool)
   @IsBoolean()
   EMBEDDING_SEND_DIMENSIONS: boolean = false;

@@ -226,7 +226,7 @@ export class ModelConfig {
   @Max(16_000)
   dimensions?: number;
 
-  /** An embedding model: send `dimensions` upstream, so a Matryoshka model (text-embedding-3, nomic) shortens its vectors to it. Default false. */
+  /** An embedding model: send `dimensions` upstream, so a Matryoshka model (OpenAI text-embedding-3) shortens its vectors to it. Default false. */
   @IsOptional()
   @IsBoolean()
   sendDimensions?: boolean;
