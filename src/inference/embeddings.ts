@@ -44,7 +44,7 @@ export class NoEmbeddings extends Embeddings {
   readonly dimensions = undefined;
   readonly maxInputTokens = undefined;
 
-  embed(): Promise<EmbeddingResult> {
+  embed(_texts: readonly string[], _signal: AbortSignal): Promise<EmbeddingResult> {
     return Promise.reject(new EmbeddingsUnavailable());
   }
 }

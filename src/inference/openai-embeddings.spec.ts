@@ -223,7 +223,8 @@ describe('OpenAIEmbeddings (node:http against the fake upstream on loopback)', (
     await expect(embeddings({ dimensions: 4 }).embed(['x'], signal())).rejects.toMatchObject({ httpStatus: 502, message: expect.stringContaining('larger') });
   });
 
-  it('refuses empty texts and miscounted token counts before any request', async () => {
+  it('sends nothing for no texts, and refuses empty texts and miscounted token counts before any request', async () => {
+    expect(await embeddings().embed([], signal())).toMatchObject({ vectors: [], usage: { prompt_tokens: 0, total_tokens: 0 } });
     await expect(embeddings().embed(['a', ''], signal())).rejects.toThrow('embed: text 1 is empty');
     await expect(embeddings().embed(['a'], signal(), { tokenCounts: [1, 2] })).rejects.toThrow('2 token counts for 1 texts');
     expect(upstream.embeddingRequests).toHaveLength(0);
