@@ -55,6 +55,18 @@ export class AppConfig {
   get modelsConfigPath(): string | undefined {
     return this.env.MODELS_CONFIG;
   }
+  /** The embedding model of the form without MODELS_CONFIG (EMBEDDING_*); undefined when EMBEDDING_MODEL is unset. */
+  get embeddingModel(): { model: string; dimensions: number; baseUrl: string; apiKey?: string; sendDimensions: boolean } | undefined {
+    const { EMBEDDING_MODEL: model, EMBEDDING_DIMENSIONS: dimensions, EMBEDDING_BASE_URL: own } = this.env;
+    const baseUrl = own ?? this.env.INFERENCE_BASE_URL;
+    if (!model || !dimensions || !baseUrl) return undefined; // parseEnvironment refuses a partial form
+    const apiKey = own ? this.env.EMBEDDING_API_KEY : (this.env.EMBEDDING_API_KEY ?? this.env.INFERENCE_API_KEY);
+    return { model, dimensions, baseUrl, ...(apiKey ? { apiKey } : {}), sendDimensions: this.env.EMBEDDING_SEND_DIMENSIONS };
+  }
+  /** How embeddings requests are cut and run (MODELS_CONFIG's `embeddings` block overrides each). */
+  get embeddingBatching(): { batchSize: number; batchTokens: number; concurrency: number } {
+    return { batchSize: this.env.EMBEDDING_BATCH_SIZE, batchTokens: this.env.EMBEDDING_BATCH_TOKENS, concurrency: this.env.EMBEDDING_CONCURRENCY };
+  }
   get apiKeys(): string | undefined {
     return this.env.API_KEYS;
   }

@@ -137,4 +137,24 @@ describe('parseEnvironment', () => {
   it('counts undefined values as unset', () => {
     expect(parseEnvironment({ PORT: undefined, ROLE: undefined })).toMatchObject({ PORT: 8321, ROLE: 'all' });
   });
+
+  describe('EMBEDDING_*', () => {
+    const base = { INFERENCE_BASE_URL: 'http://127.0.0.1:9/v1', EMBEDDING_MODEL: 'bge', EMBEDDING_DIMENSIONS: '384' };
+
+    it('parses the embedding model and the batching defaults', () => {
+      expect(parseEnvironment(base)).toMatchObject({ EMBEDDING_MODEL: 'bge', EMBEDDING_DIMENSIONS: 384, EMBEDDING_SEND_DIMENSIONS: false });
+      expect(parseEnvironment({})).toMatchObject({ EMBEDDING_BATCH_SIZE: 32, EMBEDDING_BATCH_TOKENS: 16384, EMBEDDING_CONCURRENCY: 4 });
+    });
+
+    it.each([
+      [{ ...base, EMBEDDING_DIMENSIONS: undefined }, 'EMBEDDING_MODEL needs EMBEDDING_DIMENSIONS'],
+      [{ ...base, INFERENCE_BASE_URL: undefined }, 'EMBEDDING_MODEL needs EMBEDDING_BASE_URL'],
+      [{ ...base, MODELS_CONFIG: '/x.json' }, 'with MODELS_CONFIG, name the embedding model in its "embeddings" block'],
+      [{ ...base, EMBEDDING_DIMENSIONS: '0' }, 'EMBEDDING_DIMENSIONS'],
+      [{ ...base, EMBEDDING_BATCH_SIZE: '4096' }, 'EMBEDDING_BATCH_SIZE'],
+      [{ ...base, EMBEDDING_BASE_URL: 'not a url' }, 'EMBEDDING_BASE_URL=(value hidden)'],
+    ])('refuses %j', (env, message) => {
+      expect(rejection(env).message).toContain(message);
+    });
+  });
 });

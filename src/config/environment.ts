@@ -77,6 +77,61 @@ export class Environment {
   @IsString()
   MODELS_CONFIG?: string;
 
+  /**
+   * Embeddings (file_search, vector stores) without MODELS_CONFIG: the model name sent to
+   * EMBEDDING_BASE_URL (default INFERENCE_BASE_URL). Unset: no embeddings, vector stores are keyword-only.
+   */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
+  EMBEDDING_MODEL?: string;
+
+  /** The length of EMBEDDING_MODEL's vectors (required with it: vector columns are sized by it). */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(16_000)
+  EMBEDDING_DIMENSIONS?: number;
+
+  /** Where EMBEDDING_MODEL is served (`…/v1`); default INFERENCE_BASE_URL. */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  EMBEDDING_BASE_URL?: string;
+
+  /** Its key; default INFERENCE_API_KEY when EMBEDDING_BASE_URL is unset. */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
+  EMBEDDING_API_KEY?: string;
+
+  /** Send `dimensions` upstream (Matryoshka models such as OpenAI text-embedding-3): the model shortens its vectors to EMBEDDING_DIMENSIONS. */
+  @Transform(toBool)
+  @IsBoolean()
+  EMBEDDING_SEND_DIMENSIONS: boolean = false;
+
+  /** Texts per embeddings request at most (TEI refuses more than 32 by default: its --max-client-batch-size). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(2048)
+  EMBEDDING_BATCH_SIZE: number = 32;
+
+  /** Estimated tokens per embeddings request at most (a longer text goes alone). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  EMBEDDING_BATCH_TOKENS: number = 16_384;
+
+  /** Embeddings requests one `embed` call keeps in flight at once. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  EMBEDDING_CONCURRENCY: number = 4;
+
   /** Bootstrap API keys: comma-separated `key` or `key:tenant` pairs. */
   @Transform(blankToUndefined)
   @IsOptional()
@@ -480,6 +535,19 @@ export function parseEnvironment(env: Record<string, string | undefined>): Envir
   const parsed = readVariables(Environment, env);
   if (parsed.ROLE !== 'all' && !parsed.REDIS_URL) {
     throw new EnvironmentError(`Invalid configuration:\n  ROLE=${parsed.ROLE} needs REDIS_URL: API and worker processes hand jobs over through Redis.`);
+  }
+  if (parsed.EMBEDDING_MODEL && parsed.MODELS_CONFIG) {
+    throw new EnvironmentError(
+      `Invalid configuration:\n  EMBEDDING_MODEL is the form without MODELS_CONFIG: with MODELS_CONFIG, name the embedding model in its "embeddings" block.`,
+    );
+  }
+  if (parsed.EMBEDDING_MODEL && !parsed.EMBEDDING_DIMENSIONS) {
+    throw new EnvironmentError(
+      `Invalid configuration:\n  EMBEDDING_MODEL needs EMBEDDING_DIMENSIONS, the length of its vectors (e.g. 384 for bge-small-en-v1.5, 768 for nomic-embed-text, 1024 for bge-m3).`,
+    );
+  }
+  if (parsed.EMBEDDING_MODEL && !parsed.EMBEDDING_BASE_URL && !parsed.INFERENCE_BASE_URL) {
+    throw new EnvironmentError(`Invalid configuration:\n  EMBEDDING_MODEL needs EMBEDDING_BASE_URL (or INFERENCE_BASE_URL): where the model is served.`);
   }
   return parsed;
 }
