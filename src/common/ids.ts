@@ -2,7 +2,26 @@ import { randomBytes } from 'node:crypto';
 
 /** Object id prefixes, as OpenAI uses them. */
 export type IdPrefix =
-  'resp' | 'msg' | 'fc' | 'fco' | 'call' | 'rs' | 'req' | 'item' | 'key' | 'conv' | 'mcp' | 'mcpl' | 'mcpr' | 'we' | 'ctc' | 'ctco' | 'tsc' | 'tso' | 'cmp' | 'file';
+  | 'resp'
+  | 'msg'
+  | 'fc'
+  | 'fco'
+  | 'call'
+  | 'rs'
+  | 'req'
+  | 'item'
+  | 'key'
+  | 'conv'
+  | 'mcp'
+  | 'mcpl'
+  | 'mcpr'
+  | 'we'
+  | 'ctc'
+  | 'ctco'
+  | 'tsc'
+  | 'tso'
+  | 'cmp'
+  | 'file';
 
 const ID_BYTES = 24;
 /** Random bytes for 256 ids at a time: one call into the CSPRNG instead of one per id (every byte used once). */

@@ -525,7 +525,9 @@ export function parseEnvironment(env: Record<string, string | undefined>): Envir
     throw new EnvironmentError(`Invalid configuration:\n  ROLE=${parsed.ROLE} needs REDIS_URL: API and worker processes hand jobs over through Redis.`);
   }
   if (parsed.FILES_STORAGE === 'filesystem' && !parsed.FILES_DIR && parsed.DATA_DIR.startsWith('memory://')) {
-    throw new EnvironmentError(`Invalid configuration:\n  FILES_STORAGE=filesystem needs FILES_DIR when DATA_DIR=${parsed.DATA_DIR} (nothing is kept on disk there).`);
+    throw new EnvironmentError(
+      `Invalid configuration:\n  FILES_STORAGE=filesystem needs FILES_DIR when DATA_DIR=${parsed.DATA_DIR} (nothing is kept on disk there).`,
+    );
   }
   return parsed;
 }
