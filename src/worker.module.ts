@@ -1,4 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { FilesSweeper } from './files/files-sweeper';
+import { FilesModule } from './files/files.module';
 import { ResponsesProcessor } from './responses/background/responses-processor';
 import { WebhookRelay } from './webhooks/webhook-relay';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -6,7 +8,7 @@ import { WebhooksProcessor } from './webhooks/webhooks-processor';
 
 /**
  * What a process that runs jobs adds (ROLE=all or worker): the processors of the `responses` and
- * `webhooks` queues and the webhook outbox relay. A worker is a Nest application context: no
+ * `webhooks` queues, the webhook outbox relay and the sweep of expired files. A worker is a Nest application context: no
  * HTTP server, no controllers.
  */
 @Module({})
@@ -15,8 +17,8 @@ export class WorkerModule {
   static forRoot(responses: DynamicModule): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [responses, WebhooksModule],
-      providers: [ResponsesProcessor, WebhooksProcessor, WebhookRelay],
+      imports: [responses, WebhooksModule, FilesModule],
+      providers: [ResponsesProcessor, WebhooksProcessor, WebhookRelay, FilesSweeper],
     };
   }
 }

@@ -1,7 +1,8 @@
 import { SecretBox } from '../common/secrets';
 import { dataDirKey } from './data-dir-key';
 import type { LogLevel } from '../common/logging';
-import { type Environment, parseEnvironment, type Role } from './environment';
+import { join } from 'node:path';
+import { type Environment, type FileStorage, parseEnvironment, type Role } from './environment';
 
 /** An environment as the process has it: variable names to values. */
 export type EnvironmentVariables = Record<string, string | undefined>;
@@ -252,6 +253,26 @@ export class AppConfig {
     return this.env.WEBHOOK_ALLOWED_HOSTS.split(',')
       .map((h) => h.trim())
       .filter(Boolean);
+  }
+  get filesMaxBytes(): number {
+    return this.env.FILES_MAX_BYTES;
+  }
+  /** 0: no limit. */
+  get filesMaxBytesPerTenant(): number {
+    return this.env.FILES_MAX_BYTES_PER_TENANT;
+  }
+  /** Explicit, or `filesystem` for an embedded server with a data directory, else `postgres`. */
+  get filesStorage(): FileStorage {
+    return this.env.FILES_STORAGE ?? (this.env.DATABASE_URL || this.env.DATA_DIR.startsWith('memory://') ? 'postgres' : 'filesystem');
+  }
+  get filesDir(): string {
+    return this.env.FILES_DIR ?? join(this.env.DATA_DIR, 'files');
+  }
+  get filesUploadTimeoutMs(): number {
+    return this.env.FILES_UPLOAD_TIMEOUT_MS;
+  }
+  get filesSweepIntervalMs(): number {
+    return this.env.FILES_SWEEP_INTERVAL_MS;
   }
   get mcpAllowHttp(): boolean {
     return this.env.MCP_ALLOW_HTTP;

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { IsOptional, IsString } from 'class-validator';
+import { AppConfig } from './app-config';
 import { Environment, EnvironmentError, parseEnvironment, readVariables, variablesOf } from './environment';
 
 const VARIABLES = ['PORT', 'HOST', 'ROLE', 'DATABASE_URL', 'DATA_DIR', 'REDIS_URL', 'INFERENCE_BASE_URL', 'LOG_LEVEL'];
@@ -156,5 +158,26 @@ describe('parseEnvironment', () => {
     ])('refuses %j', (env, message) => {
       expect(rejection(env).message).toContain(message);
     });
+  });
+});
+
+describe('file storage settings', () => {
+  const config = (env: Record<string, string>) => new AppConfig(parseEnvironment(env));
+
+  it('keeps content in DATA_DIR/files for the embedded server, in Postgres with DATABASE_URL or an in-memory DATA_DIR', () => {
+    expect(config({ DATA_DIR: '/srv/rg' })).toMatchObject({ filesStorage: 'filesystem', filesDir: join('/srv/rg', 'files') });
+    expect(config({ DATA_DIR: '/srv/rg', DATABASE_URL: 'postgres://db/rg' }).filesStorage).toBe('postgres');
+    expect(config({ DATA_DIR: 'memory://' }).filesStorage).toBe('postgres');
+    expect(config({ DATABASE_URL: 'postgres://db/rg', FILES_STORAGE: 'filesystem', FILES_DIR: '/mnt/files' })).toMatchObject({
+      filesStorage: 'filesystem',
+      filesDir: '/mnt/files',
+    });
+    expect(config({})).toMatchObject({ filesMaxBytes: 64 * 1024 * 1024, filesMaxBytesPerTenant: 1024 * 1024 * 1024 });
+  });
+
+  it('refuses an unknown FILES_STORAGE, and a filesystem store with nowhere on disk to go', () => {
+    expect(rejection({ FILES_STORAGE: 's3' }).message).toMatch(/\bFILES_STORAGE\b/);
+    expect(rejection({ FILES_STORAGE: 'filesystem', DATA_DIR: 'memory://' }).message).toMatch(/FILES_STORAGE=filesystem needs FILES_DIR/);
+    expect(rejection({ FILES_MAX_BYTES: '0' }).message).toMatch(/\bFILES_MAX_BYTES\b/);
   });
 });

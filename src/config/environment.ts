@@ -18,6 +18,8 @@ import { LOG_LEVELS, type LogLevel } from '../common/logging';
 
 export const ROLES = ['all', 'api', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
+export const FILE_STORAGES = ['postgres', 'filesystem'] as const;
+export type FileStorage = (typeof FILE_STORAGES)[number];
 
 const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
 const toBool = ({ value }: { value: unknown }): unknown =>
@@ -473,6 +475,47 @@ export class Environment {
   @Max(256 * 1024 * 1024)
   MCP_MAX_RESPONSE_BYTES: number = 8 * 1024 * 1024;
 
+  /** Files: the largest file one upload may carry, in bytes (a larger one is a 413 naming `file`). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(4 * 1024 * 1024 * 1024)
+  FILES_MAX_BYTES: number = 64 * 1024 * 1024;
+
+  /** Files: the bytes of all the files one tenant may keep (0: no limit). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  FILES_MAX_BYTES_PER_TENANT: number = 1024 * 1024 * 1024;
+
+  /**
+   * Files: where their content is kept, `postgres` (a table) or `filesystem` (FILES_DIR). Default:
+   * `filesystem` for the embedded server with a data directory, `postgres` otherwise (with
+   * DATABASE_URL every process must see the same content; a directory is shared only when mounted so).
+   */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsIn(FILE_STORAGES)
+  FILES_STORAGE?: FileStorage;
+
+  /** Files: the directory of FILES_STORAGE=filesystem (default: DATA_DIR/files). */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
+  FILES_DIR?: string;
+
+  /** Files: the longest an upload may take, in ms (a slower one is abandoned and leaves nothing). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  FILES_UPLOAD_TIMEOUT_MS: number = 600_000;
+
+  /** Files: how often expired files (and uploads abandoned by a dead process) are deleted, in ms. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  FILES_SWEEP_INTERVAL_MS: number = 60_000;
+
   /** How many `previous_response_id` links a request may walk back. */
   @Transform(toInt)
   @IsInt()
@@ -548,6 +591,11 @@ export function parseEnvironment(env: Record<string, string | undefined>): Envir
   }
   if (parsed.EMBEDDING_MODEL && !parsed.EMBEDDING_BASE_URL && !parsed.INFERENCE_BASE_URL) {
     throw new EnvironmentError(`Invalid configuration:\n  EMBEDDING_MODEL needs EMBEDDING_BASE_URL (or INFERENCE_BASE_URL): where the model is served.`);
+  }
+  if (parsed.FILES_STORAGE === 'filesystem' && !parsed.FILES_DIR && parsed.DATA_DIR.startsWith('memory://')) {
+    throw new EnvironmentError(
+      `Invalid configuration:\n  FILES_STORAGE=filesystem needs FILES_DIR when DATA_DIR=${parsed.DATA_DIR} (nothing is kept on disk there).`,
+    );
   }
   return parsed;
 }
