@@ -5,6 +5,9 @@ import { AuthModule } from './auth/auth.module';
 import { createValidationPipe } from './common/validation';
 import { ConversationsController } from './conversations/conversations.controller';
 import { ConversationsModule } from './conversations/conversations.module';
+import { FilesHttp } from './files/files-http';
+import { FilesController } from './files/files.controller';
+import { FilesModule } from './files/files.module';
 import { HealthModule } from './health/health.module';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { InferenceModule } from './inference/inference.module';
@@ -32,10 +35,19 @@ export class ApiModule {
   static forRoot(responses: DynamicModule): DynamicModule {
     return {
       module: ApiModule,
-      imports: [responses, ConversationsModule, WebhooksModule, VectorStoresModule, InferenceModule, AuthModule, LimitsModule, HealthModule],
-      controllers: [ResponsesController, ConversationsController, WebhooksController, ModelsController, MetricsController, VectorStoresController],
+      imports: [responses, ConversationsModule, WebhooksModule, FilesModule, VectorStoresModule, InferenceModule, AuthModule, LimitsModule, HealthModule],
+      controllers: [
+        ResponsesController,
+        ConversationsController,
+        WebhooksController,
+        FilesController,
+        VectorStoresController,
+        ModelsController,
+        MetricsController,
+      ],
       providers: [
         ResponsesHttp,
+        FilesHttp,
         ResponsesWebSocket,
         StreamSlots,
         WebSocketSlots,

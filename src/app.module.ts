@@ -7,6 +7,7 @@ import { ConfigModule } from './config/config.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { configuredDataSource } from './data-source';
 import { DatabaseModule } from './database/database.module';
+import { FilesModule } from './files/files.module';
 import { InferenceModule } from './inference/inference.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OutboundModule } from './outbound/outbound.module';
@@ -40,6 +41,7 @@ export class AppModule {
         ConversationsModule,
         responses,
         WebhooksModule,
+        FilesModule,
         VectorStoresModule,
         ...(config.servesHttp ? [ApiModule.forRoot(responses)] : []),
         ...(config.runsJobs ? [WorkerModule.forRoot(responses)] : []),

@@ -1,6 +1,7 @@
 import { type INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import multipart from '@fastify/multipart';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
@@ -9,6 +10,7 @@ import { Metrics } from './metrics/metrics';
 import { EnvironmentError, isLoopback } from './config/environment';
 import { createLogger, PinoNestLogger } from './common/logging';
 import { newId } from './common/ids';
+import { multipartLimits } from './files/files-http';
 
 /**
  * The configuration to boot with: the one given (main loads it once), or one validated from the
@@ -47,6 +49,8 @@ export async function createApp(source?: AppConfig | EnvironmentVariables): Prom
     logger: new PinoNestLogger(logger),
     abortOnError: false,
   });
+  // multipart/form-data for file uploads, parsed as a stream by the handler (never buffered whole).
+  await app.register(multipart, { limits: multipartLimits(config) });
   app.enableShutdownHooks();
   instrumentHttp(app);
   setupOpenApi(app);

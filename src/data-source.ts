@@ -5,6 +5,9 @@ import { PGliteDriver } from 'typeorm-pglite';
 import { ApiKeyEntity } from './auth/persistence/entities/api-key.entity';
 import { ConversationItemEntity } from './conversations/persistence/entities/conversation-item.entity';
 import { ConversationEntity } from './conversations/persistence/entities/conversation.entity';
+import { FileContentEntity } from './files/persistence/entities/file-content.entity';
+import { FileUsageEntity } from './files/persistence/entities/file-usage.entity';
+import { FileEntity } from './files/persistence/entities/file.entity';
 import { ResponseInputItemEntity } from './responses/persistence/entities/response-input-item.entity';
 import { ResponseOutputItemEntity } from './responses/persistence/entities/response-output-item.entity';
 import { ResponseEntity } from './responses/persistence/entities/response.entity';
@@ -23,6 +26,7 @@ import { IndexOutputItems1764000300000 } from './database/migrations/17640003000
 import { CreateWebhooks1764000400000 } from './database/migrations/1764000400000-CreateWebhooks';
 import { OutputItemsTable1764000500000 } from './database/migrations/1764000500000-OutputItemsTable';
 import { StoreResponseState1764000600000 } from './database/migrations/1764000600000-StoreResponseState';
+import { CreateFiles1764000700000 } from './database/migrations/1764000700000-CreateFiles';
 import { CreateVectorStores1764000800000 } from './database/migrations/1764000800000-CreateVectorStores';
 
 export const ENTITIES = [
@@ -36,6 +40,9 @@ export const ENTITIES = [
   WebhookEventEntity,
   WebhookDeliveryEntity,
   WebhookAttemptEntity,
+  FileEntity,
+  FileContentEntity,
+  FileUsageEntity,
   VectorStoreEntity,
   VectorStoreFileEntity,
   VectorStoreFileBatchEntity,
@@ -49,6 +56,7 @@ export const MIGRATIONS = [
   CreateWebhooks1764000400000,
   OutputItemsTable1764000500000,
   StoreResponseState1764000600000,
+  CreateFiles1764000700000,
   CreateVectorStores1764000800000,
 ];
 

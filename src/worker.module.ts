@@ -1,4 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { FilesSweeper } from './files/files-sweeper';
+import { FilesModule } from './files/files.module';
 import { ResponsesProcessor } from './responses/background/responses-processor';
 import { IngestionProcessor } from './vector-stores/ingestion/ingestion-processor';
 import { VectorStoresModule } from './vector-stores/vector-stores.module';
@@ -8,7 +10,7 @@ import { WebhooksProcessor } from './webhooks/webhooks-processor';
 
 /**
  * What a process that runs jobs adds (ROLE=all or worker): the processors of the `responses`,
- * `webhooks` and `ingestion` queues and the webhook outbox relay. A worker is a Nest application context: no
+ * `webhooks` and `ingestion` queues, the webhook outbox relay and the sweep of expired files. A worker is a Nest application context: no
  * HTTP server, no controllers.
  */
 @Module({})
@@ -17,8 +19,8 @@ export class WorkerModule {
   static forRoot(responses: DynamicModule): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [responses, WebhooksModule, VectorStoresModule],
-      providers: [ResponsesProcessor, WebhooksProcessor, WebhookRelay, IngestionProcessor],
+      imports: [responses, WebhooksModule, FilesModule, VectorStoresModule],
+      providers: [ResponsesProcessor, WebhooksProcessor, WebhookRelay, FilesSweeper, IngestionProcessor],
     };
   }
 }

@@ -1,7 +1,8 @@
 import { SecretBox } from '../common/secrets';
 import { dataDirKey } from './data-dir-key';
 import type { LogLevel } from '../common/logging';
-import { type Environment, parseEnvironment, type Role } from './environment';
+import { join } from 'node:path';
+import { type Environment, type FileStorage, parseEnvironment, type Role } from './environment';
 
 /** An environment as the process has it: variable names to values. */
 export type EnvironmentVariables = Record<string, string | undefined>;
@@ -54,6 +55,18 @@ export class AppConfig {
   }
   get modelsConfigPath(): string | undefined {
     return this.env.MODELS_CONFIG;
+  }
+  /** The embedding model of the form without MODELS_CONFIG (EMBEDDING_*); undefined when EMBEDDING_MODEL is unset. */
+  get embeddingModel(): { model: string; dimensions: number; baseUrl: string; apiKey?: string; sendDimensions: boolean } | undefined {
+    const { EMBEDDING_MODEL: model, EMBEDDING_DIMENSIONS: dimensions, EMBEDDING_BASE_URL: own } = this.env;
+    const baseUrl = own ?? this.env.INFERENCE_BASE_URL;
+    if (!model || !dimensions || !baseUrl) return undefined; // parseEnvironment refuses a partial form
+    const apiKey = own ? this.env.EMBEDDING_API_KEY : (this.env.EMBEDDING_API_KEY ?? this.env.INFERENCE_API_KEY);
+    return { model, dimensions, baseUrl, ...(apiKey ? { apiKey } : {}), sendDimensions: this.env.EMBEDDING_SEND_DIMENSIONS };
+  }
+  /** How embeddings requests are cut and run (MODELS_CONFIG's `embeddings` block overrides each). */
+  get embeddingBatching(): { batchSize: number; batchTokens: number; concurrency: number } {
+    return { batchSize: this.env.EMBEDDING_BATCH_SIZE, batchTokens: this.env.EMBEDDING_BATCH_TOKENS, concurrency: this.env.EMBEDDING_CONCURRENCY };
   }
   get apiKeys(): string | undefined {
     return this.env.API_KEYS;
@@ -249,6 +262,26 @@ export class AppConfig {
     return this.env.WEBHOOK_ALLOWED_HOSTS.split(',')
       .map((h) => h.trim())
       .filter(Boolean);
+  }
+  get filesMaxBytes(): number {
+    return this.env.FILES_MAX_BYTES;
+  }
+  /** 0: no limit. */
+  get filesMaxBytesPerTenant(): number {
+    return this.env.FILES_MAX_BYTES_PER_TENANT;
+  }
+  /** Explicit, or `filesystem` for an embedded server with a data directory, else `postgres`. */
+  get filesStorage(): FileStorage {
+    return this.env.FILES_STORAGE ?? (this.env.DATABASE_URL || this.env.DATA_DIR.startsWith('memory://') ? 'postgres' : 'filesystem');
+  }
+  get filesDir(): string {
+    return this.env.FILES_DIR ?? join(this.env.DATA_DIR, 'files');
+  }
+  get filesUploadTimeoutMs(): number {
+    return this.env.FILES_UPLOAD_TIMEOUT_MS;
+  }
+  get filesSweepIntervalMs(): number {
+    return this.env.FILES_SWEEP_INTERVAL_MS;
   }
   get mcpAllowHttp(): boolean {
     return this.env.MCP_ALLOW_HTTP;

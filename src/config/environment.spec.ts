@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { IsOptional, IsString } from 'class-validator';
+import { AppConfig } from './app-config';
 import { Environment, EnvironmentError, parseEnvironment, readVariables, variablesOf } from './environment';
 
 const VARIABLES = ['PORT', 'HOST', 'ROLE', 'DATABASE_URL', 'DATA_DIR', 'REDIS_URL', 'INFERENCE_BASE_URL', 'LOG_LEVEL'];
@@ -136,5 +138,46 @@ describe('parseEnvironment', () => {
 
   it('counts undefined values as unset', () => {
     expect(parseEnvironment({ PORT: undefined, ROLE: undefined })).toMatchObject({ PORT: 8321, ROLE: 'all' });
+  });
+
+  describe('EMBEDDING_*', () => {
+    const base = { INFERENCE_BASE_URL: 'http://127.0.0.1:9/v1', EMBEDDING_MODEL: 'bge', EMBEDDING_DIMENSIONS: '384' };
+
+    it('parses the embedding model and the batching defaults', () => {
+      expect(parseEnvironment(base)).toMatchObject({ EMBEDDING_MODEL: 'bge', EMBEDDING_DIMENSIONS: 384, EMBEDDING_SEND_DIMENSIONS: false });
+      expect(parseEnvironment({})).toMatchObject({ EMBEDDING_BATCH_SIZE: 32, EMBEDDING_BATCH_TOKENS: 16384, EMBEDDING_CONCURRENCY: 4 });
+    });
+
+    it.each([
+      [{ ...base, EMBEDDING_DIMENSIONS: undefined }, 'EMBEDDING_MODEL needs EMBEDDING_DIMENSIONS'],
+      [{ ...base, INFERENCE_BASE_URL: undefined }, 'EMBEDDING_MODEL needs EMBEDDING_BASE_URL'],
+      [{ ...base, MODELS_CONFIG: '/x.json' }, 'with MODELS_CONFIG, name the embedding model in its "embeddings" block'],
+      [{ ...base, EMBEDDING_DIMENSIONS: '0' }, 'EMBEDDING_DIMENSIONS'],
+      [{ ...base, EMBEDDING_BATCH_SIZE: '4096' }, 'EMBEDDING_BATCH_SIZE'],
+      [{ ...base, EMBEDDING_BASE_URL: 'not a url' }, 'EMBEDDING_BASE_URL=(value hidden)'],
+    ])('refuses %j', (env, message) => {
+      expect(rejection(env).message).toContain(message);
+    });
+  });
+});
+
+describe('file storage settings', () => {
+  const config = (env: Record<string, string>) => new AppConfig(parseEnvironment(env));
+
+  it('keeps content in DATA_DIR/files for the embedded server, in Postgres with DATABASE_URL or an in-memory DATA_DIR', () => {
+    expect(config({ DATA_DIR: '/srv/rg' })).toMatchObject({ filesStorage: 'filesystem', filesDir: join('/srv/rg', 'files') });
+    expect(config({ DATA_DIR: '/srv/rg', DATABASE_URL: 'postgres://db/rg' }).filesStorage).toBe('postgres');
+    expect(config({ DATA_DIR: 'memory://' }).filesStorage).toBe('postgres');
+    expect(config({ DATABASE_URL: 'postgres://db/rg', FILES_STORAGE: 'filesystem', FILES_DIR: '/mnt/files' })).toMatchObject({
+      filesStorage: 'filesystem',
+      filesDir: '/mnt/files',
+    });
+    expect(config({})).toMatchObject({ filesMaxBytes: 64 * 1024 * 1024, filesMaxBytesPerTenant: 1024 * 1024 * 1024 });
+  });
+
+  it('refuses an unknown FILES_STORAGE, and a filesystem store with nowhere on disk to go', () => {
+    expect(rejection({ FILES_STORAGE: 's3' }).message).toMatch(/\bFILES_STORAGE\b/);
+    expect(rejection({ FILES_STORAGE: 'filesystem', DATA_DIR: 'memory://' }).message).toMatch(/FILES_STORAGE=filesystem needs FILES_DIR/);
+    expect(rejection({ FILES_MAX_BYTES: '0' }).message).toMatch(/\bFILES_MAX_BYTES\b/);
   });
 });

@@ -18,6 +18,8 @@ import { LOG_LEVELS, type LogLevel } from '../common/logging';
 
 export const ROLES = ['all', 'api', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
+export const FILE_STORAGES = ['postgres', 'filesystem'] as const;
+export type FileStorage = (typeof FILE_STORAGES)[number];
 
 const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
 const toBool = ({ value }: { value: unknown }): unknown =>
@@ -76,6 +78,61 @@ export class Environment {
   @IsOptional()
   @IsString()
   MODELS_CONFIG?: string;
+
+  /**
+   * Embeddings (file_search, vector stores) without MODELS_CONFIG: the model name sent to
+   * EMBEDDING_BASE_URL (default INFERENCE_BASE_URL). Unset: no embeddings, vector stores are keyword-only.
+   */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
+  EMBEDDING_MODEL?: string;
+
+  /** The length of EMBEDDING_MODEL's vectors (required with it: vector columns are sized by it). */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(16_000)
+  EMBEDDING_DIMENSIONS?: number;
+
+  /** Where EMBEDDING_MODEL is served (`…/v1`); default INFERENCE_BASE_URL. */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  EMBEDDING_BASE_URL?: string;
+
+  /** Its key; default INFERENCE_API_KEY when EMBEDDING_BASE_URL is unset. */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
+  EMBEDDING_API_KEY?: string;
+
+  /** Send `dimensions` upstream (Matryoshka models such as OpenAI text-embedding-3): the model shortens its vectors to EMBEDDING_DIMENSIONS. */
+  @Transform(toBool)
+  @IsBoolean()
+  EMBEDDING_SEND_DIMENSIONS: boolean = false;
+
+  /** Texts per embeddings request at most (TEI refuses more than 32 by default: its --max-client-batch-size). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(2048)
+  EMBEDDING_BATCH_SIZE: number = 32;
+
+  /** Estimated tokens per embeddings request at most (a longer text goes alone). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  EMBEDDING_BATCH_TOKENS: number = 16_384;
+
+  /** Embeddings requests one `embed` call keeps in flight at once. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  EMBEDDING_CONCURRENCY: number = 4;
 
   /** Bootstrap API keys: comma-separated `key` or `key:tenant` pairs. */
   @Transform(blankToUndefined)
@@ -438,6 +495,47 @@ export class Environment {
   @Max(256 * 1024 * 1024)
   MCP_MAX_RESPONSE_BYTES: number = 8 * 1024 * 1024;
 
+  /** Files: the largest file one upload may carry, in bytes (a larger one is a 413 naming `file`). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(4 * 1024 * 1024 * 1024)
+  FILES_MAX_BYTES: number = 64 * 1024 * 1024;
+
+  /** Files: the bytes of all the files one tenant may keep (0: no limit). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  FILES_MAX_BYTES_PER_TENANT: number = 1024 * 1024 * 1024;
+
+  /**
+   * Files: where their content is kept, `postgres` (a table) or `filesystem` (FILES_DIR). Default:
+   * `filesystem` for the embedded server with a data directory, `postgres` otherwise (with
+   * DATABASE_URL every process must see the same content; a directory is shared only when mounted so).
+   */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsIn(FILE_STORAGES)
+  FILES_STORAGE?: FileStorage;
+
+  /** Files: the directory of FILES_STORAGE=filesystem (default: DATA_DIR/files). */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
+  FILES_DIR?: string;
+
+  /** Files: the longest an upload may take, in ms (a slower one is abandoned and leaves nothing). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  FILES_UPLOAD_TIMEOUT_MS: number = 600_000;
+
+  /** Files: how often expired files (and uploads abandoned by a dead process) are deleted, in ms. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  FILES_SWEEP_INTERVAL_MS: number = 60_000;
+
   /** How many `previous_response_id` links a request may walk back. */
   @Transform(toInt)
   @IsInt()
@@ -500,6 +598,24 @@ export function parseEnvironment(env: Record<string, string | undefined>): Envir
   const parsed = readVariables(Environment, env);
   if (parsed.ROLE !== 'all' && !parsed.REDIS_URL) {
     throw new EnvironmentError(`Invalid configuration:\n  ROLE=${parsed.ROLE} needs REDIS_URL: API and worker processes hand jobs over through Redis.`);
+  }
+  if (parsed.EMBEDDING_MODEL && parsed.MODELS_CONFIG) {
+    throw new EnvironmentError(
+      `Invalid configuration:\n  EMBEDDING_MODEL is the form without MODELS_CONFIG: with MODELS_CONFIG, name the embedding model in its "embeddings" block.`,
+    );
+  }
+  if (parsed.EMBEDDING_MODEL && !parsed.EMBEDDING_DIMENSIONS) {
+    throw new EnvironmentError(
+      `Invalid configuration:\n  EMBEDDING_MODEL needs EMBEDDING_DIMENSIONS, the length of its vectors (e.g. 384 for bge-small-en-v1.5, 768 for nomic-embed-text, 1024 for bge-m3).`,
+    );
+  }
+  if (parsed.EMBEDDING_MODEL && !parsed.EMBEDDING_BASE_URL && !parsed.INFERENCE_BASE_URL) {
+    throw new EnvironmentError(`Invalid configuration:\n  EMBEDDING_MODEL needs EMBEDDING_BASE_URL (or INFERENCE_BASE_URL): where the model is served.`);
+  }
+  if (parsed.FILES_STORAGE === 'filesystem' && !parsed.FILES_DIR && parsed.DATA_DIR.startsWith('memory://')) {
+    throw new EnvironmentError(
+      `Invalid configuration:\n  FILES_STORAGE=filesystem needs FILES_DIR when DATA_DIR=${parsed.DATA_DIR} (nothing is kept on disk there).`,
+    );
   }
   return parsed;
 }

@@ -4,12 +4,19 @@ import { AppConfig } from '../config/app-config';
 import { ChatBackend } from './chat-backend';
 import { ECHO_MODEL, EchoBackend } from './echo-backend';
 import { codexModelInfo, type CodexModelInfo } from './codex-catalog';
-import { type CodexModelConfig, loadModelsConfig, type ReasoningReplay } from './models-config';
+import { Embeddings, NoEmbeddings } from './embeddings';
+import { type CodexModelConfig, loadModelsConfig, type ModelsConfigFile, type ReasoningReplay } from './models-config';
 import { OpenAIChatBackend } from './openai-chat-backend';
+import { OpenAIEmbeddings } from './openai-embeddings';
 
 /** How long the passthrough upstream's model list is reused, and how long asking for it may take. */
 const PASSTHROUGH_LIST_TTL_MS = 60_000;
 const PASSTHROUGH_LIST_TIMEOUT_MS = 3_000;
+/**
+ * Retries of an embeddings request when its provider sets no `maxRetries`: unlike a chat call
+ * (which clients retry themselves) an ingestion batch has no client to retry it, and is idempotent.
+ */
+const EMBEDDING_DEFAULT_RETRIES = 2;
 
 /** Where a model's requests go. */
 export interface ResolvedModel {
@@ -37,11 +44,15 @@ export class ModelRegistry {
   private readonly codex = new Map<string, CodexModelConfig | undefined>();
   /** The passthrough upstream's own model list, for the Codex catalog (refreshed after PASSTHROUGH_LIST_TTL_MS). */
   private passthroughList?: { at: number; ids: Promise<string[]> };
+  /** Embedding models are not chat models: refused on /v1/responses even behind a passthrough provider. */
+  private readonly embeddingIds = new Set<string>();
+  /** The deployment's embedding model (MODELS_CONFIG `embeddings`, or EMBEDDING_MODEL), or NoEmbeddings. */
+  readonly embeddings: Embeddings;
 
   constructor(config: AppConfig) {
     this.models.set(ECHO_MODEL, { id: ECHO_MODEL, backend: new EchoBackend(), upstreamModel: ECHO_MODEL, maxTokensParam: 'max_tokens' });
-    if (config.modelsConfigPath) {
-      const file = loadModelsConfig(config.modelsConfigPath);
+    const file = config.modelsConfigPath ? loadModelsConfig(config.modelsConfigPath) : undefined;
+    if (file) {
       const backends = new Map(
         file.providers.map((p) => [
           p.name,
@@ -59,6 +70,10 @@ export class ModelRegistry {
         ]),
       );
       for (const m of file.models) {
+        if (m.type === 'embedding') {
+          this.embeddingIds.add(m.id);
+          continue;
+        }
         const provider = backends.get(m.provider)!; // validated by loadModelsConfig
         this.models.set(m.id, {
           id: m.id,
@@ -83,10 +98,12 @@ export class ModelRegistry {
         }),
       };
     }
+    this.embeddings = embeddingsOf(file, config);
   }
 
-  /** The model's route, or null when this server does not serve it. */
+  /** The model's route, or null when this server does not serve it (as a chat model). */
   resolve(id: string): ResolvedModel | null {
+    if (this.embeddingIds.has(id)) return null;
     const known = this.models.get(id);
     if (known) return known;
     return this.passthrough ? { id, upstreamModel: id, ...this.passthrough } : null;
@@ -136,4 +153,44 @@ export class ModelRegistry {
     }
     return this.passthroughList.ids;
   }
+}
+
+/** The embedding model MODELS_CONFIG's `embeddings` block names, or (without MODELS_CONFIG) EMBEDDING_MODEL's; else none. */
+function embeddingsOf(file: ModelsConfigFile | undefined, config: AppConfig): Embeddings {
+  const batching = config.embeddingBatching;
+  if (file) {
+    const block = file.embeddings;
+    if (!block) return new NoEmbeddings();
+    const m = file.models.find((model) => model.id === block.model)!; // validated by loadModelsConfig
+    const p = file.providers.find((provider) => provider.name === m.provider)!;
+    return new OpenAIEmbeddings({
+      provider: p.name,
+      baseUrl: p.baseUrls ?? p.baseUrl!,
+      apiKey: p.apiKeyEnv ? config.secret(p.apiKeyEnv) : undefined,
+      timeoutMs: p.timeoutMs ?? config.inferenceTimeoutMs,
+      maxRetries: p.maxRetries ?? EMBEDDING_DEFAULT_RETRIES,
+      model: m.id,
+      upstreamModel: m.upstreamModel ?? m.id,
+      dimensions: m.dimensions!,
+      sendDimensions: m.sendDimensions ?? false,
+      ...(m.contextWindow ? { maxInputTokens: m.contextWindow } : {}),
+      batchSize: block.batchSize ?? batching.batchSize,
+      batchTokens: block.batchTokens ?? batching.batchTokens,
+      concurrency: block.concurrency ?? batching.concurrency,
+    });
+  }
+  const env = config.embeddingModel;
+  if (!env) return new NoEmbeddings();
+  return new OpenAIEmbeddings({
+    provider: 'embeddings',
+    baseUrl: env.baseUrl,
+    apiKey: env.apiKey,
+    timeoutMs: config.inferenceTimeoutMs,
+    maxRetries: EMBEDDING_DEFAULT_RETRIES,
+    model: env.model,
+    upstreamModel: env.model,
+    dimensions: env.dimensions,
+    sendDimensions: env.sendDimensions,
+    ...batching,
+  });
 }

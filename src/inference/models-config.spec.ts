@@ -51,4 +51,40 @@ describe('loadModelsConfig', () => {
     expect(() => loadModelsConfig(config({ contextWindow: 1.5 }))).toThrow('models.0.contextWindow');
     expect(() => loadModelsConfig(config({}, { tokenizer: 'tiktoken' }))).toThrow('providers.0.tokenizer');
   });
+
+  describe('embedding models and the embeddings block', () => {
+    const config = (models: unknown[], embeddings?: unknown) =>
+      file({ providers: [{ name: 'p', baseUrl: 'http://a/v1' }], models, ...(embeddings === undefined ? {} : { embeddings }) });
+    const emb = { id: 'e', provider: 'p', type: 'embedding', dimensions: 1024 };
+
+    it('accepts an embedding model with dimensions, named by the block with its batching', () => {
+      const loaded = loadModelsConfig(
+        config(
+          [
+            { id: 'm', provider: 'p' },
+            { ...emb, sendDimensions: true, contextWindow: 8192 },
+          ],
+          { model: 'e', batchSize: 16, batchTokens: 4096, concurrency: 2 },
+        ),
+      );
+      expect(loaded.models[1]).toMatchObject({ type: 'embedding', dimensions: 1024, sendDimensions: true, contextWindow: 8192 });
+      expect(loaded.embeddings).toMatchObject({ model: 'e', batchSize: 16, batchTokens: 4096, concurrency: 2 });
+      expect(loadModelsConfig(config([emb])).embeddings).toBeUndefined();
+    });
+
+    it.each([
+      [[{ ...emb, dimensions: undefined }], undefined, "models: embedding model 'e' needs dimensions"],
+      [[{ ...emb, dimensions: 0 }], undefined, 'models.0.dimensions'],
+      [[{ ...emb, type: 'rerank' }], undefined, 'models.0.type'],
+      [[{ id: 'm', provider: 'p', dimensions: 8 }], undefined, `models: 'm' has dimensions/sendDimensions but is not type "embedding"`],
+      [[{ ...emb, reasoningReplay: 'drop' }], undefined, "models: embedding model 'e' takes no codex or reasoningReplay"],
+      [[emb, { id: 'm', provider: 'p' }], { model: 'm' }, `embeddings.model: 'm' is not a model of type "embedding" in models`],
+      [[emb], { model: 'nope' }, `embeddings.model: 'nope' is not a model of type "embedding"`],
+      [[emb], { model: 'e', batchSize: 0 }, 'embeddings.batchSize'],
+      [[emb], { model: 'e', concurrency: 65 }, 'embeddings.concurrency'],
+      [[emb], {}, 'embeddings.model'],
+    ])('refuses models %j with embeddings %j, naming the problem', (models, embeddings, problem) => {
+      expect(() => loadModelsConfig(config(models, embeddings))).toThrow(problem);
+    });
+  });
 });

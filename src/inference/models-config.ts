@@ -11,6 +11,7 @@ import {
   IsString,
   IsUrl,
   Matches,
+  Max,
   Min,
   MinLength,
   ValidateNested,
@@ -79,6 +80,10 @@ export class ProviderConfig {
   @IsIn(TOKENIZERS)
   tokenizer?: Tokenizer;
 }
+
+/** What a listed model does: chat (Responses over Chat Completions) or embedding (vectors for file_search). */
+export const MODEL_TYPES = ['chat', 'embedding'] as const;
+export type ModelType = (typeof MODEL_TYPES)[number];
 
 export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const;
 export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
@@ -208,6 +213,50 @@ export class ModelConfig {
   @IsOptional()
   @IsIn(REASONING_REPLAY)
   reasoningReplay?: ReasoningReplay;
+
+  /** `chat` (default): served on /v1/responses; `embedding`: turns text into vectors (`POST …/embeddings`), for vector stores. */
+  @IsOptional()
+  @IsIn(MODEL_TYPES)
+  type?: ModelType;
+
+  /** An embedding model's vector length (required for one; vector columns are sized by it). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(16_000)
+  dimensions?: number;
+
+  /** An embedding model: send `dimensions` upstream, so a Matryoshka model (OpenAI text-embedding-3) shortens its vectors to it. Default false. */
+  @IsOptional()
+  @IsBoolean()
+  sendDimensions?: boolean;
+}
+
+/** The deployment's embeddings: which embedding model vector stores use, and how its requests are cut. */
+export class EmbeddingsConfig {
+  /** The `id` of a `type: "embedding"` model in `models`. */
+  @IsString()
+  model!: string;
+
+  /** Texts per request at most (default EMBEDDING_BATCH_SIZE, 32). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(2048)
+  batchSize?: number;
+
+  /** Estimated tokens per request at most (default EMBEDDING_BATCH_TOKENS, 16384); a longer text goes alone. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  batchTokens?: number;
+
+  /** Requests one embedding call keeps in flight (default EMBEDDING_CONCURRENCY, 4). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  concurrency?: number;
 }
 
 export class ModelsConfigFile {
@@ -221,6 +270,12 @@ export class ModelsConfigFile {
   @Type(() => ModelConfig)
   @ArrayUnique((m: ModelConfig) => m.id)
   models!: ModelConfig[];
+
+  /** The embedding model file_search and vector stores use; absent: none (keyword search only). */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => EmbeddingsConfig)
+  embeddings?: EmbeddingsConfig;
 
   /** A provider that receives any model name not listed in `models`, unchanged. */
   @IsOptional()
@@ -259,6 +314,16 @@ export function loadModelsConfig(path: string): ModelsConfigFile {
       problems.push(`models: '${m.id}' codex.defaultReasoningLevel '${c.defaultReasoningLevel}' is not in codex.reasoningLevels`);
     }
   }
+  for (const m of config.models ?? []) {
+    const embedding = m.type === 'embedding';
+    if (embedding && m.dimensions === undefined) problems.push(`models: embedding model '${m.id}' needs dimensions (the length of its vectors)`);
+    if (!embedding && (m.dimensions !== undefined || m.sendDimensions !== undefined))
+      problems.push(`models: '${m.id}' has dimensions/sendDimensions but is not type "embedding"`);
+    if (embedding && (m.codex || m.reasoningReplay)) problems.push(`models: embedding model '${m.id}' takes no codex or reasoningReplay`);
+  }
+  const wanted = config.embeddings?.model;
+  if (wanted !== undefined && (config.models ?? []).find((m) => m.id === wanted)?.type !== 'embedding')
+    problems.push(`embeddings.model: '${wanted}' is not a model of type "embedding" in models`);
   if (config.passthrough && !names.has(config.passthrough)) problems.push(`passthrough: unknown provider '${config.passthrough}'`);
   if (problems.length) throw new Error(`MODELS_CONFIG=${path} is invalid:\n  ${problems.join('\n  ')}`);
   return config;

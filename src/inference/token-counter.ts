@@ -98,6 +98,42 @@ function countRuns(text: string): number {
   return tokens + bpe(from ? rest + text.slice(from) : text);
 }
 
+/** A stretch of text the BPE encodes on its own, and its tokens: what chunking cuts between. */
+export interface TokenPiece {
+  /** UTF-16 code units. */
+  length: number;
+  tokens: number;
+}
+
+const noSpecial = { disallowedSpecial: new Set<string>() };
+
+/**
+ * The text's pre-tokenized pieces in order (o200k_base's split), with their token counts: their
+ * lengths add up to the text's, their tokens to its count. As in countRuns, runs longer than
+ * `maxRun` characters are encoded in slices of that many (never between a surrogate pair's
+ * halves), which bounds the BPE's cost and each piece's tokens (at most 3 per code unit).
+ */
+export function* tokenPieces(text: string, maxRun = MAX_RUN): Generator<TokenPiece, void, undefined> {
+  const enc = encoding();
+  const encode = function* (stretch: string): Generator<TokenPiece, void, undefined> {
+    for (const tokens of enc.encodeGenerator(stretch, noSpecial)) yield { length: enc.decode(tokens).length, tokens: tokens.length };
+  };
+  const longRun = maxRun === MAX_RUN ? LONG_RUN : new RegExp(`\\S{${maxRun + 1},}|\\s{${maxRun + 1},}`, 'g');
+  let from = 0;
+  for (const match of text.matchAll(longRun)) {
+    if (match.index > from) yield* encode(text.slice(from, match.index));
+    const run = match[0];
+    for (let i = 0; i < run.length;) {
+      let end = Math.min(run.length, i + maxRun);
+      if (end < run.length && /[\ud800-\udbff]/.test(run[end - 1])) end -= 1;
+      yield* encode(run.slice(i, end));
+      i = end;
+    }
+    from = match.index + run.length;
+  }
+  if (from < text.length) yield* encode(from ? text.slice(from) : text);
+}
+
 /** Tokens of a message's content: text (string or parts), images and files at their fixed estimates. */
 function addContent(
   content: string | ReadonlyArray<ChatCompletionContentPart | { type: string; text?: string; refusal?: string }> | null | undefined,

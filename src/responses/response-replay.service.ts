@@ -69,10 +69,13 @@ export class ResponseReplay {
         sink.comment('keepalive');
         // No news for a while: if the database says it ended (its worker died, or a cancel found
         // nobody running it), end this reader's stream with the stored state rather than wait
-        // forever. Only this reader's: the log is not written.
+        // forever. Only this reader's: the log is not written. A deleted one was cancelled by its
+        // delete unless it had ended (docs/background.md), and an ended one's terminal event is in
+        // the log: it ends cancelled, never with the stale status this reader started from.
         const current = await this.store.getById(id);
         if (!current || isTerminal(current.status)) {
-          sink.write(toLogged({ ...terminalEvent(current?.response ?? known), sequence_number: last + 1 }));
+          const final: ResponseObject = current?.response ?? { ...known, status: 'cancelled' };
+          sink.write(toLogged({ ...terminalEvent(final), sequence_number: last + 1 }));
           return;
         }
       }

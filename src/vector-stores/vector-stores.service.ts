@@ -94,7 +94,13 @@ export class VectorStoresService {
       embeddingModel: this.embeddings.available ? (this.embeddings.model ?? null) : null,
       dimensions: this.embeddings.available ? (this.embeddings.dimensions ?? null) : null,
     });
-    if (fileIds.length) await this.add(principal.owner, id, fileIds.map((fileId) => ({ fileId, attributes: null, chunkingStrategy })), null);
+    if (fileIds.length)
+      await this.add(
+        principal.owner,
+        id,
+        fileIds.map((fileId) => ({ fileId, attributes: null, chunkingStrategy })),
+        null,
+      );
     return toVectorStore((await this.store.getStore(principal.owner, id))!);
   }
 
@@ -103,8 +109,13 @@ export class VectorStoresService {
   }
 
   async list(principal: Principal, q: ListVectorStoresQueryDto): Promise<ListObject<VectorStoreObject>> {
-    const page = await paged(() => this.store.listStores(principal.owner, { after: q.after, before: q.before, limit: q.limit ?? 20, order: q.order ?? 'desc' }));
-    return list(page.data.map((s) => toVectorStore(s)), page.hasMore);
+    const page = await paged(() =>
+      this.store.listStores(principal.owner, { after: q.after, before: q.before, limit: q.limit ?? 20, order: q.order ?? 'desc' }),
+    );
+    return list(
+      page.data.map((s) => toVectorStore(s)),
+      page.hasMore,
+    );
   }
 
   async update(principal: Principal, id: string, dto: UpdateVectorStoreDto): Promise<VectorStoreObject> {
@@ -139,13 +150,26 @@ export class VectorStoresService {
   async listFiles(principal: Principal, vectorStoreId: string, q: ListVectorStoreFilesQueryDto, batchId?: string): Promise<ListObject<VectorStoreFile>> {
     await this.find(principal.owner, vectorStoreId);
     const page = await paged(() =>
-      this.store.listFiles(principal.owner, vectorStoreId, { after: q.after, before: q.before, limit: q.limit ?? 20, order: q.order ?? 'desc', status: q.filter, batchId }),
+      this.store.listFiles(principal.owner, vectorStoreId, {
+        after: q.after,
+        before: q.before,
+        limit: q.limit ?? 20,
+        order: q.order ?? 'desc',
+        status: q.filter,
+        batchId,
+      }),
     );
     return list(page.data.map(toVectorStoreFile), page.hasMore);
   }
 
-  async updateFile(principal: Principal, vectorStoreId: string, fileId: string, attributes: Record<string, string | number | boolean> | null): Promise<VectorStoreFile> {
-    if (!(await this.store.updateAttributes(principal.owner, vectorStoreId, fileId, attributes))) throw await this.missing(principal.owner, vectorStoreId, fileId);
+  async updateFile(
+    principal: Principal,
+    vectorStoreId: string,
+    fileId: string,
+    attributes: Record<string, string | number | boolean> | null,
+  ): Promise<VectorStoreFile> {
+    if (!(await this.store.updateAttributes(principal.owner, vectorStoreId, fileId, attributes)))
+      throw await this.missing(principal.owner, vectorStoreId, fileId);
     return this.retrieveFile(principal, vectorStoreId, fileId);
   }
 
@@ -157,7 +181,11 @@ export class VectorStoresService {
   }
 
   /** The parsed text of a file as chunked, in order. */
-  async fileContent(principal: Principal, vectorStoreId: string, fileId: string): Promise<{ object: 'vector_store.file_content.page'; data: Array<{ type: 'text'; text: string }>; has_more: false; next_page: null }> {
+  async fileContent(
+    principal: Principal,
+    vectorStoreId: string,
+    fileId: string,
+  ): Promise<{ object: 'vector_store.file_content.page'; data: Array<{ type: 'text'; text: string }>; has_more: false; next_page: null }> {
     const row = await this.store.getFile(principal.owner, vectorStoreId, fileId);
     if (!row) throw await this.missing(principal.owner, vectorStoreId, fileId);
     const chunks = await this.store.fileChunks(principal.owner, vectorStoreId, fileId);
@@ -169,10 +197,18 @@ export class VectorStoresService {
     if (!dto.file_ids?.length && !dto.files?.length) throw invalidRequest("'file_ids' or 'files' must list at least one file.", 'file_ids', 'invalid_value');
     const strategy = parseChunkingStrategy(dto.chunking_strategy);
     const files: NewFile[] = dto.files
-      ? dto.files.map((f, i) => ({ fileId: f.file_id, attributes: f.attributes ?? dto.attributes ?? null, chunkingStrategy: f.chunking_strategy === undefined ? strategy : parseChunkingStrategy(f.chunking_strategy, `files[${i}].chunking_strategy`) }))
+      ? dto.files.map((f, i) => ({
+          fileId: f.file_id,
+          attributes: f.attributes ?? dto.attributes ?? null,
+          chunkingStrategy: f.chunking_strategy === undefined ? strategy : parseChunkingStrategy(f.chunking_strategy, `files[${i}].chunking_strategy`),
+        }))
       : [...new Set(dto.file_ids)].map((fileId) => ({ fileId, attributes: dto.attributes ?? null, chunkingStrategy: strategy }));
     await this.find(principal.owner, vectorStoreId);
-    await this.checkFiles(principal.owner, files.map((f) => f.fileId), dto.files ? 'files' : 'file_ids');
+    await this.checkFiles(
+      principal.owner,
+      files.map((f) => f.fileId),
+      dto.files ? 'files' : 'file_ids',
+    );
     const id = newId('vsfb');
     await this.store.createBatch({ id, vectorStoreId, owner: principal.owner });
     await this.add(principal.owner, vectorStoreId, files, id);
@@ -206,7 +242,15 @@ export class VectorStoresService {
     const filter = dto.filters === undefined || dto.filters === null ? undefined : parseFilter(dto.filters, 'filters');
     const store = await this.find(principal.owner, id);
     const hits = await this.search.search(
-      { owner: principal.owner, vectorStoreIds: [id], queries, maxResults: dto.max_num_results ?? 10, filter, scoreThreshold: dto.ranking_options?.score_threshold, signal },
+      {
+        owner: principal.owner,
+        vectorStoreIds: [id],
+        queries,
+        maxResults: dto.max_num_results ?? 10,
+        filter,
+        scoreThreshold: dto.ranking_options?.score_threshold,
+        signal,
+      },
       new Map([[id, store.embeddingModel]]),
     );
     await this.store.touch([id]);

@@ -6,7 +6,8 @@ import { waitFor } from '../support/wait';
 const DOCS: Record<string, string> = {
   'billing.md': '# Billing\n\nInvoices are sent on the first day of each month. Refunds take five business days to reach the card.',
   'security.txt': 'All laptops use full disk encryption. Passwords rotate every ninety days; hardware keys are required for VPN access.',
-  'holidays.html': '<html><head><style>p{color:red}</style><script>var secret = "hidden";</script></head><body><h1>Holidays</h1><p>Employees receive twenty-five paid vacation days per year.</p></body></html>',
+  'holidays.html':
+    '<html><head><style>p{color:red}</style><script>var secret = "hidden";</script></head><body><h1>Holidays</h1><p>Employees receive twenty-five paid vacation days per year.</p></body></html>',
 };
 
 const caught = (p: Promise<unknown>) =>
@@ -39,11 +40,29 @@ describe.each(storeBackends('vector stores'))('Vector Stores API and search on $
 
   it('creates a store, ingests files with createAndPoll and uploadAndPoll, and searches them by keyword and meaning', async () => {
     const store = await alice.vectorStores.create({ name: 'handbook', metadata: { team: 'a' } });
-    expect(store).toMatchObject({ object: 'vector_store', name: 'handbook', status: 'completed', file_counts: { total: 0 }, search_mode: 'hybrid', embedding_model: 'fake-embed' });
+    expect(store).toMatchObject({
+      object: 'vector_store',
+      name: 'handbook',
+      status: 'completed',
+      file_counts: { total: 0 },
+      search_mode: 'hybrid',
+      embedding_model: 'fake-embed',
+    });
 
     const billing = await upload(alice, 'billing.md');
-    const added = await alice.vectorStores.files.createAndPoll(store.id, { file_id: billing.id, attributes: { topic: 'billing', year: 2026 } }, { pollIntervalMs: 50 });
-    expect(added).toMatchObject({ id: billing.id, object: 'vector_store.file', status: 'completed', last_error: null, vector_store_id: store.id, attributes: { topic: 'billing', year: 2026 } });
+    const added = await alice.vectorStores.files.createAndPoll(
+      store.id,
+      { file_id: billing.id, attributes: { topic: 'billing', year: 2026 } },
+      { pollIntervalMs: 50 },
+    );
+    expect(added).toMatchObject({
+      id: billing.id,
+      object: 'vector_store.file',
+      status: 'completed',
+      last_error: null,
+      vector_store_id: store.id,
+      attributes: { topic: 'billing', year: 2026 },
+    });
     expect(added.usage_bytes).toBeGreaterThan(0);
 
     const batch = await alice.vectorStores.fileBatches.uploadAndPoll(
@@ -68,7 +87,10 @@ describe.each(storeBackends('vector stores'))('Vector Stores API and search on $
       expect(r.score).toBeLessThanOrEqual(1);
     }
     // HTML: visible text only.
-    const content = await alice.vectorStores.files.content((await alice.vectorStores.files.list(store.id, { filter: 'completed' })).data.find((f) => f.id !== billing.id && f.id)!.id, { vector_store_id: store.id });
+    const content = await alice.vectorStores.files.content(
+      (await alice.vectorStores.files.list(store.id, { filter: 'completed' })).data.find((f) => f.id !== billing.id && f.id)!.id,
+      { vector_store_id: store.id },
+    );
     expect(JSON.stringify(content.data)).not.toContain('secret');
   });
 
@@ -76,25 +98,54 @@ describe.each(storeBackends('vector stores'))('Vector Stores API and search on $
     const store = await alice.vectorStores.create({ name: 'filters' });
     const a = await upload(alice, 'billing.md');
     const b = await upload(alice, 'security.txt');
-    await alice.vectorStores.fileBatches.createAndPoll(store.id, { files: [
-      { file_id: a.id, attributes: { topic: 'billing', year: 2025 } },
-      { file_id: b.id, attributes: { topic: 'security', year: 2026 } },
-    ] }, { pollIntervalMs: 50 });
+    await alice.vectorStores.fileBatches.createAndPoll(
+      store.id,
+      {
+        files: [
+          { file_id: a.id, attributes: { topic: 'billing', year: 2025 } },
+          { file_id: b.id, attributes: { topic: 'security', year: 2026 } },
+        ],
+      },
+      { pollIntervalMs: 50 },
+    );
     const query = 'days';
     const ids = async (filters: unknown) => (await alice.vectorStores.search(store.id, { query, filters: filters as never })).data.map((r) => r.file_id).sort();
     expect(await ids({ type: 'eq', key: 'topic', value: 'billing' })).toEqual([a.id]);
     expect(await ids({ type: 'gte', key: 'year', value: 2026 })).toEqual([b.id]);
     expect(await ids({ type: 'in', key: 'topic', value: ['billing', 'security'] })).toEqual([a.id, b.id].sort());
-    expect(await ids({ type: 'or', filters: [{ type: 'eq', key: 'year', value: 2025 }, { type: 'eq', key: 'topic', value: 'security' }] })).toEqual([a.id, b.id].sort());
-    expect(await ids({ type: 'and', filters: [{ type: 'ne', key: 'topic', value: 'billing' }, { type: 'lt', key: 'year', value: 2026 }] })).toEqual([]);
+    expect(
+      await ids({
+        type: 'or',
+        filters: [
+          { type: 'eq', key: 'year', value: 2025 },
+          { type: 'eq', key: 'topic', value: 'security' },
+        ],
+      }),
+    ).toEqual([a.id, b.id].sort());
+    expect(
+      await ids({
+        type: 'and',
+        filters: [
+          { type: 'ne', key: 'topic', value: 'billing' },
+          { type: 'lt', key: 'year', value: 2026 },
+        ],
+      }),
+    ).toEqual([]);
     expect((await alice.vectorStores.search(store.id, { query, max_num_results: 1 })).data).toHaveLength(1);
     expect((await alice.vectorStores.search(store.id, { query, ranking_options: { score_threshold: 1 } })).data.every((r) => r.score >= 1)).toBe(true);
 
-    const bad = await caught(alice.vectorStores.search(store.id, { query, filters: { type: 'and', filters: [{ type: 'like', key: 'x', value: 1 }] } as never }));
+    const bad = await caught(
+      alice.vectorStores.search(store.id, { query, filters: { type: 'and', filters: [{ type: 'like', key: 'x', value: 1 }] } as never }),
+    );
     expect(bad).toMatchObject({ status: 400, error: { param: 'filters.filters[0].type' } });
     const many = await caught(alice.vectorStores.search(store.id, { query, max_num_results: 51 }));
     expect(many).toMatchObject({ status: 400, error: { param: 'max_num_results' } });
-    const chunking = await caught(alice.vectorStores.files.create(store.id, { file_id: a.id, chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 800, chunk_overlap_tokens: 500 } } }));
+    const chunking = await caught(
+      alice.vectorStores.files.create(store.id, {
+        file_id: a.id,
+        chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 800, chunk_overlap_tokens: 500 } },
+      }),
+    );
     expect(chunking).toMatchObject({ status: 400, error: { param: 'chunking_strategy.static.chunk_overlap_tokens' } });
   });
 
@@ -102,7 +153,11 @@ describe.each(storeBackends('vector stores'))('Vector Stores API and search on $
     const long = Array.from({ length: 120 }, (_, i) => `Paragraph ${i} talks about the quarterly ${i % 2 ? 'zebra' : 'falcon'} report.`).join('\n\n');
     const store = await alice.vectorStores.create({ name: 'chunks' });
     const file = await upload(alice, 'long.txt', long);
-    await alice.vectorStores.files.createAndPoll(store.id, { file_id: file.id, chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 100, chunk_overlap_tokens: 20 } } }, { pollIntervalMs: 50 });
+    await alice.vectorStores.files.createAndPoll(
+      store.id,
+      { file_id: file.id, chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 100, chunk_overlap_tokens: 20 } } },
+      { pollIntervalMs: 50 },
+    );
     const content = await alice.vectorStores.files.content(file.id, { vector_store_id: store.id });
     expect(content.data.length).toBeGreaterThan(5);
     expect((await alice.vectorStores.search(store.id, { query: 'zebra' })).data.length).toBeGreaterThan(0);
@@ -169,7 +224,11 @@ describe.each(storeBackends('vector stores'))('Vector Stores API and search on $
     const first = await alice.vectorStores.list({ limit: 2 });
     expect(first.data).toHaveLength(2);
     expect(first.has_more).toBe(true);
-    const updated = await alice.vectorStores.update(made[0].id, { name: 'renamed', expires_after: { anchor: 'last_active_at', days: 7 }, metadata: { k: 'v' } });
+    const updated = await alice.vectorStores.update(made[0].id, {
+      name: 'renamed',
+      expires_after: { anchor: 'last_active_at', days: 7 },
+      metadata: { k: 'v' },
+    });
     expect(updated).toMatchObject({ name: 'renamed', expires_after: { anchor: 'last_active_at', days: 7 }, metadata: { k: 'v' } });
     expect(updated.expires_at).toBe(updated.last_active_at! + 7 * 86_400);
     expect(await alice.vectorStores.delete(made[0].id)).toEqual({ id: made[0].id, object: 'vector_store.deleted', deleted: true });

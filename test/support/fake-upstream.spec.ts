@@ -5,7 +5,7 @@
  */
 import OpenAI, { APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { benchModelScripter, llama3Prompt, llama3PromptTokens, startFakeUpstream, type FakeUpstream } from './fake-upstream';
+import { benchModelScripter, fakeEmbedding, llama3Prompt, llama3PromptTokens, startFakeUpstream, type FakeUpstream } from './fake-upstream';
 
 /** Reassembles a streamed completion the way a consumer of the SDK would. */
 interface Reassembled {
@@ -486,5 +486,70 @@ describe('fake upstream as the bench upstream (reuse, tags, control routes)', ()
     } finally {
       await plain.close();
     }
+  });
+});
+
+describe('fake upstream (embeddings)', () => {
+  let upstream: FakeUpstream;
+  let client: OpenAI;
+  const dot = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * b[i], 0);
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream({ embeddingDimensions: 48 });
+    client = new OpenAI({ baseURL: upstream.url, apiKey: 'sk-test', maxRetries: 0, timeout: 5000 });
+  });
+  afterEach(() => upstream.reset());
+  afterAll(() => upstream.close());
+
+  it('answers the SDK (base64, its default) and float with the same deterministic unit vectors, recording apart from chat', async () => {
+    const texts = ['Quarterly revenue grew', 'the revenue of the quarter grew', 'a recipe for bread'];
+    const sdk = await client.embeddings.create({ model: 'emb', input: texts });
+    expect(sdk).toMatchObject({ object: 'list', model: 'emb', usage: { prompt_tokens: 13, total_tokens: 13 } });
+    const floats = await client.embeddings.create({ model: 'emb', input: texts, encoding_format: 'float' });
+    sdk.data.forEach((item, i) => {
+      expect(item).toMatchObject({ object: 'embedding', index: i });
+      expect(item.embedding).toHaveLength(48);
+      expect(item.embedding).toEqual(fakeEmbedding(texts[i], 48).map((x) => expect.closeTo(x, 6) as number));
+      expect(floats.data[i].embedding).toEqual(fakeEmbedding(texts[i], 48));
+      expect(dot(floats.data[i].embedding, floats.data[i].embedding)).toBeCloseTo(1, 10);
+    });
+    const [a, b, c] = floats.data.map((d) => d.embedding);
+    expect(dot(a, b)).toBeGreaterThan(dot(a, c) + 0.2);
+    expect(upstream.embeddingRequests.map((r) => r.body as unknown)).toEqual([
+      { model: 'emb', input: texts, encoding_format: 'base64' },
+      { model: 'emb', input: texts, encoding_format: 'float' },
+    ]);
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('honours dimensions and a single string input; refuses token arrays, empty strings and bad dimensions', async () => {
+    const one = await client.embeddings.create({ model: 'emb', input: 'hello world', dimensions: 8, encoding_format: 'float' });
+    expect(one.data).toHaveLength(1);
+    expect(one.data[0].embedding).toEqual(fakeEmbedding('hello world', 8));
+    await expect(client.embeddings.create({ model: 'emb', input: [[1, 2, 3]] })).rejects.toMatchObject({ status: 400 });
+    await expect(client.embeddings.create({ model: 'emb', input: ['a', ''] })).rejects.toMatchObject({ status: 400 });
+    await expect(client.embeddings.create({ model: 'emb', input: 'a', dimensions: 0 })).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('follows its scripts (status with retry-after, wrong dimensions, a missing vector), then answers normally', async () => {
+    upstream.enqueueEmbeddings({ status: 429, retryAfter: '3', errorMessage: 'busy' }, { dimensions: 5 }, { missingVector: true });
+    const error: unknown = await client.embeddings.create({ model: 'emb', input: 'x' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(APIError);
+    expect(error).toMatchObject({ status: 429, message: expect.stringContaining('busy') });
+    expect((error as APIError).headers?.get('retry-after')).toBe('3');
+    expect((await client.embeddings.create({ model: 'emb', input: 'x', encoding_format: 'float' })).data[0].embedding).toHaveLength(5);
+    expect((await client.embeddings.create({ model: 'emb', input: ['x', 'y'] })).data).toHaveLength(1);
+    expect((await client.embeddings.create({ model: 'emb', input: 'x', encoding_format: 'float' })).data[0].embedding).toHaveLength(48);
+  });
+
+  it('records a client that hangs up on a hanging request', async () => {
+    upstream.enqueueEmbeddings({ hang: true });
+    const controller = new AbortController();
+    const call = client.embeddings.create({ model: 'emb', input: 'x' }, { signal: controller.signal });
+    while (upstream.embeddingRequests.length === 0) await new Promise((r) => setTimeout(r, 10));
+    controller.abort();
+    await expect(call).rejects.toBeInstanceOf(APIUserAbortError);
+    while (!upstream.embeddingRequests[0].closedByClient) await new Promise((r) => setTimeout(r, 10));
+    expect(upstream.embeddingRequests[0].closedAt).toEqual(expect.any(Number));
   });
 });

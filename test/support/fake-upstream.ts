@@ -27,6 +27,11 @@
  * template), so tests can measure the estimate's error; a script's `countPromptTokens` makes a
  * completion's `usage.prompt_tokens` that same count.
  *
+ * `POST /v1/embeddings` answers in OpenAI's shape with deterministic vectors (`fakeEmbedding`: a
+ * hashed bag of words and character trigrams, unit length), so texts that share words score
+ * higher; its requests are recorded apart (`embeddingRequests`) and `enqueueEmbeddings` scripts
+ * failures (status, delay, hang, drop, wrong dimensions, junk) as for chat.
+ *
  * The benchmark's upstream is this same server (`bench/upstream.js` runs it as its own
  * process): `benchModelScripter()` picks scripts by model name, `reuse` scripts answer from
  * bytes rendered once (the upstream's own CPU must stay small beside the gateway's), it records
@@ -93,6 +98,30 @@ export interface UpstreamScript {
   reuse?: boolean;
 }
 
+/** How the next `POST /v1/embeddings` answers (default: the vectors asked for). */
+export interface EmbeddingScript {
+  /** Wait before doing anything else. */
+  delayMs?: number;
+  /** Reply with this HTTP error status and an OpenAI error body instead. */
+  status?: number;
+  errorMessage?: string;
+  retryAfter?: string;
+  /** Destroy the socket without any response. */
+  dropImmediately?: boolean;
+  /** Never answer (until the client disconnects or the fake is closed). */
+  hang?: boolean;
+  /** Answer vectors of this length, whatever was asked (a misconfigured model). */
+  dimensions?: number;
+  /** Answer one vector fewer than there are inputs. */
+  missingVector?: boolean;
+  /** Answer `{not json`. */
+  malformed?: boolean;
+  /** Pad the JSON answer with this many spaces (an oversized reply). */
+  padBytes?: number;
+  /** Answer only once this many embeddings requests have arrived (requests in flight together). */
+  holdUntilRequests?: number;
+}
+
 /** Chooses the script of a request from its body and its sequence number (1-based, never reset). */
 export type Scripter = (body: Record<string, unknown>, seq: number) => UpstreamScript | undefined;
 
@@ -151,6 +180,8 @@ export interface FakeUpstreamOptions {
   control?: boolean;
   /** `POST /tokenize`'s `max_model_len` unless `setTokenizer` says otherwise (default 8192). */
   maxModelLen?: number;
+  /** `POST /v1/embeddings`: the vectors' length when the request asks for no `dimensions` (default 64). */
+  embeddingDimensions?: number;
 }
 
 /** How `POST /tokenize` answers. */
@@ -169,6 +200,10 @@ export interface FakeUpstream {
   requests: RecordedRequest[];
   /** Every `POST /tokenize`, in arrival order (not in `requests`). */
   tokenizeRequests: RecordedRequest[];
+  /** Every `POST /v1/embeddings`, in arrival order (not in `requests`). */
+  embeddingRequests: RecordedRequest[];
+  /** FIFO scripts for the next embeddings requests (the default answers normally). */
+  enqueueEmbeddings(...scripts: EmbeddingScript[]): void;
   /** How `POST /tokenize` answers from now on (until `reset`). */
   setTokenizer(settings: TokenizerSettings): void;
   /** Counters since start (never reset). */
@@ -183,7 +218,7 @@ export interface FakeUpstream {
   waitForRequests(n: number, timeoutMs?: number): Promise<RecordedRequest[]>;
   /** Resolves with `closedAt` once the client has hung up on request #index before it was finished. */
   waitForClientClose(index: number, timeoutMs?: number): Promise<number>;
-  /** Clears the queue, the recorded requests, the default script, the scripter and the tokenizer settings. */
+  /** Clears the queues, the recorded requests, the default script, the scripter and the tokenizer settings. */
   reset(): void;
   /** Destroys open connections and stops listening. Idempotent. */
   close(): Promise<void>;
@@ -197,6 +232,43 @@ const DEFAULT_MAX_MODEL_LEN = 8192;
 const MAX_CONTROL_WAIT_MS = 60_000;
 /** Fixed `created` for /v1/models so responses are deterministic. */
 const MODEL_CREATED = 1_700_000_000;
+const DEFAULT_EMBEDDING_DIMENSIONS = 64;
+/** The most `dimensions` an embeddings request may ask for. */
+const MAX_EMBEDDING_DIMENSIONS = 8192;
+
+/** 32-bit FNV-1a of a string's UTF-16 units: stable, fast, no dependency. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** The words of a text as the fake's embeddings see them: runs of letters and digits, lower-cased. */
+export function embeddingWords(text: string): string[] {
+  return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+}
+
+/**
+ * The fake's embedding of a text: each word (weight 1) and each character trigram of `#word#`
+ * (weight 0.5) hashed to a signed position among `dimensions`, the sum scaled to unit length — so
+ * texts sharing words, or parts of words, have a higher dot product. A text without a word gets a
+ * fixed unit vector (first position).
+ */
+export function fakeEmbedding(text: string, dimensions: number): number[] {
+  const vector = new Array<number>(dimensions).fill(0);
+  const add = (feature: string, weight: number): void => {
+    const h = fnv1a(feature);
+    vector[h % dimensions] += h & 0x80000000 ? -weight : weight;
+  };
+  for (const word of embeddingWords(text)) {
+    add(`w:${word}`, 1);
+    const marked = `#${word}#`;
+    for (let i = 0; i + 3 <= marked.length; i++) add(`t:${marked.slice(i, i + 3)}`, 0.5);
+  }
+  const norm = Math.sqrt(vector.reduce((sum, x) => sum + x * x, 0));
+  if (norm === 0) return vector.map((_, i) => (i === 0 ? 1 : 0));
+  return vector.map((x) => x / norm);
+}
 
 type JsonObject = Record<string, unknown>;
 
@@ -426,6 +498,7 @@ export async function llama3PromptTokens(body: Record<string, unknown>, addGener
 class FakeUpstreamServer implements FakeUpstream {
   readonly requests: RecordedRequest[] = [];
   readonly tokenizeRequests: RecordedRequest[] = [];
+  readonly embeddingRequests: RecordedRequest[] = [];
   readonly stats: UpstreamStats = { requests: 0, streams: 0, openStreams: 0 };
 
   private readonly server = http.createServer((req, res) => this.onRequest(req, res));
@@ -436,6 +509,7 @@ class FakeUpstreamServer implements FakeUpstream {
   private readonly rendered = new WeakMap<UpstreamScript, Map<string, Rendered>>();
   private address?: { url: string; port: number };
   private queue: UpstreamScript[] = [];
+  private embeddingQueue: EmbeddingScript[] = [];
   private defaultScript: UpstreamScript = {};
   private scripter?: Scripter;
   private tokenizer: TokenizerSettings = {};
@@ -485,6 +559,10 @@ class FakeUpstreamServer implements FakeUpstream {
     this.queue.push(...scripts);
   }
 
+  enqueueEmbeddings(...scripts: EmbeddingScript[]): void {
+    this.embeddingQueue.push(...scripts);
+  }
+
   setDefault(script: UpstreamScript): void {
     this.defaultScript = script;
   }
@@ -512,6 +590,8 @@ class FakeUpstreamServer implements FakeUpstream {
     this.queue = [];
     this.requests.length = 0; // same array object: keeps references held by tests valid
     this.tokenizeRequests.length = 0;
+    this.embeddingRequests.length = 0;
+    this.embeddingQueue = [];
     this.tagged.clear();
     this.defaultScript = {};
     this.scripter = undefined;
@@ -562,6 +642,10 @@ class FakeUpstreamServer implements FakeUpstream {
     }
     if (req.method === 'POST' && path === '/tokenize') {
       await this.tokenize(req, res);
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/embeddings') {
+      await this.embeddings(req, res);
       return;
     }
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {
@@ -682,6 +766,89 @@ class FakeUpstreamServer implements FakeUpstream {
         ? (await llama3Tokenizer()).encode(body['prompt'], { bos: false, eos: false }).length
         : await llama3PromptTokens(body, body['add_generation_prompt'] !== false);
     sendJson(res, 200, { count, max_model_len: this.tokenizer.maxModelLen ?? this.options.maxModelLen ?? DEFAULT_MAX_MODEL_LEN, tokens: [] });
+  }
+
+  /**
+   * OpenAI's `POST /v1/embeddings`: `input` a string or strings (token arrays are refused),
+   * `dimensions` honoured, `encoding_format` `float` (default) or `base64` (little-endian float32,
+   * what the `openai` SDK asks for); `usage` counts words.
+   */
+  private async embeddings(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      body = raw;
+    }
+    const record: RecordedRequest = {
+      method: 'POST',
+      path: '/v1/embeddings',
+      headers: { ...req.headers },
+      body,
+      closedByClient: false,
+      receivedAt: this.now(),
+      chunksSent: 0,
+    };
+    this.embeddingRequests.push(record);
+    this.notify();
+    const exchange = new Exchange(req, res);
+    this.exchanges.add(exchange);
+    res.once('close', () => {
+      this.exchanges.delete(exchange);
+      exchange.stop();
+      if (!res.writableEnded && !exchange.droppedByServer && !this.closing) {
+        record.closedByClient = true;
+        record.closedAt = this.now();
+      }
+    });
+    const script = this.embeddingQueue.shift() ?? {};
+    if (script.holdUntilRequests !== undefined) {
+      const n = script.holdUntilRequests;
+      await this.waitFor(`${n} embeddings request(s)`, DEFAULT_WAIT_MS, () => (this.embeddingRequests.length >= n ? true : undefined));
+      if (!exchange.live) return;
+    }
+    if (script.delayMs !== undefined && script.delayMs > 0) {
+      await exchange.sleep(script.delayMs);
+      if (!exchange.live) return;
+    }
+    if (script.dropImmediately) return exchange.drop();
+    if (script.hang) return;
+    if (script.status !== undefined)
+      return sendError(res, script.status, script.errorMessage ?? `fake upstream error (status ${script.status})`, script.retryAfter);
+    if (script.malformed) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{not json');
+      return;
+    }
+    if (!isObject(body)) return sendError(res, 400, 'fake upstream: request body is not a JSON object');
+    const input = body['input'];
+    const strings = Array.isArray(input) ? (input as unknown[]) : [];
+    const texts = typeof input === 'string' ? [input] : strings.length && strings.every((t): t is string => typeof t === 'string') ? strings : null;
+    if (!texts || texts.length === 0 || texts.some((t) => t.length === 0))
+      return sendError(res, 400, "fake upstream: 'input' must be a non-empty string or strings");
+    const asked = body['dimensions'];
+    if (asked !== undefined && (typeof asked !== 'number' || !Number.isInteger(asked) || asked < 1 || asked > MAX_EMBEDDING_DIMENSIONS)) {
+      return sendError(res, 400, `fake upstream: 'dimensions' must be an integer in 1..${MAX_EMBEDDING_DIMENSIONS}`);
+    }
+    const dimensions = script.dimensions ?? asked ?? this.options.embeddingDimensions ?? DEFAULT_EMBEDDING_DIMENSIONS;
+    const base64 = body['encoding_format'] === 'base64';
+    const answered = script.missingVector ? texts.slice(1) : texts;
+    const data = answered.map((text, index) => {
+      const vector = fakeEmbedding(text, dimensions);
+      return { object: 'embedding', index, embedding: base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector };
+    });
+    const tokens = texts.reduce((sum, text) => sum + embeddingWords(text).length, 0);
+    const payload = JSON.stringify({
+      object: 'list',
+      data,
+      model: typeof body['model'] === 'string' ? body['model'] : DEFAULT_MODEL,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    });
+    const padded = script.padBytes ? `${payload}${' '.repeat(script.padBytes)}` : payload;
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(padded) });
+    res.end(padded);
+    record.finishedAt = this.now();
   }
 
   private record(req: http.IncomingMessage, path: string, body: unknown, tag: string | undefined): RecordedRequest {

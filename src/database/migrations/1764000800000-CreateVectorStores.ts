@@ -71,9 +71,7 @@ export class CreateVectorStores1764000800000 implements MigrationInterface {
         CONSTRAINT "vector_store_chunks_file_fkey" FOREIGN KEY ("vector_store_id", "file_id")
           REFERENCES "vector_store_files" ("vector_store_id", "file_id") ON DELETE CASCADE
       )`);
-    await queryRunner.query(
-      `CREATE INDEX "vector_store_chunks_file" ON "vector_store_chunks" ("vector_store_id", "file_id", "attempt", "position")`,
-    );
+    await queryRunner.query(`CREATE INDEX "vector_store_chunks_file" ON "vector_store_chunks" ("vector_store_id", "file_id", "attempt", "position")`);
     await queryRunner.query(`CREATE INDEX "vector_store_chunks_tsv" ON "vector_store_chunks" USING gin ("tsv")`);
   }
 

@@ -1,13 +1,31 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 import { IsMetadata, validatorDecorator, isPlainObject } from '../../common/dto/validators';
 import { PageQueryDto } from '../../common/dto/page-query.dto';
 
 /** OpenAI's limit on the files one request may add. */
 export const MAX_FILES_PER_REQUEST = 500;
 const METADATA_SCHEMA = { type: 'object', additionalProperties: { type: 'string' } } as const;
-const ATTRIBUTES_SCHEMA = { type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } } as const;
+const ATTRIBUTES_SCHEMA = {
+  type: 'object' as const,
+  additionalProperties: { oneOf: [{ type: 'string' as const }, { type: 'number' as const }, { type: 'boolean' as const }] },
+};
 const CHUNKING_SCHEMA = {
   type: 'object',
   description: '`{"type": "auto"}` or `{"type": "static", "static": {"max_chunk_size_tokens": 100-4096, "chunk_overlap_tokens": ≤ half of it}}`',
@@ -178,7 +196,12 @@ export class RankingOptionsDto {
 
 /** `POST /v1/vector_stores/{id}/search`. */
 export class SearchVectorStoreDto {
-  @ApiPropertyOptional({ oneOf: [{ type: 'string', maxLength: 4096 }, { type: 'array', items: { type: 'string' }, maxItems: 10 }] })
+  @ApiPropertyOptional({
+    oneOf: [
+      { type: 'string', maxLength: 4096 },
+      { type: 'array', items: { type: 'string' }, maxItems: 10 },
+    ],
+  })
   @ValidateIf(() => true)
   @IsDefined()
   query!: string | string[];
@@ -190,7 +213,11 @@ export class SearchVectorStoreDto {
   @Max(50)
   max_num_results?: number;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'A comparison (`eq`…`nin`) or compound (`and`/`or`) filter on file attributes' })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'A comparison (`eq`…`nin`) or compound (`and`/`or`) filter on file attributes',
+  })
   @IsOptional()
   filters?: unknown;
 

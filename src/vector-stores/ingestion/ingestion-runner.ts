@@ -4,13 +4,12 @@ import { FilesService } from '../../files/files.service';
 import { Embeddings } from '../../inference/embeddings';
 import { type LastError, type NewChunk, VectorStoresStore } from '../persistence/vector-stores.store';
 import { chunkText } from './chunk-text';
-import { ExtractionError, extractText } from './extract-text';
+import { extractText } from './extract-text';
+import { ExtractionError } from './extraction-error';
 import type { IngestionJob } from './ingestion-queue';
 
 /** Chunks embedded and written per round trip. */
 const CHUNKS_PER_WRITE = 128;
-/** Text extracted from one file, at most (characters). */
-const MAX_EXTRACTED_CHARS = 50_000_000;
 
 /**
  * Ingests one vector store file, wherever its job lands: claims it (attempt + 1, which fences an
@@ -50,18 +49,25 @@ export class IngestionRunner {
         this.store.getStore(owner, vectorStoreId),
       ]);
       if (!file || !bytes || !vectorStore) return 'skipped'; // deleted meanwhile: its row went with it
-      const { text } = await extractText(bytes, file.filename, { maxChars: MAX_EXTRACTED_CHARS });
+      const { text } = await extractText(bytes, file.filename, { signal });
       const { max_chunk_size_tokens, chunk_overlap_tokens } = claimed.chunkingStrategy.static;
-      const chunks = chunkText(text, { maxChunkSizeTokens: max_chunk_size_tokens, chunkOverlapTokens: chunk_overlap_tokens, maxChunks: this.config.maxChunksPerFile + 1 });
-      if (chunks.length > this.config.maxChunksPerFile) {
-        return await end({ code: 'invalid_file', message: `The file makes more than ${this.config.maxChunksPerFile} chunks: split it into smaller files.` });
-      }
+      const maxChunks = this.config.maxChunksPerFile;
+      const { chunks, truncated } = chunkText(text, { maxChunkSizeTokens: max_chunk_size_tokens, chunkOverlapTokens: chunk_overlap_tokens, maxChunks });
+      if (truncated) return await end({ code: 'invalid_file', message: `The file makes more than ${maxChunks} chunks: split it into smaller files.` });
       // The store's model, if this deployment still has it; else the file is searchable by keyword only.
       const embed = vectorStore.embeddingModel !== null && this.embeddings.available && this.embeddings.model === vectorStore.embeddingModel;
       let usageBytes = 0;
       for (let start = 0; start < chunks.length; start += CHUNKS_PER_WRITE) {
         const group = chunks.slice(start, start + CHUNKS_PER_WRITE);
-        const vectors = embed ? (await this.embeddings.embed(group.map((c) => c.text), signal, { tokenCounts: group.map((c) => c.tokens) })).vectors : null;
+        const vectors = embed
+          ? (
+              await this.embeddings.embed(
+                group.map((c) => c.text),
+                signal,
+                { tokenCounts: group.map((c) => c.tokens) },
+              )
+            ).vectors
+          : null;
         const rows: NewChunk[] = group.map((c, i) => ({ position: start + i, text: c.text, tokens: c.tokens, embedding: vectors?.[i] ?? null }));
         await this.store.saveChunks(vectorStoreId, fileId, attempt, rows);
         usageBytes += rows.reduce((n, r) => n + Buffer.byteLength(r.text) + (r.embedding ? r.embedding.length * 4 : 0), 0);
@@ -69,7 +75,7 @@ export class IngestionRunner {
       const completed = await this.store.complete(vectorStoreId, fileId, attempt, usageBytes);
       return completed ? 'completed' : 'superseded';
     } catch (error) {
-      if (error instanceof ExtractionError) return end({ code: error.code, message: error.message });
+      if (error instanceof ExtractionError && !error.retryable) return end({ code: error.code, message: error.message });
       const message = error instanceof Error ? error.message : String(error);
       if (attempt >= maxAttempts) return end({ code: 'server_error', message: `The file could not be ingested: ${message}` });
       // The reconciler runs it again after an interval (the embeddings upstream may be back).

@@ -166,9 +166,11 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
   }
 
   async listStores(owner: string, q: ListQuery): Promise<Page<StoredVectorStore>> {
-    const cursors = (['after', 'before'] as const).map(
-      (param): Cursor => ({ param, id: q[param], find: { text: 'SELECT created_at, id FROM vector_stores WHERE owner = $1 AND id = $2', params: [owner, q[param]] } }),
-    );
+    const cursors = (['after', 'before'] as const).map((param): Cursor => ({
+      param,
+      id: q[param],
+      find: { text: 'SELECT created_at, id FROM vector_stores WHERE owner = $1 AND id = $2', params: [owner, q[param]] },
+    }));
     const page = await keysetPage<StoreRow>(this.sql, {
       select: STORE_SELECT,
       where: ['s.owner = $1'],
@@ -252,13 +254,14 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
     const where = ['f.owner = $1', 'f.vector_store_id = $2'];
     if (q.status) where.push(`f.status = $${params.push(q.status)}`);
     if (q.batchId) where.push(`f.batch_id = $${params.push(q.batchId)}`);
-    const cursors = (['after', 'before'] as const).map(
-      (param): Cursor => ({
-        param,
-        id: q[param],
-        find: { text: 'SELECT created_at, file_id FROM vector_store_files WHERE owner = $1 AND vector_store_id = $2 AND file_id = $3', params: [owner, vectorStoreId, q[param]] },
-      }),
-    );
+    const cursors = (['after', 'before'] as const).map((param): Cursor => ({
+      param,
+      id: q[param],
+      find: {
+        text: 'SELECT created_at, file_id FROM vector_store_files WHERE owner = $1 AND vector_store_id = $2 AND file_id = $3',
+        params: [owner, vectorStoreId, q[param]],
+      },
+    }));
     const page = await keysetPage<FileRow>(this.sql, {
       select: `SELECT ${FILE_COLUMNS} FROM vector_store_files f`,
       where,
@@ -305,14 +308,14 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
   }
 
   async getBatch(owner: string, vectorStoreId: string, id: string): Promise<StoredBatch | null> {
-    const rows = await this.sql.query<CountsRow & { id: string; vector_store_id: string; owner: string; cancelled: boolean; created_at: Date | string }>(
-      `SELECT b.*, c.* FROM vector_store_file_batches b CROSS JOIN LATERAL ${COUNTS('f.batch_id = b.id')} c
+    const rows = await this.sql.query<CountsRow & { id: string; vector_store_id: string; owner: string; batch_cancelled: boolean; created_at: Date | string }>(
+      `SELECT b.id, b.vector_store_id, b.owner, b.cancelled AS batch_cancelled, b.created_at, c.* FROM vector_store_file_batches b CROSS JOIN LATERAL ${COUNTS('f.batch_id = b.id')} c
        WHERE b.owner = $1 AND b.vector_store_id = $2 AND b.id = $3`,
       [owner, vectorStoreId, id],
     );
     if (!rows.length) return null;
     const r = rows[0];
-    return { id: r.id, vectorStoreId: r.vector_store_id, owner: r.owner, cancelled: r.cancelled, createdAt: date(r.created_at), fileCounts: counts(r) };
+    return { id: r.id, vectorStoreId: r.vector_store_id, owner: r.owner, cancelled: r.batch_cancelled, createdAt: date(r.created_at), fileCounts: counts(r) };
   }
 
   async cancelBatch(owner: string, vectorStoreId: string, id: string): Promise<string[]> {
@@ -392,7 +395,11 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
 
   /** Chunks of completed files in scope, joined with their file's attributes and name. */
   private scoped(scope: SearchScope, params: unknown[]): { from: string; where: string[] } {
-    const where = [`f.owner = $${params.push(scope.owner)}`, `c.vector_store_id = ANY($${params.push(scope.vectorStoreIds)}::text[])`, `f.status = 'completed'`];
+    const where = [
+      `f.owner = $${params.push(scope.owner)}`,
+      `c.vector_store_id = ANY($${params.push(scope.vectorStoreIds)}::text[])`,
+      `f.status = 'completed'`,
+    ];
     if (scope.filter) where.push(filterSql(scope.filter, 'f.attributes', params));
     return {
       from: `vector_store_chunks c

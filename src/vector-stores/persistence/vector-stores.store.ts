@@ -99,11 +99,7 @@ export abstract class VectorStoresStore {
   abstract createStore(store: Omit<StoredVectorStore, 'usageBytes' | 'fileCounts' | 'lastActiveAt' | 'createdAt'>): Promise<void>;
   abstract getStore(owner: string, id: string): Promise<StoredVectorStore | null>;
   abstract listStores(owner: string, query: ListQuery): Promise<Page<StoredVectorStore>>;
-  abstract updateStore(
-    owner: string,
-    id: string,
-    changes: Partial<Pick<StoredVectorStore, 'name' | 'metadata' | 'expiresAfter'>>,
-  ): Promise<boolean>;
+  abstract updateStore(owner: string, id: string, changes: Partial<Pick<StoredVectorStore, 'name' | 'metadata' | 'expiresAfter'>>): Promise<boolean>;
   abstract deleteStore(owner: string, id: string): Promise<boolean>;
   /** `last_active_at` moves on a search (what `expires_after` counts from). */
   abstract touch(ids: string[]): Promise<void>;
@@ -111,11 +107,7 @@ export abstract class VectorStoresStore {
   /** Adds files (those already in the store stay as they are); returns the rows, new or existing. */
   abstract addFiles(owner: string, vectorStoreId: string, files: NewFile[], batchId: string | null): Promise<StoredVectorStoreFile[]>;
   abstract getFile(owner: string, vectorStoreId: string, fileId: string): Promise<StoredVectorStoreFile | null>;
-  abstract listFiles(
-    owner: string,
-    vectorStoreId: string,
-    query: ListQuery & { status?: FileStatus; batchId?: string },
-  ): Promise<Page<StoredVectorStoreFile>>;
+  abstract listFiles(owner: string, vectorStoreId: string, query: ListQuery & { status?: FileStatus; batchId?: string }): Promise<Page<StoredVectorStoreFile>>;
   abstract updateAttributes(owner: string, vectorStoreId: string, fileId: string, attributes: Attributes | null): Promise<boolean>;
   abstract removeFile(owner: string, vectorStoreId: string, fileId: string): Promise<boolean>;
   /** The searchable chunks of a completed file, in order. */

@@ -1,7 +1,11 @@
 import { invalidRequest } from '../../common/openai-error';
 
 /** OpenAI's attribute filters (the SDK's `ComparisonFilter` and `CompoundFilter`). */
-export type Comparison = { type: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin'; key: string; value: string | number | boolean | Array<string | number> };
+export type Comparison = {
+  type: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin';
+  key: string;
+  value: string | number | boolean | Array<string | number>;
+};
 export type Compound = { type: 'and' | 'or'; filters: Filter[] };
 export type Filter = Comparison | Compound;
 
@@ -12,13 +16,15 @@ const MAX_COMPARISONS = 64;
 const MAX_KEY_LENGTH = 64;
 const MAX_LIST = 100;
 
-const isScalar = (v: unknown): v is string | number | boolean => ['string', 'number', 'boolean'].includes(typeof v) && (typeof v !== 'number' || Number.isFinite(v));
+const isScalar = (v: unknown): v is string | number | boolean =>
+  ['string', 'number', 'boolean'].includes(typeof v) && (typeof v !== 'number' || Number.isFinite(v));
 
 /** Checks a client's filter (400 naming the field at fault) and returns it typed. */
 export function parseFilter(value: unknown, param: string): Filter {
   let comparisons = 0;
   const walk = (node: unknown, path: string, depth: number): Filter => {
-    if (!node || typeof node !== 'object' || Array.isArray(node)) throw invalidRequest(`'${path}' must be a comparison or compound filter object.`, path, 'invalid_type');
+    if (!node || typeof node !== 'object' || Array.isArray(node))
+      throw invalidRequest(`'${path}' must be a comparison or compound filter object.`, path, 'invalid_type');
     const { type } = node as { type?: unknown };
     if (type === 'and' || type === 'or') {
       if (depth >= MAX_DEPTH) throw invalidRequest(`Filters may be nested at most ${MAX_DEPTH} deep.`, path, 'invalid_value');
@@ -60,6 +66,10 @@ export function filterSql(filter: Filter, column: string, params: unknown[]): st
     if (!filter.filters.length) return 'true';
     return `(${filter.filters.map((f) => filterSql(f, column, params)).join(filter.type === 'and' ? ' AND ' : ' OR ')})`;
   }
+  return comparisonSql(filter as Comparison, column, bind);
+}
+
+function comparisonSql(filter: Comparison, column: string, bind: (value: unknown, cast: string) => string): string {
   const field = `(${column} -> ${bind(filter.key, 'text')})`;
   switch (filter.type) {
     case 'eq':

@@ -10,6 +10,7 @@
  */
 import type { Conversation, ConversationDeletedResource } from 'openai/resources/conversations/conversations';
 import type { ConversationItem } from 'openai/resources/conversations/items';
+import type { FileDeleted, FileObject } from 'openai/resources/files';
 import type { Model } from 'openai/resources/models';
 import type {
   McpToolCallError,
@@ -429,6 +430,22 @@ export const modelListSchema = z.strictObject({
   models: z.array(z.looseObject({ slug: z.string(), display_name: z.string() })).optional(),
 });
 
+/** The File object; `purpose` also `evals`, which the SDK's FilePurpose (uploads) has and its FileObject does not list. */
+const FILE_OBJECT_PURPOSES = ['assistants', 'assistants_output', 'batch', 'batch_output', 'fine-tune', 'fine-tune-results', 'vision', 'user_data'] as const;
+export const fileSchema = z.strictObject({
+  id: z.string().startsWith('file-'),
+  object: z.literal('file'),
+  bytes: nonNegative,
+  created_at: nonNegative,
+  expires_at: nonNegative.optional(),
+  filename: z.string().min(1),
+  purpose: z.enum([...FILE_OBJECT_PURPOSES, 'evals']),
+  status: z.literal('processed'),
+  status_details: z.string().optional(),
+});
+export const fileListSchema = listOf(fileSchema);
+export const deletedFileSchema = z.strictObject({ id: z.string().startsWith('file-'), object: z.literal('file'), deleted: z.literal(true) });
+
 /** The error body of every 4xx/5xx: the SDK reads `error`, and copies code/param/type from it. */
 export const errorBodySchema = z.strictObject({
   error: z.strictObject({ message: z.string().min(1), type: z.string().min(1), param: z.string().nullable(), code: z.string().nullable() }),
@@ -508,6 +525,10 @@ assert<Assignable<z.infer<typeof usageSchema>, ResponseUsage>>();
 assert<Assignable<z.infer<typeof conversationSchema>, Conversation>>();
 assert<Assignable<z.infer<typeof deletedConversationSchema>, ConversationDeletedResource>>();
 assert<Assignable<z.infer<typeof modelSchema>, Model>>();
+assert<Same<(typeof FILE_OBJECT_PURPOSES)[number], FileObject['purpose']>>();
+assert<Assignable<Omit<z.infer<typeof fileSchema>, 'purpose'>, Omit<FileObject, 'purpose'>>>();
+assert<Same<Exclude<keyof FileObject, keyof z.infer<typeof fileSchema>>, never>>();
+assert<Assignable<z.infer<typeof deletedFileSchema>, FileDeleted>>();
 assert<Same<z.infer<typeof mcpToolCallErrorSchema>, McpToolCallError>>();
 /** ...every SDK field of the Response is known to the schema (a new SDK field shows up here)... */
 assert<Same<Exclude<keyof ResponseObject, keyof Parsed>, never>>();

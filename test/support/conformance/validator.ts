@@ -2,8 +2,11 @@ import type { z } from 'zod';
 import {
   conversationSchema,
   deletedConversationSchema,
+  deletedFileSchema,
   deletedResponseSchema,
   errorBodySchema,
+  fileListSchema,
+  fileSchema,
   inputTokensSchema,
   itemListSchema,
   modelListSchema,
@@ -58,6 +61,10 @@ const ROUTES: Route[] = [
   ['GET', new RegExp(`^/v1/conversations/${ID}/items$`), 'conversation items list', itemListSchema],
   ['GET', new RegExp(`^/v1/conversations/${ID}/items/${ID}$`), 'conversation item', storedItemSchema],
   ['DELETE', new RegExp(`^/v1/conversations/${ID}/items/${ID}$`), 'conversation', conversationSchema],
+  ['POST', /^\/v1\/files$/, 'file', fileSchema],
+  ['GET', /^\/v1\/files$/, 'file list', fileListSchema],
+  ['GET', new RegExp(`^/v1/files/${ID}$`), 'file', fileSchema],
+  ['DELETE', new RegExp(`^/v1/files/${ID}$`), 'deleted file', deletedFileSchema],
   ['GET', /^\/v1\/models$/, 'model list', modelListSchema],
   ['GET', new RegExp(`^/v1/models/${ID}$`), 'model', modelSchema],
 ];
