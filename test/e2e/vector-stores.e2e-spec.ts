@@ -23,7 +23,7 @@ describe.each(storeBackends('vector stores'))('Vector Stores API and search on $
       API_KEYS: 'sk-a:team-a,sk-b:team-b',
       EMBEDDING_MODEL: 'fake-embed',
       EMBEDDING_DIMENSIONS: '64',
-      EMBEDDING_BASE_URL: `${upstream.url}/v1`,
+      EMBEDDING_BASE_URL: upstream.url,
       RECONCILE_INTERVAL_MS: '300',
     }),
   });
@@ -198,19 +198,35 @@ describe.each(storeBackends('vector stores'))('Vector Stores API and search on $
     expect(done.status).toBe('completed');
   });
 
+  it('cancels a batch: its files still being ingested end cancelled, and a run that finishes later writes nothing', async () => {
+    const store = await alice.vectorStores.create({ name: 'cancel' });
+    const a = await upload(alice, 'billing.md');
+    const b = await upload(alice, 'security.txt');
+    e2e.upstream.enqueueEmbeddings({ delayMs: 1500 }, { delayMs: 1500 });
+    const batch = await alice.vectorStores.fileBatches.create(store.id, { file_ids: [a.id, b.id] });
+    expect(batch).toMatchObject({ status: 'in_progress', file_counts: { in_progress: 2, total: 2 } });
+    const cancelled = await alice.vectorStores.fileBatches.cancel(batch.id, { vector_store_id: store.id });
+    expect(cancelled).toMatchObject({ status: 'cancelled', file_counts: { cancelled: 2, in_progress: 0 } });
+    await new Promise((r) => setTimeout(r, 2500)); // the delayed runs end now: their writes are fenced out
+    const files = await alice.vectorStores.fileBatches.listFiles(batch.id, { vector_store_id: store.id });
+    expect(files.data.map((f) => f.status)).toEqual(['cancelled', 'cancelled']);
+    expect((await alice.vectorStores.search(store.id, { query: 'refunds encryption' })).data).toEqual([]);
+  });
+
   it('keeps tenants apart: another tenant’s stores and files are 404 everywhere, and its search never scores them', async () => {
     const store = await alice.vectorStores.create({ name: 'private' });
     const file = await upload(alice, 'security.txt');
     await alice.vectorStores.files.createAndPoll(store.id, { file_id: file.id }, { pollIntervalMs: 50 });
-    for (const attempt of [
-      bob.vectorStores.retrieve(store.id),
-      bob.vectorStores.search(store.id, { query: 'encryption' }),
-      bob.vectorStores.files.retrieve(file.id, { vector_store_id: store.id }),
-      bob.vectorStores.files.list(store.id),
-      bob.vectorStores.delete(store.id),
-    ]) {
-      expect(await caught(attempt)).toMatchObject({ status: 404 });
-    }
+    const attempts: Array<[string, () => Promise<unknown>]> = [
+      ['retrieve', () => bob.vectorStores.retrieve(store.id)],
+      ['search', () => bob.vectorStores.search(store.id, { query: 'encryption' })],
+      ['file', () => bob.vectorStores.files.retrieve(file.id, { vector_store_id: store.id })],
+      ['files', () => bob.vectorStores.files.list(store.id)],
+      ['content', () => bob.vectorStores.files.content(file.id, { vector_store_id: store.id })],
+      ['update', () => bob.vectorStores.update(store.id, { name: 'taken' })],
+      ['delete', () => bob.vectorStores.delete(store.id)],
+    ];
+    for (const [what, attempt] of attempts) expect([what, await caught(attempt())]).toMatchObject([what, { status: 404 }]);
     const own = await bob.vectorStores.create({ name: 'bob' });
     expect(await caught(bob.vectorStores.files.create(own.id, { file_id: file.id }))).toMatchObject({ status: 404, error: { param: 'file_id' } });
     expect(await caught(bob.vectorStores.create({ file_ids: [file.id] }))).toMatchObject({ status: 404, error: { param: 'file_ids' } });

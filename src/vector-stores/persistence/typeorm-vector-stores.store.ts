@@ -152,6 +152,14 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
     this.sql = new Sql(dataSource);
   }
 
+  /**
+   * An UPDATE or DELETE … RETURNING, read through a CTE: TypeORM's query() answers those two
+   * commands with [rows, count] (PGlite's path), a SELECT with its rows on both drivers.
+   */
+  private returning<T>(statement: string, params: unknown[]): Promise<T[]> {
+    return this.sql.query<T>(`WITH changed AS (${statement}) SELECT * FROM changed`, params);
+  }
+
   async createStore(s: Omit<StoredVectorStore, 'usageBytes' | 'fileCounts' | 'lastActiveAt' | 'createdAt'>): Promise<void> {
     await this.sql.query(
       `INSERT INTO vector_stores (id, owner, name, description, metadata, expires_after, embedding_model, dimensions)
@@ -185,7 +193,7 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
   }
 
   async updateStore(owner: string, id: string, c: Partial<Pick<StoredVectorStore, 'name' | 'metadata' | 'expiresAfter'>>): Promise<boolean> {
-    const rows = await this.sql.query(
+    const rows = await this.returning(
       `UPDATE vector_stores SET
          name = CASE WHEN $3 THEN $4 ELSE name END,
          metadata = CASE WHEN $5 THEN $6::jsonb ELSE metadata END,
@@ -206,7 +214,7 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
   }
 
   async deleteStore(owner: string, id: string): Promise<boolean> {
-    return (await this.sql.query('DELETE FROM vector_stores WHERE owner = $1 AND id = $2 RETURNING id', [owner, id])).length > 0;
+    return (await this.returning('DELETE FROM vector_stores WHERE owner = $1 AND id = $2 RETURNING id', [owner, id])).length > 0;
   }
 
   async touch(ids: string[]): Promise<void> {
@@ -217,7 +225,7 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
     const rows = await this.sql.query<FileRow>(
       `WITH input AS (
          SELECT x.file_id, x.attributes, x.chunking_strategy, x.ord
-         FROM jsonb_to_recordset($3::jsonb) WITH ORDINALITY AS x(file_id text, attributes jsonb, chunking_strategy jsonb, ord int)
+         FROM jsonb_to_recordset($3::jsonb) AS x(file_id text, attributes jsonb, chunking_strategy jsonb, ord int)
        ), inserted AS (
          INSERT INTO vector_store_files (vector_store_id, file_id, owner, batch_id, status, chunking_strategy, attributes)
          SELECT $1, i.file_id, $2, $4, 'in_progress', i.chunking_strategy, i.attributes FROM input i ORDER BY i.ord
@@ -231,7 +239,7 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
       [
         vectorStoreId,
         owner,
-        JSON.stringify(files.map((f) => ({ file_id: f.fileId, attributes: f.attributes, chunking_strategy: f.chunkingStrategy }))),
+        JSON.stringify(files.map((f, ord) => ({ file_id: f.fileId, attributes: f.attributes, chunking_strategy: f.chunkingStrategy, ord }))),
         batchId,
       ],
       { prepare: false },
@@ -276,7 +284,7 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
   }
 
   async updateAttributes(owner: string, vectorStoreId: string, fileId: string, attributes: Attributes | null): Promise<boolean> {
-    const rows = await this.sql.query(
+    const rows = await this.returning(
       'UPDATE vector_store_files SET attributes = $4::jsonb WHERE owner = $1 AND vector_store_id = $2 AND file_id = $3 RETURNING file_id',
       [owner, vectorStoreId, fileId, attributes && JSON.stringify(attributes)],
     );
@@ -284,7 +292,7 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
   }
 
   async removeFile(owner: string, vectorStoreId: string, fileId: string): Promise<boolean> {
-    const rows = await this.sql.query('DELETE FROM vector_store_files WHERE owner = $1 AND vector_store_id = $2 AND file_id = $3 RETURNING file_id', [
+    const rows = await this.returning('DELETE FROM vector_store_files WHERE owner = $1 AND vector_store_id = $2 AND file_id = $3 RETURNING file_id', [
       owner,
       vectorStoreId,
       fileId,
@@ -323,9 +331,12 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
       `WITH batch AS (
          UPDATE vector_store_file_batches SET cancelled = true WHERE owner = $1 AND vector_store_id = $2 AND id = $3 RETURNING id
        )
-       UPDATE vector_store_files SET status = 'cancelled', updated_at = now()
-       WHERE batch_id IN (SELECT id FROM batch) AND vector_store_id = $2 AND status = 'in_progress'
-       RETURNING file_id`,
+       , cancelled AS (
+         UPDATE vector_store_files SET status = 'cancelled', updated_at = now()
+         WHERE batch_id IN (SELECT id FROM batch) AND vector_store_id = $2 AND status = 'in_progress'
+         RETURNING file_id
+       )
+       SELECT file_id FROM cancelled`,
       [owner, vectorStoreId, id],
     );
     return rows.map((r) => r.file_id);
@@ -361,7 +372,7 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
   }
 
   async complete(vectorStoreId: string, fileId: string, attempt: number, usageBytes: number): Promise<boolean> {
-    const rows = await this.sql.query(
+    const rows = await this.returning(
       `UPDATE vector_store_files SET status = 'completed', usage_bytes = $4, last_error = NULL, updated_at = now()
        WHERE vector_store_id = $1 AND file_id = $2 AND attempt = $3 AND status = 'in_progress' RETURNING file_id`,
       [vectorStoreId, fileId, attempt, usageBytes],
@@ -370,7 +381,7 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
   }
 
   async fail(vectorStoreId: string, fileId: string, attempt: number | null, error: LastError): Promise<boolean> {
-    const rows = await this.sql.query(
+    const rows = await this.returning(
       `UPDATE vector_store_files SET status = 'failed', last_error = $4::jsonb, updated_at = now()
        WHERE vector_store_id = $1 AND file_id = $2 AND ($3::int IS NULL OR attempt = $3) AND status = 'in_progress' RETURNING file_id`,
       [vectorStoreId, fileId, attempt, JSON.stringify(error)],

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Embeddings } from '../../inference/embeddings';
 import { type ChunkHit, VectorStoresStore } from '../persistence/vector-stores.store';
 import type { Filter } from './filters';
@@ -25,6 +25,8 @@ const MIN_CANDIDATES = 20;
  */
 @Injectable()
 export class VectorSearch {
+  private readonly logger = new Logger('VectorSearch');
+
   constructor(
     private readonly store: VectorStoresStore,
     private readonly embeddings: Embeddings,
@@ -36,11 +38,11 @@ export class VectorSearch {
     const scope = { owner: request.owner, vectorStoreIds: request.vectorStoreIds, filter: request.filter, limit };
     // Vectors only for stores embedded with the model this deployment has now.
     const embedded = this.embeddings.available ? request.vectorStoreIds.filter((id) => embeddingModels.get(id) === this.embeddings.model) : [];
-    const vectors = embedded.length ? (await this.embeddings.embed(request.queries, request.signal ?? new AbortController().signal)).vectors : [];
+    const vectors = embedded.length ? await this.embedQueries(request) : null;
     const perQuery = await Promise.all(
       request.queries.map(async (query, i) => {
         const keyword = await this.store.keywordSearch(scope, query);
-        if (!embedded.length) return keyword;
+        if (!vectors) return keyword;
         return fuse([keyword, await this.store.vectorSearch({ ...scope, vectorStoreIds: embedded }, vectors[i])]);
       }),
     );
@@ -48,5 +50,16 @@ export class VectorSearch {
     return mergeQueries(perQuery)
       .filter((h) => h.score >= threshold)
       .slice(0, request.maxResults);
+  }
+
+  /** The queries' vectors; null when the embeddings upstream fails: the search goes on by keyword (logged), never fails for it. */
+  private async embedQueries(request: SearchRequest): Promise<number[][] | null> {
+    try {
+      return (await this.embeddings.embed(request.queries, request.signal ?? new AbortController().signal)).vectors;
+    } catch (error) {
+      if (request.signal?.aborted) throw error;
+      this.logger.warn(`query embedding failed, searching by keyword only: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    }
   }
 }
