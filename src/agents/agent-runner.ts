@@ -23,6 +23,8 @@ import { newId } from '../common/ids';
 import { estimateMessageTokens, TokenCounter } from '../inference/token-counter';
 import { replyReserve, truncateToFit } from './truncation';
 import { retainedBudget } from './compaction';
+import { FileSearchToolRun } from './file-search-tool';
+import { VectorStoresService } from '../vector-stores/vector-stores.service';
 
 /** What the agent needs for one response: its parameters, its full history and the model. */
 export interface AgentTurn {
@@ -88,6 +90,7 @@ export class AgentRunner {
     private readonly config: AppConfig,
     private readonly compactor: Compactor,
     private readonly tokens: TokenCounter,
+    private readonly vectorStores: VectorStoresService,
   ) {
     this.mcp = { http: outbound.mcp, maxOutputBytes: config.mcpMaxOutputBytes, maxResponseBytes: config.mcpMaxResponseBytes };
   }
@@ -104,12 +107,16 @@ export class AgentRunner {
   private async call(turn: AgentTurn, signal: AbortSignal, sink: AgentSink): Promise<AgentOutcome> {
     const toolset = McpToolset.from(turn.request.tools, turn.mcpHeaders, this.mcp);
     const clientTools = ClientTools.of(turn.request, turn.items);
+    const fileSearch = FileSearchToolRun.from(turn.request, turn.tenant, (r) => this.vectorStores.searchForTool(r));
     const builder = new OutputBuilder(
       (e) => sink.emit(e),
       (output) => sink.itemDone?.(output),
-      (name) => toolset.isServerTool(name),
+      (name) => toolset.isServerTool(name) || (fileSearch?.owns(name) ?? false),
       (name) => clientTools.resolve(name),
     );
+    if (fileSearch) builder.annotate = (text) => fileSearch.annotate(text);
+    // Functions of the tools the server runs: MCP servers' tools and file_search.
+    const serverTools = () => [...toolset.chatTools(), ...(fileSearch ? [fileSearch.chatTool] : [])];
     // Read only for the include (it may read a key file); without a box prepare() has refused the include already.
     const box = wantsEncryptedReasoning(turn.request) ? this.config.clientSealBox : undefined;
     const tenant = turn.tenant;
@@ -127,7 +134,7 @@ export class AgentRunner {
       }
       if (!toolset.empty) await toolset.listAll(builder, signal);
       if (threshold !== null) {
-        const upstream = toChatRequest(turn.request, items, turn.model, toolset.chatTools(), clientTools);
+        const upstream = toChatRequest(turn.request, items, turn.model, serverTools(), clientTools);
         if ((await this.tokens.count(turn.model, upstream, signal)).tokens > threshold) {
           const compacted = await this.compactInto(turn, items, retainedTokens, builder, signal);
           usage = compacted.usage;
@@ -143,8 +150,10 @@ export class AgentRunner {
           builder.finish('incomplete');
           return { status: 'incomplete', output: builder.output, usage, reason: 'max_tool_calls' };
         }
-        const base = toChatRequest(turn.request, items, turn.model, toolset.chatTools(), clientTools);
+        const base = toChatRequest(turn.request, items, turn.model, serverTools(), clientTools);
         let params = { ...base, messages: [...base.messages, ...added] };
+        // A forced file_search is forced once: after its results the model answers.
+        if (round > 0 && typeof turn.request.tool_choice === 'object' && turn.request.tool_choice?.type === 'file_search') params.tool_choice = 'auto';
         if (turn.request.truncation === 'auto') params = await this.fit(turn, params, signal);
         const finish = await this.ask(turn, params, builder, signal, (u) => (usage = addUsage(usage, u)));
         if (finish === 'length' || finish === 'content_filter') {
@@ -161,6 +170,14 @@ export class AgentRunner {
         });
         let waitsForUser = builder.clientCalled;
         for (const call of serverCalls) {
+          if (fileSearch?.owns(call.name)) {
+            if (turn.request.max_tool_calls != null && serverCallsMade >= turn.request.max_tool_calls) {
+              return { status: 'incomplete', output: builder.output, usage, reason: 'max_tool_calls' };
+            }
+            serverCallsMade++;
+            added.push({ role: 'tool', tool_call_id: call.callId, content: await fileSearch.call(builder, call.arguments, signal) });
+            continue;
+          }
           const target = toolset.resolve(call.name)!;
           if (toolset.needsApproval(target.label, target.name)) {
             toolset.requestApproval(builder, target.label, target.name, call.arguments);

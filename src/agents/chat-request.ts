@@ -13,6 +13,7 @@ import type { ResolvedModel } from '../inference/model-registry';
 import { ClientTools, CUSTOM_INPUT_ARG, type ClientTool } from './client-tools';
 import type { ReasoningReplay } from '../inference/models-config';
 import { mcpErrorText } from './mcp/mcp-errors';
+import { FILE_SEARCH_FUNCTION } from './file-search-tool';
 import { chatNameOf } from './mcp/mcp-naming';
 import { reasoningText } from './reasoning-seal';
 
@@ -166,6 +167,20 @@ export function toChatMessages(
         function: { name: chatNameOf(call.server_label, call.name), arguments: call.arguments },
       });
       messages.push({ role: 'tool', tool_call_id: call.id, content: call.error ? `Error: ${mcpErrorText(call.error)}` : (call.output ?? '') });
+    } else if (type === 'file_search_call') {
+      // A search the server ran: the model sees its call and what it returned (when the results were kept).
+      const call = item as { id: string; queries?: string[]; results?: Array<{ file_id?: string; filename?: string; text?: string }> | null };
+      appendAssistant(messages, null, {
+        id: call.id,
+        type: 'function',
+        function: { name: FILE_SEARCH_FUNCTION, arguments: JSON.stringify({ queries: call.queries ?? [] }) },
+      });
+      const results = call.results?.map((r) => `<result file_id="${r.file_id}" filename="${r.filename}">\n${r.text ?? ''}\n</result>`).join('\n');
+      messages.push({
+        role: 'tool',
+        tool_call_id: call.id,
+        content: results || 'The results of this search were not kept (include file_search_call.results to keep them).',
+      });
     } else if ((type === 'function_call_output' || type === 'custom_tool_call_output') && 'call_id' in item && 'output' in item) {
       messages.push({ role: 'tool', tool_call_id: String(item.call_id), content: toolText(item.output as string | ResponseInputContent[]) });
     }
@@ -199,6 +214,7 @@ function toolsAndChoice(
   if (typeof requested === 'string') choice = requested;
   else if (requested?.type === 'function') choice = { type: 'function', function: { name: tools.upstreamName('function', requested.name) } };
   else if (requested?.type === 'custom') choice = { type: 'function', function: { name: tools.upstreamName('custom', requested.name) } };
+  else if (requested?.type === 'file_search') choice = { type: 'function', function: { name: FILE_SEARCH_FUNCTION } };
   else if (requested?.type === 'allowed_tools') {
     keep = allowedBy(requested.tools);
     choice = requested.mode;

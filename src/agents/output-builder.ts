@@ -4,6 +4,7 @@ import type {
   ResponseFunctionToolCall,
   ResponseOutputItem,
   ResponseOutputMessage,
+  ResponseOutputText,
   ResponseReasoningItem,
   ResponseToolSearchCall,
 } from 'openai/resources/responses/responses';
@@ -89,6 +90,8 @@ export class OutputBuilder {
    * `reasoning.encrypted_content`): the value is on `output_item.done` and in the final response.
    */
   sealReasoning?: (item: ResponseReasoningItem) => string;
+  /** Annotations of a finished output_text (file_search citations), emitted before its `done` events. */
+  annotate?: (text: string) => ResponseOutputText['annotations'];
 
   constructor(
     private readonly emit: Emit,
@@ -323,10 +326,13 @@ export class OutputBuilder {
       this.done(index, open.item);
       return;
     }
-    const part =
-      open.part === 'output_text' ? { type: 'output_text' as const, text, annotations: [], logprobs: [] } : { type: 'refusal' as const, refusal: text };
+    const annotations = open.part === 'output_text' ? (this.annotate?.(text) ?? []) : [];
+    const part = open.part === 'output_text' ? { type: 'output_text' as const, text, annotations, logprobs: [] } : { type: 'refusal' as const, refusal: text };
     open.item.content = [part];
     open.item.status = status;
+    annotations.forEach((annotation, annotation_index) =>
+      this.emit({ type: 'response.output_text.annotation.added', item_id: open.item.id, output_index: index, content_index: 0, annotation_index, annotation }),
+    );
     if (part.type === 'output_text') {
       this.emit({ type: 'response.output_text.done', item_id: open.item.id, output_index: index, content_index: 0, text, logprobs: [] });
     } else {

@@ -152,7 +152,8 @@ describe('normalizeRequest', () => {
     });
 
     it('refuses hosted-tool tool_choice', () => {
-      expectRejected({ tools: [fn('f')], tool_choice: { type: 'file_search' } }, 'tool_choice', 'unsupported_parameter');
+      expectRejected({ tools: [fn('f')], tool_choice: { type: 'web_search' } }, 'tool_choice', 'unsupported_parameter');
+      expectRejected({ tools: [fn('f')], tool_choice: { type: 'file_search' } }, 'tool_choice', 'invalid_value'); // servable, but not in tools
     });
   });
 
@@ -264,11 +265,30 @@ describe('normalizeRequest', () => {
       expect(request).not.toHaveProperty('client_metadata'); // accepted and ignored: nothing to do with it upstream
     });
 
+    it('keeps a file_search tool (it runs server-side), checks its filters and takes it as tool_choice', () => {
+      const tool = {
+        type: 'file_search',
+        vector_store_ids: ['vs_1'],
+        max_num_results: 5,
+        filters: { type: 'eq', key: 'a', value: 1 },
+        ranking_options: { score_threshold: 0.2 },
+      };
+      const request = normalizeRequest(dto({ tools: [tool], tool_choice: { type: 'file_search' } }));
+      expect(request.tools).toEqual([tool]);
+      expect(request).not.toHaveProperty('omitted_tools');
+      expectRejected(
+        { tools: [{ ...tool, filters: { type: 'and', filters: [{ type: 'near', key: 'a', value: 1 }] } }] },
+        'tools[0].filters.filters[0].type',
+        'invalid_value',
+      );
+      expectRejected({ tools: [tool, tool] }, 'tools[1]', 'invalid_value');
+    });
+
     it('leaves out every unforced hosted tool it cannot run, a server-run tool_search among them', () => {
-      const hosted = ['web_search_preview', 'image_generation', 'code_interpreter', 'file_search'].map((type) => ({ type }));
+      const hosted = ['web_search_preview', 'image_generation', 'code_interpreter'].map((type) => ({ type }));
       const request = normalizeRequest(dto({ tools: [fn('f'), ...hosted, { type: 'tool_search' }, { type: 'web_search' }] }));
       expect(request.tools).toEqual([expect.objectContaining({ type: 'function', name: 'f' })]);
-      expect(request.omitted_tools).toEqual(['web_search_preview', 'image_generation', 'code_interpreter', 'file_search', 'tool_search', 'web_search']);
+      expect(request.omitted_tools).toEqual(['web_search_preview', 'image_generation', 'code_interpreter', 'tool_search', 'web_search']);
       expect(normalizeRequest(dto({ tools: [fn('f')] }))).not.toHaveProperty('omitted_tools');
     });
 

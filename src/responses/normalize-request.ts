@@ -1,7 +1,9 @@
+import type { FileSearchTool } from 'openai/resources/responses/responses';
 import type { SealContext } from '../common/secrets';
 import { unsupportedParameter, invalidRequest } from '../common/openai-error';
 import type { NormalizedRequest } from '../common/response-types';
 import type { CreateResponseDto, NamespaceMemberDto, ToolDto } from './dto/create-response.dto';
+import { parseFilter } from '../vector-stores/retrieval/filters';
 
 /**
  * Hosted tools (the server would run them) that this deployment cannot serve. Offered without
@@ -13,7 +15,6 @@ const UNSERVABLE_HOSTED_TOOLS = new Set([
   'web_search_2025_08_26',
   'web_search_preview',
   'web_search_preview_2025_03_11',
-  'file_search',
   'code_interpreter',
   'image_generation',
 ]);
@@ -130,6 +131,14 @@ function normalizeTool(t: ToolDto): NonNullable<NormalizedRequest['tools']>[numb
       return { type: 'namespace', name: t.name!, description: t.description ?? '', tools: (t.tools ?? []).map(normalizeMember) };
     case 'tool_search':
       return { type: 'tool_search', execution: 'client', description: t.description ?? null, parameters: t.parameters ?? null };
+    case 'file_search':
+      return {
+        type: 'file_search',
+        vector_store_ids: t.vector_store_ids!,
+        ...(t.max_num_results != null ? { max_num_results: t.max_num_results } : {}),
+        ...(t.filters != null ? { filters: t.filters as FileSearchTool['filters'] } : {}),
+        ...(t.ranking_options ? { ranking_options: { ...t.ranking_options } as FileSearchTool['ranking_options'] } : {}),
+      };
     default:
       // `strict` stays unset unless the client set it: forcing it would make strict-mode
       // upstreams reject schemas that are not strict-compatible (optional properties).
@@ -157,10 +166,13 @@ function checkToolChoice(dto: CreateResponseDto, tools: ToolDto[], omitted: stri
     allowed.forEach((tool, i) => {
       if (hosted(tool)) return; // left out like the tool itself, unless it is all that is allowed (below)
       const type = typeof tool?.type === 'string' ? tool.type : 'function';
-      const ok = type === 'tool_search' ? tools.some((t) => t.type === 'tool_search') : named(type, tool?.name);
+      const ok = type === 'tool_search' || type === 'file_search' ? tools.some((t) => t.type === type) : named(type, tool?.name);
       if (!ok) throw invalidRequest(`'tool_choice.tools[${i}]' must name one of the tools of this request.`, `tool_choice.tools[${i}]`);
     });
     if (choice.mode === 'required' && allowed.length && allowed.every(hosted)) throw notForceable(String(allowed[0]!.type), 'tool_choice.tools[0]');
+  } else if (choice.type === 'file_search') {
+    if (!tools.some((t) => t.type === 'file_search'))
+      throw invalidRequest(`'tool_choice' forces file_search, but 'tools' has no file_search tool.`, 'tool_choice');
   } else if (typeof choice.type === 'string' && (UNSERVABLE_HOSTED_TOOLS.has(choice.type) || choice.type === 'tool_search')) {
     throw notForceable(choice.type, 'tool_choice');
   } else {
@@ -197,6 +209,10 @@ export function normalizeRequest(dto: CreateResponseDto): NormalizedRequest {
       checkMcpTool(tool, i);
       if (labels.has(tool.server_label!)) throw invalidRequest(`Two MCP tools share the server_label '${tool.server_label}'.`, `tools[${i}].server_label`);
       labels.add(tool.server_label!);
+    } else if (tool.type === 'file_search') {
+      if (tools.some((t) => t.type === 'file_search'))
+        throw invalidRequest('Only one file_search tool may be given: list every vector store in its vector_store_ids.', `tools[${i}]`);
+      if (tool.filters != null) parseFilter(tool.filters, `tools[${i}].filters`);
     } else if (isUnservable(tool)) {
       omitted.push(tool.type);
       return;

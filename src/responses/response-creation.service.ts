@@ -22,6 +22,7 @@ import { ExecutionFactory } from './lifecycle/execution-factory';
 import { mcpHeadersOf, normalizeRequest } from './normalize-request';
 import { buildResponse } from './response-object';
 import { ResponseExecutor } from './response-executor';
+import { VectorStoresService } from '../vector-stores/vector-stores.service';
 
 /** What `resolveReferences` reads of an input (or stored) `mcp_call`. */
 type McpCallInput = { id: string; type?: string; output?: string | null; error?: string | null };
@@ -53,6 +54,7 @@ export class ResponseCreation {
     private readonly events: ResponseEventLog,
     private readonly config: AppConfig,
     private readonly schemas: SchemaValidator,
+    private readonly vectorStores: VectorStoresService,
   ) {}
 
   /** Every check that can fail because of the request, before anything is stored or streamed. */
@@ -94,6 +96,7 @@ export class ResponseCreation {
       );
     }
     await this.resolveReferences(principal, input);
+    await this.checkVectorStores(principal, request);
     const history = held?.(request) ?? (await this.executions.history(principal, request));
     this.checkApprovals(history, input);
     return { principal, request, input, history, model, mcpHeaders };
@@ -224,6 +227,13 @@ export class ResponseCreation {
     }
     pending.open(open());
     return running;
+  }
+
+  /** A file_search tool searches the caller's vector stores only: any other id is a 404 naming it, before anything runs. */
+  private async checkVectorStores(principal: Principal, request: NormalizedRequest): Promise<void> {
+    const index = request.tools?.findIndex((t) => t.type === 'file_search') ?? -1;
+    const tool = index >= 0 ? request.tools![index] : undefined;
+    if (tool?.type === 'file_search') await this.vectorStores.embeddingModels(principal.owner, tool.vector_store_ids, `tools[${index}].vector_store_ids`);
   }
 
   /** The JSON answer to a non-streaming create: the finished response, or the queued one. */

@@ -3,6 +3,7 @@ import { AgentsModule } from '../agents/agents.module';
 import { ConversationsModule } from '../conversations/conversations.module';
 import { AppConfig } from '../config/app-config';
 import { InferenceModule } from '../inference/inference.module';
+import { VectorStoresModule } from '../vector-stores/vector-stores.module';
 import { BackgroundRunner } from './background/background-runner';
 import { CancelSignals, LocalCancelSignals, RedisCancelSignals } from './background/cancel-signals';
 import { Reconciler } from './background/reconciler';
@@ -31,7 +32,7 @@ export class ResponsesModule {
     const redis = Boolean(config.redisUrl);
     return {
       module: ResponsesModule,
-      imports: [ResponsesPersistenceModule, InferenceModule, AgentsModule, ConversationsModule],
+      imports: [ResponsesPersistenceModule, InferenceModule, AgentsModule, ConversationsModule, VectorStoresModule],
       providers: [
         ResponseCreation,
         ResponseCompaction,

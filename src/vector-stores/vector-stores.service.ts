@@ -19,9 +19,9 @@ import type {
   UpdateVectorStoreDto,
 } from './dto/vector-store.dto';
 import { IngestionQueue } from './ingestion/ingestion-queue';
-import { type NewFile, type StoredVectorStore, VectorStoresStore } from './persistence/vector-stores.store';
+import { type ChunkHit, type NewFile, type StoredVectorStore, VectorStoresStore } from './persistence/vector-stores.store';
 import { parseFilter } from './retrieval/filters';
-import { VectorSearch } from './retrieval/vector-search';
+import { type SearchRequest, VectorSearch } from './retrieval/vector-search';
 import { toBatch, toSearchResult, toVectorStore, toVectorStoreFile, type VectorStoreObject } from './vector-store-objects';
 
 export interface ListObject<T> {
@@ -255,6 +255,24 @@ export class VectorStoresService {
     );
     await this.store.touch([id]);
     return { object: 'vector_store.search_results.page', search_query: queries, data: hits.map(toSearchResult), has_more: false, next_page: null };
+  }
+
+  /**
+   * The caller's stores among `ids`, with the embedding model of each: a missing one, or another
+   * tenant's, is a 404 naming `param` (the `file_search` tool's check at create time).
+   */
+  async embeddingModels(owner: string, ids: string[], param: string): Promise<Map<string, string | null>> {
+    const models = new Map<string, string | null>();
+    for (const id of ids) models.set(id, (await this.find(owner, id, param)).embeddingModel);
+    return models;
+  }
+
+  /** The `file_search` tool's search: the stores' chunks only if they are the owner's. */
+  async searchForTool(request: SearchRequest): Promise<ChunkHit[]> {
+    const models = await this.embeddingModels(request.owner, request.vectorStoreIds, 'vector_store_ids');
+    const hits = await this.search.search(request, models);
+    await this.store.touch(request.vectorStoreIds);
+    return hits;
   }
 
   private async find(owner: string, id: string, param: string | null = null): Promise<StoredVectorStore> {

@@ -18,6 +18,7 @@ import {
   ValidateIf,
   ValidateNested,
   ArrayMaxSize,
+  ArrayMinSize,
   IsUrl,
 } from 'class-validator';
 import { INCLUDABLE } from '../../common/items/includable';
@@ -133,6 +134,26 @@ export class NamespaceMemberDto {
   format?: CustomToolFormatDto;
 }
 
+/** The vector stores one file_search tool may search (ours: OpenAI's documents give no number). */
+export const MAX_FILE_SEARCH_STORES = 10;
+
+export class FileSearchRankingDto {
+  @IsOptional()
+  @IsIn(['auto', 'default-2024-11-15', 'none'])
+  ranker?: 'auto' | 'default-2024-11-15' | 'none';
+
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  score_threshold?: number;
+
+  /** Accepted and echoed; the fusion is by rank (docs/file-search.md). */
+  @IsOptional()
+  @IsObject()
+  hybrid_search?: { embedding_weight?: number; text_weight?: number };
+}
+
 export class ToolDto {
   @IsIn(TOOL_TYPES)
   type!: (typeof TOOL_TYPES)[number];
@@ -201,6 +222,31 @@ export class ToolDto {
   @IsOptional()
   @IsString()
   server_description?: string;
+
+  /** file_search: the vector stores to search (the caller's; checked when the response is created). */
+  @ValidateIf((o: ToolDto) => o.type === 'file_search')
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_FILE_SEARCH_STORES)
+  @IsString({ each: true })
+  vector_store_ids?: string[];
+
+  /** file_search: results per search, 1 to 50 (default 10). */
+  @ValidateIf((o: ToolDto) => o.type === 'file_search' && o.max_num_results != null)
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  max_num_results?: number;
+
+  /** file_search: a comparison or compound filter on file attributes (checked by normalizeRequest). */
+  @IsOptional()
+  filters?: unknown;
+
+  /** file_search: `ranker` and `score_threshold` (0 to 1). */
+  @ValidateIf((o: ToolDto) => o.type === 'file_search' && o.ranking_options != null)
+  @ValidateNested()
+  @Type(() => FileSearchRankingDto)
+  ranking_options?: FileSearchRankingDto;
 }
 
 export class PromptCacheOptionsDto {

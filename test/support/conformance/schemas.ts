@@ -128,6 +128,28 @@ export const mcpCallSchema = z.strictObject({
   output: z.string().nullable().optional(),
   status: z.enum(['in_progress', 'completed', 'incomplete', 'calling', 'failed']).optional(),
 });
+/** The SDK's ResponseFileSearchToolCall. */
+export const fileSearchCallSchema = z.strictObject({
+  type: z.literal('file_search_call'),
+  id: z.string(),
+  queries: z.array(z.string()),
+  status: z.enum(['in_progress', 'searching', 'completed', 'incomplete', 'failed']),
+  results: z
+    .array(
+      z.strictObject({
+        attributes: z
+          .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+          .nullable()
+          .optional(),
+        file_id: z.string().optional(),
+        filename: z.string().optional(),
+        score: z.number().min(0).max(1).optional(),
+        text: z.string().optional(),
+      }),
+    )
+    .nullable()
+    .optional(),
+});
 const mcpListedTool = z.strictObject({
   name: z.string(),
   input_schema: z.unknown(),
@@ -189,6 +211,7 @@ export const outputItemSchema = z.discriminatedUnion('type', [
   mcpCallSchema,
   mcpListToolsSchema,
   mcpApprovalRequestSchema,
+  fileSearchCallSchema,
 ]);
 
 const inputMessageItem = z.strictObject({
@@ -231,6 +254,7 @@ export const storedItemSchema = z.union([
     mcpListToolsSchema,
     mcpApprovalRequestSchema,
     mcpApprovalResponseItem,
+    fileSearchCallSchema,
   ]),
   otherItem,
 ]);
@@ -495,6 +519,9 @@ export const streamEventSchema = z.discriminatedUnion('type', [
   itemEvent('response.mcp_call.in_progress'),
   itemEvent('response.mcp_call.completed'),
   itemEvent('response.mcp_call.failed'),
+  itemEvent('response.file_search_call.in_progress'),
+  itemEvent('response.file_search_call.searching'),
+  itemEvent('response.file_search_call.completed'),
   itemEvent('response.mcp_list_tools.in_progress'),
   itemEvent('response.mcp_list_tools.completed'),
   itemEvent('response.mcp_list_tools.failed'),
