@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { VectorStoreFile, VectorStoreFileDeleted } from 'openai/resources/vector-stores/files';
 import type { VectorStoreFileBatch } from 'openai/resources/vector-stores/file-batches';
 import type { VectorStoreDeleted, VectorStoreSearchResponse } from 'openai/resources/vector-stores/vector-stores';
@@ -68,7 +68,7 @@ async function paged<T>(read: () => Promise<Page<T>>): Promise<Page<T>> {
  * job), and search. Every id is looked up with the caller's owner: another tenant's is a 404.
  */
 @Injectable()
-export class VectorStoresService {
+export class VectorStoresService implements OnApplicationBootstrap {
   private readonly logger = new Logger('VectorStores');
 
   constructor(
@@ -78,6 +78,15 @@ export class VectorStoresService {
     private readonly ingestion: IngestionQueue,
     private readonly search: VectorSearch,
   ) {}
+
+  /** Which mode new vector stores run in, said once at start (each store says its own: `search_mode`). */
+  onApplicationBootstrap(): void {
+    this.logger.log(
+      this.embeddings.available
+        ? `file_search: hybrid search (keyword + vectors of '${this.embeddings.model}', ${this.embeddings.dimensions} dimensions, compared exactly)`
+        : 'file_search: keyword search only (no embedding model configured: EMBEDDING_MODEL or MODELS_CONFIG "embeddings")',
+    );
+  }
 
   async create(principal: Principal, dto: CreateVectorStoreDto): Promise<VectorStoreObject> {
     const chunkingStrategy = parseChunkingStrategy(dto.chunking_strategy);
