@@ -1,3 +1,4 @@
+import { listObject, type ListObject } from '../common/list-object';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import type { Conversation, ConversationDeletedResource } from 'openai/resources/conversations/conversations';
 import { newId, unixSeconds } from '../common/ids';
@@ -15,13 +16,7 @@ import type { CreateConversationItemsDto, ListConversationItemsQueryDto } from '
 /** The Conversation object, with the metadata as this server stores it. */
 export type ConversationObject = Conversation & { metadata: Record<string, string> };
 
-export interface ItemList {
-  object: 'list';
-  data: StoredItem[];
-  first_id: string | null;
-  last_id: string | null;
-  has_more: boolean;
-}
+export type ItemList = ListObject<StoredItem>;
 
 export const conversationNotFound = (id: string, param: string | null = null) =>
   new OpenAIError(HttpStatus.NOT_FOUND, `Conversation with id '${id}' not found.`, 'invalid_request_error', param);
@@ -32,9 +27,7 @@ function toConversation(c: StoredConversation): ConversationObject {
   return { id: c.id, object: 'conversation', created_at: unixSeconds(c.createdAt), metadata: c.metadata };
 }
 
-function list(data: StoredItem[], hasMore: boolean): ItemList {
-  return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: hasMore };
-}
+const list = (data: StoredItem[], hasMore: boolean): ItemList => listObject(data, hasMore);
 
 /**
  * `normalizeInput` names what it checks `input…`; here the same items arrive as `items`. The error

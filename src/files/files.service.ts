@@ -1,3 +1,4 @@
+import { listObject, type ListObject } from '../common/list-object';
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { lookup } from 'mime-types';
 import type { Readable } from 'node:stream';
@@ -14,13 +15,7 @@ import { FILE_PURPOSES, type FilePurpose, FilesStore, type StoredFile } from './
 /** The File object; `purpose` as uploaded (the SDK's FileObject lists no `evals`, its FilePurpose does). */
 export type FileObject = Omit<SdkFileObject, 'purpose'> & { purpose: SdkFileObject['purpose'] | FilePurpose };
 
-export interface FileList {
-  object: 'list';
-  data: FileObject[];
-  first_id: string | null;
-  last_id: string | null;
-  has_more: boolean;
-}
+export type FileList = ListObject<FileObject>;
 
 /**
  * One part of a `multipart/form-data` upload, as the transport hands it over (no Fastify here). A
@@ -71,8 +66,7 @@ export function toFileObject(f: StoredFile): FileObject {
 }
 
 function list(files: StoredFile[], hasMore: boolean): FileList {
-  const data = files.map(toFileObject);
-  return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: hasMore };
+  return listObject(files.map(toFileObject), hasMore);
 }
 
 function checkPurpose(value: string): FilePurpose {

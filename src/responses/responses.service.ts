@@ -1,3 +1,4 @@
+import { listObject, type ListObject } from '../common/list-object';
 import { Injectable } from '@nestjs/common';
 import { invalidRequest, responseNotFound } from '../common/openai-error';
 import type { Principal } from '../common/principal';
@@ -10,17 +11,9 @@ import { CancelSignals } from './background/cancel-signals';
 import { storedIdentity } from './lifecycle/execution-factory';
 import { ResponseLifecycle } from './lifecycle/response-lifecycle';
 
-export interface ListPage<T> {
-  object: 'list';
-  data: T[];
-  first_id: string | null;
-  last_id: string | null;
-  has_more: boolean;
-}
+export type ListPage<T> = ListObject<T>;
 
-function page<T extends { id?: string }>(data: T[], hasMore: boolean): ListPage<T> {
-  return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: hasMore };
-}
+const page = listObject;
 
 /** The use cases on stored responses: retrieve, list, input items, cancel, delete. */
 @Injectable()

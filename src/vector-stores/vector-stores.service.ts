@@ -1,3 +1,4 @@
+import { listObject, type ListObject } from '../common/list-object';
 import { HttpStatus, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { VectorStoreFile, VectorStoreFileDeleted } from 'openai/resources/vector-stores/files';
 import type { VectorStoreFileBatch } from 'openai/resources/vector-stores/file-batches';
@@ -24,14 +25,6 @@ import { parseFilter } from './retrieval/filters';
 import { type SearchRequest, VectorSearch } from './retrieval/vector-search';
 import { toBatch, toSearchResult, toVectorStore, toVectorStoreFile, type VectorStoreObject } from './vector-store-objects';
 
-export interface ListObject<T> {
-  object: 'list';
-  data: T[];
-  first_id: string | null;
-  last_id: string | null;
-  has_more: boolean;
-}
-
 export interface SearchResultsPage {
   object: 'vector_store.search_results.page';
   search_query: string[];
@@ -40,13 +33,7 @@ export interface SearchResultsPage {
   next_page: null;
 }
 
-const list = <T extends { id: string }>(data: T[], hasMore: boolean): ListObject<T> => ({
-  object: 'list',
-  data,
-  first_id: data[0]?.id ?? null,
-  last_id: data[data.length - 1]?.id ?? null,
-  has_more: hasMore,
-});
+const list = listObject;
 
 export const vectorStoreNotFound = (id: string, param: string | null = null) =>
   new OpenAIError(HttpStatus.NOT_FOUND, `No vector store found with id '${id}'.`, 'invalid_request_error', param);

@@ -1,3 +1,4 @@
+import { listObject } from '../common/list-object';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { newId, unixSeconds } from '../common/ids';
@@ -138,8 +139,7 @@ export class WebhooksService {
     await this.find(principal.owner, id);
     try {
       const page = await this.store.listDeliveries(id, { after: query.after, eventId: query.event_id, limit: query.limit ?? 20 });
-      const data = page.data.map(toDelivery);
-      return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: page.hasMore };
+      return listObject(page.data.map(toDelivery), page.hasMore);
     } catch (error) {
       throw error instanceof CursorNotFoundError ? invalidRequest(`No delivery with id '${error.cursor}' for 'after'.`, 'after') : error;
     }

@@ -22,6 +22,7 @@ import {
   IsUrl,
 } from 'class-validator';
 import { INCLUDABLE } from '../../common/items/includable';
+import { RankingOptionsDto } from '../../vector-stores/dto/vector-store.dto';
 import { TOOL_NAME } from '../../common/items/input-items';
 import { IsMetadata, IsMetadataLike } from '../../common/dto/validators';
 import { IsConversationRef, IsStringOrArray, IsToolChoice } from './validators';
@@ -137,17 +138,8 @@ export class NamespaceMemberDto {
 /** The vector stores one file_search tool may search (ours: OpenAI's documents give no number). */
 export const MAX_FILE_SEARCH_STORES = 10;
 
-export class FileSearchRankingDto {
-  @IsOptional()
-  @IsIn(['auto', 'default-2024-11-15', 'none'])
-  ranker?: 'auto' | 'default-2024-11-15' | 'none';
-
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(1)
-  score_threshold?: number;
-
+/** The tool's ranking options: the search endpoint's, plus OpenAI's `hybrid_search` weights. */
+export class FileSearchRankingDto extends RankingOptionsDto {
   /** Accepted and echoed; the fusion is by rank (docs/file-search.md). */
   @IsOptional()
   @IsObject()
