@@ -95,7 +95,24 @@ const AUDIT_SQL = `
     RETURN NULL;
   END $$;
   CREATE TRIGGER fault_audit AFTER INSERT OR UPDATE OR DELETE ON responses
-    FOR EACH ROW EXECUTE FUNCTION fault_audit_fn();`;
+    FOR EACH ROW EXECUTE FUNCTION fault_audit_fn();
+  -- Vector store files (ingestion) in the same trail, keyed '<vector store>/<file>'.
+  CREATE FUNCTION fault_audit_files_fn() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP = 'INSERT' THEN
+      INSERT INTO fault_audit (id, op, new_status, new_attempt) VALUES (NEW.vector_store_id || '/' || NEW.file_id, 'I', NEW.status, NEW.attempt);
+    ELSIF TG_OP = 'UPDATE' THEN
+      IF NEW.status IS DISTINCT FROM OLD.status OR NEW.attempt IS DISTINCT FROM OLD.attempt THEN
+        INSERT INTO fault_audit (id, op, old_status, new_status, old_attempt, new_attempt)
+        VALUES (NEW.vector_store_id || '/' || NEW.file_id, 'U', OLD.status, NEW.status, OLD.attempt, NEW.attempt);
+      END IF;
+    ELSE
+      INSERT INTO fault_audit (id, op, old_status, old_attempt) VALUES (OLD.vector_store_id || '/' || OLD.file_id, 'D', OLD.status, OLD.attempt);
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER fault_audit_files AFTER INSERT OR UPDATE OR DELETE ON vector_store_files
+    FOR EACH ROW EXECUTE FUNCTION fault_audit_files_fn();`;
 
 export interface Row {
   id: string;
