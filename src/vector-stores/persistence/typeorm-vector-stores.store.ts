@@ -372,9 +372,16 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
   }
 
   async complete(vectorStoreId: string, fileId: string, attempt: number, usageBytes: number): Promise<boolean> {
-    const rows = await this.returning(
-      `UPDATE vector_store_files SET status = 'completed', usage_bytes = $4, last_error = NULL, updated_at = now()
-       WHERE vector_store_id = $1 AND file_id = $2 AND attempt = $3 AND status = 'in_progress' RETURNING file_id`,
+    // Also removes what an older run still alive wrote after this attempt's claim (never searched, but kept space).
+    const rows = await this.sql.query(
+      `WITH completed AS (
+         UPDATE vector_store_files SET status = 'completed', usage_bytes = $4, last_error = NULL, updated_at = now()
+         WHERE vector_store_id = $1 AND file_id = $2 AND attempt = $3 AND status = 'in_progress' RETURNING file_id
+       ), stale AS (
+         DELETE FROM vector_store_chunks c USING completed
+         WHERE c.vector_store_id = $1 AND c.file_id = completed.file_id AND c.attempt <> $3
+       )
+       SELECT file_id FROM completed`,
       [vectorStoreId, fileId, attempt, usageBytes],
     );
     return rows.length > 0;
