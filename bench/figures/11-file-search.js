@@ -341,8 +341,9 @@ module.exports = {
           const client = new Client(lite.url, { maxSockets: 8, timeoutMs: 120_000 });
           liteScope.defer('client', () => client.close());
           // Files of 100 chunks of 100 tokens (the chunker of dist/ says how many words that is).
-          /** @type {{ chunkText: (t: string, o: object) => { chunks: unknown[] } }} */
-          const chunker = require(path.join(procs.dist.dir, 'vector-stores', 'ingestion', 'chunk-text.js'));
+          /** @type {unknown} */
+          const built = require(path.join(procs.dist.dir, 'vector-stores', 'ingestion', 'chunk-text.js'));
+          const chunker = /** @type {{ chunkText: (t: string, o: object) => { chunks: unknown[] } }} */ (built);
           const strategy = { type: 'static', static: { max_chunk_size_tokens: 100, chunk_overlap_tokens: 0 } };
           let perFile = 1000;
           while (chunker.chunkText(words(0, perFile).join(' '), { maxChunkSizeTokens: 100, chunkOverlapTokens: 0 }).chunks.length < 100) perFile += 100;
