@@ -47,7 +47,10 @@ const median = (values) => percentile(values, 50);
  */
 
 class Client {
-  /** @param {string} baseUrl @param {{ maxSockets?: number, headers?: Record<string, string> }} [options] `headers` go on every request (a bearer key) */
+  /**
+   * @param {string} baseUrl @param {{ maxSockets?: number, headers?: Record<string, string>, timeoutMs?: number }} [options]
+   *   `headers` go on every request (a bearer key); `timeoutMs`: how long a request may take (default 60 s)
+   */
   constructor(baseUrl, options = {}) {
     const url = new URL(baseUrl);
     this.host = url.hostname;
@@ -55,6 +58,7 @@ class Client {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 });
     /** @type {Record<string, string>} */
     this.headers = options.headers ?? {};
+    this.timeoutMs = options.timeoutMs ?? 60_000;
   }
 
   /** @param {string | undefined} payload */
@@ -87,7 +91,7 @@ class Client {
           res.on('error', reject);
         },
       );
-      req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${path}: no answer within 60 s`)));
+      req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer within ${this.timeoutMs / 1000} s`)));
       req.on('error', reject);
       req.end(payload);
     });

@@ -242,3 +242,103 @@ async function cleanRedis(options) {
 }
 
 module.exports.cleanRedis = cleanRedis;
+
+/**
+ * A synthetic vocabulary of `n` distinct lower-case words (two to four consonant–vowel
+ * syllables), the same on every call: the text of seeded chunks, and of figure 11's queries.
+ * @param {number} n @returns {string[]}
+ */
+function vocabulary(n) {
+  const c = 'bdfgklmnprstvz';
+  const v = 'aeiou';
+  /** @type {string[]} */
+  const words = [];
+  const seen = new Set();
+  let x = 12345;
+  while (words.length < n) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    let y = x;
+    let word = '';
+    const syllables = 2 + (y % 3);
+    for (let s = 0; s < syllables; s++) {
+      y = (Math.imul(y, 2654435761) + 1) >>> 0;
+      word += c[(y >>> 8) % c.length] + v[(y >>> 20) % v.length];
+    }
+    if (!seen.has(word)) {
+      seen.add(word);
+      words.push(word);
+    }
+  }
+  return words;
+}
+
+/** Chunks generated per seeded store; the rest copy them (seedChunks). */
+const DISTINCT_CHUNKS = 10_000;
+const COPY_BATCH = 100_000;
+
+/**
+ * Seeds one vector store of `chunks` chunks for `owner` straight in SQL (figure 11: loading a
+ * million through the API would take hours): `chunks / perFile` files, their `vector_store_files`
+ * rows completed at attempt 1, and the chunks with the columns ingestion writes — text (`words`
+ * words drawn uniformly from `vocab`), token count, `to_tsvector('english', text)` and a random
+ * `dimensions`-long real[] (unit length is not needed: the cost of exact similarity does not
+ * depend on the values). The GIN index is dropped during the load and rebuilt after it (much
+ * faster than growing it row by row), then VACUUM ANALYZE, as autovacuum would have done.
+ * @param {string} url
+ * @param {{ owner: string, storeId: string, chunks: number, perFile: number, words: number, dimensions: number, embeddingModel: string, vocab: string[], batch?: number }} o
+ */
+async function seedChunks(url, { owner, storeId, chunks, perFile, words, dimensions, embeddingModel, vocab, batch = 20_000 }) {
+  const files = Math.ceil(chunks / perFile);
+  await withClient(url, async (c) => {
+    await c.query(
+      `INSERT INTO vector_stores (id, owner, name, metadata, embedding_model, dimensions) VALUES ($1, $2, 'bench', '{}'::jsonb, $3, $4)`,
+      [storeId, owner, embeddingModel, dimensions],
+    );
+    await c.query(
+      `INSERT INTO files (id, owner, state, filename, purpose, content_type, bytes)
+       SELECT $2 || '_' || i, $1, 'ready', 'doc-' || i || '.txt', 'assistants', 'text/plain', 0 FROM generate_series(0, $3::int - 1) AS i`,
+      [owner, `file_${storeId}`, files],
+    );
+    await c.query(
+      `INSERT INTO vector_store_files (vector_store_id, file_id, owner, status, chunking_strategy, attempt)
+       SELECT $1, $3 || '_' || i, $2, 'completed', '{"type":"static","static":{"max_chunk_size_tokens":100,"chunk_overlap_tokens":0}}'::jsonb, 1
+       FROM generate_series(0, $4::int - 1) AS i`,
+      [storeId, owner, `file_${storeId}`, files],
+    );
+    await c.query('DROP INDEX vector_store_chunks_tsv');
+    // The first `distinct` chunks are generated (text, tsvector, vector: the costly part); the rest
+    // copy them in order (another file, another position), so a million loads in minutes.
+    const distinct = Math.min(chunks, DISTINCT_CHUNKS);
+    for (let start = 0; start < distinct; start += batch) {
+      const end = Math.min(distinct, start + batch) - 1;
+      // The subqueries name i so that they run per row (uncorrelated, they would run once).
+      await c.query(
+        `WITH rows AS (
+           SELECT i, array_to_string(ARRAY(SELECT ($5::text[])[1 + floor(random() * cardinality($5::text[]))::int] FROM generate_series(1, $6::int + 0 * i)), ' ') AS text
+           FROM generate_series($1::int, $2::int) AS i
+         )
+         INSERT INTO vector_store_chunks (vector_store_id, file_id, attempt, position, text, tokens, tsv, embedding)
+         SELECT $3, $4 || '_' || (i / $7::int), 1, i % $7::int, text, $6::int * 4 / 3, to_tsvector('english', text),
+                ARRAY(SELECT (random() - 0.5)::real FROM generate_series(1, $8::int + 0 * i))
+         FROM rows ORDER BY i`,
+        [start, end, storeId, `file_${storeId}`, vocab, words, perFile, dimensions],
+      );
+    }
+    for (let start = distinct; start < chunks; start += COPY_BATCH) {
+      const end = Math.min(chunks, start + COPY_BATCH) - 1;
+      await c.query(
+        `INSERT INTO vector_store_chunks (vector_store_id, file_id, attempt, position, text, tokens, tsv, embedding)
+         SELECT $3, $4 || '_' || (i / $5::int), 1, i % $5::int, b.text, b.tokens, b.tsv, b.embedding
+         FROM generate_series($1::int, $2::int) AS i
+         JOIN vector_store_chunks b ON b.id = (i % $6::int) + 1
+         ORDER BY i`,
+        [start, end, storeId, `file_${storeId}`, perFile, distinct],
+      );
+    }
+    await c.query('CREATE INDEX vector_store_chunks_tsv ON vector_store_chunks USING gin (tsv)');
+    await c.query('VACUUM ANALYZE');
+  });
+}
+
+module.exports.vocabulary = vocabulary;
+module.exports.seedChunks = seedChunks;

@@ -21,7 +21,7 @@
  * is interrupted. `--quick` takes under two minutes (it skips
  * the CPU profiles unless given `--profile`); a full run about five.
  *
- * Options: --quick, --profile (profiles in a quick run), --only=1,2,…,10,profile (some figures; for development),
+ * Options: --quick, --profile (profiles in a quick run), --only=1,2,…,11,profile (some figures; for development),
  * --compaction-turns=N (figure 9's session length, default 200).
  */
 const { mkdirSync, writeFileSync, readdirSync, unlinkSync } = require('node:fs');
@@ -50,6 +50,7 @@ const FIGURES = [
   require('./figures/profile-background'),
   require('./figures/9-compaction'),
   require('./figures/10-websocket'),
+  require('./figures/11-file-search'),
 ];
 
 const RESULTS = path.join(__dirname, 'results');
