@@ -290,10 +290,12 @@ const COPY_BATCH = 100_000;
 async function seedChunks(url, { owner, storeId, chunks, perFile, words, dimensions, embeddingModel, vocab, batch = 20_000 }) {
   const files = Math.ceil(chunks / perFile);
   await withClient(url, async (c) => {
-    await c.query(
-      `INSERT INTO vector_stores (id, owner, name, metadata, embedding_model, dimensions) VALUES ($1, $2, 'bench', '{}'::jsonb, $3, $4)`,
-      [storeId, owner, embeddingModel, dimensions],
-    );
+    await c.query(`INSERT INTO vector_stores (id, owner, name, metadata, embedding_model, dimensions) VALUES ($1, $2, 'bench', '{}'::jsonb, $3, $4)`, [
+      storeId,
+      owner,
+      embeddingModel,
+      dimensions,
+    ]);
     await c.query(
       `INSERT INTO files (id, owner, state, filename, purpose, content_type, bytes)
        SELECT $2 || '_' || i, $1, 'ready', 'doc-' || i || '.txt', 'assistants', 'text/plain', 0 FROM generate_series(0, $3::int - 1) AS i`,

@@ -158,7 +158,12 @@ async function searchLatency(series, { samples, warm, budgetMs }) {
   return Object.fromEntries(
     Object.entries(out).map(([name, r]) => [
       name,
-      { samples: r.ms.length, p50Ms: round(percentile(r.ms, 50), 2), p99Ms: round(percentile(r.ms, 99), 2), meanHits: round(r.hits / Math.max(1, r.ms.length), 1) },
+      {
+        samples: r.ms.length,
+        p50Ms: round(percentile(r.ms, 50), 2),
+        p99Ms: round(percentile(r.ms, 99), 2),
+        meanHits: round(r.hits / Math.max(1, r.ms.length), 1),
+      },
     ]),
   );
 }
@@ -249,7 +254,9 @@ module.exports = {
         const docs = Array.from({ length: files }, (_, i) => ({ name: `doc-${i}.txt`, text: words(100 + i, 12_000).join(' ') }));
         log(`figure 11: ingesting ${files} files of 12,000 words with one worker`);
         const ingested = await fill(client, api.url, docs, undefined, 300_000);
-        const [row] = /** @type {Array<{ n: string }>} */ (await db.query(database.url, 'SELECT count(*) AS n FROM vector_store_chunks WHERE vector_store_id = $1', [ingested.id]));
+        const [row] = /** @type {Array<{ n: string }>} */ (
+          await db.query(database.url, 'SELECT count(*) AS n FROM vector_store_chunks WHERE vector_store_id = $1', [ingested.id])
+        );
         const chunks = Number(row.n);
         measured.ingestPg = chunks / ingested.seconds;
         details.ingestionPostgres = {
@@ -290,7 +297,16 @@ module.exports = {
           log(`figure 11: seeding ${sizes.small} and ${sizes.large} chunks in SQL`);
           const seedStarted = Date.now();
           const seed = (/** @type {string} */ url, /** @type {number} */ chunks) =>
-            db.seedChunks(url, { owner: 'default', storeId: 'vs_bench', chunks, perFile: 100, words: WORDS_PER_CHUNK, dimensions: DIMENSIONS, embeddingModel: MODEL, vocab: VOCAB });
+            db.seedChunks(url, {
+              owner: 'default',
+              storeId: 'vs_bench',
+              chunks,
+              perFile: 100,
+              words: WORDS_PER_CHUNK,
+              dimensions: DIMENSIONS,
+              embeddingModel: MODEL,
+              vocab: VOCAB,
+            });
           await Promise.all([seed(small.url, sizes.small), seed(large.url, sizes.large)]);
           details.seedSeconds = round((Date.now() - seedStarted) / 1000, 1);
           const [size] = /** @type {Array<{ b: string }>} */ (await db.query(large.url, 'SELECT pg_database_size(current_database()) AS b'));
@@ -310,9 +326,15 @@ module.exports = {
             { samples, warm: 20, budgetMs: 60_000 },
           );
           log(`figure 11: Postgres ${sizes.small}: ${JSON.stringify(smallR)}`);
-          const largeKeyword = await searchLatency({ keyword: { client: clients[2], storeId: 'vs_bench' } }, { samples: ctx.quick ? 50 : 100, warm: 5, budgetMs: 60_000 });
+          const largeKeyword = await searchLatency(
+            { keyword: { client: clients[2], storeId: 'vs_bench' } },
+            { samples: ctx.quick ? 50 : 100, warm: 5, budgetMs: 60_000 },
+          );
           // Exact similarity over every chunk: bounded in time, fewer samples.
-          const largeHybrid = await searchLatency({ hybrid: { client: clients[3], storeId: 'vs_bench' } }, { samples: 50, warm: 0, budgetMs: ctx.quick ? 30_000 : 100_000 });
+          const largeHybrid = await searchLatency(
+            { hybrid: { client: clients[3], storeId: 'vs_bench' } },
+            { samples: 50, warm: 0, budgetMs: ctx.quick ? 30_000 : 100_000 },
+          );
           const largeR = { ...largeKeyword, ...largeHybrid };
           log(`figure 11: Postgres ${sizes.large}: ${JSON.stringify(largeR)}`);
           details.postgres = { sizes, wordsPerChunk: WORDS_PER_CHUNK, small: smallR, large: largeR };
