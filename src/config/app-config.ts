@@ -246,6 +246,9 @@ export class AppConfig {
   get maxChunksPerFile(): number {
     return this.env.FILE_SEARCH_MAX_CHUNKS_PER_FILE;
   }
+  get exactSearchMaxChunks(): number {
+    return this.env.FILE_SEARCH_EXACT_MAX_CHUNKS;
+  }
   get webhookConcurrency(): number {
     return this.env.WEBHOOK_CONCURRENCY;
   }

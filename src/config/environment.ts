@@ -443,6 +443,16 @@ export class Environment {
   @Min(1)
   FILE_SEARCH_MAX_CHUNKS_PER_FILE: number = 20_000;
 
+  /**
+   * File search: the most chunks one search compares by vector exactly (without pgvector every
+   * chunk in scope is compared, ~50 ms per 1,000 on Postgres): larger scopes are searched by
+   * keyword only, so one tenant's big store cannot hold the shared database for seconds.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  FILE_SEARCH_EXACT_MAX_CHUNKS: number = 50_000;
+
   /** Webhooks: deliveries one process makes at once. */
   @Transform(toInt)
   @IsInt()

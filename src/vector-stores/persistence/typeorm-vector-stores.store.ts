@@ -427,6 +427,16 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
     };
   }
 
+  async countChunks(vectorStoreIds: string[]): Promise<number> {
+    const rows = await this.sql.query<{ n: string | number }>(
+      `SELECT count(*) AS n FROM vector_store_chunks c
+       JOIN vector_store_files f ON f.vector_store_id = c.vector_store_id AND f.file_id = c.file_id AND f.attempt = c.attempt
+       WHERE c.vector_store_id = ANY($1::text[]) AND f.status = 'completed'`,
+      [vectorStoreIds],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async keywordSearch(scope: SearchScope, query: string): Promise<ChunkHit[]> {
     // Any of the query's words (plainto_tsquery ANDs them): ranked by ts_rank_cd, scaled into [0, 1).
     const params: unknown[] = [query];

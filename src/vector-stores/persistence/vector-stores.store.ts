@@ -134,6 +134,8 @@ export abstract class VectorStoresStore {
   /** Files in progress not touched since `olderThan`: what the reconciler dispatches again. */
   abstract findUnfinished(olderThan: Date, limit: number): Promise<Array<{ vectorStoreId: string; fileId: string }>>;
 
+  /** The searchable chunks of these stores (what an exact vector search would compare). */
+  abstract countChunks(vectorStoreIds: string[]): Promise<number>;
   abstract keywordSearch(scope: SearchScope, query: string): Promise<ChunkHit[]>;
   abstract vectorSearch(scope: SearchScope, embedding: number[]): Promise<ChunkHit[]>;
 }

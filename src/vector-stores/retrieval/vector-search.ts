@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
 import { Embeddings } from '../../inference/embeddings';
 import { type ChunkHit, VectorStoresStore } from '../persistence/vector-stores.store';
 import type { Filter } from './filters';
@@ -30,6 +31,7 @@ export class VectorSearch {
   constructor(
     private readonly store: VectorStoresStore,
     private readonly embeddings: Embeddings,
+    private readonly config: AppConfig,
   ) {}
 
   /** `embeddingModels`: each store's model (null: keyword only). */
@@ -38,7 +40,7 @@ export class VectorSearch {
     const scope = { owner: request.owner, vectorStoreIds: request.vectorStoreIds, filter: request.filter, limit };
     // Vectors only for stores embedded with the model this deployment has now.
     const embedded = this.embeddings.available ? request.vectorStoreIds.filter((id) => embeddingModels.get(id) === this.embeddings.model) : [];
-    const vectors = embedded.length ? await this.embedQueries(request) : null;
+    const vectors = embedded.length && (await this.withinExactBound(embedded)) ? await this.embedQueries(request) : null;
     const perQuery = await Promise.all(
       request.queries.map(async (query, i) => {
         const keyword = await this.store.keywordSearch(scope, query);
@@ -50,6 +52,14 @@ export class VectorSearch {
     return mergeQueries(perQuery)
       .filter((h) => h.score >= threshold)
       .slice(0, request.maxResults);
+  }
+
+  /** Whether the stores are small enough to compare every chunk by vector (FILE_SEARCH_EXACT_MAX_CHUNKS). */
+  private async withinExactBound(ids: string[]): Promise<boolean> {
+    const chunks = await this.store.countChunks(ids);
+    if (chunks <= this.config.exactSearchMaxChunks) return true;
+    this.logger.warn(`vector stores ${ids.join(', ')} hold ${chunks} chunks, more than FILE_SEARCH_EXACT_MAX_CHUNKS: searched by keyword only`);
+    return false;
   }
 
   /** The queries' vectors; null when the embeddings upstream fails: the search goes on by keyword (logged), never fails for it. */
