@@ -8,6 +8,10 @@ import { MAIN, runCli, runToExit, startProcess } from '../support/processes';
 import { waitFor } from '../support/wait';
 
 describe('the built server (node dist/main.js), as a user starts it', () => {
+  // Real processes on fresh data directories: a first start migrates an empty PGlite (about 8 s on
+  // this machine with every migration), and the key CLI test starts seven CLI runs and a server.
+  jest.setTimeout(120_000);
+
   beforeAll(() => {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (\`npm test\` does).`);
   });
