@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import type { Multipart } from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -100,6 +101,37 @@ function contentDisposition(filename: string): string {
  * `@fastify/multipart`, streamed part by part to FilesService under a deadline) and the content
  * download (streamed, with headers that keep a browser from running it on this origin).
  */
+/** What of a refused upload is read and thrown away before answering, at most. */
+const DRAIN_BYTES = 16 * 1024 * 1024;
+const DRAIN_MS = 5000;
+
+/** Reads the rest of a request to its end, within DRAIN_BYTES and DRAIN_MS; false when it did not end. */
+function drained(raw: IncomingMessage): Promise<boolean> {
+  if (raw.readableEnded) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = (ended: boolean) => {
+      clearTimeout(timer);
+      raw.off('data', onData);
+      raw.off('end', onEnd);
+      raw.off('error', onError);
+      resolve(ended);
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > DRAIN_BYTES) done(false);
+    };
+    const onEnd = () => done(true);
+    const onError = () => done(false);
+    const timer = setTimeout(() => done(false), DRAIN_MS);
+    raw.unpipe();
+    raw.on('data', onData);
+    raw.once('end', onEnd);
+    raw.once('error', onError);
+    raw.resume();
+  });
+}
+
 @Injectable()
 export class FilesHttp {
   constructor(
@@ -115,9 +147,11 @@ export class FilesHttp {
     try {
       return await this.files.upload(principal, formParts(request, deadline.signal));
     } catch (error) {
-      // Refused before the whole body was read: answer now and close the connection rather than
-      // read (and throw away) the rest of an upload that may be large, or never end.
-      if (!request.raw.readableEnded) void reply.header('connection', 'close');
+      // Refused before the whole body was read. Node's fetch (Node 24's undici) fails with EPIPE
+      // instead of reading an answer sent while it still sends, so a short rest is read and thrown
+      // away first; past DRAIN_BYTES or DRAIN_MS the connection is closed instead (an upload that
+      // may be large, or never end, is not read).
+      if (!(await drained(request.raw))) void reply.header('connection', 'close');
       throw error;
     } finally {
       clearTimeout(timer);
