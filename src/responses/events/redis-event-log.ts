@@ -150,8 +150,11 @@ class SharedReader {
           this.wakeCursor = entries[entries.length - 1][0];
           continue;
         }
+        // A follower that joined behind this read's cursor (its wake-up came too late for it) is
+        // served by the next read: these entries would skip the events between its cursor and this one.
+        const readFrom = cursors.get(key) ?? -1;
         for (const w of [...this.waiters]) {
-          if (w.key !== key) continue;
+          if (w.key !== key || w.after < readFrom) continue;
           const fresh = entries.filter(([id]) => seqOf(id) > w.after);
           if (fresh.length) w.settle(fresh);
         }
