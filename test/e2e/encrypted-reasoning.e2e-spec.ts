@@ -184,7 +184,7 @@ describe('encrypted reasoning (include: reasoning.encrypted_content)', () => {
         await other.close();
       }
     }
-  });
+  }, 120_000); // two more first starts on empty databases
 });
 
 describe.each(storeBackends('encrypted reasoning without SECRETS_KEY'))('encrypted reasoning without SECRETS_KEY ($name)', (backend) => {

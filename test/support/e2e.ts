@@ -36,6 +36,12 @@ export interface E2e {
   as(apiKey: string): OpenAI;
 }
 
+/**
+ * Starting the app is a first start on an empty database (PGlite runs initdb and every migration):
+ * seconds alone, and over Jest's 30 s hook limit on a loaded CI machine. Tests keep the 30 s limit.
+ */
+const START_TIMEOUT_MS = 120_000;
+
 const DEFAULT_BACKEND: E2eBackend = { setup: () => Promise.resolve({ env: { DATA_DIR: 'memory://' }, teardown: () => Promise.resolve() }) };
 
 /**
@@ -58,7 +64,7 @@ export function useE2e(options: E2eOptions = {}): E2e {
     teardown = backend.teardown;
     const env = typeof options.env === 'function' ? await options.env(ready(upstream, 'the fake upstream')) : (options.env ?? {});
     app = await startApp({ ...backend.env, ...env });
-  });
+  }, START_TIMEOUT_MS);
 
   afterAll(async () => {
     await app?.close();
@@ -70,7 +76,7 @@ export function useE2e(options: E2eOptions = {}): E2e {
     if (summary) appendFileSync(summary, `${basename(expect.getState().testPath ?? '?')}: ${summarize(app.conformance)}\n`);
     // Every object the suite made the app send must conform (test/support/conformance).
     app.conformance.assertConforms();
-  });
+  }, START_TIMEOUT_MS);
 
   if (options.resetUpstream) beforeEach(() => ready(upstream, 'the fake upstream').reset());
 
