@@ -1,4 +1,5 @@
 import { listObject, type ListObject } from '../common/list-object';
+import { readPage } from '../database/pagination';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import type { Conversation, ConversationDeletedResource } from 'openai/resources/conversations/conversations';
 import { newId, unixSeconds } from '../common/ids';
@@ -7,7 +8,6 @@ import type { Principal } from '../common/principal';
 import type { StoredItem } from '../common/response-types';
 import { AppConfig } from '../config/app-config';
 import { normalizeInput } from '../common/items/input-items';
-import { CursorNotFoundError } from '../database/page';
 import { ConversationsStore, DuplicateItemError, type StoredConversation } from './persistence/conversations.store';
 import type { CreateConversationDto, UpdateConversationDto } from './dto/create-conversation.dto';
 import { MAX_ITEMS_PER_REQUEST } from './dto/create-conversation.dto';
@@ -102,12 +102,8 @@ export class ConversationsService {
 
   async listItems(principal: Principal, id: string, query: ListConversationItemsQueryDto): Promise<ItemList> {
     await this.find(principal.owner, id);
-    try {
-      const page = await this.store.listItems(id, { after: query.after, limit: query.limit ?? 20, order: query.order ?? 'desc' });
-      return list(page.data, page.hasMore);
-    } catch (error) {
-      throw error instanceof CursorNotFoundError ? invalidRequest(error.message, error.param) : error;
-    }
+    const page = await readPage(() => this.store.listItems(id, { after: query.after, limit: query.limit ?? 20, order: query.order ?? 'desc' }));
+    return list(page.data, page.hasMore);
   }
 
   async retrieveItem(principal: Principal, id: string, itemId: string): Promise<StoredItem> {

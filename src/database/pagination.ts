@@ -1,3 +1,4 @@
+import { invalidRequest } from '../common/openai-error';
 import { CursorNotFoundError, type Page } from './page';
 import type { Sql } from './sql';
 
@@ -48,4 +49,13 @@ export async function keysetPage<R>(sql: Sql, q: KeysetQuery): Promise<Page<R>> 
     params,
   );
   return { data: rows.slice(0, q.limit), hasMore: rows.length > q.limit };
+}
+
+/** Reads one page of a list: a cursor that names nothing (`after`/`before`) is the client's mistake, a 400 naming it. */
+export async function readPage<T>(read: () => Promise<Page<T>>, what = 'item'): Promise<Page<T>> {
+  try {
+    return await read();
+  } catch (error) {
+    throw error instanceof CursorNotFoundError ? invalidRequest(`No ${what} with id '${error.cursor}' for '${error.param}'.`, error.param) : error;
+  }
 }

@@ -1,4 +1,5 @@
 import { listObject, type ListObject } from '../common/list-object';
+import { readPage } from '../database/pagination';
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { lookup } from 'mime-types';
 import type { Readable } from 'node:stream';
@@ -7,7 +8,6 @@ import { newId, unixSeconds } from '../common/ids';
 import { invalidRequest, missingParameter, OpenAIError } from '../common/openai-error';
 import type { Principal } from '../common/principal';
 import { AppConfig } from '../config/app-config';
-import { CursorNotFoundError } from '../database/page';
 import type { ListFilesQueryDto } from './dto/list-files.dto';
 import { FileContentStore } from './persistence/file-content.store';
 import { FILE_PURPOSES, type FilePurpose, FilesStore, type StoredFile } from './persistence/files.store';
@@ -170,17 +170,10 @@ export class FilesService {
   }
 
   async list(principal: Principal, query: ListFilesQueryDto): Promise<FileList> {
-    try {
-      const page = await this.store.list(principal.owner, {
-        purpose: query.purpose,
-        after: query.after,
-        limit: query.limit ?? 10_000,
-        order: query.order ?? 'desc',
-      });
-      return list(page.data, page.hasMore);
-    } catch (error) {
-      throw error instanceof CursorNotFoundError ? invalidRequest(error.message, error.param) : error;
-    }
+    const page = await readPage(() =>
+      this.store.list(principal.owner, { purpose: query.purpose, after: query.after, limit: query.limit ?? 10_000, order: query.order ?? 'desc' }),
+    );
+    return list(page.data, page.hasMore);
   }
 
   async retrieve(principal: Principal, id: string): Promise<FileObject> {

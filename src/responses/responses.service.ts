@@ -1,9 +1,9 @@
 import { listObject, type ListObject } from '../common/list-object';
+import { readPage } from '../database/pagination';
 import { Injectable } from '@nestjs/common';
 import { invalidRequest, responseNotFound } from '../common/openai-error';
 import type { Principal } from '../common/principal';
 import { isTerminal, type ResponseObject, type StoredItem } from '../common/response-types';
-import { CursorNotFoundError } from '../database/page';
 import { ResponsesStore, type StoredResponse } from './persistence/responses.store';
 import type { ListInputItemsQueryDto, ListResponsesQueryDto } from './dto/list-responses.dto';
 import { ResponseDispatcher } from './background/response-dispatcher';
@@ -63,29 +63,21 @@ export class ResponsesService {
   }
 
   async list(principal: Principal, query: ListResponsesQueryDto): Promise<ListPage<ResponseObject>> {
-    try {
-      const result = await this.store.list(principal.owner, { after: query.after, limit: query.limit ?? 20, order: query.order ?? 'desc', model: query.model });
-      return page(
-        result.data.map((r) => r.response),
-        result.hasMore,
-      );
-    } catch (error) {
-      throw this.cursorError(error);
-    }
+    const result = await readPage(() =>
+      this.store.list(principal.owner, { after: query.after, limit: query.limit ?? 20, order: query.order ?? 'desc', model: query.model }),
+    );
+    return page(
+      result.data.map((r) => r.response),
+      result.hasMore,
+    );
   }
 
   async listInputItems(principal: Principal, id: string, query: ListInputItemsQueryDto): Promise<ListPage<StoredItem>> {
     await this.find(principal, id);
-    try {
-      const result = await this.store.listInputItems(id, { after: query.after, before: query.before, limit: query.limit ?? 20, order: query.order ?? 'desc' });
-      return page(result.data, result.hasMore);
-    } catch (error) {
-      throw this.cursorError(error);
-    }
-  }
-
-  private cursorError(error: unknown): unknown {
-    return error instanceof CursorNotFoundError ? invalidRequest(error.message, error.param) : error;
+    const result = await readPage(() =>
+      this.store.listInputItems(id, { after: query.after, before: query.before, limit: query.limit ?? 20, order: query.order ?? 'desc' }),
+    );
+    return page(result.data, result.hasMore);
   }
 
   private async find(principal: Principal, id: string): Promise<StoredResponse> {

@@ -1,4 +1,5 @@
 import { listObject, type ListObject } from '../common/list-object';
+import { readPage } from '../database/pagination';
 import { HttpStatus, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { VectorStoreFile, VectorStoreFileDeleted } from 'openai/resources/vector-stores/files';
 import type { VectorStoreFileBatch } from 'openai/resources/vector-stores/file-batches';
@@ -6,7 +7,7 @@ import type { VectorStoreDeleted, VectorStoreSearchResponse } from 'openai/resou
 import { newId } from '../common/ids';
 import { invalidRequest, OpenAIError } from '../common/openai-error';
 import type { Principal } from '../common/principal';
-import { CursorNotFoundError, type Page } from '../database/page';
+
 import { FilesService } from '../files/files.service';
 import { Embeddings } from '../inference/embeddings';
 import { parseChunkingStrategy } from './chunking-strategy';
@@ -40,15 +41,6 @@ export const vectorStoreNotFound = (id: string, param: string | null = null) =>
 const fileNotFound = (id: string, param: string | null = null) =>
   new OpenAIError(HttpStatus.NOT_FOUND, `No file found with id '${id}'.`, 'invalid_request_error', param);
 const batchNotFound = (id: string) => new OpenAIError(HttpStatus.NOT_FOUND, `No file batch found with id '${id}'.`, 'invalid_request_error');
-
-/** A cursor that names nothing is the client's mistake: a 400 naming it. */
-async function paged<T>(read: () => Promise<Page<T>>): Promise<Page<T>> {
-  try {
-    return await read();
-  } catch (error) {
-    throw error instanceof CursorNotFoundError ? invalidRequest(error.message, error.param) : error;
-  }
-}
 
 /**
  * The Vector Stores API: stores, their files and file batches (each file ingested by a queue
@@ -105,7 +97,7 @@ export class VectorStoresService implements OnApplicationBootstrap {
   }
 
   async list(principal: Principal, q: ListVectorStoresQueryDto): Promise<ListObject<VectorStoreObject>> {
-    const page = await paged(() =>
+    const page = await readPage(() =>
       this.store.listStores(principal.owner, { after: q.after, before: q.before, limit: q.limit ?? 20, order: q.order ?? 'desc' }),
     );
     return list(
@@ -145,7 +137,7 @@ export class VectorStoresService implements OnApplicationBootstrap {
 
   async listFiles(principal: Principal, vectorStoreId: string, q: ListVectorStoreFilesQueryDto, batchId?: string): Promise<ListObject<VectorStoreFile>> {
     await this.find(principal.owner, vectorStoreId);
-    const page = await paged(() =>
+    const page = await readPage(() =>
       this.store.listFiles(principal.owner, vectorStoreId, {
         after: q.after,
         before: q.before,

@@ -1,11 +1,11 @@
 import { listObject } from '../common/list-object';
+import { readPage } from '../database/pagination';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { newId, unixSeconds } from '../common/ids';
 import { invalidRequest, OpenAIError } from '../common/openai-error';
 import type { Principal } from '../common/principal';
 import { AppConfig } from '../config/app-config';
-import { CursorNotFoundError } from '../database/page';
 import { StoredDelivery, StoredWebhookEndpoint, WEBHOOK_EVENT_TYPES, WebhooksStore } from './persistence/webhooks.store';
 import type {
   CreateWebhookEndpointDto,
@@ -137,12 +137,8 @@ export class WebhooksService {
 
   async listDeliveries(principal: Principal, id: string, query: ListWebhookDeliveriesQueryDto): Promise<WebhookDeliveryListDto> {
     await this.find(principal.owner, id);
-    try {
-      const page = await this.store.listDeliveries(id, { after: query.after, eventId: query.event_id, limit: query.limit ?? 20 });
-      return listObject(page.data.map(toDelivery), page.hasMore);
-    } catch (error) {
-      throw error instanceof CursorNotFoundError ? invalidRequest(`No delivery with id '${error.cursor}' for 'after'.`, 'after') : error;
-    }
+    const page = await readPage(() => this.store.listDeliveries(id, { after: query.after, eventId: query.event_id, limit: query.limit ?? 20 }), 'delivery');
+    return listObject(page.data.map(toDelivery), page.hasMore);
   }
 
   /** The event again, as a new delivery (a new `webhook-id`; receivers that dedupe by event id see the same `evt_…`). */
