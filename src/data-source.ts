@@ -28,6 +28,7 @@ import { OutputItemsTable1764000500000 } from './database/migrations/17640005000
 import { StoreResponseState1764000600000 } from './database/migrations/1764000600000-StoreResponseState';
 import { CreateFiles1764000700000 } from './database/migrations/1764000700000-CreateFiles';
 import { CreateVectorStores1764000800000 } from './database/migrations/1764000800000-CreateVectorStores';
+import { BackgroundScheduling1764001000000 } from './database/migrations/1764001000000-BackgroundScheduling';
 
 export const ENTITIES = [
   ResponseEntity,
@@ -58,6 +59,7 @@ export const MIGRATIONS = [
   StoreResponseState1764000600000,
   CreateFiles1764000700000,
   CreateVectorStores1764000800000,
+  BackgroundScheduling1764001000000,
 ];
 
 export interface DatabaseSettings {

@@ -100,6 +100,7 @@ export class AppConfig {
     return (this.box ??= new SecretBox(this.env.SECRETS_KEY, this.previousSecretsKeys));
   }
   private clientBox?: SecretBox | null;
+  private weights?: Map<string, number>;
   /**
    * The sealer for values handed to clients and brought back by them (encrypted reasoning): every
    * API process must open what any other sealed. SECRETS_KEY when set; an embedded server (no
@@ -117,6 +118,18 @@ export class AppConfig {
   }
   get maxBackgroundPerTenant(): number {
     return this.env.MAX_BACKGROUND_PER_TENANT;
+  }
+  /** A tenant's share of the background queue (BACKGROUND_TENANT_WEIGHTS; 1 unless set). */
+  backgroundWeight(owner: string): number {
+    this.weights ??= new Map(
+      (this.env.BACKGROUND_TENANT_WEIGHTS ?? '')
+        .split(',')
+        .filter((pair) => pair.includes('='))
+        .map((pair) => pair.split('=').map((part) => part.trim()) as [string, string])
+        .map(([tenant, weight]): [string, number] => [tenant, Number(weight)])
+        .filter(([, weight]) => weight > 0),
+    );
+    return this.weights.get(owner) ?? 1;
   }
   get maxStreamsPerTenant(): number {
     return this.env.MAX_STREAMS_PER_TENANT;

@@ -194,6 +194,18 @@ export class Environment {
   MAX_BACKGROUND_PER_TENANT: number = 0;
 
   /**
+   * Shares of the background queue (docs/background.md#scheduling): comma-separated
+   * `tenant=weight` pairs (weight > 0, default 1). A tenant of weight 2 gets twice the runs of a
+   * tenant of weight 1 while both have work waiting.
+   */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @Matches(/^\s*[^=,\s]+\s*=\s*\d+(\.\d+)?\s*(,\s*[^=,\s]+\s*=\s*\d+(\.\d+)?\s*)*$/, {
+    message: 'must be comma-separated tenant=weight pairs, e.g. "team-a=2,team-b=1"',
+  })
+  BACKGROUND_TENANT_WEIGHTS?: string;
+
+  /**
    * Streams (SSE creates and `GET …?stream=true` followers) one tenant may have open at once on
    * one process; 0 means no limit.
    */

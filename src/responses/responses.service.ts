@@ -46,7 +46,9 @@ export class ResponsesService {
       if (now.status === 'cancelled') return now.response;
       throw invalidRequest(`Cannot cancel a ${now.status} response.`, null, null);
     }
-    await Promise.all([this.dispatcher.withdraw(id).catch(() => undefined), this.cancels.broadcast(id)]);
+    // A still-queued one's job goes; a running one's waiting job (if another job runs it) stays: it
+    // runs the next queued response (docs/background.md#scheduling).
+    await Promise.all([fromQueued.saved ? this.dispatcher.withdraw(id).catch(() => undefined) : undefined, this.cancels.broadcast(id)]);
     return cancelled.response;
   }
 

@@ -1,7 +1,7 @@
 import { JobCounts, QueueDriver } from '../../src/queue/queue-driver';
 import type { QueueName } from '../../src/queue/queue-names';
 
-/** The queue port that only records: which job ids were added and removed, and which a test says are live. */
+/** The queue port that only records: which job ids were added and removed, and which a test says are live (waiting). */
 export class FakeQueue extends QueueDriver {
   readonly dispatched: string[] = [];
   readonly withdrawn: string[] = [];
@@ -22,7 +22,7 @@ export class FakeQueue extends QueueDriver {
   }
 
   counts(): Promise<JobCounts> {
-    return Promise.resolve({ waiting: this.dispatched.length, active: 0 });
+    return Promise.resolve({ waiting: this.live.size, active: 0 });
   }
 
   process(): void {}

@@ -8,12 +8,16 @@ import {
   type NewResponse,
   type ResponsePatch,
   type StoredResponse,
+  type UnfinishedRun,
   type UpdateCondition,
 } from '../../src/responses/persistence/responses.store';
 
 interface Row extends StoredResponse {
   inputItems: StoredItem[];
   seq: number;
+  schedClass: number;
+  schedTag: number;
+  runToken: string | null;
 }
 
 /**
@@ -31,7 +35,18 @@ export class FakeResponsesStore extends ResponsesStore {
   create(response: NewResponse): Promise<void> {
     if (this.rows.has(response.id)) return Promise.reject(new Error(`duplicate key ${response.id}`));
     const now = new Date();
-    this.rows.set(response.id, structuredClone({ ...response, completedAt: response.completedAt ?? null, updatedAt: now, seq: this.seq++ }));
+    const { schedule, ...fields } = response;
+    const schedClass = schedule?.class ?? 0;
+    // The SQL adapter's fair tag: the later of the class's head and one step past the owner's tail.
+    const queued = [...this.rows.values()].filter((r) => r.status === 'queued' && r.background && r.schedClass === schedClass);
+    const own = queued.filter((r) => r.owner === response.owner);
+    const head = queued.length ? Math.min(...queued.map((r) => r.schedTag)) : 0;
+    const next = own.length && schedule ? Math.max(...own.map((r) => r.schedTag)) + 1 / schedule.weight : 0;
+    const schedTag = schedule ? Math.max(head, next) : 0;
+    this.rows.set(
+      response.id,
+      structuredClone({ ...fields, completedAt: response.completedAt ?? null, updatedAt: now, seq: this.seq++, schedClass, schedTag, runToken: null }),
+    );
     this.writes.push({ id: response.id, kind: 'create' });
     return Promise.resolve();
   }
@@ -80,13 +95,34 @@ export class FakeResponsesStore extends ResponsesStore {
     return Promise.resolve(found);
   }
 
-  findUnfinishedBackground(olderThan: Date, limit: number): Promise<string[]> {
-    const ids = [...this.rows.values()]
+  findUnfinishedBackground(olderThan: Date, limit: number): Promise<UnfinishedRun[]> {
+    const runs = [...this.rows.values()]
       .filter((r) => r.background && (r.status === 'queued' || r.status === 'in_progress') && r.updatedAt < olderThan)
       .sort((a, b) => a.seq - b.seq)
       .slice(0, limit)
-      .map((r) => r.id);
-    return Promise.resolve(ids);
+      .map((r) => ({ id: r.id, status: r.status, runToken: r.runToken }));
+    return Promise.resolve(runs);
+  }
+
+  countQueuedBackground(): Promise<number> {
+    return Promise.resolve([...this.rows.values()].filter((r) => r.background && r.status === 'queued').length);
+  }
+
+  async claimNext(token: string, attemptBelow: number): Promise<StoredResponse | null> {
+    const next = [...this.rows.values()]
+      .filter((r) => r.background && r.status === 'queued' && r.attempt < attemptBelow)
+      .sort((a, b) => a.schedClass - b.schedClass || a.schedTag - b.schedTag || a.seq - b.seq)[0];
+    if (!next) return null;
+    const claimed = await this.updateResponseObject(next.id, { status: 'in_progress', attempt: 'next', clearOutput: true }, { allowedStatuses: ['queued'] });
+    next.runToken = token;
+    return claimed && { ...claimed };
+  }
+
+  findRunOf(token: string): Promise<string | null> {
+    const row = [...this.rows.values()].find(
+      (r) => r.background && r.status === 'in_progress' && (r.runToken === token || (r.runToken === null && r.id === token)),
+    );
+    return Promise.resolve(row?.id ?? null);
   }
 
   failAbandonedSynchronous(olderThan: Date, error: { code: string; message: string }): Promise<number> {
@@ -150,7 +186,7 @@ export class FakeResponsesStore extends ResponsesStore {
   }
 
   private stored(row: Row): StoredResponse {
-    const { inputItems: _items, seq: _seq, ...stored } = row;
+    const { inputItems: _items, seq: _seq, schedClass: _class, schedTag: _tag, runToken: _token, ...stored } = row;
     return structuredClone(stored);
   }
 }

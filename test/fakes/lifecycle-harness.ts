@@ -29,6 +29,7 @@ export interface LifecycleSettings {
   redisUrl: string | undefined;
   runsJobs: boolean;
   secretBox: undefined;
+  backgroundWeight(owner: string): number;
 }
 
 /** Conversations, in memory: what was appended to which conversation. */
@@ -62,6 +63,7 @@ export function lifecycleHarness(overrides: Partial<LifecycleSettings> = {}) {
     redisUrl: undefined,
     runsJobs: true,
     secretBox: undefined,
+    backgroundWeight: () => 1,
     ...overrides,
   };
   // The classes take the whole AppConfig; they read only these settings.

@@ -146,6 +146,60 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
     expect(await claim()).toBeNull();
   });
 
+  describe('the background queue (fair order)', () => {
+    const queuedFor = async (owner: string, n: number, schedule: NewResponse['schedule'] = { class: 0, weight: 1 }) => {
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const r = newResponse({ owner, status: 'queued', background: true, attempt: 0, request: request({ background: true }), schedule });
+        await store.create(r);
+        ids.push(r.id);
+      }
+      return ids;
+    };
+    const claimOwners = async (n: number) => {
+      const owners: string[] = [];
+      for (let i = 0; i < n; i++) owners.push((await store.claimNext(`job-${i}`, 3))?.owner ?? '-');
+      return owners;
+    };
+    // Each test starts from an empty queue (other tests leave queued rows behind).
+    beforeEach(() => dataSource.query(`DELETE FROM responses WHERE status = 'queued' AND background`));
+
+    it("claims the head: a newcomer is level with it and waits for no one's backlog; classes in order", async () => {
+      await queuedFor('a', 10);
+      expect(await claimOwners(2)).toEqual(['a', 'a']);
+      await queuedFor('b', 2);
+      await queuedFor('batch', 2, { class: 1, weight: 1 });
+      expect(await claimOwners(8)).toEqual(['a', 'b', 'a', 'b', 'a', 'a', 'a', 'a']);
+      expect(await claimOwners(5)).toEqual(['a', 'a', 'batch', 'batch', '-']);
+    });
+
+    it('gives a weight of 2 twice the turns', async () => {
+      await queuedFor('a', 6);
+      await queuedFor('heavy', 6, { class: 0, weight: 2 });
+      expect(await claimOwners(6)).toEqual(['a', 'heavy', 'heavy', 'a', 'heavy', 'heavy']);
+    });
+
+    it('never hands one row to two concurrent claims, and names the claiming job', async () => {
+      const ids = await queuedFor('a', 12);
+      const claims = await Promise.all(Array.from({ length: 16 }, (_, i) => store.claimNext(`concurrent-${i}`, 3)));
+      const claimed = claims.filter((c) => c !== null);
+      expect(claimed.map((c) => c.id).sort()).toEqual([...ids].sort());
+      expect(claimed.every((c) => c.status === 'in_progress' && c.attempt === 1 && c.response.output.length === 0)).toBe(true);
+      const token = `concurrent-${claims.findIndex((c) => c?.id === ids[0])}`;
+      expect(await store.findRunOf(token)).toBe(ids[0]);
+      expect(await store.countQueuedBackground()).toBe(0);
+    });
+
+    it('finds the run of a job, and of a row claimed before run tokens existed by its own id', async () => {
+      const [legacy] = await queuedFor('a', 1);
+      await store.updateResponseObject(legacy, { status: 'in_progress', attempt: 'next' }, { allowedStatuses: ['queued'] });
+      expect(await store.findRunOf(legacy)).toBe(legacy);
+      expect(await store.findRunOf('job-none')).toBeNull();
+      const unfinished = await store.findUnfinishedBackground(new Date(Date.now() + 1000), 500);
+      expect(unfinished.find((u) => u.id === legacy)).toEqual({ id: legacy, status: 'in_progress', runToken: null });
+    });
+  });
+
   it('deletes a response and its items; a late write does not bring it back', async () => {
     const r = newResponse();
     await store.create(r);

@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ResponseOutputItem } from 'openai/resources/responses/responses';
 import { AppConfig } from '../../config/app-config';
-import { isTerminal } from '../../common/response-types';
 import { Metrics } from '../../metrics/metrics';
 import { ResponsesStore, type StoredResponse } from '../persistence/responses.store';
 import { EventSequencer } from '../event-sequencer';
@@ -37,11 +36,18 @@ export class BackgroundRunner {
     private readonly metrics: Metrics,
   ) {}
 
-  /** Runs the response unless this process runs it already. */
-  run(responseId: string): Promise<void> {
+  /**
+   * Runs what job `token` stands for: the response it claimed before, when its worker died and
+   * the job runs again; otherwise the next queued response in the fair order
+   * (docs/background.md#scheduling), which need not be the one the job was queued for — every
+   * queued response has a job, and every job claims at most one.
+   */
+  async run(token: string): Promise<void> {
+    const claimed = await this.claim(token);
+    if (!claimed) return;
     const started = Date.now();
-    return this.runs.start(responseId, async (controller) => {
-      const outcome = await this.execute(responseId, controller);
+    await this.runs.start(claimed.id, async (controller) => {
+      const outcome = await this.execute(claimed, controller);
       if (outcome) this.metrics.jobDuration.observe({ outcome }, (Date.now() - started) / 1000);
     });
   }
@@ -51,26 +57,38 @@ export class BackgroundRunner {
     return this.runs.drain(graceMs);
   }
 
-  /** Runs it; returns how the run ended, or nothing when there was nothing to run. */
-  private async execute(id: string, controller: AbortController): Promise<string | void> {
-    // The claim, in one statement: `queued|in_progress → in_progress`, attempt + 1 (which fences
-    // any older run's writes), output emptied (an attempt never continues another's partial
-    // output), within the attempt budget. The latest claim wins.
-    const claimed = await this.store.updateResponseObject(
-      id,
-      { status: 'in_progress', attempt: 'next', clearOutput: true },
-      { allowedStatuses: ['queued', 'in_progress'], attemptBelow: this.config.backgroundMaxAttempts },
-    );
-    if (!claimed) {
-      // Cancelled, deleted or finished — or out of attempts (its runs kept dying): then it fails.
-      const row = await this.store.getById(id);
-      if (!row || !row.background || isTerminal(row.status) || row.attempt < this.config.backgroundMaxAttempts) return;
-      this.logger.warn(`response ${row.id} failed after ${row.attempt} attempts`);
-      await this.fail(row, `The response could not be completed: its run was interrupted ${row.attempt} times.`);
-      return 'gave_up';
+  /**
+   * The claim, in one statement: `→ in_progress`, attempt + 1 (which fences any older run's
+   * writes), output emptied (an attempt never continues another's partial output), within the
+   * attempt budget. The latest claim wins.
+   */
+  private async claim(token: string): Promise<StoredResponse | null> {
+    const max = this.config.backgroundMaxAttempts;
+    const resumed = await this.store.findRunOf(token);
+    // This process runs it already (a job that Bull thought stalled): nothing to resume.
+    if (resumed && this.runs.has(resumed)) return null;
+    if (resumed) {
+      const claimed = await this.store.updateResponseObject(
+        resumed,
+        { status: 'in_progress', attempt: 'next', clearOutput: true },
+        { allowedStatuses: ['in_progress'], attemptBelow: max },
+      );
+      if (claimed) return claimed;
+      // Cancelled or finished meanwhile — or out of attempts (its runs kept dying): then it fails.
+      const row = await this.store.getById(resumed);
+      if (row?.background && row.status === 'in_progress' && row.attempt >= max) {
+        this.logger.warn(`response ${row.id} failed after ${row.attempt} attempts`);
+        await this.fail(row, `The response could not be completed: its run was interrupted ${row.attempt} times.`);
+        this.metrics.jobDuration.observe({ outcome: 'gave_up' }, 0);
+      }
     }
+    return this.store.claimNext(token, max);
+  }
+
+  /** Runs a claimed response; returns how the run ended. */
+  private async execute(claimed: StoredResponse, controller: AbortController): Promise<string | undefined> {
+    const { id, attempt } = claimed;
     const row = claimed;
-    const attempt = claimed.attempt;
     this.logger.log({ msg: 'background run started', responseId: id, requestId: row.request.request_id, owner: row.owner, attempt });
     const execution = await this.executions.forClaim(claimed);
     if ('cannotRun' in execution) {
@@ -106,6 +124,11 @@ export class BackgroundRunner {
       clearTimeout(saveTimer);
       await saving;
       if (result.requeue) {
+        // Out of attempts: no later claim could take it (the claim is within the budget).
+        if (attempt >= this.config.backgroundMaxAttempts) {
+          await this.fail(row, `The response could not be completed: its run was interrupted ${attempt} times.`);
+          return 'gave_up';
+        }
         // Not an end: a shutdown hands the run back to the queue.
         await this.store.updateResponseObject(
           id,

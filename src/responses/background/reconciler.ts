@@ -40,9 +40,18 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     this.running = true;
     let redispatched = 0;
     try {
-      for (const id of await this.store.findUnfinishedBackground(olderThan, 500)) {
-        if (await this.dispatcher.isLive(id)) continue;
-        await this.dispatcher.dispatch(id);
+      const unfinished = await this.store.findUnfinishedBackground(olderThan, 500);
+      // A job runs whichever queued response is next in the fair order, not necessarily the one
+      // it was queued for (docs/background.md#scheduling): a queued response needs a job waiting,
+      // not its own. So jobs are added only for as many as the waiting ones do not cover.
+      let uncovered = unfinished.some((r) => r.status === 'queued') ? (await this.store.countQueuedBackground()) - (await this.dispatcher.counts()).waiting : 0;
+      for (const run of unfinished) {
+        // In progress: the job that claimed it resumes it, if its worker died.
+        const job = run.status === 'in_progress' ? (run.runToken ?? run.id) : run.id;
+        if (run.status === 'queued' && uncovered <= 0) continue;
+        if (await this.dispatcher.isLive(job)) continue;
+        await this.dispatcher.dispatch(job);
+        if (run.status === 'queued') uncovered--;
         redispatched++;
       }
       if (redispatched) this.logger.log(`dispatched ${redispatched} unfinished background response(s) again`);

@@ -131,7 +131,11 @@ export class ExecutionFactory {
     // Dropped by the terminal write (the store).
     if (Object.keys(mcpHeaders).length)
       request.mcp_headers_sealed = this.config.secretBox!.seal(JSON.stringify(mcpHeaders), mcpHeadersContext(principal.owner, identity.id));
-    return newResponse(identity, buildResponse(identity.id, identity.createdAt, request, { status: 'queued' }));
+    const window = request.background_options?.completion_window ?? 'soonest';
+    return {
+      ...newResponse(identity, buildResponse(identity.id, identity.createdAt, request, { status: 'queued' })),
+      schedule: { class: window === 'soonest' ? 0 : 1, weight: this.config.backgroundWeight(principal.owner) },
+    };
   }
 
   /** The execution of a claimed row (its output was reset by the claim), or why it cannot run any more. */

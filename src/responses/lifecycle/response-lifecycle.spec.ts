@@ -167,15 +167,42 @@ describe('ResponseLifecycle (with fakes)', () => {
   describe('the reconciler', () => {
     it('dispatches again the unfinished background responses no job carries', async () => {
       const h = lifecycleHarness();
-      const lost = await queued(h);
+      const first = await queued(h);
       const carried = await queued(h);
-      const finished = await queued(h);
-      await h.runner.run(finished);
+      const lost = await queued(h);
+      // The job queued for `lost` runs the head of the queue: `first`.
+      await h.runner.run(lost);
+      expect((await h.store.getById(first))?.status).toBe('completed');
       h.queue.live.add(carried);
+      // Two queued, one job waiting: one more job, for the one without its own.
       expect(await h.reconciler.tick(new Date(Date.now() + 1000))).toBe(1);
       expect(h.queue.dispatched).toEqual([lost]);
     });
 
+    it('adds no job for a queued response that another waiting job covers', async () => {
+      const h = lifecycleHarness();
+      const first = await queued(h);
+      const second = await queued(h);
+      await h.runner.run(second); // runs `first`: `second` is queued, and the job of `first` still waits
+      h.queue.live.add(first);
+      expect(await h.reconciler.tick(new Date(Date.now() + 1000))).toBe(0);
+      expect(h.queue.dispatched).toEqual([]);
+    });
+
+    it('dispatches again the job of an in-progress response whose worker died, and that job resumes it', async () => {
+      const h = lifecycleHarness();
+      const first = await queued(h);
+      const second = await queued(h);
+      h.queue.live.add(second);
+      // Job `token-1` claims `first`, and its worker dies (the claim stays, nothing runs it).
+      const claimed = await h.store.claimNext('token-1', 3);
+      expect(claimed?.id).toBe(first);
+      expect(await h.reconciler.tick(new Date(Date.now() + 1000))).toBe(1);
+      expect(h.queue.dispatched).toEqual(['token-1']);
+      await h.runner.run('token-1');
+      const resumed = await h.store.getById(first);
+      expect(resumed).toMatchObject({ status: 'completed', attempt: 2 });
+    });
     it('fails abandoned synchronous responses, and counts their ends', async () => {
       const h = lifecycleHarness();
       const request = { model: 'm1', store: true, background: false, stream: true } as NormalizedRequest;
@@ -188,6 +215,61 @@ describe('ResponseLifecycle (with fakes)', () => {
       await h.reconciler.tick(new Date());
       expect((await h.store.getById(identity.id))?.status).toBe('failed');
       expect(await h.ended('failed', false)).toBe(1);
+    });
+
+    describe('scheduling (fair order)', () => {
+      /** Queues `n` responses for `owner`. */
+      const flood = async (h: Harness, owner: string, n: number, over: Partial<NormalizedRequest> = {}) => {
+        const ids: string[] = [];
+        for (let i = 0; i < n; i++) {
+          const request = { model: 'm1', store: true, background: true, stream: false, ...over } as NormalizedRequest;
+          const row = h.executions.forQueue({
+            principal: { owner, name: owner },
+            request,
+            input,
+            history: [],
+            model: { id: 'm1' } as ResolvedModel,
+            mcpHeaders: {},
+          });
+          await h.store.create(row);
+          ids.push(row.id);
+        }
+        return ids;
+      };
+      /** Runs `n` jobs one after the other; returns the owners of what they ran, in order. */
+      const runJobs = async (h: Harness, n: number) => {
+        const owners: string[] = [];
+        for (let i = 0; i < n; i++) {
+          const before = new Set([...h.store.rows.values()].filter((r) => r.status === 'completed').map((r) => r.id));
+          await h.runner.run(`job-${i}`);
+          const ran = [...h.store.rows.values()].find((r) => r.status === 'completed' && !before.has(r.id));
+          owners.push(ran?.owner ?? '-');
+        }
+        return owners;
+      };
+
+      it("a tenant that arrives behind another's backlog runs next, not after it", async () => {
+        const h = lifecycleHarness();
+        await flood(h, 'a', 20);
+        expect(await runJobs(h, 3)).toEqual(['a', 'a', 'a']);
+        await flood(h, 'b', 2);
+        expect(await runJobs(h, 5)).toEqual(['a', 'b', 'a', 'b', 'a']);
+      });
+
+      it("tenants with backlogs take turns; a weight of 2 takes two turns to the others' one", async () => {
+        const h = lifecycleHarness({ backgroundWeight: (owner: string) => (owner === 'heavy' ? 2 : 1) });
+        await flood(h, 'a', 8);
+        await flood(h, 'b', 8);
+        await flood(h, 'heavy', 8);
+        expect(await runJobs(h, 8)).toEqual(['a', 'b', 'heavy', 'heavy', 'a', 'b', 'heavy', 'heavy']);
+      });
+
+      it('windowed work runs only when no soonest work waits', async () => {
+        const h = lifecycleHarness();
+        await flood(h, 'batch', 3, { background_options: { completion_window: '2h' } } as Partial<NormalizedRequest>);
+        await flood(h, 'live', 2);
+        expect(await runJobs(h, 5)).toEqual(['live', 'live', 'batch', 'batch', 'batch']);
+      });
     });
   });
 

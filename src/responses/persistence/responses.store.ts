@@ -16,8 +16,29 @@ export interface StoredResponse {
   completedAt: Date | null;
 }
 
+/** Where a queued background response waits (docs/background.md#scheduling). */
+export interface Schedule {
+  /** 0: `soonest`; 1: a completion window (claimed only when no `soonest` response waits). */
+  class: 0 | 1;
+  /** The owner's share within the class: its fair-queuing tags advance by 1 / weight per response. */
+  weight: number;
+}
+
 /** What `create` inserts, with its input items: a response about to run, or (stored when it ends) a finished one. */
-export type NewResponse = Omit<StoredResponse, 'updatedAt' | 'completedAt'> & { inputItems: StoredItem[]; completedAt?: Date | null };
+export type NewResponse = Omit<StoredResponse, 'updatedAt' | 'completedAt'> & {
+  inputItems: StoredItem[];
+  completedAt?: Date | null;
+  /** A queued background response's place in the queue. */
+  schedule?: Schedule;
+};
+
+/** An unfinished background response, as the reconciler sees it. */
+export interface UnfinishedRun {
+  id: string;
+  status: ResponseStatus;
+  /** The job that runs it (in progress), if one has claimed it. */
+  runToken: string | null;
+}
 
 export interface ResponsePatch {
   /** Without `response`, the stored Response's own `status` field is set to match. */
@@ -90,7 +111,21 @@ export abstract class ResponsesStore {
   abstract findItems(owner: string, ids: string[]): Promise<Map<string, StoredItem>>;
 
   /** Ids of unfinished background responses not updated since `olderThan`, oldest first. */
-  abstract findUnfinishedBackground(olderThan: Date, limit: number): Promise<string[]>;
+  abstract findUnfinishedBackground(olderThan: Date, limit: number): Promise<UnfinishedRun[]>;
+
+  /** How many background responses wait to be claimed. */
+  abstract countQueuedBackground(): Promise<number>;
+
+  /**
+   * Claims the next queued background response in the fair order — lowest class, then lowest
+   * tag, then oldest — for job `token`: `queued → in_progress`, attempt + 1, output emptied,
+   * `run_token = token`, within the attempt budget. One statement; concurrent claims never take
+   * the same row (`FOR UPDATE SKIP LOCKED`).
+   */
+  abstract claimNext(token: string, attemptBelow: number): Promise<StoredResponse | null>;
+
+  /** The in-progress background response that job `token` claimed (the job runs again: its worker died). */
+  abstract findRunOf(token: string): Promise<string | null>;
 
   /**
    * Fails synchronous responses still `in_progress` that were created before `olderThan`: the

@@ -7,7 +7,17 @@ import { keysetPage } from '../../database/pagination';
 import { date, json, Sql } from '../../database/sql';
 import type { IncompleteReason } from '../../agents/agent-runner';
 import { buildResponse } from '../response-object';
-import { ChainHistory, ItemListOptions, ListOptions, NewResponse, ResponsePatch, ResponsesStore, StoredResponse, UpdateCondition } from './responses.store';
+import {
+  ChainHistory,
+  ItemListOptions,
+  ListOptions,
+  NewResponse,
+  ResponsePatch,
+  ResponsesStore,
+  StoredResponse,
+  UnfinishedRun,
+  UpdateCondition,
+} from './responses.store';
 
 /** A `responses` row as the driver returns it (snake_case, raw types). */
 interface ResponseRow {
@@ -93,6 +103,18 @@ const REPLACE_OUTPUT = (source: string, rowsParam: string, countParam: string) =
   )`;
 
 /**
+ * A queued response's fair-queuing tag (per owner and class `$16`, increment `$17` = 1 / weight):
+ * the later of the class's head (the lowest tag still queued: the queue's virtual time) and one
+ * step past the owner's own last queued tag. An owner with a backlog queues behind its own tail;
+ * one that arrives with nothing queued is level with the head, so it waits for no one's backlog.
+ * Both reads are the heads of partial indexes. Rows not queued get 0.
+ */
+const FAIR_TAG = `CASE WHEN $17::float8 IS NULL THEN 0 ELSE greatest(
+    coalesce((SELECT min(q.sched_tag) FROM responses q WHERE q.status = 'queued' AND q.background AND q.sched_class = $16), 0),
+    coalesce((SELECT max(q.sched_tag) FROM responses q WHERE q.status = 'queued' AND q.background AND q.sched_class = $16 AND q.owner = $2) + $17::float8, 0)
+  ) END`;
+
+/**
  * A response's chain (`$1`, owner `$2`, at most `$3` links), in one statement: a recursive walk of
  * `previous_response_id`, then each link's input items and output items, oldest first. The items
  * are LATERAL subqueries that `OFFSET 0` keeps from being
@@ -136,8 +158,8 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     const items = r.inputItems.map((item, position) => ({ position, item_id: item.id, item }));
     await this.sql.query(
       `WITH inserted AS (
-         INSERT INTO responses (id, owner, status, background, model, previous_response_id, attempt, request, usage, error, incomplete_details, created_at, updated_at, completed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $14::jsonb, $15::jsonb, $10, now(), $12)
+         INSERT INTO responses (id, owner, status, background, model, previous_response_id, attempt, request, usage, error, incomplete_details, created_at, updated_at, completed_at, sched_class, sched_tag)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $14::jsonb, $15::jsonb, $10, now(), $12, $16, ${FAIR_TAG})
          RETURNING id
        ),
        input_put AS (
@@ -164,6 +186,8 @@ export class TypeOrmResponsesStore extends ResponsesStore {
         outputRows(r.response.output ?? []),
         jsonb(r.response.error),
         jsonb(r.response.incomplete_details),
+        r.schedule?.class ?? 0,
+        r.schedule ? 1 / r.schedule.weight : null,
       ],
     );
   }
@@ -237,14 +261,46 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     return found;
   }
 
-  async findUnfinishedBackground(olderThan: Date, limit: number): Promise<string[]> {
-    const rows: Array<{ id: string }> = await this.sql.query(
-      `SELECT id FROM responses
+  async findUnfinishedBackground(olderThan: Date, limit: number): Promise<UnfinishedRun[]> {
+    const rows: Array<{ id: string; status: ResponseStatus; run_token: string | null }> = await this.sql.query(
+      `SELECT id, status, run_token FROM responses
        WHERE status IN ('queued', 'in_progress') AND background AND updated_at < $1
        ORDER BY updated_at LIMIT $2`,
       [olderThan, limit],
     );
-    return rows.map((r) => r.id);
+    return rows.map((r) => ({ id: r.id, status: r.status, runToken: r.run_token }));
+  }
+
+  async countQueuedBackground(): Promise<number> {
+    const rows: Array<{ n: string | number }> = await this.sql.query(`SELECT count(*) AS n FROM responses WHERE status = 'queued' AND background`);
+    return Number(rows[0].n);
+  }
+
+  async claimNext(token: string, attemptBelow: number): Promise<StoredResponse | null> {
+    // The row lock of the subquery lasts the statement: a concurrent claim skips the row and
+    // takes the next one instead of waiting for it and then finding it taken.
+    const rows: ResponseRow[] = await this.sql.query(
+      `WITH updated AS (
+         UPDATE responses SET status = 'in_progress', attempt = attempt + 1, run_token = $1, updated_at = now()
+         WHERE id = (
+           SELECT id FROM responses WHERE status = 'queued' AND background AND attempt < $2
+           ORDER BY sched_class, sched_tag, created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+         ) AND status = 'queued'
+         RETURNING ${ROW_COLUMNS}
+       )${REPLACE_OUTPUT('updated', `'[]'`, '0')}
+       SELECT r.*, '[]'::jsonb AS output FROM updated r`,
+      [token, attemptBelow],
+    );
+    return rows.length ? toStored(rows[0]) : null;
+  }
+
+  async findRunOf(token: string): Promise<string | null> {
+    const rows: Array<{ id: string }> = await this.sql.query(
+      // A row claimed before run tokens existed is its own job's.
+      `SELECT id FROM responses WHERE (run_token = $1 OR (run_token IS NULL AND id = $1)) AND status = 'in_progress' AND background LIMIT 1`,
+      [token],
+    );
+    return rows[0]?.id ?? null;
   }
 
   async failAbandonedSynchronous(olderThan: Date, error: { code: string; message: string }): Promise<number> {

@@ -8,6 +8,9 @@ import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('responses_owner_seq', ['owner', 'seq'])
 // Declared here so that the schema check sees them; their SQL (partial, expression) is the migrations'.
 @Index('responses_unfinished', { synchronize: false })
+@Index('responses_queue', { synchronize: false })
+@Index('responses_queue_owner', { synchronize: false })
+@Index('responses_run_token', { synchronize: false })
 @Check('responses_status_check', `"status" IN ('queued', 'in_progress', 'completed', 'incomplete', 'failed', 'cancelled')`)
 export class ResponseEntity {
   @PrimaryColumn({ type: 'text' })
@@ -35,6 +38,18 @@ export class ResponseEntity {
   /** Incremented by each claim of a background job; fences writes from an older attempt. */
   @Column({ type: 'integer', default: 0 })
   attempt!: number;
+
+  /** Background scheduling class: 0 `soonest`, 1 a completion window (docs/background.md#scheduling). */
+  @Column({ name: 'sched_class', type: 'smallint', default: 0 })
+  schedClass!: number;
+
+  /** The owner's fair-queuing tag: claims take the lowest of the class first. */
+  @Column({ name: 'sched_tag', type: 'double precision', default: 0 })
+  schedTag!: number;
+
+  /** The job that runs (or last ran) the response: a job whose worker died resumes it. */
+  @Column({ name: 'run_token', type: 'text', nullable: true })
+  runToken!: string | null;
 
   /** The normalized create parameters: everything a worker needs to run the response. */
   @Column({ type: 'jsonb' })
