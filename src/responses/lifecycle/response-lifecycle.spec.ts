@@ -266,7 +266,7 @@ describe('ResponseLifecycle (with fakes)', () => {
 
       it('windowed work runs only when no soonest work waits', async () => {
         const h = lifecycleHarness();
-        await flood(h, 'batch', 3, { background_options: { completion_window: '2h' } } as Partial<NormalizedRequest>);
+        await flood(h, 'batch', 3, { background_options: { completion_window: '2h' } });
         await flood(h, 'live', 2);
         expect(await runJobs(h, 5)).toEqual(['live', 'live', 'batch', 'batch', 'batch']);
       });
