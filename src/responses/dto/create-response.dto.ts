@@ -278,7 +278,7 @@ export class AccessProgramsDto {
 }
 
 export class BackgroundOptionsDto {
-  /** `soonest` (default), `2h` or `8h` (these need `background: true` and no `stream`). Echoed; scheduled like `soonest`. */
+  /** `soonest` (default), `2h` or `8h` (these need `background: true` and no `stream`). Echoed; `2h`/`8h` run when no `soonest` response waits. */
   @IsOptional()
   @IsIn(['soonest', '2h', '8h'])
   completion_window?: 'soonest' | '2h' | '8h';

@@ -46,7 +46,7 @@ export class ResponseDto {
   background!: boolean;
   @ApiProperty({ type: Number, nullable: true })
   completed_at!: number | null;
-  /** The request's `background_options`, when it had some (their scheduling is not implemented yet: runs start at once). */
+  /** The request's `background_options`, when it had some (`2h`/`8h` run when no `soonest` response waits: docs/background.md#scheduling). */
   @ApiPropertyOptional({
     type: 'object',
     properties: { completion_window: { type: 'string', enum: ['soonest', '2h', '8h'] }, continuation_id: { type: 'string' } },

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import OpenAI from 'openai';
+import { Client } from 'pg';
+import { createTestDatabase, TestDatabase } from '../support/database';
+import { FakeUpstream, startFakeUpstream } from '../support/fake-upstream';
+import { ServerProcess, startProcess } from '../support/processes';
+import { REDIS_URL, services, warnMissing } from '../support/services';
+import { waitFor } from '../support/wait';
+
+const MODEL = 'upstream-model';
+const needs = services.postgres && services.redis;
+if (!needs) warnMissing(!services.postgres ? 'PostgreSQL' : 'Redis', 'background scheduling');
+
+/**
+ * The order background work runs in (docs/background.md#scheduling), across real processes: an
+ * API process and a worker taking two responses at a time, on Postgres and Redis. Every check is
+ * about order (what had finished when something else finished), never about time.
+ */
+const suite = needs ? describe : () => it.todo('needs PostgreSQL and Redis: not reachable on this machine');
+suite('background scheduling across real processes (fair order, classes)', () => {
+  let db: TestDatabase;
+  let pg: Client;
+  let upstream: FakeUpstream;
+  let api: ServerProcess;
+  let worker: ServerProcess;
+  const client = (tenant: string) => new OpenAI({ baseURL: `${api.url}/v1`, apiKey: `sk-${tenant}`, maxRetries: 0, timeout: 20_000 });
+  const tenants = ['flood', 'late', 'one', 'two', 'batch', 'live'];
+
+  /** Creates `n` background responses for `tenant`, 20 at a time; returns their ids in creation order. */
+  async function queue(tenant: string, n: number, extra: Record<string, unknown> = {}): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i += 20) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(20, n - i) }, () =>
+          client(tenant).responses.create({ model: MODEL, input: 'work', background: true, ...extra } as OpenAI.Responses.ResponseCreateParamsNonStreaming),
+        ),
+      );
+      ids.push(...batch.map((r) => r.id));
+    }
+    return ids;
+  }
+  const completedOf = async (tenant: string) =>
+    Number((await pg.query(`SELECT count(*) AS n FROM responses WHERE owner = $1 AND status = 'completed'`, [tenant])).rows[0].n);
+  const allDone = (tenant: string, ids: string[]) =>
+    waitFor(
+      async () => Promise.all(ids.map((id) => client(tenant).responses.retrieve(id))),
+      (rs) => rs.every((r) => r.status === 'completed'),
+      60_000,
+    );
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    upstream = await startFakeUpstream();
+    // Every response takes a few tens of milliseconds upstream: backlogs build up.
+    upstream.setDefault({ chunks: ['working ', 'done'], chunkDelayMs: 25 });
+    const env = {
+      ROLE: 'api',
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      QUEUE_PREFIX: `rgsched${randomBytes(4).toString('hex')}`,
+      INFERENCE_BASE_URL: upstream.url,
+      API_KEYS: tenants.map((t) => `sk-${t}:${t}`).join(','),
+      BACKGROUND_CONCURRENCY: '2',
+      RECONCILE_INTERVAL_MS: '1000',
+      LOG_LEVEL: 'info',
+    };
+    api = await startProcess(env);
+    worker = await startProcess({ ...env, ROLE: 'worker' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([api, worker].filter(Boolean).map((p) => p.kill()));
+    await pg?.end();
+    await upstream?.close();
+    await db?.drop();
+  });
+
+  it("a tenant arriving behind another's backlog of 120 is served next, not after it", async () => {
+    const flood = await queue('flood', 120);
+    await waitFor(
+      () => completedOf('flood'),
+      (n) => n >= 4,
+      30_000,
+    );
+    const late = await queue('late', 4);
+    await allDone('late', late);
+    // First come, first served would finish the whole backlog first (120).
+    const floodBefore = await completedOf('flood');
+    process.stdout.write(`\n[scheduling] late tenant's 4 done after ${floodBefore} of the flood's 120\n`);
+    expect(floodBefore).toBeLessThan(60);
+    await allDone('flood', flood);
+  }, 120_000);
+
+  it('two tenants with backlogs share the workers equally', async () => {
+    const one = await queue('one', 40);
+    const two = await queue('two', 40);
+    await waitFor(
+      async () => (await completedOf('one')) + (await completedOf('two')),
+      (n) => n >= 40,
+      60_000,
+    );
+    const [a, b] = [await completedOf('one'), await completedOf('two')];
+    process.stdout.write(`\n[scheduling] two backlogs of 40: ${a} and ${b} completed of the first 40+\n`);
+    // Queued one after the other; served in turns (FIFO would give 40 and 0).
+    expect(Math.abs(a - b)).toBeLessThanOrEqual(10);
+    await Promise.all([allDone('one', one), allDone('two', two)]);
+  }, 120_000);
+
+  it('windowed work (completion_window 2h) waits while soonest work waits', async () => {
+    const batch = await queue('batch', 40, { background_options: { completion_window: '2h' } });
+    await waitFor(
+      () => completedOf('batch'),
+      (n) => n >= 2,
+      30_000,
+    );
+    const live = await queue('live', 4);
+    await allDone('live', live);
+    const batchBefore = await completedOf('batch');
+    process.stdout.write(`\n[scheduling] soonest tenant's 4 done after ${batchBefore} of 40 windowed\n`);
+    expect(batchBefore).toBeLessThan(25);
+    const retrieved = await client('batch').responses.retrieve(batch[0]);
+    expect((retrieved as unknown as { background_options?: unknown }).background_options).toEqual({ completion_window: '2h' });
+    await allDone('batch', batch);
+  }, 120_000);
+});
