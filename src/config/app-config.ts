@@ -121,15 +121,16 @@ export class AppConfig {
   }
   /** A tenant's share of the background queue (BACKGROUND_TENANT_WEIGHTS; 1 unless set). */
   backgroundWeight(owner: string): number {
-    this.weights ??= new Map(
-      (this.env.BACKGROUND_TENANT_WEIGHTS ?? '')
-        .split(',')
-        .filter((pair) => pair.includes('='))
-        .map((pair) => pair.split('=').map((part) => part.trim()) as [string, string])
-        .map(([tenant, weight]): [string, number] => [tenant, Number(weight)])
-        .filter(([, weight]) => weight > 0),
-    );
-    return this.weights.get(owner) ?? 1;
+    this.weights ??= pairs(this.env.BACKGROUND_TENANT_WEIGHTS);
+    const weight = this.weights.get(owner);
+    return weight && weight > 0 ? weight : 1;
+  }
+  /** How many background responses of a class may wait, in all and per tenant (0: no limit). */
+  backgroundQueueLimit(cls: 'soonest' | 'windowed', scope: 'all' | 'tenant'): number {
+    return pairs(scope === 'all' ? this.env.BACKGROUND_MAX_QUEUED : this.env.BACKGROUND_MAX_QUEUED_PER_TENANT).get(cls) ?? 0;
+  }
+  get backgroundWindowMarginSeconds(): number {
+    return this.env.BACKGROUND_WINDOW_MARGIN_SECONDS;
   }
   get maxStreamsPerTenant(): number {
     return this.env.MAX_STREAMS_PER_TENANT;
@@ -322,4 +323,15 @@ export class AppConfig {
  */
 export function loadConfig(env: EnvironmentVariables = process.env): AppConfig {
   return new AppConfig(parseEnvironment(env), env);
+}
+
+/** `a=1,b=2` (validated by the environment) as a map. */
+function pairs(value: string | undefined): Map<string, number> {
+  return new Map(
+    (value ?? '')
+      .split(',')
+      .filter((pair) => pair.includes('='))
+      .map((pair) => pair.split('=').map((part) => part.trim()))
+      .map(([name, number]): [string, number] => [name, Number(number)]),
+  );
 }

@@ -108,6 +108,24 @@ describe('parseEnvironment', () => {
     expectRefused({ PORT: port }, 'PORT');
   });
 
+  it('reads the background scheduling settings, and refuses malformed ones naming them', () => {
+    const config = new AppConfig(
+      parseEnvironment({
+        BACKGROUND_TENANT_WEIGHTS: 'team-a=2, team-b=0.5',
+        BACKGROUND_MAX_QUEUED: 'windowed=100',
+        BACKGROUND_MAX_QUEUED_PER_TENANT: 'soonest=5,windowed=50',
+      }),
+      {},
+    );
+    expect([config.backgroundWeight('team-a'), config.backgroundWeight('team-b'), config.backgroundWeight('other')]).toEqual([2, 0.5, 1]);
+    expect([config.backgroundQueueLimit('windowed', 'all'), config.backgroundQueueLimit('soonest', 'all')]).toEqual([100, 0]);
+    expect([config.backgroundQueueLimit('soonest', 'tenant'), config.backgroundQueueLimit('windowed', 'tenant')]).toEqual([5, 50]);
+    expect(config.backgroundWindowMarginSeconds).toBe(900);
+    expect(rejection({ BACKGROUND_TENANT_WEIGHTS: 'team-a' }).message).toMatch(/BACKGROUND_TENANT_WEIGHTS/);
+    expect(rejection({ BACKGROUND_MAX_QUEUED: 'urgent=5' }).message).toMatch(/BACKGROUND_MAX_QUEUED\b/);
+    expect(rejection({ BACKGROUND_MAX_QUEUED_PER_TENANT: 'soonest=-1' }).message).toMatch(/BACKGROUND_MAX_QUEUED_PER_TENANT/);
+  });
+
   it('refuses an unknown ROLE, naming ROLE', () => {
     expectRefused({ ROLE: 'master' }, 'ROLE');
   });

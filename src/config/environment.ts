@@ -16,6 +16,11 @@ import {
 } from 'class-validator';
 import { LOG_LEVELS, type LogLevel } from '../common/logging';
 
+/** Comma-separated `name=number` pairs. */
+const PAIRS = /^\s*[^=,\s]+\s*=\s*\d+(\.\d+)?\s*(,\s*[^=,\s]+\s*=\s*\d+(\.\d+)?\s*)*$/;
+/** `soonest=N` and/or `windowed=N`. */
+const CLASS_PAIRS = /^\s*(soonest|windowed)\s*=\s*\d+\s*(,\s*(soonest|windowed)\s*=\s*\d+\s*)?$/;
+
 export const ROLES = ['all', 'api', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
 export const FILE_STORAGES = ['postgres', 'filesystem'] as const;
@@ -200,10 +205,33 @@ export class Environment {
    */
   @Transform(blankToUndefined)
   @IsOptional()
-  @Matches(/^\s*[^=,\s]+\s*=\s*\d+(\.\d+)?\s*(,\s*[^=,\s]+\s*=\s*\d+(\.\d+)?\s*)*$/, {
-    message: 'must be comma-separated tenant=weight pairs, e.g. "team-a=2,team-b=1"',
-  })
+  @Matches(PAIRS, { message: 'must be comma-separated tenant=weight pairs, e.g. "team-a=2,team-b=1"' })
   BACKGROUND_TENANT_WEIGHTS?: string;
+
+  /**
+   * Background responses that may wait, per class: `soonest=N,windowed=M` (either may be left
+   * out; 0 or unset: no limit). Past it, a create is a 429 with `retry-after`.
+   */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @Matches(CLASS_PAIRS, { message: 'must be soonest=N and/or windowed=N, comma-separated' })
+  BACKGROUND_MAX_QUEUED?: string;
+
+  /** The same, per tenant: `soonest=N,windowed=M`. */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @Matches(CLASS_PAIRS, { message: 'must be soonest=N and/or windowed=N, comma-separated' })
+  BACKGROUND_MAX_QUEUED_PER_TENANT?: string;
+
+  /**
+   * How long before the end of its completion window a windowed response is started at the latest
+   * (it then goes ahead of `soonest` work): the time it may need to run. A model's
+   * `windowMarginSeconds` in MODELS_CONFIG overrides it.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  BACKGROUND_WINDOW_MARGIN_SECONDS: number = 900;
 
   /**
    * Streams (SSE creates and `GET …?stream=true` followers) one tenant may have open at once on

@@ -28,6 +28,8 @@ export interface ResolvedModel {
   reasoningReplay?: ReasoningReplay;
   /** Its context length in tokens, as MODELS_CONFIG gives it; unset: unknown here (its tokenizer may report one). */
   contextWindow?: number;
+  /** How long before the end of a completion window its windowed responses start at the latest (MODELS_CONFIG). */
+  windowMarginSeconds?: number;
 }
 
 /**
@@ -81,6 +83,7 @@ export class ModelRegistry {
           ...provider,
           ...(m.reasoningReplay ? { reasoningReplay: m.reasoningReplay } : {}),
           ...(m.contextWindow ? { contextWindow: m.contextWindow } : {}),
+          ...(m.windowMarginSeconds !== undefined ? { windowMarginSeconds: m.windowMarginSeconds } : {}),
         });
         // Codex is told the model's context window unless its codex block says otherwise.
         this.codex.set(m.id, m.contextWindow && m.codex?.contextWindow === undefined ? { ...m.codex, contextWindow: m.contextWindow } : m.codex);

@@ -209,6 +209,12 @@ export class ModelConfig {
   @Type(() => CodexModelConfig)
   codex?: CodexModelConfig;
 
+  /** How long before the end of a completion window its windowed responses start at the latest (default BACKGROUND_WINDOW_MARGIN_SECONDS). */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  windowMarginSeconds?: number;
+
   /** How reasoning items of the history go back to this model (default `reasoning`; see REASONING_REPLAY). */
   @IsOptional()
   @IsIn(REASONING_REPLAY)

@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+/** Background responses waiting in one class (0 `soonest`, 1 windowed) for one tenant. */
+export interface QueueDepthRow {
+  class: 0 | 1;
+  owner: string;
+  queued: number;
+  oldestSeconds: number;
+}
+
 export interface QueueCounts {
   waiting: number;
   active: number;
@@ -11,6 +19,7 @@ export interface QueueCounts {
 export class Metrics {
   readonly registry = new Registry();
   private queueCounts?: () => Promise<QueueCounts>;
+  private queueDepths?: () => Promise<QueueDepthRow[]>;
   private webhookDepth?: () => Promise<number>;
 
   readonly httpDuration = new Histogram({
@@ -106,6 +115,28 @@ export class Metrics {
         if (current !== undefined) this.set(current);
       },
     });
+    const depths = () => this.queueDepths?.();
+    const classes = ['soonest', 'windowed'];
+    new Gauge({
+      name: 'rg_background_queued',
+      help: 'Background responses waiting to start, by class and tenant (read from the database).',
+      labelNames: ['class', 'tenant'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const d of (await depths()?.catch(() => undefined)) ?? []) this.set({ class: classes[d.class], tenant: d.owner }, d.queued);
+      },
+    });
+    new Gauge({
+      name: 'rg_background_queue_age_seconds',
+      help: 'How long the oldest waiting background response has waited, by class and tenant.',
+      labelNames: ['class', 'tenant'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const d of (await depths()?.catch(() => undefined)) ?? []) this.set({ class: classes[d.class], tenant: d.owner }, d.oldestSeconds);
+      },
+    });
     const counts = () => this.queueCounts?.();
     new Gauge({
       name: 'rg_queue_jobs',
@@ -124,6 +155,11 @@ export class Metrics {
   /** Where the queue gauge reads from (the dispatcher registers itself). */
   setQueueCounts(source: () => Promise<QueueCounts>): void {
     this.queueCounts = source;
+  }
+
+  /** Where the background queue gauges read from (the reconciler registers the store). */
+  setQueueDepths(source: () => Promise<QueueDepthRow[]>): void {
+    this.queueDepths = source;
   }
 
   /** Where the webhook queue depth gauge reads from (the relay registers itself). */

@@ -263,6 +263,7 @@ export class ResponseCreation {
       );
     }
     const row = this.executions.forQueue(prepared);
+    await this.admit(principal.owner, row.schedule!.class);
     const { id, response: queued } = row;
     try {
       if (request.stream) {
@@ -287,6 +288,29 @@ export class ResponseCreation {
       throw this.unavailable(id, error);
     }
     return queued;
+  }
+
+  /**
+   * The queue limits of the response's class (BACKGROUND_MAX_QUEUED, …_PER_TENANT): a 429 with
+   * `retry-after` when its class is full. Approximate under bursts, like the tenant limit.
+   */
+  private async admit(owner: string, cls: 0 | 1): Promise<void> {
+    const name = cls === 0 ? 'soonest' : 'windowed';
+    for (const scope of ['tenant', 'all'] as const) {
+      const limit = this.config.backgroundQueueLimit(name, scope);
+      if (limit <= 0) continue;
+      const waiting = await this.store.countQueuedBackground({ class: cls, ...(scope === 'tenant' ? { owner } : {}) });
+      if (waiting < limit) continue;
+      const whose = scope === 'tenant' ? "this tenant's" : "the server's";
+      throw new OpenAIError(
+        429,
+        `The ${name} background queue is full: ${whose} limit is ${limit} waiting responses. Try again later${cls === 1 ? '' : ', or use a completion window'}.`,
+        'requests',
+        null,
+        'rate_limit_exceeded',
+        { 'retry-after': cls === 0 ? '5' : '60' },
+      );
+    }
   }
 
   private unavailable(id: string, error: unknown): OpenAIError {

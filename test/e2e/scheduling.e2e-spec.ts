@@ -24,7 +24,7 @@ suite('background scheduling across real processes (fair order, classes)', () =>
   let api: ServerProcess;
   let worker: ServerProcess;
   const client = (tenant: string) => new OpenAI({ baseURL: `${api.url}/v1`, apiKey: `sk-${tenant}`, maxRetries: 0, timeout: 20_000 });
-  const tenants = ['flood', 'late', 'one', 'two', 'batch', 'live'];
+  const tenants = ['flood', 'late', 'one', 'two', 'batch', 'live', 'busy', 'capped'];
 
   /** Creates `n` background responses for `tenant`, 20 at a time; returns their ids in creation order. */
   async function queue(tenant: string, n: number, extra: Record<string, unknown> = {}): Promise<string[]> {
@@ -63,6 +63,7 @@ suite('background scheduling across real processes (fair order, classes)', () =>
       INFERENCE_BASE_URL: upstream.url,
       API_KEYS: tenants.map((t) => `sk-${t}:${t}`).join(','),
       BACKGROUND_CONCURRENCY: '2',
+      BACKGROUND_MAX_QUEUED_PER_TENANT: 'windowed=50',
       RECONCILE_INTERVAL_MS: '1000',
       LOG_LEVEL: 'info',
     };
@@ -123,5 +124,33 @@ suite('background scheduling across real processes (fair order, classes)', () =>
     const retrieved = await client('batch').responses.retrieve(batch[0]);
     expect((retrieved as unknown as { background_options?: unknown }).background_options).toEqual({ completion_window: '2h' });
     await allDone('batch', batch);
+  }, 120_000);
+
+  it('a full class is a 429 with retry-after, and /metrics shows the queue by class and tenant', async () => {
+    // Both worker slots busy: what is queued now stays queued.
+    upstream.setDefault({ text: 'slow', delayMs: 3000 });
+    const busy = await queue('busy', 2);
+    await waitFor(
+      () => pg.query(`SELECT count(*) AS n FROM responses WHERE owner = 'busy' AND status = 'in_progress'`),
+      (r) => Number(r.rows[0].n) === 2,
+      20_000,
+    );
+    const capped = await queue('capped', 50, { background_options: { completion_window: '8h' } });
+    const refused = await fetch(`${api.url}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-capped', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: MODEL, input: 'one more', background: true, background_options: { completion_window: '8h' } }),
+    });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('60');
+    expect(((await refused.json()) as { error: unknown }).error).toMatchObject({ type: 'requests', code: 'rate_limit_exceeded' });
+    // soonest work of the same tenant is another class: accepted.
+    const soonest = await queue('capped', 1);
+    const metrics = await fetch(`${api.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/rg_background_queued\{class="windowed",tenant="capped"\} 50/);
+    expect(metrics).toMatch(/rg_background_queued\{class="soonest",tenant="capped"\} 1/);
+    expect(Number(/rg_background_queue_age_seconds\{class="windowed",tenant="capped"\} ([\d.e+-]+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+    for (const id of [...capped, ...soonest]) await client('capped').responses.cancel(id);
+    for (const id of busy) await client('busy').responses.cancel(id);
   }, 120_000);
 });

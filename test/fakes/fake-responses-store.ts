@@ -6,6 +6,7 @@ import {
   type ItemListOptions,
   type ListOptions,
   type NewResponse,
+  type QueueDepth,
   type ResponsePatch,
   type StoredResponse,
   type UnfinishedRun,
@@ -18,6 +19,8 @@ interface Row extends StoredResponse {
   schedClass: number;
   schedTag: number;
   runToken: string | null;
+  startBy: Date | null;
+  windowEnd: Date | null;
 }
 
 /**
@@ -45,7 +48,17 @@ export class FakeResponsesStore extends ResponsesStore {
     const schedTag = schedule ? Math.max(head, next) : 0;
     this.rows.set(
       response.id,
-      structuredClone({ ...fields, completedAt: response.completedAt ?? null, updatedAt: now, seq: this.seq++, schedClass, schedTag, runToken: null }),
+      structuredClone({
+        ...fields,
+        completedAt: response.completedAt ?? null,
+        updatedAt: now,
+        seq: this.seq++,
+        schedClass,
+        schedTag,
+        runToken: null,
+        startBy: schedule?.startBy ?? null,
+        windowEnd: schedule?.windowEnd ?? null,
+      }),
     );
     this.writes.push({ id: response.id, kind: 'create' });
     return Promise.resolve();
@@ -104,13 +117,46 @@ export class FakeResponsesStore extends ResponsesStore {
     return Promise.resolve(runs);
   }
 
-  countQueuedBackground(): Promise<number> {
-    return Promise.resolve([...this.rows.values()].filter((r) => r.background && r.status === 'queued').length);
+  countQueuedBackground(filter?: { class: 0 | 1; owner?: string }): Promise<number> {
+    return Promise.resolve(this.queued().filter((r) => !filter || (r.schedClass === filter.class && (!filter.owner || r.owner === filter.owner))).length);
+  }
+
+  queueDepths(): Promise<QueueDepth[]> {
+    const depths = new Map<string, QueueDepth>();
+    for (const r of this.queued()) {
+      const key = `${r.schedClass}/${r.owner}`;
+      const depth = depths.get(key) ?? { class: r.schedClass === 1 ? 1 : 0, owner: r.owner, queued: 0, oldestSeconds: 0 };
+      depth.queued++;
+      depth.oldestSeconds = Math.max(depth.oldestSeconds, (Date.now() - r.createdAt.getTime()) / 1000);
+      depths.set(key, depth);
+    }
+    return Promise.resolve([...depths.values()]);
+  }
+
+  promoteDueWindows(): Promise<number> {
+    const soonest = this.queued().filter((r) => r.schedClass === 0);
+    const head = soonest.length ? Math.min(...soonest.map((r) => r.schedTag)) : 0;
+    const due = this.queued().filter((r) => r.schedClass === 1 && r.startBy && r.startBy <= new Date());
+    for (const r of due) Object.assign(r, { schedClass: 0, schedTag: head });
+    return Promise.resolve(due.length);
+  }
+
+  findExpiredWindows(limit: number): Promise<string[]> {
+    return Promise.resolve(
+      this.queued()
+        .filter((r) => r.windowEnd && r.windowEnd <= new Date())
+        .slice(0, limit)
+        .map((r) => r.id),
+    );
+  }
+
+  private queued(): Row[] {
+    return [...this.rows.values()].filter((r) => r.background && r.status === 'queued');
   }
 
   async claimNext(token: string, attemptBelow: number): Promise<StoredResponse | null> {
     const next = [...this.rows.values()]
-      .filter((r) => r.background && r.status === 'queued' && r.attempt < attemptBelow)
+      .filter((r) => r.background && r.status === 'queued' && r.attempt < attemptBelow && !(r.windowEnd && r.windowEnd <= new Date()))
       .sort((a, b) => a.schedClass - b.schedClass || a.schedTag - b.schedTag || a.seq - b.seq)[0];
     if (!next) return null;
     const claimed = await this.updateResponseObject(next.id, { status: 'in_progress', attempt: 'next', clearOutput: true }, { allowedStatuses: ['queued'] });
@@ -186,7 +232,7 @@ export class FakeResponsesStore extends ResponsesStore {
   }
 
   private stored(row: Row): StoredResponse {
-    const { inputItems: _items, seq: _seq, schedClass: _class, schedTag: _tag, runToken: _token, ...stored } = row;
+    const { inputItems: _items, seq: _seq, schedClass: _class, schedTag: _tag, runToken: _token, startBy: _start, windowEnd: _end, ...stored } = row;
     return structuredClone(stored);
   }
 }

@@ -30,6 +30,8 @@ export interface LifecycleSettings {
   runsJobs: boolean;
   secretBox: undefined;
   backgroundWeight(owner: string): number;
+  backgroundWindowMarginSeconds: number;
+  backgroundQueueLimit(cls: 'soonest' | 'windowed', scope: 'all' | 'tenant'): number;
 }
 
 /** Conversations, in memory: what was appended to which conversation. */
@@ -64,6 +66,8 @@ export function lifecycleHarness(overrides: Partial<LifecycleSettings> = {}) {
     runsJobs: true,
     secretBox: undefined,
     backgroundWeight: () => 1,
+    backgroundWindowMarginSeconds: 900,
+    backgroundQueueLimit: () => 0,
     ...overrides,
   };
   // The classes take the whole AppConfig; they read only these settings.
@@ -85,7 +89,7 @@ export function lifecycleHarness(overrides: Partial<LifecycleSettings> = {}) {
   const runner = new BackgroundRunner(store, executions, executor, lifecycle, runs, events, config, metrics);
   const cancels = new LocalCancelSignals(runs, metrics);
   const responses = new ResponsesService(store, lifecycle, dispatcher, cancels);
-  const reconciler = new Reconciler(store, dispatcher, lifecycle, config);
+  const reconciler = new Reconciler(store, dispatcher, lifecycle, config, metrics);
   /** How many ends the metric counted, by status and background. */
   const ended = async (status: string, background = true): Promise<number> => {
     const { values } = await metrics.responses.get();

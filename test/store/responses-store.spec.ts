@@ -190,6 +190,29 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
       expect(await store.countQueuedBackground()).toBe(0);
     });
 
+    it('promotes windowed responses due to start, never claims one past its window, and finds it expired', async () => {
+      const past = (ms: number) => new Date(Date.now() - ms);
+      const future = (ms: number) => new Date(Date.now() + ms);
+      await queuedFor('live', 2);
+      const [due] = await queuedFor('batch', 1, { class: 1, weight: 1, startBy: past(1000), windowEnd: future(3600_000) });
+      const [waits] = await queuedFor('batch', 1, { class: 1, weight: 1, startBy: future(3000_000), windowEnd: future(3600_000) });
+      const [expired] = await queuedFor('batch', 1, { class: 1, weight: 1, startBy: past(2000), windowEnd: past(1000) });
+      expect(await store.countQueuedBackground({ class: 1, owner: 'batch' })).toBe(3);
+      expect(await store.countQueuedBackground({ class: 0 })).toBe(2);
+      expect(await store.findExpiredWindows(10)).toEqual([expired]);
+      expect(await store.promoteDueWindows()).toBe(2); // the due one and the expired one
+      const depths = await store.queueDepths();
+      expect(depths.find((d) => d.owner === 'batch' && d.class === 1)).toMatchObject({ queued: 1 });
+      expect(depths.find((d) => d.owner === 'batch' && d.class === 0)).toMatchObject({ queued: 2 });
+      const order = [];
+      for (let i = 0; i < 5; i++) order.push((await store.claimNext(`window-${i}`, 3))?.id ?? '-');
+      // Level with the head of soonest (created after the first live one); the expired one never.
+      expect(order[3]).toBe(waits);
+      expect(order).toContain(due);
+      expect(order).not.toContain(expired);
+      expect(order[4]).toBe('-');
+    });
+
     it('finds the run of a job, and of a row claimed before run tokens existed by its own id', async () => {
       const [legacy] = await queuedFor('a', 1);
       await store.updateResponseObject(legacy, { status: 'in_progress', attempt: 'next' }, { allowedStatuses: ['queued'] });

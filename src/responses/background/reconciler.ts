@@ -1,7 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
+import { Metrics } from '../../metrics/metrics';
 import { ResponsesStore } from '../persistence/responses.store';
+import { storedIdentity } from '../lifecycle/execution-factory';
 import { ResponseLifecycle } from '../lifecycle/response-lifecycle';
+import { buildResponse } from '../response-object';
 import { ResponseDispatcher } from './response-dispatcher';
 
 /**
@@ -23,7 +26,10 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly dispatcher: ResponseDispatcher,
     private readonly lifecycle: ResponseLifecycle,
     private readonly config: AppConfig,
-  ) {}
+    metrics: Metrics,
+  ) {
+    metrics.setQueueDepths(() => this.store.queueDepths());
+  }
 
   onApplicationBootstrap(): void {
     // In the embedded default this process is the only runner: whatever is unfinished at start
@@ -40,6 +46,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     this.running = true;
     let redispatched = 0;
     try {
+      await this.sweepWindows();
       const unfinished = await this.store.findUnfinishedBackground(olderThan, 500);
       // A job runs whichever queued response is next in the fair order, not necessarily the one
       // it was queued for (docs/background.md#scheduling): a queued response needs a job waiting,
@@ -62,6 +69,38 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       this.running = false;
     }
     return redispatched;
+  }
+
+  /**
+   * Completion windows (docs/background.md#scheduling): a windowed response whose latest start
+   * has come goes ahead of `soonest` work; one still queued at the end of its window will not
+   * finish in it, and fails rather than run late. Its code is `rate_limit_exceeded` (the server
+   * had no capacity for it; retry later): the SDK's error codes are a closed list without a better
+   * one, and OpenAI does not say how a missed window ends.
+   */
+  private async sweepWindows(): Promise<void> {
+    const promoted = await this.store.promoteDueWindows();
+    if (promoted) this.logger.log(`${promoted} windowed response(s) due to start: ahead of soonest work now`);
+    for (const id of await this.store.findExpiredWindows(100)) {
+      const row = await this.store.getById(id);
+      if (!row) continue;
+      const window = row.request.background_options?.completion_window;
+      const failed = buildResponse(row.id, row.createdAt, row.request, {
+        status: 'failed',
+        error: {
+          code: 'rate_limit_exceeded',
+          message: `The response could not be started within its ${window} completion window: the server had no capacity for it. Try again later.`,
+        },
+      });
+      const ended = await this.lifecycle.end({
+        run: storedIdentity(row),
+        outcome: { response: failed },
+        from: ['queued'],
+        attempt: row.attempt,
+        events: 'log',
+      });
+      if (ended.saved) await this.dispatcher.withdraw(id).catch(() => undefined);
+    }
   }
 
   /**

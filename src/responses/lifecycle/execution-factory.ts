@@ -11,6 +11,9 @@ import { mcpHeadersContext } from '../normalize-request';
 import { buildResponse } from '../response-object';
 import type { Execution, PreparedResponse, ResponseIdentity } from './execution';
 
+/** How long a completion window is (`soonest`: none). */
+const WINDOW_MS: Record<string, number | undefined> = { soonest: undefined, '2h': 2 * 3600_000, '8h': 8 * 3600_000 };
+
 /** The row a response is inserted as: the one place that builds an insert object. */
 export function newResponse(run: ResponseIdentity, response: ResponseObject, completedAt?: Date | null): NewResponse {
   return {
@@ -131,10 +134,15 @@ export class ExecutionFactory {
     // Dropped by the terminal write (the store).
     if (Object.keys(mcpHeaders).length)
       request.mcp_headers_sealed = this.config.secretBox!.seal(JSON.stringify(mcpHeaders), mcpHeadersContext(principal.owner, identity.id));
-    const window = request.background_options?.completion_window ?? 'soonest';
+    const weight = this.config.backgroundWeight(principal.owner);
+    const window = WINDOW_MS[request.background_options?.completion_window ?? 'soonest'];
+    const windowEnd = window ? new Date(identity.createdAt.getTime() + window) : undefined;
+    const marginMs = (prepared.model.windowMarginSeconds ?? this.config.backgroundWindowMarginSeconds) * 1000;
     return {
       ...newResponse(identity, buildResponse(identity.id, identity.createdAt, request, { status: 'queued' })),
-      schedule: { class: window === 'soonest' ? 0 : 1, weight: this.config.backgroundWeight(principal.owner) },
+      schedule: windowEnd
+        ? { class: 1, weight, windowEnd, startBy: new Date(Math.max(identity.createdAt.getTime(), windowEnd.getTime() - marginMs)) }
+        : { class: 0, weight },
     };
   }
 

@@ -264,6 +264,28 @@ describe('ResponseLifecycle (with fakes)', () => {
         expect(await runJobs(h, 8)).toEqual(['a', 'b', 'heavy', 'heavy', 'a', 'b', 'heavy', 'heavy']);
       });
 
+      it('a windowed response whose latest start has come goes ahead of soonest work; one past its window fails', async () => {
+        const h = lifecycleHarness();
+        const windowed = { background_options: { completion_window: '2h' } } as Partial<NormalizedRequest>;
+        const [due, expired, later] = await flood(h, 'batch', 3, windowed);
+        await flood(h, 'live', 3);
+        // Created now, a 2 h window starts at the latest 15 min (the default margin) before its end.
+        const row = h.store.rows.get(later)!;
+        expect(row.windowEnd!.getTime() - row.createdAt.getTime()).toBe(2 * 3600_000);
+        expect(row.windowEnd!.getTime() - row.startBy!.getTime()).toBe(900_000);
+        h.store.rows.get(due)!.startBy = new Date(Date.now() - 1000);
+        Object.assign(h.store.rows.get(expired)!, { startBy: new Date(Date.now() - 2000), windowEnd: new Date(Date.now() - 1000) });
+        await h.reconciler.tick(new Date(0));
+        const failed = await h.store.getById(expired);
+        expect(failed?.status).toBe('failed');
+        expect(failed?.response.error).toEqual({
+          code: 'rate_limit_exceeded',
+          message: 'The response could not be started within its 2h completion window: the server had no capacity for it. Try again later.',
+        });
+        expect(h.queue.withdrawn).toEqual([expired]);
+        expect(await runJobs(h, 5)).toEqual(['batch', 'live', 'live', 'live', 'batch']);
+      });
+
       it('windowed work runs only when no soonest work waits', async () => {
         const h = lifecycleHarness();
         await flood(h, 'batch', 3, { background_options: { completion_window: '2h' } });

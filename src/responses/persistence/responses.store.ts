@@ -22,6 +22,19 @@ export interface Schedule {
   class: 0 | 1;
   /** The owner's share within the class: its fair-queuing tags advance by 1 / weight per response. */
   weight: number;
+  /** A windowed response: from then on it is claimed ahead of `soonest` work… */
+  startBy?: Date;
+  /** …and still queued then, it fails. */
+  windowEnd?: Date;
+}
+
+/** Background responses waiting, per class and owner (for /metrics). */
+export interface QueueDepth {
+  class: 0 | 1;
+  owner: string;
+  queued: number;
+  /** Seconds the oldest of them has waited. */
+  oldestSeconds: number;
 }
 
 /** What `create` inserts, with its input items: a response about to run, or (stored when it ends) a finished one. */
@@ -113,12 +126,24 @@ export abstract class ResponsesStore {
   /** Ids of unfinished background responses not updated since `olderThan`, oldest first. */
   abstract findUnfinishedBackground(olderThan: Date, limit: number): Promise<UnfinishedRun[]>;
 
-  /** How many background responses wait to be claimed. */
-  abstract countQueuedBackground(): Promise<number>;
+  /** How many background responses wait to be claimed: all of them, or of one class (and owner). */
+  abstract countQueuedBackground(filter?: { class: 0 | 1; owner?: string }): Promise<number>;
+
+  /** Background responses waiting, per class and owner. */
+  abstract queueDepths(): Promise<QueueDepth[]>;
+
+  /**
+   * Moves the windowed responses whose `startBy` has come into the `soonest` class, level with its
+   * head: they run next, so that they finish inside their window. Returns how many.
+   */
+  abstract promoteDueWindows(): Promise<number>;
+
+  /** Ids of queued background responses whose completion window has ended. */
+  abstract findExpiredWindows(limit: number): Promise<string[]>;
 
   /**
    * Claims the next queued background response in the fair order — lowest class, then lowest
-   * tag, then oldest — for job `token`: `queued → in_progress`, attempt + 1, output emptied,
+   * tag, then oldest; never one whose completion window has ended — for job `token`: `queued → in_progress`, attempt + 1, output emptied,
    * `run_token = token`, within the attempt budget. One statement; concurrent claims never take
    * the same row (`FOR UPDATE SKIP LOCKED`).
    */

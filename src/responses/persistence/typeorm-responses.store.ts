@@ -12,6 +12,7 @@ import {
   ItemListOptions,
   ListOptions,
   NewResponse,
+  QueueDepth,
   ResponsePatch,
   ResponsesStore,
   StoredResponse,
@@ -158,8 +159,8 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     const items = r.inputItems.map((item, position) => ({ position, item_id: item.id, item }));
     await this.sql.query(
       `WITH inserted AS (
-         INSERT INTO responses (id, owner, status, background, model, previous_response_id, attempt, request, usage, error, incomplete_details, created_at, updated_at, completed_at, sched_class, sched_tag)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $14::jsonb, $15::jsonb, $10, now(), $12, $16, ${FAIR_TAG})
+         INSERT INTO responses (id, owner, status, background, model, previous_response_id, attempt, request, usage, error, incomplete_details, created_at, updated_at, completed_at, sched_class, sched_tag, start_by, window_end)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $14::jsonb, $15::jsonb, $10, now(), $12, $16, ${FAIR_TAG}, $18, $19)
          RETURNING id
        ),
        input_put AS (
@@ -188,6 +189,8 @@ export class TypeOrmResponsesStore extends ResponsesStore {
         jsonb(r.response.incomplete_details),
         r.schedule?.class ?? 0,
         r.schedule ? 1 / r.schedule.weight : null,
+        r.schedule?.startBy ?? null,
+        r.schedule?.windowEnd ?? null,
       ],
     );
   }
@@ -271,9 +274,43 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     return rows.map((r) => ({ id: r.id, status: r.status, runToken: r.run_token }));
   }
 
-  async countQueuedBackground(): Promise<number> {
-    const rows: Array<{ n: string | number }> = await this.sql.query(`SELECT count(*) AS n FROM responses WHERE status = 'queued' AND background`);
+  async countQueuedBackground(filter?: { class: 0 | 1; owner?: string }): Promise<number> {
+    const rows: Array<{ n: string | number }> = await this.sql.query(
+      `SELECT count(*) AS n FROM responses WHERE status = 'queued' AND background
+       AND ($1::smallint IS NULL OR sched_class = $1) AND ($2::text IS NULL OR owner = $2)`,
+      [filter?.class ?? null, filter?.owner ?? null],
+    );
     return Number(rows[0].n);
+  }
+
+  async queueDepths(): Promise<QueueDepth[]> {
+    const rows: Array<{ class: number; owner: string; queued: string | number; oldest: string | number }> = await this.sql.query(
+      `SELECT sched_class AS class, owner, count(*) AS queued, extract(epoch FROM now() - min(created_at)) AS oldest
+       FROM responses WHERE status = 'queued' AND background GROUP BY sched_class, owner`,
+    );
+    return rows.map((r) => ({ class: Number(r.class) === 1 ? 1 : 0, owner: r.owner, queued: Number(r.queued), oldestSeconds: Number(r.oldest) }));
+  }
+
+  async promoteDueWindows(): Promise<number> {
+    const rows: unknown[] = await this.sql.query(
+      `WITH promoted AS (
+         UPDATE responses SET sched_class = 0,
+           sched_tag = coalesce((SELECT min(q.sched_tag) FROM responses q WHERE q.status = 'queued' AND q.background AND q.sched_class = 0), 0)
+         WHERE status = 'queued' AND background AND sched_class = 1 AND window_end IS NOT NULL AND start_by <= now()
+         RETURNING id
+       ) SELECT id FROM promoted`,
+    );
+    return rows.length;
+  }
+
+  async findExpiredWindows(limit: number): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.sql.query(
+      `SELECT id FROM responses
+       WHERE status = 'queued' AND background AND window_end IS NOT NULL AND start_by <= now() AND window_end <= now()
+       ORDER BY window_end LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => r.id);
   }
 
   async claimNext(token: string, attemptBelow: number): Promise<StoredResponse | null> {
@@ -283,7 +320,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
       `WITH updated AS (
          UPDATE responses SET status = 'in_progress', attempt = attempt + 1, run_token = $1, updated_at = now()
          WHERE id = (
-           SELECT id FROM responses WHERE status = 'queued' AND background AND attempt < $2
+           SELECT id FROM responses WHERE status = 'queued' AND background AND attempt < $2 AND (window_end IS NULL OR window_end > now())
            ORDER BY sched_class, sched_tag, created_at LIMIT 1 FOR UPDATE SKIP LOCKED
          ) AND status = 'queued'
          RETURNING ${ROW_COLUMNS}

@@ -11,6 +11,7 @@ import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('responses_queue', { synchronize: false })
 @Index('responses_queue_owner', { synchronize: false })
 @Index('responses_run_token', { synchronize: false })
+@Index('responses_windows', { synchronize: false })
 @Check('responses_status_check', `"status" IN ('queued', 'in_progress', 'completed', 'incomplete', 'failed', 'cancelled')`)
 export class ResponseEntity {
   @PrimaryColumn({ type: 'text' })
@@ -46,6 +47,14 @@ export class ResponseEntity {
   /** The owner's fair-queuing tag: claims take the lowest of the class first. */
   @Column({ name: 'sched_tag', type: 'double precision', default: 0 })
   schedTag!: number;
+
+  /** A windowed response is claimed ahead of `soonest` work from then on (its window's end less the model's margin). */
+  @Column({ name: 'start_by', type: 'timestamptz', nullable: true })
+  startBy!: Date | null;
+
+  /** The end of a windowed response's completion window: still queued then, it fails (`rate_limit_exceeded`). */
+  @Column({ name: 'window_end', type: 'timestamptz', nullable: true })
+  windowEnd!: Date | null;
 
   /** The job that runs (or last ran) the response: a job whose worker died resumes it. */
   @Column({ name: 'run_token', type: 'text', nullable: true })
