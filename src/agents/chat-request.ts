@@ -190,7 +190,7 @@ export function toChatMessages(
         action?: { type?: string; query?: string; queries?: string[]; url?: string | null; sources?: Array<{ url?: string }> };
       };
       const action = call.action ?? {};
-      const page = action.type === 'open_page';
+      const page = action.type === 'open_page' || action.type === 'find_in_page'; // a find is in a page the model opened
       appendAssistant(messages, null, {
         id: call.id,
         type: 'function',

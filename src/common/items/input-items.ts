@@ -365,10 +365,10 @@ function webSearchCall(raw: Json, path: string): StoredItem {
     if (url !== null && typeof url !== 'string')
       throw invalidRequest(`Invalid type for '${path}.action.url': expected a string.`, `${path}.action.url`, 'invalid_type');
     kept = { type: 'open_page', url };
-  } else if (kind === 'find') {
-    kept = { type: 'find', pattern: requireString(action, 'pattern', `${path}.action`), url: requireString(action, 'url', `${path}.action`) };
+  } else if (kind === 'find_in_page') {
+    kept = { type: 'find_in_page', pattern: requireString(action, 'pattern', `${path}.action`), url: requireString(action, 'url', `${path}.action`) };
   } else {
-    throw invalidRequest(`Invalid value for '${path}.action.type': expected 'search', 'open_page' or 'find'.`, `${path}.action.type`);
+    throw invalidRequest(`Invalid value for '${path}.action.type': expected 'search', 'open_page' or 'find_in_page'.`, `${path}.action.type`);
   }
   const status = raw.status ?? 'completed';
   if (typeof status !== 'string' || !['in_progress', 'searching', 'completed', 'failed', 'incomplete'].includes(status))
