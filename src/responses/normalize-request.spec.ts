@@ -332,6 +332,8 @@ describe('normalizeRequest', () => {
       rejected({ tools: [{ type: 'web_search_preview', filters: { allowed_domains: ['a.com'] } }] }, 'tools[0].filters', 'unsupported_parameter');
       rejected({ tools: [{ type: 'web_search' }, { type: 'web_search_preview' }] }, 'tools[1]', 'invalid_value');
       rejected({ tools: [fn('f')], tool_choice: { type: 'web_search' } }, 'tool_choice', 'invalid_value');
+      rejected({ tools: [{ type: 'web_search' }, fn('open_page')] }, 'tools[1].name', 'invalid_value');
+      expect(() => normalizeRequest(dto({ tools: [{ type: 'web_search' }, fn('open_page')] }))).not.toThrow(); // left out: no clash
     });
 
     it('says which setting to configure when a web_search is forced without a provider', () => {

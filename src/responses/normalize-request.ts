@@ -4,7 +4,7 @@ import { unsupportedParameter, invalidRequest } from '../common/openai-error';
 import type { NormalizedRequest } from '../common/response-types';
 import type { CreateResponseDto, NamespaceMemberDto, ToolDto } from './dto/create-response.dto';
 import { parseFilter } from '../vector-stores/retrieval/filters';
-import { WEB_SEARCH_TYPES } from '../agents/web-search-tool';
+import { OPEN_PAGE_FUNCTION, WEB_SEARCH_FUNCTION, WEB_SEARCH_TYPES } from '../agents/web-search-tool';
 
 /**
  * Hosted tools (the server would run them) that this deployment cannot serve. Offered without
@@ -292,6 +292,17 @@ export function normalizeRequest(dto: CreateResponseDto, servable: ServableTools
     }
     tools.push(tool);
   });
+  if (tools.some((t) => WEB_SEARCH_TYPES.has(t.type))) {
+    // The server offers the model these functions for the web_search tool: a client tool of the same name would be unreachable.
+    const clash = (dto.tools ?? []).findIndex(
+      (t) => (t.type === 'function' || t.type === 'custom') && (t.name === WEB_SEARCH_FUNCTION || t.name === OPEN_PAGE_FUNCTION),
+    );
+    if (clash >= 0)
+      throw invalidRequest(
+        `'tools[${clash}].name' '${dto.tools![clash].name}' is taken by the web_search tool, which offers the model functions named '${WEB_SEARCH_FUNCTION}' and '${OPEN_PAGE_FUNCTION}': rename it.`,
+        `tools[${clash}].name`,
+      );
+  }
   checkToolChoice(dto, tools, omitted, unservable);
   return {
     model: dto.model,

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AppConfig, type WebSearchSettings } from '../config/app-config';
 import { Outbound } from '../outbound/outbound.module';
 import { BRAVE_URL, BraveProvider } from './brave.provider';
@@ -26,7 +26,7 @@ export function providerFor(settings: WebSearchSettings): SearchProvider {
  * out of requests (see normalizeRequest).
  */
 @Injectable()
-export class WebSearch {
+export class WebSearch implements OnModuleInit {
   private readonly logger = new Logger('WebSearch');
   readonly settings: WebSearchSettings | null;
   private readonly provider: SearchProvider | null;
@@ -38,6 +38,15 @@ export class WebSearch {
     this.pages = this.settings?.openPage
       ? new PageReader(outbound.web, { timeoutMs: this.settings.pageTimeoutMs, maxBytes: this.settings.pageMaxBytes })
       : null;
+  }
+
+  onModuleInit(): void {
+    // The provider's name only: its URL may carry credentials.
+    this.logger.log(
+      this.provider
+        ? `web_search: ${this.provider.name}${this.pages ? ', open_page through the web pages guard' : ', no open_page'}`
+        : 'web_search: no provider configured (WEB_SEARCH_PROVIDER): web_search tools are left out of requests',
+    );
   }
 
   get available(): boolean {
