@@ -12,7 +12,7 @@ export interface Page {
 }
 
 const TEXT_TYPES = /^(text\/|application\/(json|xml|xhtml\+xml|ld\+json))/;
-const SKIPPED = ['script', 'style', 'noscript', 'template', 'svg', 'canvas', 'iframe', 'object', 'img', 'nav', 'footer'];
+const SKIPPED = ['head', 'title', 'script', 'style', 'noscript', 'template', 'svg', 'canvas', 'iframe', 'object', 'img', 'nav', 'footer'];
 
 /** Whether the error, or one it wraps (undici wraps stream errors), is of the class. */
 function causes(error: unknown, type: new (...args: never[]) => Error): boolean {
