@@ -25,6 +25,8 @@ import { replyReserve, truncateToFit } from './truncation';
 import { retainedBudget } from './compaction';
 import { FileSearchToolRun } from './file-search-tool';
 import { VectorStoresService } from '../vector-stores/vector-stores.service';
+import { WebSearch } from '../web-search/web-search.service';
+import { WEB_SEARCH_TYPES, type WebSearchBackend, WebSearchToolRun } from './web-search-tool';
 
 /** What the agent needs for one response: its parameters, its full history and the model. */
 export interface AgentTurn {
@@ -91,9 +93,15 @@ export class AgentRunner {
     private readonly compactor: Compactor,
     private readonly tokens: TokenCounter,
     private readonly vectorStores: VectorStoresService,
+    webSearch: WebSearch,
   ) {
     this.mcp = { http: outbound.mcp, maxOutputBytes: config.mcpMaxOutputBytes, maxResponseBytes: config.mcpMaxResponseBytes };
+    this.webSearch = webSearch.available
+      ? { search: (q) => webSearch.search(q), pages: webSearch.pages, maxResults: webSearch.settings!.maxResults }
+      : undefined;
   }
+
+  private readonly webSearch: WebSearchBackend | undefined;
 
   async run(turn: AgentTurn, signal: AbortSignal, sink: AgentSink): Promise<AgentOutcome> {
     const started = performance.now();
@@ -108,15 +116,16 @@ export class AgentRunner {
     const toolset = McpToolset.from(turn.request.tools, turn.mcpHeaders, this.mcp);
     const clientTools = ClientTools.of(turn.request, turn.items);
     const fileSearch = FileSearchToolRun.from(turn.request, turn.tenant, (r) => this.vectorStores.searchForTool(r));
+    const webSearch = WebSearchToolRun.from(turn.request, this.webSearch);
     const builder = new OutputBuilder(
       (e) => sink.emit(e),
       (output) => sink.itemDone?.(output),
-      (name) => toolset.isServerTool(name) || (fileSearch?.owns(name) ?? false),
+      (name) => toolset.isServerTool(name) || (fileSearch?.owns(name) ?? false) || (webSearch?.owns(name) ?? false),
       (name) => clientTools.resolve(name),
     );
-    if (fileSearch) builder.annotate = (text) => fileSearch.annotate(text);
-    // Functions of the tools the server runs: MCP servers' tools and file_search.
-    const serverTools = () => [...toolset.chatTools(), ...(fileSearch ? [fileSearch.chatTool] : [])];
+    if (fileSearch || webSearch) builder.annotate = (text) => [...(fileSearch?.annotate(text) ?? []), ...(webSearch?.annotate(text) ?? [])];
+    // Functions of the tools the server runs: MCP servers' tools, file_search and web_search.
+    const serverTools = () => [...toolset.chatTools(), ...(fileSearch ? [fileSearch.chatTool] : []), ...(webSearch?.chatTools ?? [])];
     // Read only for the include (it may read a key file); without a box prepare() has refused the include already.
     const box = wantsEncryptedReasoning(turn.request) ? this.config.clientSealBox : undefined;
     const tenant = turn.tenant;
@@ -152,8 +161,9 @@ export class AgentRunner {
         }
         const base = toChatRequest(turn.request, items, turn.model, serverTools(), clientTools);
         let params = { ...base, messages: [...base.messages, ...added] };
-        // A forced file_search is forced once: after its results the model answers.
-        if (round > 0 && typeof turn.request.tool_choice === 'object' && turn.request.tool_choice?.type === 'file_search') params.tool_choice = 'auto';
+        // A forced file_search or web_search is forced once: after its results the model answers.
+        const forced = typeof turn.request.tool_choice === 'object' ? turn.request.tool_choice?.type : undefined;
+        if (round > 0 && (forced === 'file_search' || (forced !== undefined && WEB_SEARCH_TYPES.has(forced)))) params.tool_choice = 'auto';
         if (turn.request.truncation === 'auto') params = await this.fit(turn, params, signal);
         const finish = await this.ask(turn, params, builder, signal, (u) => (usage = addUsage(usage, u)));
         if (finish === 'length' || finish === 'content_filter') {
@@ -170,12 +180,15 @@ export class AgentRunner {
         });
         let waitsForUser = builder.clientCalled;
         for (const call of serverCalls) {
-          if (fileSearch?.owns(call.name)) {
+          if (fileSearch?.owns(call.name) || webSearch?.owns(call.name)) {
             if (turn.request.max_tool_calls != null && serverCallsMade >= turn.request.max_tool_calls) {
               return { status: 'incomplete', output: builder.output, usage, reason: 'max_tool_calls' };
             }
             serverCallsMade++;
-            added.push({ role: 'tool', tool_call_id: call.callId, content: await fileSearch.call(builder, call.arguments, signal) });
+            const content = fileSearch?.owns(call.name)
+              ? await fileSearch.call(builder, call.arguments, signal)
+              : await webSearch!.call(builder, call.name, call.arguments, signal);
+            added.push({ role: 'tool', tool_call_id: call.callId, content });
             continue;
           }
           const target = toolset.resolve(call.name)!;

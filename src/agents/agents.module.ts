@@ -4,9 +4,10 @@ import { Compactor } from './compactor';
 import { InferenceModule } from '../inference/inference.module';
 import { SchemaValidator } from './schema-validator';
 import { VectorStoresModule } from '../vector-stores/vector-stores.module';
+import { WebSearchModule } from '../web-search/web-search.module';
 
 @Module({
-  imports: [InferenceModule, VectorStoresModule],
+  imports: [InferenceModule, VectorStoresModule, WebSearchModule],
   providers: [AgentRunner, SchemaValidator, Compactor],
   exports: [AgentRunner, SchemaValidator, Compactor],
 })

@@ -14,6 +14,7 @@ import { ClientTools, CUSTOM_INPUT_ARG, type ClientTool } from './client-tools';
 import type { ReasoningReplay } from '../inference/models-config';
 import { mcpErrorText } from './mcp/mcp-errors';
 import { FILE_SEARCH_FUNCTION } from './file-search-tool';
+import { OPEN_PAGE_FUNCTION, WEB_SEARCH_FUNCTION, WEB_SEARCH_TYPES } from './web-search-tool';
 import { chatNameOf } from './mcp/mcp-naming';
 import { reasoningText } from './reasoning-seal';
 
@@ -181,6 +182,31 @@ export function toChatMessages(
         tool_call_id: call.id,
         content: results || 'The results of this search were not kept (include file_search_call.results to keep them).',
       });
+    } else if (type === 'web_search_call') {
+      // A search or page the server ran: the model sees its call, and the sources when they were kept.
+      const call = item as {
+        id: string;
+        status?: string;
+        action?: { type?: string; query?: string; queries?: string[]; url?: string | null; sources?: Array<{ url?: string }> };
+      };
+      const action = call.action ?? {};
+      const page = action.type === 'open_page' || action.type === 'find_in_page'; // a find is in a page the model opened
+      appendAssistant(messages, null, {
+        id: call.id,
+        type: 'function',
+        function: {
+          name: page ? OPEN_PAGE_FUNCTION : WEB_SEARCH_FUNCTION,
+          arguments: JSON.stringify(page ? { url: action.url ?? '' } : { query: action.query ?? action.queries?.join(' ') ?? '' }),
+        },
+      });
+      const sources = action.sources?.map((s, i) => `<result ref="[${i + 1}]" url="${s.url ?? ''}"></result>`).join('\n');
+      const content =
+        call.status === 'failed'
+          ? 'Error: this call failed.'
+          : page
+            ? 'The text of this page was not kept.'
+            : sources || 'The results of this search were not kept (include web_search_call.action.sources to keep their URLs).';
+      messages.push({ role: 'tool', tool_call_id: call.id, content });
     } else if ((type === 'function_call_output' || type === 'custom_tool_call_output') && 'call_id' in item && 'output' in item) {
       messages.push({ role: 'tool', tool_call_id: String(item.call_id), content: toolText(item.output as string | ResponseInputContent[]) });
     }
@@ -215,6 +241,7 @@ function toolsAndChoice(
   else if (requested?.type === 'function') choice = { type: 'function', function: { name: tools.upstreamName('function', requested.name) } };
   else if (requested?.type === 'custom') choice = { type: 'function', function: { name: tools.upstreamName('custom', requested.name) } };
   else if (requested?.type === 'file_search') choice = { type: 'function', function: { name: FILE_SEARCH_FUNCTION } };
+  else if (requested && WEB_SEARCH_TYPES.has(requested.type)) choice = { type: 'function', function: { name: WEB_SEARCH_FUNCTION } };
   else if (requested?.type === 'allowed_tools') {
     keep = allowedBy(requested.tools);
     choice = requested.mode;

@@ -5,6 +5,7 @@ export type IdPrefix =
   | 'resp'
   | 'msg'
   | 'fc'
+  | 'ws'
   | 'fco'
   | 'call'
   | 'rs'

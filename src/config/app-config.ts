@@ -2,10 +2,23 @@ import { SecretBox } from '../common/secrets';
 import { dataDirKey } from './data-dir-key';
 import type { LogLevel } from '../common/logging';
 import { join } from 'node:path';
-import { type Environment, type FileStorage, parseEnvironment, type Role } from './environment';
+import { type Environment, type FileStorage, parseEnvironment, type Role, type WebSearchProviderName } from './environment';
 
 /** An environment as the process has it: variable names to values. */
 export type EnvironmentVariables = Record<string, string | undefined>;
+
+/** The web_search tool's deployment settings (WEB_SEARCH_*, WEB_PAGE_*). */
+export interface WebSearchSettings {
+  provider: WebSearchProviderName;
+  /** Base URL; unset: the provider's public API (brave, tavily). */
+  url?: string;
+  apiKey?: string;
+  timeoutMs: number;
+  maxResults: number;
+  openPage: boolean;
+  pageTimeoutMs: number;
+  pageMaxBytes: number;
+}
 
 /** Typed, read-only access to the validated configuration. Injected wherever settings are needed. */
 export class AppConfig {
@@ -313,6 +326,29 @@ export class AppConfig {
   }
   get mcpMaxResponseBytes(): number {
     return this.env.MCP_MAX_RESPONSE_BYTES;
+  }
+  /** The `web_search` tool's settings, or null when no provider is configured (the tool is then left out). */
+  get webSearch(): WebSearchSettings | null {
+    const provider = this.env.WEB_SEARCH_PROVIDER;
+    if (!provider) return null;
+    return {
+      provider,
+      url: this.env.WEB_SEARCH_URL,
+      apiKey: this.env.WEB_SEARCH_API_KEY,
+      timeoutMs: this.env.WEB_SEARCH_TIMEOUT_MS,
+      maxResults: this.env.WEB_SEARCH_MAX_RESULTS,
+      openPage: this.env.WEB_SEARCH_OPEN_PAGE,
+      pageTimeoutMs: this.env.WEB_PAGE_TIMEOUT_MS,
+      pageMaxBytes: this.env.WEB_PAGE_MAX_BYTES,
+    };
+  }
+  get webPageAllowHttp(): boolean {
+    return this.env.WEB_PAGE_ALLOW_HTTP;
+  }
+  get webPageAllowedHosts(): string[] {
+    return this.env.WEB_PAGE_ALLOWED_HOSTS.split(',')
+      .map((h) => h.trim())
+      .filter(Boolean);
   }
 }
 

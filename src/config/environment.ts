@@ -24,6 +24,9 @@ const CLASS_PAIRS = /^\s*(soonest|windowed)\s*=\s*\d+\s*(,\s*(soonest|windowed)\
 export const ROLES = ['all', 'api', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
 export const FILE_STORAGES = ['postgres', 'filesystem'] as const;
+/** The search services the `web_search` tool can use (src/web-search). */
+export const WEB_SEARCH_PROVIDERS = ['searxng', 'brave', 'tavily'] as const;
+export type WebSearchProviderName = (typeof WEB_SEARCH_PROVIDERS)[number];
 export type FileStorage = (typeof FILE_STORAGES)[number];
 
 const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
@@ -545,6 +548,66 @@ export class Environment {
   @Max(256 * 1024 * 1024)
   MCP_MAX_RESPONSE_BYTES: number = 8 * 1024 * 1024;
 
+  /** Web search: the search service the `web_search` tool uses; unset: the tool is not served (docs/tools.md). */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsIn(WEB_SEARCH_PROVIDERS)
+  WEB_SEARCH_PROVIDER?: WebSearchProviderName;
+
+  /** Web search: the provider's base URL (required for searxng; brave and tavily default to their public APIs). */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
+  WEB_SEARCH_URL?: string;
+
+  /** Web search: the provider's API key (brave, tavily; optional for searxng). Never logged, never sent to clients. */
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsString()
+  WEB_SEARCH_API_KEY?: string;
+
+  /** Web search: the longest one provider call may take, in ms (a slower one fails the search). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  WEB_SEARCH_TIMEOUT_MS: number = 10_000;
+
+  /** Web search: the most results one search gives the model (`search_context_size` asks for fewer at `low`/`medium`). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  WEB_SEARCH_MAX_RESULTS: number = 10;
+
+  /** Web search: offer the model `open_page` (fetch a page's text through the SSRF guard). */
+  @Transform(toBool)
+  @IsBoolean()
+  WEB_SEARCH_OPEN_PAGE: boolean = true;
+
+  /** Web search pages: the longest one page fetch may take, in ms. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  WEB_PAGE_TIMEOUT_MS: number = 10_000;
+
+  /** Web search pages: the most bytes read of one page; a larger one fails the open_page call. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(4096)
+  @Max(64 * 1024 * 1024)
+  WEB_PAGE_MAX_BYTES: number = 2 * 1024 * 1024;
+
+  /** Web search pages: accept `http://` page URLs (default: yes, the public web has them; addresses are guarded either way). */
+  @Transform(toBool)
+  @IsBoolean()
+  WEB_PAGE_ALLOW_HTTP: boolean = true;
+
+  /** Web search pages: comma-separated hostnames, IPs and CIDRs that pages may use although private, loopback or link-local. */
+  @IsString()
+  WEB_PAGE_ALLOWED_HOSTS: string = '';
+
   /** Files: the largest file one upload may carry, in bytes (a larger one is a 413 naming `file`). */
   @Transform(toInt)
   @IsInt()
@@ -661,6 +724,21 @@ export function parseEnvironment(env: Record<string, string | undefined>): Envir
   }
   if (parsed.EMBEDDING_MODEL && !parsed.EMBEDDING_BASE_URL && !parsed.INFERENCE_BASE_URL) {
     throw new EnvironmentError(`Invalid configuration:\n  EMBEDDING_MODEL needs EMBEDDING_BASE_URL (or INFERENCE_BASE_URL): where the model is served.`);
+  }
+  if (parsed.WEB_SEARCH_PROVIDER === 'searxng' && !parsed.WEB_SEARCH_URL) {
+    throw new EnvironmentError(`Invalid configuration:\n  WEB_SEARCH_PROVIDER=searxng needs WEB_SEARCH_URL: the SearXNG instance (its JSON format enabled).`);
+  }
+  if ((parsed.WEB_SEARCH_PROVIDER === 'brave' || parsed.WEB_SEARCH_PROVIDER === 'tavily') && !parsed.WEB_SEARCH_API_KEY) {
+    throw new EnvironmentError(`Invalid configuration:\n  WEB_SEARCH_PROVIDER=${parsed.WEB_SEARCH_PROVIDER} needs WEB_SEARCH_API_KEY.`);
+  }
+  if (parsed.WEB_SEARCH_URL) {
+    let protocol = '';
+    try {
+      protocol = new URL(parsed.WEB_SEARCH_URL).protocol;
+    } catch {
+      // reported below
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') throw new EnvironmentError(`Invalid configuration:\n  WEB_SEARCH_URL must be an http or https URL.`);
   }
   if (parsed.FILES_STORAGE === 'filesystem' && !parsed.FILES_DIR && parsed.DATA_DIR.startsWith('memory://')) {
     throw new EnvironmentError(

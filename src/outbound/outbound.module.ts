@@ -5,12 +5,14 @@ import { HostResolver, UrlGuard } from './url-guard';
 
 /**
  * Every connection the server makes for a tenant goes through one of these, each with its
- * purpose's policy: webhook deliveries, MCP servers (and later file and web fetches).
+ * purpose's policy: webhook deliveries, MCP servers, the pages web_search opens.
  */
 @Injectable()
 export class Outbound implements OnModuleDestroy {
   readonly webhooks: UrlGuard;
   readonly mcp: GuardedHttp;
+  /** Pages the `web_search` tool opens: URLs the model (or a search result) chose. */
+  readonly web: GuardedHttp;
 
   constructor(config: AppConfig, resolver: HostResolver) {
     this.webhooks = new UrlGuard(
@@ -23,10 +25,16 @@ export class Outbound implements OnModuleDestroy {
         resolver,
       ),
     );
+    this.web = new GuardedHttp(
+      new UrlGuard(
+        { allowHttp: config.webPageAllowHttp, allowedHosts: config.webPageAllowedHosts, allowedHostsVariable: 'WEB_PAGE_ALLOWED_HOSTS', revealResolved: false },
+        resolver,
+      ),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.mcp.close();
+    await Promise.all([this.mcp.close(), this.web.close()]);
   }
 }
 

@@ -303,6 +303,44 @@ describe('normalizeRequest', () => {
       expect(() => normalizeRequest(dto({ tools: [webSearchTool], tool_choice: 'auto' }))).not.toThrow();
     });
 
+    it('runs web_search tools when a provider is configured: options checked and echoed, forcing allowed', () => {
+      const withProvider = (fields: Record<string, unknown>) => normalizeRequest(dto(fields), { webSearch: true });
+      const request = withProvider({
+        tools: [{ type: 'web_search', filters: { allowed_domains: ['example.com'] }, user_location: { type: 'approximate', city: 'Lyon', extra: 1 } }],
+        tool_choice: { type: 'web_search' },
+      });
+      expect(request.tools).toEqual([
+        {
+          type: 'web_search',
+          search_context_size: 'medium',
+          filters: { allowed_domains: ['example.com'] },
+          user_location: { type: 'approximate', city: 'Lyon' },
+        },
+      ]);
+      expect(request).not.toHaveProperty('omitted_tools');
+      expect(withProvider({ tools: [{ type: 'web_search_preview', search_context_size: 'high' }], tool_choice: 'required' }).tools).toEqual([
+        { type: 'web_search_preview', search_context_size: 'high' },
+      ]);
+      const allowed = { type: 'allowed_tools', mode: 'required', tools: [{ type: 'web_search' }] };
+      expect(() => withProvider({ tools: [{ type: 'web_search_2025_08_26' }], tool_choice: allowed })).not.toThrow();
+      const rejected = (fields: Record<string, unknown>, param: string, code: string) => {
+        const error = thrown(() => withProvider(fields));
+        expect(error.toBody().error).toMatchObject({ param, code });
+      };
+      rejected({ tools: [{ type: 'web_search', search_context_size: 'huge' }] }, 'tools[0].search_context_size', 'invalid_value');
+      rejected({ tools: [{ type: 'web_search', filters: { allowed_domains: [1] } }] }, 'tools[0].filters.allowed_domains', 'invalid_value');
+      rejected({ tools: [{ type: 'web_search_preview', filters: { allowed_domains: ['a.com'] } }] }, 'tools[0].filters', 'unsupported_parameter');
+      rejected({ tools: [{ type: 'web_search' }, { type: 'web_search_preview' }] }, 'tools[1]', 'invalid_value');
+      rejected({ tools: [fn('f')], tool_choice: { type: 'web_search' } }, 'tool_choice', 'invalid_value');
+      rejected({ tools: [{ type: 'web_search' }, fn('open_page')] }, 'tools[1].name', 'invalid_value');
+      expect(() => normalizeRequest(dto({ tools: [{ type: 'web_search' }, fn('open_page')] }))).not.toThrow(); // left out: no clash
+    });
+
+    it('says which setting to configure when a web_search is forced without a provider', () => {
+      const error = expectRejected({ tools: [webSearchTool], tool_choice: { type: 'web_search' } }, 'tool_choice', 'unsupported_parameter');
+      expect(error.toBody().error.message).toContain('WEB_SEARCH_PROVIDER');
+    });
+
     it('accepts a custom tool choice naming one of the custom tools, and allowed_tools naming custom, namespace and tool_search tools', () => {
       expect(normalizeRequest(codex({ tool_choice: { type: 'custom', name: 'apply_patch' } })).tool_choice).toEqual({ type: 'custom', name: 'apply_patch' });
       expectRejected({ tools: [applyPatchTool], tool_choice: { type: 'custom', name: 'nope' } }, 'tool_choice.name', 'invalid_value');

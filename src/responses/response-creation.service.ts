@@ -59,7 +59,7 @@ export class ResponseCreation {
 
   /** Every check that can fail because of the request, before anything is stored or streamed. */
   async prepare(principal: Principal, dto: CreateResponseDto, requestId?: string, held?: HeldHistory): Promise<PreparedResponse> {
-    const request = normalizeRequest(dto);
+    const request = normalizeRequest(dto, { webSearch: this.config.webSearch !== null });
     if (requestId) request.request_id = requestId;
     if (request.omitted_tools) this.logger.log({ msg: 'hosted tools left out: this server cannot run them', tools: request.omitted_tools, requestId });
     const model = this.executions.model(request);

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { useE2e } from '../support/e2e';
 import type { RecordedRequest, Scripter } from '../support/fake-upstream';
+import { type FakeServer, startFakeSearxng } from '../support/web-search-fakes';
 
 const MODEL = 'coder';
 /** The model of the long sessions, with a compaction limit in its catalog entry. */
@@ -771,4 +772,67 @@ describe('the Codex CLI (0.171.0, the real binary) through the gateway', () => {
       TEST_TIMEOUT_MS,
     );
   });
+});
+
+describe('the Codex CLI with web_search at its default, the gateway configured with a search provider (fake SearXNG)', () => {
+  let proxy: Awaited<ReturnType<typeof startRecordingProxy>>;
+  let searx: FakeServer;
+  const e2e = useE2e({
+    resetUpstream: true,
+    env: async (upstream) => {
+      searx = await startFakeSearxng(() => [
+        { url: 'https://docs.example.com/trains', title: 'Train travel policy', content: 'Employees book trains for trips under four hours.' },
+      ]);
+      const dir = mkdtempSync(join(tmpdir(), 'rg-codex-models-'));
+      temps.push(dir);
+      const config = join(dir, 'models.json');
+      writeFileSync(
+        config,
+        JSON.stringify({ providers: [{ name: 'vllm', baseUrl: upstream.url }], models: [{ id: MODEL, provider: 'vllm', upstreamModel: 'upstream-model' }] }),
+      );
+      return { MODELS_CONFIG: config, API_KEYS: `${KEY}:team-a`, SECRETS_KEY, WEB_SEARCH_PROVIDER: 'searxng', WEB_SEARCH_URL: searx.url };
+    },
+  });
+  beforeAll(async () => (proxy = await startRecordingProxy(() => e2e.url)));
+  afterAll(() => Promise.all([proxy?.close(), searx?.close()]));
+
+  it(
+    'runs the search on the gateway: Codex gets the web_search_call and the cited answer in one turn',
+    async () => {
+      const dir = workDir();
+      e2e.upstream.setScripter((body) =>
+        (body.messages as ChatMessage[]).some((m) => m.role === 'tool' && m.tool_call_id === 'call_ws')
+          ? { text: 'Take the train for trips under four hours [1].' }
+          : { toolCalls: [{ id: 'call_ws', name: 'web_search', arguments: JSON.stringify({ query: 'train travel policy' }) }] },
+      );
+      const run = await runCodex(proxy.url, dir, 'When should I take the train?');
+      const context = transcript(run);
+      expect({ code: run.code, answers: run.events.filter((e) => e.item?.type === 'agent_message').map((e) => e.item?.text), context }).toEqual({
+        code: 0,
+        answers: ['Take the train for trips under four hours [1].'],
+        context,
+      });
+      // Codex showed the search as its own web_search item.
+      expect(run.events.some((e) => e.item?.type === 'web_search')).toBe(true);
+
+      const [first] = turns();
+      expect(turns()).toHaveLength(1);
+      expect((first.body.tools as Array<{ type: string }>).map((t) => t.type)).toContain('web_search');
+      expect(first.headers['x-omitted-tools']).toBeUndefined();
+      expect(first.response).toContain('"type":"web_search_call"');
+      expect(first.response).toContain('"type":"url_citation"');
+      expect(searx.requests.map((r) => r.query.get('q'))).toEqual(['train travel policy']);
+      const [up1, up2] = e2e.upstream.requests;
+      expect(upstreamTools(up1)).toContain('web_search');
+      // Codex asks for live access (`external_web_access: true`): the model may open pages too.
+      expect((first.body.tools as Array<{ type: string }>).find((t) => t.type === 'web_search')).toEqual({ type: 'web_search', external_web_access: true });
+      expect(upstreamTools(up1)).toContain('open_page');
+      expect(toolResult(up2, 'call_ws')).toContain('Employees book trains for trips under four hours.');
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  const turns = () => proxy.exchanges.filter((x) => x.method === 'POST' && x.url.startsWith('/v1/responses'));
+  const transcript = (run: CodexRun) =>
+    `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr.slice(-3000)}\nupstream saw:\n${JSON.stringify(e2e.upstream.requests.map((r) => messages(r).at(-1)))}`;
 });

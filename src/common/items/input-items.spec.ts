@@ -232,7 +232,32 @@ describe('normalizeInput', () => {
     });
 
     it('refuses hosted-tool items as unsupported, naming input[i].type', () => {
-      expectRejected([userMessage(), { type: 'web_search_call', id: 'x_1' }], 'input[1].type', 'unsupported_parameter');
+      expectRejected([userMessage(), { type: 'code_interpreter_call', id: 'x_1' }], 'input[1].type', 'unsupported_parameter');
+    });
+
+    it('keeps web_search_call items of earlier turns (their action checked, sources kept as URLs)', () => {
+      const [item] = normalizeInput([
+        {
+          type: 'web_search_call',
+          id: 'ws_1',
+          status: 'completed',
+          action: { type: 'search', query: 'q', sources: [{ type: 'url', url: 'https://a.example/' }] },
+        },
+      ]);
+      expect(item).toEqual({
+        id: 'ws_1',
+        type: 'web_search_call',
+        status: 'completed',
+        action: { type: 'search', query: 'q', sources: [{ type: 'url', url: 'https://a.example/' }] },
+      });
+      expect(normalizeInput([{ type: 'web_search_call', action: { type: 'open_page', url: 'https://a.example/x' } }])[0]).toMatchObject({
+        id: expect.stringMatching(/^ws_/),
+        status: 'completed',
+        action: { type: 'open_page', url: 'https://a.example/x' },
+      });
+      expectRejected([{ type: 'web_search_call', id: 'ws_1' }], 'input[0].action', 'missing_required_parameter');
+      expectRejected([{ type: 'web_search_call', id: 'ws_1', action: { type: 'search', sources: ['x'] } }], 'input[0].action.sources', 'invalid_value');
+      expectRejected([{ type: 'web_search_call', id: 'ws_1', action: { type: 'dig' } }], 'input[0].action.type', 'invalid_value');
     });
 
     // Contract §7 / SDK `ResponseInputItem.ItemReference {id, type?}`: an item with only an `id` is

@@ -10,7 +10,6 @@ const UNSUPPORTED_ITEM_TYPES = new Set([
   'file_search_call',
   'computer_call',
   'computer_call_output',
-  'web_search_call',
   'image_generation_call',
   'code_interpreter_call',
   'local_shell_call',
@@ -31,7 +30,11 @@ function requireString(item: Json, key: string, path: string): string {
   return value;
 }
 
-function itemId(item: Json, path: string, prefix: 'msg' | 'fc' | 'fco' | 'rs' | 'mcp' | 'mcpl' | 'mcpr' | 'ctc' | 'ctco' | 'tsc' | 'tso' | 'cmp'): string {
+function itemId(
+  item: Json,
+  path: string,
+  prefix: 'msg' | 'ws' | 'fc' | 'fco' | 'rs' | 'mcp' | 'mcpl' | 'mcpr' | 'ctc' | 'ctco' | 'tsc' | 'tso' | 'cmp',
+): string {
   if (item.id === undefined || item.id === null) return newId(prefix);
   if (typeof item.id !== 'string' || !item.id)
     throw invalidRequest(`Invalid type for '${path}.id': expected a non-empty string.`, `${path}.id`, 'invalid_type');
@@ -319,6 +322,8 @@ function normalizeItem(raw: unknown, path: string, rules: ItemRules): StoredItem
       // Items of an earlier response, replayed by a client that keeps its own history.
       requireString(raw, 'server_label', path);
       return { ...raw, id: itemId(raw, path, type === 'mcp_call' ? 'mcp' : type === 'mcp_list_tools' ? 'mcpl' : 'mcpr'), type } as unknown as StoredItem;
+    case 'web_search_call':
+      return webSearchCall(raw, path);
     case 'reasoning': {
       const item: Json = { ...raw, id: itemId(raw, path, 'rs'), type, summary: Array.isArray(raw.summary) ? raw.summary : [] };
       return item as unknown as StoredItem;
@@ -335,6 +340,40 @@ function normalizeItem(raw: unknown, path: string, rules: ItemRules): StoredItem
       }
       throw invalidRequest(`Invalid value for '${path}.type': unknown input item type '${type}'.`, `${path}.type`);
   }
+}
+
+/** A `web_search_call` of an earlier turn (history the client keeps): replayed to the model as its call and the sources. */
+function webSearchCall(raw: Json, path: string): StoredItem {
+  const action = raw.action;
+  if (!isObject(action)) throw missingParameter(`${path}.action`);
+  const kind = requireString(action, 'type', `${path}.action`);
+  let kept: Json;
+  if (kind === 'search') {
+    const query = action.query ?? null;
+    if (query !== null && typeof query !== 'string')
+      throw invalidRequest(`Invalid type for '${path}.action.query': expected a string.`, `${path}.action.query`, 'invalid_type');
+    const sources = action.sources ?? null;
+    if (sources !== null && !(Array.isArray(sources) && sources.every((s) => isObject(s) && typeof s.url === 'string')))
+      throw invalidRequest(`Invalid value for '${path}.action.sources': expected [{"type": "url", "url": "…"}].`, `${path}.action.sources`);
+    kept = {
+      type: 'search',
+      ...(query !== null ? { query } : {}),
+      ...(sources ? { sources: (sources as Json[]).map((s) => ({ type: 'url', url: s.url })) } : {}),
+    };
+  } else if (kind === 'open_page') {
+    const url = action.url ?? null;
+    if (url !== null && typeof url !== 'string')
+      throw invalidRequest(`Invalid type for '${path}.action.url': expected a string.`, `${path}.action.url`, 'invalid_type');
+    kept = { type: 'open_page', url };
+  } else if (kind === 'find_in_page') {
+    kept = { type: 'find_in_page', pattern: requireString(action, 'pattern', `${path}.action`), url: requireString(action, 'url', `${path}.action`) };
+  } else {
+    throw invalidRequest(`Invalid value for '${path}.action.type': expected 'search', 'open_page' or 'find_in_page'.`, `${path}.action.type`);
+  }
+  const status = raw.status ?? 'completed';
+  if (typeof status !== 'string' || !['in_progress', 'searching', 'completed', 'failed', 'incomplete'].includes(status))
+    throw invalidRequest(`Invalid value for '${path}.status'.`, `${path}.status`);
+  return { id: itemId(raw, path, 'ws'), type: 'web_search_call', status, action: kept } as unknown as StoredItem;
 }
 
 export interface InputBounds extends Partial<ItemRules> {

@@ -128,6 +128,22 @@ export const mcpCallSchema = z.strictObject({
   output: z.string().nullable().optional(),
   status: z.enum(['in_progress', 'completed', 'incomplete', 'calling', 'failed']).optional(),
 });
+/** The SDK's ResponseFunctionWebSearch (its `find_in_page` action is never produced here). */
+export const webSearchCallSchema = z.strictObject({
+  type: z.literal('web_search_call'),
+  id: z.string(),
+  status: z.enum(['in_progress', 'searching', 'completed', 'failed', 'incomplete']),
+  action: z.discriminatedUnion('type', [
+    z.strictObject({
+      type: z.literal('search'),
+      query: z.string().optional(),
+      queries: z.array(z.string()).optional(),
+      sources: z.array(z.strictObject({ type: z.literal('url'), url: z.string() })).optional(),
+    }),
+    z.strictObject({ type: z.literal('open_page'), url: z.string().nullable().optional() }),
+    z.strictObject({ type: z.literal('find_in_page'), pattern: z.string(), url: z.string() }),
+  ]),
+});
 /** The SDK's ResponseFileSearchToolCall. */
 export const fileSearchCallSchema = z.strictObject({
   type: z.literal('file_search_call'),
@@ -212,6 +228,7 @@ export const outputItemSchema = z.discriminatedUnion('type', [
   mcpListToolsSchema,
   mcpApprovalRequestSchema,
   fileSearchCallSchema,
+  webSearchCallSchema,
 ]);
 
 const inputMessageItem = z.strictObject({
@@ -255,6 +272,7 @@ export const storedItemSchema = z.union([
     mcpApprovalRequestSchema,
     mcpApprovalResponseItem,
     fileSearchCallSchema,
+    webSearchCallSchema,
   ]),
   otherItem,
 ]);
@@ -522,6 +540,9 @@ export const streamEventSchema = z.discriminatedUnion('type', [
   itemEvent('response.file_search_call.in_progress'),
   itemEvent('response.file_search_call.searching'),
   itemEvent('response.file_search_call.completed'),
+  itemEvent('response.web_search_call.in_progress'),
+  itemEvent('response.web_search_call.searching'),
+  itemEvent('response.web_search_call.completed'),
   itemEvent('response.mcp_list_tools.in_progress'),
   itemEvent('response.mcp_list_tools.completed'),
   itemEvent('response.mcp_list_tools.failed'),
