@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
+import { vector } from '@electric-sql/pglite-pgvector';
 import { PGliteDriver } from 'typeorm-pglite';
 import { ApiKeyEntity } from './auth/persistence/entities/api-key.entity';
 import { ConversationItemEntity } from './conversations/persistence/entities/conversation-item.entity';
@@ -28,6 +29,7 @@ import { OutputItemsTable1764000500000 } from './database/migrations/17640005000
 import { StoreResponseState1764000600000 } from './database/migrations/1764000600000-StoreResponseState';
 import { CreateFiles1764000700000 } from './database/migrations/1764000700000-CreateFiles';
 import { CreateVectorStores1764000800000 } from './database/migrations/1764000800000-CreateVectorStores';
+import { VectorColumn1764000900000 } from './database/migrations/1764000900000-VectorColumn';
 import { BackgroundScheduling1764001000000 } from './database/migrations/1764001000000-BackgroundScheduling';
 
 export const ENTITIES = [
@@ -59,6 +61,7 @@ export const MIGRATIONS = [
   StoreResponseState1764000600000,
   CreateFiles1764000700000,
   CreateVectorStores1764000800000,
+  VectorColumn1764000900000,
   BackgroundScheduling1764001000000,
 ];
 
@@ -80,7 +83,8 @@ export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions
     return { ...common, type: 'postgres', url: settings.databaseUrl, extra: { max: 20 } };
   }
   const dataDir = settings.dataDir.startsWith('memory://') ? settings.dataDir : pgliteDir(settings.dataDir);
-  return { ...common, type: 'postgres', driver: new PGliteDriver({ dataDir }).driver, migrationsRun: true };
+  // pgvector, bundled for PGlite as its own package (the vector column and HNSW index: docs/file-search.md).
+  return { ...common, type: 'postgres', driver: new PGliteDriver({ dataDir, extensions: { vector } }).driver, migrationsRun: true };
 }
 
 function pgliteDir(dataDir: string): string {

@@ -15,8 +15,9 @@
  *     keyword ranking), interleaved. Exact similarity at a million is slow: its series is bounded in
  *     time and has fewer samples (reported).
  * (3) The same on the embedded default (PGlite, DATA_DIR on disk) at 10,000 chunks, loaded through
- *     the API (static 100-token chunks, ingestion inline in the gateway): hybrid, then keyword on
- *     the same DATA_DIR with a gateway without an embedding model.
+ *     the API (static 100-token chunks, ingestion inline in the gateway): hybrid — by pgvector's
+ *     HNSW index, which PGlite bundles (the store's `search_mode`, `hybrid_hnsw`, is reported) —
+ *     then keyword on the same DATA_DIR with a gateway without an embedding model.
  * (4) recall@5 on a labelled set (bench/file-search-corpus.js), hybrid vs keyword-only, per kind
  *     of query.
  */
@@ -375,6 +376,7 @@ module.exports = {
           log(`figure 11: loading ${files} files (${expected} chunks) into PGlite through the API`);
           const filled = await fill(client, lite.url, docs, strategy, 360_000);
           measured.ingestPglite = expected / filled.seconds;
+          const searchMode = /** @type {string} */ ((await client.json('GET', `/v1/vector_stores/${filled.id}`)).search_mode);
           const samples = ctx.quick ? 100 : 300;
           const hybridR = await searchLatency({ hybrid: { client, storeId: filled.id } }, { samples, warm: 20, budgetMs: 60_000 });
           await lite.stop('SIGTERM', 20_000);
@@ -387,6 +389,7 @@ module.exports = {
           log(`figure 11: PGlite ${expected}: ${JSON.stringify(r)}`);
           details.pglite = {
             chunks: expected,
+            searchMode,
             files,
             wordsPerFile: perFile,
             ingestion: { seconds: round(filled.seconds, 1), chunksPerSecond: round(measured.ingestPglite, 1), strategy: 'static 100 / 0 tokens', inline: true },

@@ -3,20 +3,22 @@ import type { VectorStoreFile } from 'openai/resources/vector-stores/files';
 import type { VectorStoreFileBatch } from 'openai/resources/vector-stores/file-batches';
 import { unixSeconds } from '../common/ids';
 import type { ChunkHit, StoredBatch, StoredVectorStore, StoredVectorStoreFile } from './persistence/vector-stores.store';
+import type { SearchMode } from './retrieval/vector-search';
 
 const DAY_MS = 86_400_000;
 
 /**
  * The Vector Store object, plus two fields of ours (docs/file-search.md): `search_mode` —
- * `hybrid` (keyword and vector, fused) or `keyword` (no embedding model) — and `embedding_model`.
+ * `hybrid_hnsw` or `hybrid` (keyword and vector, fused; vectors by HNSW index or compared
+ * exactly) or `keyword` (no embedding model) — and `embedding_model`.
  */
-export type VectorStoreObject = VectorStore & { search_mode: 'hybrid' | 'keyword'; embedding_model: string | null };
+export type VectorStoreObject = VectorStore & { search_mode: SearchMode; embedding_model: string | null };
 
 export function expiresAt(s: Pick<StoredVectorStore, 'expiresAfter' | 'lastActiveAt'>): Date | null {
   return s.expiresAfter ? new Date(s.lastActiveAt.getTime() + s.expiresAfter.days * DAY_MS) : null;
 }
 
-export function toVectorStore(s: StoredVectorStore, now = new Date()): VectorStoreObject {
+export function toVectorStore(s: StoredVectorStore, searchMode: SearchMode, now = new Date()): VectorStoreObject {
   const expires = expiresAt(s);
   const status = expires && expires <= now ? 'expired' : s.fileCounts.in_progress > 0 ? 'in_progress' : 'completed';
   return {
@@ -31,7 +33,7 @@ export function toVectorStore(s: StoredVectorStore, now = new Date()): VectorSto
     metadata: s.metadata,
     ...(s.expiresAfter ? { expires_after: s.expiresAfter } : {}),
     expires_at: expires ? unixSeconds(expires) : null,
-    search_mode: s.embeddingModel ? 'hybrid' : 'keyword',
+    search_mode: searchMode,
     embedding_model: s.embeddingModel,
   };
 }

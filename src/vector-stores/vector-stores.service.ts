@@ -59,11 +59,13 @@ export class VectorStoresService implements OnApplicationBootstrap {
   ) {}
 
   /** Which mode new vector stores run in, said once at start (each store says its own: `search_mode`). */
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    const index = await this.search.prepare();
+    const how = index === 'hnsw' ? 'by an HNSW index (pgvector): search_mode hybrid_hnsw' : 'compared exactly: search_mode hybrid';
     this.logger.log(
       this.embeddings.available
-        ? `file_search: hybrid search (keyword + vectors of '${this.embeddings.model}', ${this.embeddings.dimensions} dimensions, compared exactly)`
-        : 'file_search: keyword search only (no embedding model configured: EMBEDDING_MODEL or MODELS_CONFIG "embeddings")',
+        ? `file_search: hybrid search (keyword + vectors of '${this.embeddings.model}', ${this.embeddings.dimensions} dimensions, ${how})`
+        : 'file_search: keyword search only (no embedding model configured: EMBEDDING_MODEL or MODELS_CONFIG "embeddings"): search_mode keyword',
     );
   }
 
@@ -89,11 +91,15 @@ export class VectorStoresService implements OnApplicationBootstrap {
         fileIds.map((fileId) => ({ fileId, attributes: null, chunkingStrategy })),
         null,
       );
-    return toVectorStore((await this.store.getStore(principal.owner, id))!);
+    return this.object((await this.store.getStore(principal.owner, id))!);
+  }
+
+  private object(s: StoredVectorStore): VectorStoreObject {
+    return toVectorStore(s, this.search.searchMode(s));
   }
 
   async retrieve(principal: Principal, id: string): Promise<VectorStoreObject> {
-    return toVectorStore(await this.find(principal.owner, id));
+    return this.object(await this.find(principal.owner, id));
   }
 
   async list(principal: Principal, q: ListVectorStoresQueryDto): Promise<ListObject<VectorStoreObject>> {
@@ -101,7 +107,7 @@ export class VectorStoresService implements OnApplicationBootstrap {
       this.store.listStores(principal.owner, { after: q.after, before: q.before, limit: q.limit ?? 20, order: q.order ?? 'desc' }),
     );
     return list(
-      page.data.map((s) => toVectorStore(s)),
+      page.data.map((s) => this.object(s)),
       page.hasMore,
     );
   }

@@ -19,11 +19,24 @@ import {
   type StoredBatch,
   type StoredVectorStore,
   type StoredVectorStoreFile,
+  type VectorIndex,
   VectorStoresStore,
 } from './vector-stores.store';
 
 /** The text search configuration of the keyword index (stemming, stop words). */
 const TEXT_CONFIG = 'english';
+
+/** pgvector's HNSW indexes `vector` up to this many dimensions. */
+const HNSW_MAX_DIMENSIONS = 2000;
+/**
+ * HNSW search settings (pgvector 0.8+). The index yields its nearest candidates and the scope's
+ * predicates (owner, stores, completed files, attribute filters) drop some after it: with
+ * `iterative_scan` it goes on scanning until LIMIT rows pass them (or `max_scan_tuples`, 20,000
+ * by default); `ef_search` is the candidate list per step, above our largest LIMIT (200).
+ */
+const HNSW_SETTINGS = { 'hnsw.ef_search': '200', 'hnsw.iterative_scan': 'strict_order' };
+/** On PGlite, chunks written since the last ANALYZE before the next one: at least this many, and a tenth of the table. */
+const ANALYZE_MIN_ROWS = 1000;
 
 interface CountsRow {
   in_progress: string | number;
@@ -146,6 +159,15 @@ const clean = (text: string) => text.replaceAll('\u0000', '');
 @Injectable()
 export class TypeOrmVectorStoresStore extends VectorStoresStore {
   private readonly sql: Sql;
+  /** Whether chunks have the pgvector column (migration 1764000900000, where the extension exists): found on first use. */
+  private vectorColumn?: Promise<boolean>;
+  /** The dimension the HNSW index was made for at start (prepareVectorIndex). */
+  private hnswDimensions: number | null = null;
+  /** Whether the database is PGlite: found on first use. */
+  private embedded?: Promise<boolean>;
+  /** Chunks written since the last ANALYZE, and the table's rows then (PGlite). */
+  private unanalyzed = 0;
+  private analyzedRows = 0;
 
   constructor(@InjectDataSource() dataSource: DataSource) {
     super();
@@ -358,17 +380,46 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
     return rows.length ? toFile(rows[0]) : null;
   }
 
+  private hasVectorColumn(): Promise<boolean> {
+    this.vectorColumn ??= this.sql
+      .query(
+        `SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'vector_store_chunks' AND column_name = 'embedding_vec'`,
+      )
+      .then((rows) => rows.length > 0);
+    return this.vectorColumn;
+  }
+
   async saveChunks(vectorStoreId: string, fileId: string, attempt: number, chunks: NewChunk[]): Promise<void> {
+    // With pgvector the vector goes to `embedding_vec` only (a JSON array's text is pgvector's input format), else to `real[]`.
+    const vector = (await this.hasVectorColumn())
+      ? `NULL, CASE WHEN jsonb_typeof(x.embedding) = 'array' AND jsonb_array_length(x.embedding) > 0 THEN x.embedding::text::vector END`
+      : `CASE WHEN jsonb_typeof(x.embedding) = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(x.embedding)::real) END`;
     await this.sql.query(
-      `INSERT INTO vector_store_chunks (vector_store_id, file_id, attempt, position, text, tokens, tsv, embedding)
-       SELECT $1, $2, $3, x.position, x.text, x.tokens, to_tsvector('${TEXT_CONFIG}', x.text),
-              CASE WHEN jsonb_typeof(x.embedding) = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(x.embedding)::real) END
+      `INSERT INTO vector_store_chunks (vector_store_id, file_id, attempt, position, text, tokens, tsv, embedding${(await this.hasVectorColumn()) ? ', embedding_vec' : ''})
+       SELECT $1, $2, $3, x.position, x.text, x.tokens, to_tsvector('${TEXT_CONFIG}', x.text), ${vector}
        FROM jsonb_to_recordset($4::jsonb) AS x(position int, text text, tokens int, embedding jsonb)
        WHERE EXISTS (
          SELECT 1 FROM vector_store_files WHERE vector_store_id = $1 AND file_id = $2 AND attempt = $3 AND status = 'in_progress'
        )`,
       [vectorStoreId, fileId, attempt, JSON.stringify(chunks.map((c) => ({ ...c, text: clean(c.text) })))],
     );
+    this.unanalyzed += chunks.length;
+  }
+
+  /**
+   * PGlite is one backend without autovacuum's workers: its tables are never analyzed, and without
+   * statistics the planner takes a store's chunks for a few rows and compares them all instead of
+   * using the HNSW index (or ranks keyword matches badly). So, on PGlite only, after a file
+   * completes, an ANALYZE of the chunk tables once enough has been written since the last one.
+   */
+  private async analyzeIfDue(force = false): Promise<void> {
+    this.embedded ??= this.sql.query<{ v: string }>('SELECT version() AS v').then((rows) => rows[0]?.v.includes('PGlite') ?? false);
+    if (!(await this.embedded)) return;
+    if (!force && this.unanalyzed < Math.max(ANALYZE_MIN_ROWS, this.analyzedRows / 10)) return;
+    this.unanalyzed = 0;
+    await this.sql.query('ANALYZE vector_store_chunks, vector_store_files, files');
+    const rows = await this.sql.query<{ n: string | number }>(`SELECT reltuples AS n FROM pg_class WHERE oid = 'vector_store_chunks'::regclass`);
+    this.analyzedRows = Math.max(0, Number(rows[0]?.n ?? 0));
   }
 
   async complete(vectorStoreId: string, fileId: string, attempt: number, usageBytes: number): Promise<boolean> {
@@ -384,6 +435,7 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
        SELECT file_id FROM completed`,
       [vectorStoreId, fileId, attempt, usageBytes],
     );
+    if (rows.length) await this.analyzeIfDue();
     return rows.length > 0;
   }
 
@@ -453,19 +505,89 @@ export class TypeOrmVectorStoresStore extends VectorStoresStore {
     return rows.map(toHit);
   }
 
-  async vectorSearch(scope: SearchScope, embedding: number[]): Promise<ChunkHit[]> {
-    // Exact: every chunk of the stores in scope is compared (vectors are unit length: the dot product is the cosine).
-    const params: unknown[] = [embedding];
+  async vectorSearch(scope: SearchScope, embedding: number[], index: VectorIndex): Promise<ChunkHit[]> {
+    const params: unknown[] = [];
     const { from, where } = this.scoped(scope, params);
-    const rows = await this.sql.query<HitRow>(
-      `SELECT c.id, c.vector_store_id, c.file_id, fl.filename, c.text, f.attributes,
-              (SELECT sum(a * b) FROM unnest(c.embedding, $1::real[]) AS t(a, b)) AS score
+    const select = 'SELECT c.id, c.vector_store_id, c.file_id, fl.filename, c.text, f.attributes';
+    if (!(await this.hasVectorColumn())) {
+      // Exact over real[]: every chunk of the stores in scope is compared (vectors are unit length: the dot product is the cosine).
+      const q = `$${params.push(embedding)}::real[]`;
+      return this.hits(
+        `${select}, (SELECT sum(a * b) FROM unnest(c.embedding, ${q}) AS t(a, b)) AS score
+         FROM ${from}
+         WHERE ${where.join(' AND ')} AND c.embedding IS NOT NULL AND cardinality(c.embedding) = cardinality(${q})
+         ORDER BY score DESC, c.id LIMIT $${params.push(scope.limit)}`,
+        params,
+        scope,
+      );
+    }
+    const q = `$${params.push(JSON.stringify(embedding))}::vector`;
+    const d = embedding.length;
+    if (index === 'hnsw' && d === this.hnswDimensions) {
+      // The partial index's predicate and expression, as written in prepareVectorIndex: the planner uses it only for these.
+      const distance = `c.embedding_vec::vector(${d}) <=> ${q}::vector(${d})`;
+      return this.hits(
+        `${select}, 1 - (${distance}) AS score
+         FROM ${from}
+         WHERE ${where.join(' AND ')} AND vector_dims(c.embedding_vec) = ${d}
+         ORDER BY ${distance} LIMIT $${params.push(scope.limit)}`,
+        params,
+        scope,
+      );
+    }
+    // Exact over the vector column (no index: its expression is not the index's).
+    return this.hits(
+      `${select}, 1 - (c.embedding_vec <=> ${q}) AS score
        FROM ${from}
-       WHERE ${where.join(' AND ')} AND c.embedding IS NOT NULL AND cardinality(c.embedding) = cardinality($1::real[])
+       WHERE ${where.join(' AND ')} AND vector_dims(c.embedding_vec) = ${d}
        ORDER BY score DESC, c.id LIMIT $${params.push(scope.limit)}`,
       params,
-      { prepare: !scope.filter },
+      scope,
     );
-    return rows.map(toHit);
+  }
+
+  private async hits(text: string, params: unknown[], scope: SearchScope): Promise<ChunkHit[]> {
+    return (await this.sql.query<HitRow>(text, params, { prepare: !scope.filter })).map(toHit);
+  }
+
+  /**
+   * Runtime DDL, not a migration: HNSW needs a fixed dimension, and that is the deployment's
+   * embedding model's (configuration, not schema), which can change between starts. So one
+   * partial expression index per dimension, made here at start; `IF NOT EXISTS` makes it idempotent,
+   * and a concurrent start that lost the race finds the winner's index.
+   */
+  async prepareVectorIndex(dimensions: number): Promise<VectorIndex> {
+    if (!(await this.hasVectorColumn()) || !Number.isInteger(dimensions) || dimensions < 1 || dimensions > HNSW_MAX_DIMENSIONS) return 'exact';
+    const name = `vector_store_chunks_hnsw_${dimensions}`;
+    try {
+      await this.sql.query(
+        `CREATE INDEX IF NOT EXISTS "${name}" ON vector_store_chunks
+         USING hnsw ((embedding_vec::vector(${dimensions})) vector_cosine_ops) WHERE vector_dims(embedding_vec) = ${dimensions}`,
+        [],
+        { prepare: false },
+      );
+    } catch (error) {
+      const made = await this.sql.query(`SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1`, [name]);
+      if (!made.length) throw error;
+    }
+    await this.applyHnswSettings();
+    // This process's count of what was written since is lost at a restart.
+    await this.analyzeIfDue(true);
+    this.hnswDimensions = dimensions;
+    return 'hnsw';
+  }
+
+  /**
+   * For this session (PGlite has one) and, where we may, every later session of this database
+   * (Postgres: each pooled connection is one; a role that does not own the database keeps
+   * pgvector's defaults, and the search's exact fallback covers a short answer).
+   */
+  private async applyHnswSettings(): Promise<void> {
+    for (const [setting, value] of Object.entries(HNSW_SETTINGS)) {
+      await this.sql.query(`SELECT set_config($1, $2, false)`, [setting, value]);
+      await this.sql
+        .query(`DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET ${setting} = %L', current_database(), '${value}'); END $$`, [], { prepare: false })
+        .catch(() => undefined);
+    }
   }
 }

@@ -94,6 +94,12 @@ export interface SearchScope {
   limit: number;
 }
 
+/**
+ * How vectors are compared: `hnsw`, pgvector's approximate index (where the extension is
+ * installed, for the dimension it was made for); `exact`, every chunk in scope.
+ */
+export type VectorIndex = 'hnsw' | 'exact';
+
 /** The vector stores feature's storage (port): stores, their files and ingestion state, chunks and search. */
 export abstract class VectorStoresStore {
   abstract createStore(store: Omit<StoredVectorStore, 'usageBytes' | 'fileCounts' | 'lastActiveAt' | 'createdAt'>): Promise<void>;
@@ -137,5 +143,10 @@ export abstract class VectorStoresStore {
   /** The searchable chunks of these stores (what an exact vector search would compare). */
   abstract countChunks(vectorStoreIds: string[]): Promise<number>;
   abstract keywordSearch(scope: SearchScope, query: string): Promise<ChunkHit[]>;
-  abstract vectorSearch(scope: SearchScope, embedding: number[]): Promise<ChunkHit[]>;
+  abstract vectorSearch(scope: SearchScope, embedding: number[], index: VectorIndex): Promise<ChunkHit[]>;
+  /**
+   * Makes the HNSW index for vectors of `dimensions` where pgvector is installed (idempotent: run
+   * at every start); `exact` when it cannot be (no extension, or too many dimensions for HNSW).
+   */
+  abstract prepareVectorIndex(dimensions: number): Promise<VectorIndex>;
 }

@@ -5,6 +5,8 @@ import { VectorStoreFileEntity } from './vector-store-file.entity';
  * A chunk of a file's text, written by one ingestion attempt (only the attempt the file row names
  * is searched: an interrupted run's chunks are never read, and are removed by the next claim).
  * `tsv` is the keyword index (GIN); `embedding` the vector, when the store has an embedding model.
+ * Where pgvector exists, the vector is in `embedding_vec vector` instead (migration 1764000900000,
+ * HNSW indexes made at start): not declared here, the schema elsewhere has no such column.
  */
 @Entity({ name: 'vector_store_chunks' })
 @Index('vector_store_chunks_file', ['vectorStoreId', 'fileId', 'attempt', 'position'])
