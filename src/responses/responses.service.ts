@@ -9,6 +9,7 @@ import type { ListInputItemsQueryDto, ListResponsesQueryDto } from './dto/list-r
 import { ResponseDispatcher } from './background/response-dispatcher';
 import { CancelSignals } from './background/cancel-signals';
 import { storedIdentity } from './lifecycle/execution-factory';
+import { estimatedStart, PACE_SECONDS } from './background/estimated-start';
 import { ResponseLifecycle } from './lifecycle/response-lifecycle';
 
 export type ListPage<T> = ListObject<T>;
@@ -52,8 +53,12 @@ export class ResponsesService {
     return cancelled.response;
   }
 
-  async retrieve(principal: Principal, id: string): Promise<ResponseObject> {
-    return (await this.find(principal, id)).response;
+  /** A stored response; a queued background one carries our `estimated_start_at` (docs/background.md#scheduling). */
+  async retrieve(principal: Principal, id: string): Promise<ResponseObject & { estimated_start_at?: number | null }> {
+    const found = await this.find(principal, id);
+    if (!found.background || found.status !== 'queued') return found.response;
+    const standing = await this.store.queueStanding(id, PACE_SECONDS);
+    return standing ? { ...found.response, estimated_start_at: estimatedStart(standing, Date.now()) } : found.response;
   }
 
   /** Deletes a response; a running background one is cancelled first, so it stops spending. */

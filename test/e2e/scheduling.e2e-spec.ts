@@ -153,6 +153,16 @@ suite('background scheduling across real processes (fair order, classes)', () =>
     expect(metrics).toMatch(/rg_background_queued\{class="windowed",tenant="capped"\} 50/);
     expect(metrics).toMatch(/rg_background_queued\{class="soonest",tenant="capped"\} 1/);
     expect(Number(/rg_background_queue_age_seconds\{class="windowed",tenant="capped"\} ([\d.e+-]+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+    // Our estimated start: the soonest one has nothing ahead (now); the last windowed one waits behind it.
+    type Estimated = { estimated_start_at?: number | null; status: string };
+    const nowS = Date.now() / 1000;
+    const first = (await client('capped').responses.retrieve(soonest[0])) as unknown as Estimated;
+    const last = (await client('capped').responses.retrieve(capped[capped.length - 1])) as unknown as Estimated;
+    expect(first.status).toBe('queued');
+    expect(first.estimated_start_at).toBeGreaterThanOrEqual(Math.floor(nowS) - 1);
+    expect(first.estimated_start_at).toBeLessThanOrEqual(Math.ceil(nowS) + 2);
+    expect(last.estimated_start_at).toBeGreaterThan(first.estimated_start_at!);
+    expect(await client('flood').responses.retrieve((await client('flood').responses.list({ limit: 1 })).data[0].id)).not.toHaveProperty('estimated_start_at');
     for (const id of [...capped, ...soonest]) await client('capped').responses.cancel(id);
     for (const id of busy) await client('busy').responses.cancel(id);
   }, 120_000);

@@ -7,6 +7,7 @@ import {
   type ListOptions,
   type NewResponse,
   type QueueDepth,
+  type QueueStanding,
   type ResponsePatch,
   type StoredResponse,
   type UnfinishedRun,
@@ -148,6 +149,22 @@ export class FakeResponsesStore extends ResponsesStore {
         .slice(0, limit)
         .map((r) => r.id),
     );
+  }
+
+  queueStanding(id: string, paceSeconds: number): Promise<QueueStanding | null> {
+    const row = this.rows.get(id);
+    if (!row || !row.background || row.status !== 'queued') return Promise.resolve(null);
+    const order = (r: Row) => [r.schedClass, r.schedTag, r.seq];
+    const before = (a: Row, b: Row) => {
+      const [x, y] = [order(a), order(b)];
+      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+    };
+    const since = Date.now() - paceSeconds * 1000;
+    return Promise.resolve({
+      ahead: this.queued().filter((r) => before(r, row) < 0).length,
+      startBy: row.startBy,
+      completedRecently: [...this.rows.values()].filter((r) => r.background && r.completedAt && r.completedAt.getTime() > since).length,
+    });
   }
 
   private queued(): Row[] {

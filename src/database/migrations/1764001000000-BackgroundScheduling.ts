@@ -22,9 +22,12 @@ export class BackgroundScheduling1764001000000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX "responses_windows" ON "responses" ("start_by", "window_end") WHERE status = 'queued' AND background AND window_end IS NOT NULL`,
     );
+    // The pace of background work (a queued response's estimated start): recent completions.
+    await queryRunner.query(`CREATE INDEX "responses_background_completed" ON "responses" ("completed_at") WHERE background AND completed_at IS NOT NULL`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX "responses_background_completed"`);
     await queryRunner.query(`DROP INDEX "responses_windows"`);
     await queryRunner.query(`DROP INDEX "responses_run_token"`);
     await queryRunner.query(`DROP INDEX "responses_queue_owner"`);

@@ -52,6 +52,12 @@ export class ResponseDto {
     properties: { completion_window: { type: 'string', enum: ['soonest', '2h', '8h'] }, continuation_id: { type: 'string' } },
   })
   background_options?: { completion_window: string; continuation_id?: string };
+  /**
+   * Ours, not OpenAI's: on `GET` of a queued background response, when it may start (unix
+   * seconds) at the pace of recent background work; null when there is none to go by.
+   */
+  @ApiPropertyOptional({ type: Number, nullable: true, example: 1764000060 })
+  estimated_start_at?: number | null;
   @ApiProperty({ type: ResponseErrorDto, nullable: true })
   error!: ResponseErrorDto | null;
   /** As sent, or 0. */

@@ -45,6 +45,13 @@ export type NewResponse = Omit<StoredResponse, 'updatedAt' | 'completedAt'> & {
   schedule?: Schedule;
 };
 
+/** A queued response's place (for its estimated start). */
+export interface QueueStanding {
+  ahead: number;
+  startBy: Date | null;
+  completedRecently: number;
+}
+
 /** An unfinished background response, as the reconciler sees it. */
 export interface UnfinishedRun {
   id: string;
@@ -137,6 +144,13 @@ export abstract class ResponsesStore {
    * head: they run next, so that they finish inside their window. Returns how many.
    */
   abstract promoteDueWindows(): Promise<number>;
+
+  /**
+   * Where a queued background response stands: how many are ahead of it in the claim order, its
+   * latest start (windowed), and how many background responses completed in the last
+   * `paceSeconds`. Null when it is not queued.
+   */
+  abstract queueStanding(id: string, paceSeconds: number): Promise<QueueStanding | null>;
 
   /** Ids of queued background responses whose completion window has ended. */
   abstract findExpiredWindows(limit: number): Promise<string[]>;

@@ -13,6 +13,7 @@ import {
   ListOptions,
   NewResponse,
   QueueDepth,
+  QueueStanding,
   ResponsePatch,
   ResponsesStore,
   StoredResponse,
@@ -301,6 +302,23 @@ export class TypeOrmResponsesStore extends ResponsesStore {
        ) SELECT id FROM promoted`,
     );
     return rows.length;
+  }
+
+  async queueStanding(id: string, paceSeconds: number): Promise<QueueStanding | null> {
+    // `ahead` reads the claim order's index up to the row; the pace, the completions index.
+    const rows: Array<{ ahead: string | number; start_by: Date | string | null; recent: string | number }> = await this.sql.query(
+      `SELECT
+         (SELECT count(*) FROM responses q WHERE q.status = 'queued' AND q.background
+            AND (q.sched_class, q.sched_tag, q.created_at) < (r.sched_class, r.sched_tag, r.created_at)) AS ahead,
+         r.start_by,
+         (SELECT count(*) FROM responses d WHERE d.background AND d.completed_at IS NOT NULL
+            AND d.completed_at > now() - make_interval(secs => $2)) AS recent
+       FROM responses r WHERE r.id = $1 AND r.status = 'queued' AND r.background`,
+      [id, paceSeconds],
+    );
+    if (!rows.length) return null;
+    const [row] = rows;
+    return { ahead: Number(row.ahead), startBy: row.start_by === null ? null : date(row.start_by), completedRecently: Number(row.recent) };
   }
 
   async findExpiredWindows(limit: number): Promise<string[]> {

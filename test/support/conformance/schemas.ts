@@ -422,6 +422,8 @@ const responseShape = {
   metadata: z.record(z.string(), z.string()).nullable(),
   access_programs: z.strictObject({ cyber: z.enum(['standard', 'daybreak_blue', 'daybreak_red']) }).nullable(),
   background_options: z.record(z.string(), z.unknown()).nullable().optional(),
+  // Ours (docs/background.md#scheduling): a queued background response's estimated start.
+  estimated_start_at: z.number().int().nullable().optional(),
   image: z.strictObject({ context_compression: z.enum(['enabled', 'disabled']) }).optional(),
   input_transformations: z.array(z.custom<NonNullable<Response['input_transformations']>[number]>((v) => isRecord(v))).optional(),
   moderation: z

@@ -12,6 +12,7 @@ import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('responses_queue_owner', { synchronize: false })
 @Index('responses_run_token', { synchronize: false })
 @Index('responses_windows', { synchronize: false })
+@Index('responses_background_completed', { synchronize: false })
 @Check('responses_status_check', `"status" IN ('queued', 'in_progress', 'completed', 'incomplete', 'failed', 'cancelled')`)
 export class ResponseEntity {
   @PrimaryColumn({ type: 'text' })
