@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 /** Object id prefixes, as OpenAI uses them. */
 export type IdPrefix =
   | 'resp'
+  /** A spare background job (docs/background.md#scheduling). */
+  | 'job'
   | 'msg'
   | 'fc'
   | 'ws'

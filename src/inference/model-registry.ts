@@ -30,6 +30,8 @@ export interface ResolvedModel {
   contextWindow?: number;
   /** How long before the end of a completion window its windowed responses start at the latest (MODELS_CONFIG). */
   windowMarginSeconds?: number;
+  /** How many of its responses the upstream takes at once (MODELS_CONFIG); unset: no limit. */
+  maxConcurrency?: number;
 }
 
 /**
@@ -84,6 +86,7 @@ export class ModelRegistry {
           ...(m.reasoningReplay ? { reasoningReplay: m.reasoningReplay } : {}),
           ...(m.contextWindow ? { contextWindow: m.contextWindow } : {}),
           ...(m.windowMarginSeconds !== undefined ? { windowMarginSeconds: m.windowMarginSeconds } : {}),
+          ...(m.maxConcurrency !== undefined ? { maxConcurrency: m.maxConcurrency } : {}),
         });
         // Codex is told the model's context window unless its codex block says otherwise.
         this.codex.set(m.id, m.contextWindow && m.codex?.contextWindow === undefined ? { ...m.codex, contextWindow: m.contextWindow } : m.codex);
@@ -105,6 +108,11 @@ export class ModelRegistry {
   }
 
   /** The model's route, or null when this server does not serve it (as a chat model). */
+  /** The models with a `maxConcurrency`, and it. */
+  concurrencyLimits(): Map<string, number> {
+    return new Map([...this.models.values()].filter((m) => m.maxConcurrency !== undefined).map((m) => [m.id, m.maxConcurrency!]));
+  }
+
   resolve(id: string): ResolvedModel | null {
     if (this.embeddingIds.has(id)) return null;
     const known = this.models.get(id);

@@ -209,6 +209,15 @@ export class ModelConfig {
   @Type(() => CodexModelConfig)
   codex?: CodexModelConfig;
 
+  /**
+   * How many of its responses the upstream takes at once: background responses of this model are
+   * claimed only while fewer than this are in progress (stored ones, background or not).
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  maxConcurrency?: number;
+
   /** How long before the end of a completion window its windowed responses start at the latest (default BACKGROUND_WINDOW_MARGIN_SECONDS). */
   @IsOptional()
   @IsInt()

@@ -171,14 +171,23 @@ export class FakeResponsesStore extends ResponsesStore {
     return [...this.rows.values()].filter((r) => r.background && r.status === 'queued');
   }
 
-  async claimNext(token: string, attemptBelow: number): Promise<StoredResponse | null> {
+  async claimNext(token: string, attemptBelow: number, skipModels: readonly string[] = []): Promise<StoredResponse | null> {
     const next = [...this.rows.values()]
-      .filter((r) => r.background && r.status === 'queued' && r.attempt < attemptBelow && !(r.windowEnd && r.windowEnd <= new Date()))
+      .filter(
+        (r) =>
+          r.background && r.status === 'queued' && r.attempt < attemptBelow && !(r.windowEnd && r.windowEnd <= new Date()) && !skipModels.includes(r.model),
+      )
       .sort((a, b) => a.schedClass - b.schedClass || a.schedTag - b.schedTag || a.seq - b.seq)[0];
     if (!next) return null;
     const claimed = await this.updateResponseObject(next.id, { status: 'in_progress', attempt: 'next', clearOutput: true }, { allowedStatuses: ['queued'] });
     next.runToken = token;
     return claimed && { ...claimed };
+  }
+
+  runningByModel(models: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const r of this.rows.values()) if (r.status === 'in_progress' && models.includes(r.model)) counts.set(r.model, (counts.get(r.model) ?? 0) + 1);
+    return Promise.resolve(counts);
   }
 
   findRunOf(token: string): Promise<string | null> {

@@ -80,13 +80,14 @@ export function lifecycleHarness(overrides: Partial<LifecycleSettings> = {}) {
   // The real dispatcher over a recording queue.
   const queue = new FakeQueue();
   const dispatcher = new ResponseDispatcher(queue, metrics);
-  const models: Pick<ModelRegistry, 'resolve'> = { resolve: (id) => (id === MODEL.id ? MODEL : null) };
+  const limits = new Map<string, number>();
+  const models: Pick<ModelRegistry, 'resolve' | 'concurrencyLimits'> = { resolve: (id) => (id === MODEL.id ? MODEL : null), concurrencyLimits: () => limits };
   const runs = new RunRegistry();
   const conversationsService = conversations as unknown as ConversationsService;
   const lifecycle = new ResponseLifecycle(store, events, metrics, conversationsService);
   const executions = new ExecutionFactory(store, models as ModelRegistry, conversationsService, config);
   const executor = new ResponseExecutor(agent as unknown as AgentRunner, lifecycle);
-  const runner = new BackgroundRunner(store, executions, executor, lifecycle, runs, events, config, metrics);
+  const runner = new BackgroundRunner(store, executions, executor, lifecycle, runs, events, config, metrics, models as ModelRegistry, dispatcher);
   const cancels = new LocalCancelSignals(runs, metrics);
   const responses = new ResponsesService(store, lifecycle, dispatcher, cancels);
   const reconciler = new Reconciler(store, dispatcher, lifecycle, config, metrics);
@@ -97,6 +98,8 @@ export function lifecycleHarness(overrides: Partial<LifecycleSettings> = {}) {
   };
   return {
     settings,
+    /** Models' `maxConcurrency` (empty: none). */
+    limits,
     store,
     events,
     queue,

@@ -10,6 +10,9 @@ import { ResponseLifecycle } from '../lifecycle/response-lifecycle';
 import { RunRegistry } from '../lifecycle/run-registry';
 import { buildResponse } from '../response-object';
 import { ResponseExecutor } from '../response-executor';
+import { newId } from '../../common/ids';
+import { ModelRegistry } from '../../inference/model-registry';
+import { ResponseDispatcher } from './response-dispatcher';
 import { ClaimLost, RunTimedOut } from './abort-reasons';
 
 /** How often, at most, a running background response saves its progress. */
@@ -34,6 +37,8 @@ export class BackgroundRunner {
     private readonly events: ResponseEventLog,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
+    private readonly models: ModelRegistry,
+    private readonly dispatcher: ResponseDispatcher,
   ) {}
 
   /**
@@ -50,6 +55,10 @@ export class BackgroundRunner {
       const outcome = await this.execute(claimed, controller);
       if (outcome) this.metrics.jobDuration.observe({ outcome }, (Date.now() - started) / 1000);
     });
+    // A model at its concurrency limit had its queued responses passed over, and the jobs that
+    // passed them ran others or nothing: a slot of it is free now, so one more job goes in (a
+    // spare one is a no-op).
+    if (this.models.concurrencyLimits().has(claimed.model)) await this.dispatcher.dispatch(newId('job')).catch(() => undefined);
   }
 
   /** Waits up to `graceMs` for running responses, then hands the rest back to the queue. */
@@ -82,7 +91,15 @@ export class BackgroundRunner {
         this.metrics.jobDuration.observe({ outcome: 'gave_up' }, 0);
       }
     }
-    return this.store.claimNext(token, max);
+    return this.store.claimNext(token, max, await this.saturatedModels());
+  }
+
+  /** The models whose `maxConcurrency` their in-progress responses reach: their queued ones wait. */
+  private async saturatedModels(): Promise<string[]> {
+    const limits = this.models.concurrencyLimits();
+    if (!limits.size) return [];
+    const running = await this.store.runningByModel([...limits.keys()]);
+    return [...limits].filter(([model, limit]) => (running.get(model) ?? 0) >= limit).map(([model]) => model);
   }
 
   /** Runs a claimed response; returns how the run ended. */

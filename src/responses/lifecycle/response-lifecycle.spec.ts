@@ -286,6 +286,23 @@ describe('ResponseLifecycle (with fakes)', () => {
         expect(await runJobs(h, 5)).toEqual(['batch', 'live', 'live', 'live', 'batch']);
       });
 
+      it('a model at its maxConcurrency: its queued responses wait, and a finished run adds a spare job', async () => {
+        const h = lifecycleHarness();
+        h.limits.set('m1', 1);
+        const first = await queued(h);
+        const second = await queued(h);
+        const { done } = await running(h, 'job-a');
+        expect((await h.store.getById(first))?.status).toBe('in_progress');
+        await h.runner.run('job-b'); // m1 is at its limit: this job runs nothing
+        expect((await h.store.getById(second))?.status).toBe('queued');
+        h.agent.held = false;
+        h.agent.release();
+        await done;
+        expect(h.queue.dispatched).toEqual([expect.stringMatching(/^job_/)]);
+        await h.runner.run(h.queue.dispatched[0]);
+        expect((await h.store.getById(second))?.status).toBe('completed');
+      });
+
       it('windowed work runs only when no soonest work waits', async () => {
         const h = lifecycleHarness();
         await flood(h, 'batch', 3, { background_options: { completion_window: '2h' } });

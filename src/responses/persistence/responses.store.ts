@@ -159,9 +159,13 @@ export abstract class ResponsesStore {
    * Claims the next queued background response in the fair order — lowest class, then lowest
    * tag, then oldest; never one whose completion window has ended — for job `token`: `queued → in_progress`, attempt + 1, output emptied,
    * `run_token = token`, within the attempt budget. One statement; concurrent claims never take
-   * the same row (`FOR UPDATE SKIP LOCKED`).
+   * the same row (`FOR UPDATE SKIP LOCKED`). Responses of `skipModels` (at their concurrency
+   * limit) are passed over.
    */
-  abstract claimNext(token: string, attemptBelow: number): Promise<StoredResponse | null>;
+  abstract claimNext(token: string, attemptBelow: number, skipModels?: readonly string[]): Promise<StoredResponse | null>;
+
+  /** How many responses of each of these models are in progress (stored ones, background or not). */
+  abstract runningByModel(models: readonly string[]): Promise<Map<string, number>>;
 
   /** The in-progress background response that job `token` claimed (the job runs again: its worker died). */
   abstract findRunOf(token: string): Promise<string | null>;

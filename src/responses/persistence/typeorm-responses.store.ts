@@ -331,7 +331,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     return rows.map((r) => r.id);
   }
 
-  async claimNext(token: string, attemptBelow: number): Promise<StoredResponse | null> {
+  async claimNext(token: string, attemptBelow: number, skipModels: readonly string[] = []): Promise<StoredResponse | null> {
     // The row lock of the subquery lasts the statement: a concurrent claim skips the row and
     // takes the next one instead of waiting for it and then finding it taken.
     const rows: ResponseRow[] = await this.sql.query(
@@ -339,14 +339,23 @@ export class TypeOrmResponsesStore extends ResponsesStore {
          UPDATE responses SET status = 'in_progress', attempt = attempt + 1, run_token = $1, updated_at = now()
          WHERE id = (
            SELECT id FROM responses WHERE status = 'queued' AND background AND attempt < $2 AND (window_end IS NULL OR window_end > now())
+             AND NOT (model = ANY($3::text[]))
            ORDER BY sched_class, sched_tag, created_at LIMIT 1 FOR UPDATE SKIP LOCKED
          ) AND status = 'queued'
          RETURNING ${ROW_COLUMNS}
        )${REPLACE_OUTPUT('updated', `'[]'`, '0')}
        SELECT r.*, '[]'::jsonb AS output FROM updated r`,
-      [token, attemptBelow],
+      [token, attemptBelow, skipModels],
     );
     return rows.length ? toStored(rows[0]) : null;
+  }
+
+  async runningByModel(models: readonly string[]): Promise<Map<string, number>> {
+    const rows: Array<{ model: string; n: string | number }> = await this.sql.query(
+      `SELECT model, count(*) AS n FROM responses WHERE status = 'in_progress' AND model = ANY($1::text[]) GROUP BY model`,
+      [models],
+    );
+    return new Map(rows.map((r) => [r.model, Number(r.n)]));
   }
 
   async findRunOf(token: string): Promise<string | null> {
