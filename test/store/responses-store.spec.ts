@@ -213,6 +213,23 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
       expect(order[4]).toBe('-');
     });
 
+    it('passes over the models at their limit, counts what runs per model, and tells a queued response its place', async () => {
+      const running = async () => (await store.runningByModel(['m1', 'm2'])).get('m1') ?? 0;
+      const before = await running(); // other tests leave rows in progress
+      const [busy] = await queuedFor('a', 1);
+      await store.claimNext('limit-0', 3);
+      const [waiting] = await queuedFor('a', 1);
+      const [other] = await queuedFor('b', 1, { class: 0, weight: 1 });
+      expect(await running()).toBe(before + 1);
+      expect((await store.runningByModel(['m2'])).size).toBe(0);
+      const standing = await store.queueStanding(other, 300);
+      expect(standing).toMatchObject({ ahead: 1, startBy: null });
+      expect(await store.queueStanding(busy, 300)).toBeNull(); // in progress, not queued
+      // Every queued row is of model m1 here: skipping it claims nothing.
+      expect(await store.claimNext('limit-1', 3, ['m1'])).toBeNull();
+      expect((await store.claimNext('limit-2', 3, ['m2']))?.id).toBe(waiting);
+    });
+
     it('finds the run of a job, and of a row claimed before run tokens existed by its own id', async () => {
       const [legacy] = await queuedFor('a', 1);
       await store.updateResponseObject(legacy, { status: 'in_progress', attempt: 'next' }, { allowedStatuses: ['queued'] });
