@@ -51,6 +51,7 @@ const FIGURES = [
   require('./figures/9-compaction'),
   require('./figures/10-websocket'),
   require('./figures/11-file-search'),
+  require('./figures/12-scheduling'),
 ];
 
 const RESULTS = path.join(__dirname, 'results');
