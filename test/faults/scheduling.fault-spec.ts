@@ -18,7 +18,7 @@ faultSuite('fault: fair order through a worker SIGKILL and a Redis flush', () =>
   beforeAll(async () => {
     stack = await Stack.create({ API_KEYS: 'sk-flood:flood,sk-late:late', BACKGROUND_CONCURRENCY: '2' });
     // Every response takes a little while upstream: the flood builds a backlog.
-    stack.upstream.setDefault({ chunks: ['working ', 'on ', 'it'], chunkDelayMs: 30 });
+    stack.upstream.setDefault({ chunks: ['working ', 'on ', 'it'], chunkDelayMs: 100 });
     api = await stack.start('api');
     workers = await Promise.all([stack.start('worker'), stack.start('worker')]);
   }, 90_000);
