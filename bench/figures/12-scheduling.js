@@ -3,7 +3,7 @@
 /**
  * Figure 12: background scheduling (docs/background.md#scheduling). A stack of its own: one
  * ROLE=api process (four tenants' keys) and ONE ROLE=worker (BACKGROUND_CONCURRENCY 4), Postgres,
- * Redis, the bench upstream's `bench-slow20-n10` (ten chunks 20 ms apart: ~200 ms a response).
+ * Redis, the bench upstream's `bench-slow10-n10` (ten chunks 10 ms apart: ~100 ms a response).
  *
  * (1) Time to start of `soonest` responses (create sent → the upstream receives the request, one
  *     probe at a time, tagged so the upstream records its arrival on the same clock): idle, then
@@ -19,7 +19,7 @@ const cleanup = require('../cleanup');
 const { Client, now, percentile, pool } = require('../client');
 const { log, round, waitUntil } = require('../measure');
 
-const MODEL = 'bench-slow20-n10';
+const MODEL = 'bench-slow10-n10';
 const TENANTS = ['batch', 'live', 'one', 'two'];
 /** @param {string} tenant */
 const key = (tenant) => `sk-bench-sched-${tenant}-0123456789`;
@@ -97,7 +97,7 @@ module.exports = {
       await drained('live', 4);
       log(`figure 12: time to start, idle (${probes} probes)`);
       const idle = await timeToStart('idle');
-      const windowed = ctx.quick ? 400 : 1000;
+      const windowed = ctx.quick ? 400 : 5000;
       log(`figure 12: ${windowed} windowed (2h) responses from another tenant, then ${probes} probes`);
       await flood('batch', windowed, { background_options: { completion_window: '2h' } });
       const [{ queued }] = /** @type {Array<{ queued: string }>} */ (
@@ -132,7 +132,7 @@ module.exports = {
       return {
         details: {
           description:
-            'one ROLE=api + one ROLE=worker (concurrency 4), bench-slow20-n10 (~200 ms a response); time to start = create sent → upstream request received; the split counts runs completed after both floods were queued, until the first tenant finished',
+            'one ROLE=api + one ROLE=worker (concurrency 4), bench-slow10-n10 (~100 ms a response); time to start = create sent → upstream request received; the split counts runs completed after both floods were queued, until the first tenant finished',
           idle,
           underFlood: { ...underFlood, windowedQueuedWhenProbed: Number(queued) },
           windowed: { total: Number(window.total), within: Number(window.within), longestSeconds: round(Number(window.longest), 1) },

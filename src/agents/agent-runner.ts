@@ -73,6 +73,15 @@ type ChatParams = Omit<ChatCompletionCreateParamsBase, 'stream'>;
 /** Without `compact_threshold`: this share of the model's context window. */
 const DEFAULT_THRESHOLD = 0.8;
 
+/**
+ * Which replica a turn's upstream calls prefer (ReplicaPicker): its `prompt_cache_key` (whether or
+ * not the upstream is sent the field itself), else its `background_options.continuation_id`, so a
+ * group of related background requests keeps hitting the replica that holds their prefix cache.
+ */
+function affinityKey(turn: AgentTurn): string | null | undefined {
+  return turn.request.prompt_cache_key ?? turn.request.background_options?.continuation_id;
+}
+
 /** The token count past which a response compacts first (`context_management`), or null for none. */
 function compactThreshold(turn: AgentTurn): number | null {
   const entry = turn.request.context_management?.find((c) => c.type === 'compaction');
@@ -236,7 +245,7 @@ export class AgentRunner {
         retainedTokens,
         signal,
         upstreamRetries: turn.upstreamRetries,
-        affinityKey: turn.request.prompt_cache_key,
+        affinityKey: affinityKey(turn),
       });
       builder.doneItem(index, compacted.item);
       return compacted;
@@ -262,8 +271,7 @@ export class AgentRunner {
     signal: AbortSignal,
     onUsage: (u: ResponseUsage | null) => void,
   ): Promise<string | null> {
-    // The replica choice uses prompt_cache_key whether or not the upstream is sent the field itself.
-    const settings = { retries: turn.upstreamRetries, affinityKey: turn.request.prompt_cache_key };
+    const settings = { retries: turn.upstreamRetries, affinityKey: affinityKey(turn) };
     if (turn.streaming) {
       let finish: string | null = null;
       for await (const chunk of turn.model.backend.stream({ ...params, stream: true, stream_options: { include_usage: true } }, signal, settings)) {

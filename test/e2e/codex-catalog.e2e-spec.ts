@@ -1,6 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type OpenAI from 'openai';
+import { waitFor } from '../support/wait';
 import { useE2e } from '../support/e2e';
 import { type FakeUpstream, startFakeUpstream } from '../support/fake-upstream';
 
@@ -129,6 +131,25 @@ describe('Codex model catalog and replica affinity (MODELS_CONFIG with two repli
     const reply = await get('?client_version=a&client_version=b');
     expect(reply.status).toBe(400);
     expect(await reply.json()).toMatchObject({ error: { type: 'invalid_request_error', param: 'client_version' } });
+  });
+
+  it('keeps the background responses of one continuation_id on one replica (their shared prefix cache)', async () => {
+    const replica1 = e2e.upstream;
+    const before = [replica1.requests.length, replica2.requests.length];
+    for (let i = 0; i < 4; i++) {
+      const created = await e2e.client.responses.create({
+        model: 'plain',
+        input: `step ${i}`,
+        background: true,
+        background_options: { continuation_id: 'nightly-7' },
+      } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+      await waitFor(
+        () => e2e.client.responses.retrieve(created.id),
+        (r) => r.status === 'completed',
+        20_000,
+      );
+    }
+    expect([replica1.requests.length - before[0], replica2.requests.length - before[1]].sort()).toEqual([0, 4]);
   });
 
   it("accepts Codex's turn (its headers, client_metadata, item ids) and keeps one prompt_cache_key on one replica", async () => {
