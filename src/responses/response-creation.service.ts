@@ -237,8 +237,8 @@ export class ResponseCreation {
   }
 
   /** The JSON answer to a non-streaming create: the finished response, or the queued one. */
-  respond(prepared: PreparedResponse): Promise<ResponseObject> {
-    return prepared.request.background ? this.enqueue(prepared) : this.run(this.begin(prepared));
+  async respond(prepared: PreparedResponse): Promise<ResponseObject> {
+    return prepared.request.background ? (await this.enqueue(prepared)).response : this.run(this.begin(prepared));
   }
 
   /**
@@ -248,7 +248,7 @@ export class ResponseCreation {
    * cannot be queued, the row is removed again and the client gets a 503: nothing accepted is
    * left orphaned.
    */
-  async enqueue(prepared: PreparedResponse): Promise<ResponseObject> {
+  async enqueue(prepared: PreparedResponse): Promise<{ response: ResponseObject; events: StreamEvent[] }> {
     const { principal, request } = prepared;
     const limit = this.config.maxBackgroundPerTenant;
     // Approximate under bursts (count, then insert); a hard bound would serialize every tenant.
@@ -265,11 +265,16 @@ export class ResponseCreation {
     const row = this.executions.forQueue(prepared);
     await this.admit(principal.owner, row.schedule!.class);
     const { id, response: queued } = row;
+    /** The events logged here (a streamed one's first two), for the creating request's own stream. */
+    const logged: StreamEvent[] = [];
     try {
       if (request.stream) {
-        const events = new EventSequencer((e) => this.events.append(id, e));
-        events.emit({ type: 'response.created', response: queued });
-        events.emit({ type: 'response.queued', response: queued });
+        const sequencer = new EventSequencer((e) => {
+          logged.push(e);
+          this.events.append(id, e);
+        });
+        sequencer.emit({ type: 'response.created', response: queued });
+        sequencer.emit({ type: 'response.queued', response: queued });
         await this.events.flush(id);
       }
     } catch (error) {
@@ -287,7 +292,7 @@ export class ResponseCreation {
       await this.store.delete(principal.owner, id).catch(() => undefined); // else the reconciler queues it later
       throw this.unavailable(id, error);
     }
-    return queued;
+    return { response: queued, events: logged };
   }
 
   /**

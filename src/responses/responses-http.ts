@@ -16,6 +16,7 @@ import { ResponseCompaction } from './response-compaction.service';
 import type { CompactResponseDto } from './dto/compact-response.dto';
 import type { CompactedResponse } from 'openai/resources/responses/responses';
 import { ResponseReplay } from './response-replay.service';
+import { toLogged } from './events/response-event-log';
 import { ResponsesService } from './responses.service';
 
 /**
@@ -78,10 +79,13 @@ export class ResponsesHttp {
   }
 
   private async streamBackground(prepared: PreparedResponse, reply: FastifyReply): Promise<void> {
-    const queued = await this.creation.enqueue(prepared);
+    const { response: queued, events } = await this.creation.enqueue(prepared);
     // The client going away stops only its reading: the response runs on.
     const sse = this.sse(reply);
-    await this.replays.replay(queued.id, queued, -1, sse, sse.signal).finally(() => sse.end());
+    // Its first events are written from here, not read back: a stream whose log cannot be read
+    // at once (Redis just restarted) still tells the client the id it resumes with.
+    for (const event of events) sse.write(toLogged(event));
+    await this.replays.replay(queued.id, queued, events.length - 1, sse, sse.signal).finally(() => sse.end());
   }
 
   private async streamSync(prepared: PreparedResponse, reply: FastifyReply): Promise<void> {

@@ -239,7 +239,7 @@ describe.each(storeBackends('conversations'))('Conversations API on $name (opena
         code: 'missing_required_parameter',
         message: "400 Missing required parameter: 'items[0].call_id'.",
       });
-      const unsupported = await caught(alice.conversations.create({ items: [{ type: 'web_search_call' }] } as never));
+      const unsupported = await caught(alice.conversations.create({ items: [{ type: 'computer_call' }] } as never));
       expect(unsupported).toMatchObject({ status: 400, param: 'items[0].type', code: 'unsupported_parameter' });
       // Sealed reasoning opens on /v1/responses only: stored here it would replay as no reasoning.
       const reasoning = { type: 'reasoning', id: 'rs_1', summary: [], encrypted_content: 'v2.a.b.c.d' };
