@@ -22,6 +22,7 @@ import { ExecutionFactory } from './lifecycle/execution-factory';
 import { mcpHeadersOf, normalizeRequest } from './normalize-request';
 import { buildResponse } from './response-object';
 import { ResponseExecutor } from './response-executor';
+import { KeyedSerial } from '../common/keyed-serial';
 import { VectorStoresService } from '../vector-stores/vector-stores.service';
 
 /** What `resolveReferences` reads of an input (or stored) `mcp_call`. */
@@ -44,6 +45,7 @@ export function upstreamFailure(error: UpstreamError): OpenAIError {
  */
 @Injectable()
 export class ResponseCreation {
+  private readonly inserts = new KeyedSerial();
   private readonly logger = new Logger('ResponseCreation');
 
   constructor(
@@ -281,7 +283,9 @@ export class ResponseCreation {
       throw this.unavailable(id, error);
     }
     try {
-      await this.store.create(row);
+      // One tenant's background creates are inserted one at a time in this process: each reads
+      // the tenant's last fair-queuing tag, and concurrent ones would tie (a burst run back to back).
+      await this.inserts.run(principal.owner, () => this.store.create(row));
     } catch (error) {
       if (request.stream) await this.events.finish(id).catch(() => undefined); // no row: nobody can read them; they expire
       throw error;

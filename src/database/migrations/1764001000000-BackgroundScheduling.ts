@@ -15,7 +15,9 @@ export class BackgroundScheduling1764001000000 implements MigrationInterface {
       `ALTER TABLE "responses" ADD "sched_class" smallint NOT NULL DEFAULT 0, ADD "sched_tag" double precision NOT NULL DEFAULT 0, ADD "run_token" text, ADD "start_by" timestamptz, ADD "window_end" timestamptz`,
     );
     // The claim reads the head of this index; the tag of a new row reads the owner's tail.
-    await queryRunner.query(`CREATE INDEX "responses_queue" ON "responses" ("sched_class", "sched_tag", "created_at") WHERE status = 'queued' AND background`);
+    await queryRunner.query(
+      `CREATE INDEX "responses_queue" ON "responses" ("sched_class", "sched_tag", "created_at", "seq") WHERE status = 'queued' AND background`,
+    );
     await queryRunner.query(`CREATE INDEX "responses_queue_owner" ON "responses" ("owner", "sched_class", "sched_tag") WHERE status = 'queued' AND background`);
     await queryRunner.query(`CREATE INDEX "responses_run_token" ON "responses" ("run_token") WHERE status = 'in_progress'`);
     // The reconciler's sweeps: windowed responses due to start, and those past their window.

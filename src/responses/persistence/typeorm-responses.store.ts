@@ -309,7 +309,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     const rows: Array<{ ahead: string | number; start_by: Date | string | null; recent: string | number }> = await this.sql.query(
       `SELECT
          (SELECT count(*) FROM responses q WHERE q.status = 'queued' AND q.background
-            AND (q.sched_class, q.sched_tag, q.created_at) < (r.sched_class, r.sched_tag, r.created_at)) AS ahead,
+            AND (q.sched_class, q.sched_tag, q.created_at, q.seq) < (r.sched_class, r.sched_tag, r.created_at, r.seq)) AS ahead,
          r.start_by,
          (SELECT count(*) FROM responses d WHERE d.background AND d.completed_at IS NOT NULL
             AND d.completed_at > now() - make_interval(secs => $2)) AS recent
@@ -340,7 +340,7 @@ export class TypeOrmResponsesStore extends ResponsesStore {
          WHERE id = (
            SELECT id FROM responses WHERE status = 'queued' AND background AND attempt < $2 AND (window_end IS NULL OR window_end > now())
              AND NOT (model = ANY($3::text[]))
-           ORDER BY sched_class, sched_tag, created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+           ORDER BY sched_class, sched_tag, created_at, seq LIMIT 1 FOR UPDATE SKIP LOCKED
          ) AND status = 'queued'
          RETURNING ${ROW_COLUMNS}
        )${REPLACE_OUTPUT('updated', `'[]'`, '0')}
