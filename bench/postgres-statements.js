@@ -1,122 +1,123 @@
 'use strict';
 /* eslint-disable @typescript-eslint/no-require-imports -- CommonJS on purpose: `node bench/…` runs as is, with no build step */
 /**
- * `node bench/postgres-statements.js` — the Postgres CPU time of the two statements a stored
- * synchronous response costs (the gateway's INSERT of the response with its input items, and the
- * terminal UPDATE … RETURNING the row), sent as the gateway first sent them (unnamed: parsed and planned
- * every time) and as named prepared statements. The CPU time is read from /proc for the backends
- * of the 8 connections used. docs/performance.md uses it to size the gain of prepared statements.
+ * `node bench/postgres-statements.js` — the Postgres CPU time of a stored synchronous response's
+ * one statement (the INSERT of the finished response with its input and output items, through the
+ * built store: `TypeOrmResponsesStore.create` from dist/), on the schema as migrated and on the
+ * schema before migration 1764001100000 (the item tables' foreign keys to `responses`, added back),
+ * interleaved round by round. The CPU time is read from /proc for the backends of the 8 pooled
+ * connections used. docs/performance.md uses it to size what dropping the keys bought.
  */
-const { randomBytes } = require('node:crypto');
-const { Client } = require('pg');
+const path = require('node:path');
 const db = require('./db');
 const procs = require('./procs');
 const { median } = require('./client');
 
-// The gateway's statements (src/responses/persistence/typeorm-responses.store.ts: `create`, and the UPDATE that
-// TypeORM's query builder makes of a terminal `updateResponseObject`).
-const INSERT = `WITH inserted AS (
-    INSERT INTO responses (id, owner, status, background, model, previous_response_id, attempt, request, usage, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $10)
-    RETURNING id
-  )
-  INSERT INTO response_input_items (response_id, position, item_id, item)
-  SELECT inserted.id, x.position, x.item_id, x.item
-  FROM inserted, jsonb_to_recordset($11::jsonb) AS x(position integer, item_id text, item jsonb)`;
-const UPDATE = `UPDATE "responses" SET "updated_at" = now(), "status" = $1, "completed_at" = $2, "usage" = $3::jsonb
-  WHERE id = $4 AND status IN ($5) AND attempt = $6
-  RETURNING id, owner, status, background, model, previous_response_id, attempt, request, usage, created_at, updated_at, completed_at`;
-
-const hex = (/** @type {number} */ bytes) => randomBytes(bytes).toString('hex');
+const DIST = path.join(__dirname, '..', 'dist');
+const FOREIGN_KEYS = {
+  add: [
+    `ALTER TABLE response_input_items ADD CONSTRAINT response_input_items_response_id_fkey FOREIGN KEY (response_id) REFERENCES responses(id) ON DELETE CASCADE`,
+    `ALTER TABLE response_output_items ADD CONSTRAINT response_output_items_response_id_fkey FOREIGN KEY (response_id) REFERENCES responses(id) ON DELETE CASCADE`,
+  ],
+  drop: [
+    `ALTER TABLE response_input_items DROP CONSTRAINT response_input_items_response_id_fkey`,
+    `ALTER TABLE response_output_items DROP CONSTRAINT response_output_items_response_id_fkey`,
+  ],
+};
 
 async function main() {
+  const { DataSource } = require('typeorm');
+  // The built modules, with the shapes used here.
+  /** @type {unknown} */
+  const dataSourceModule = require(path.join(DIST, 'data-source'));
+  const { dataSourceOptions } = /** @type {{ dataSourceOptions: (s: { databaseUrl: string, dataDir: string }) => import('typeorm').DataSourceOptions }} */ (
+    dataSourceModule
+  );
+  /** @type {unknown} */
+  const storeModule = require(path.join(DIST, 'responses/persistence/typeorm-responses.store'));
+  const { TypeOrmResponsesStore } = /** @type {{ TypeOrmResponsesStore: new (d: import('typeorm').DataSource) => { create(r: unknown): Promise<void> } }} */ (
+    storeModule
+  );
+  /** @type {unknown} */
+  const objectModule = require(path.join(DIST, 'responses/response-object'));
+  const { buildResponse } = /** @type {{ buildResponse: (id: string, at: Date, request: unknown, state: Record<string, unknown>) => unknown }} */ (
+    objectModule
+  );
+  /** @type {unknown} */
+  const idsModule = require(path.join(DIST, 'common/ids'));
+  const { newId } = /** @type {{ newId: (prefix: string) => string }} */ (idsModule);
   const database = await db.createDatabase('statements');
-  /** @type {import('pg').Client[]} */
-  const clients = [];
+  const dataSource = new DataSource({ ...dataSourceOptions({ databaseUrl: database.url, dataDir: '' }), poolSize: 8 });
+  await dataSource.initialize();
   try {
-    for (let i = 0; i < 8; i++) {
-      const client = new Client({ connectionString: database.url });
-      await client.connect();
-      clients.push(client);
-    }
-    const pids = await Promise.all(
-      clients.map(async (c) => {
-        /** @type {unknown[]} */
-        const rows = (await c.query('SELECT pg_backend_pid() AS pid')).rows;
-        return Number(/** @type {{ pid: number }} */ (rows[0]).pid);
-      }),
-    );
-    // Shapes and sizes like the gateway's for `{"model": "bench", "input": "Say hello."}`.
-    const input = { id: `msg_${hex(24)}`, type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Say hello.' }] };
-    const request = { model: 'bench', input: [input], store: true, background: false, stream: false, request_id: `req_${hex(12)}` };
-    const message = {
-      id: `msg_${hex(24)}`,
-      type: 'message',
-      role: 'assistant',
-      status: 'completed',
-      content: [{ type: 'output_text', text: 'tok '.repeat(50).trim(), annotations: [], logprobs: [] }],
+    const store = new TypeOrmResponsesStore(dataSource);
+    // Shapes and sizes like the gateway's for `{"model": "bench", "input": "Say hello.", "store": true}`.
+    const request = { model: 'bench', input: 'Say hello.', store: true, background: false, stream: false, tools: [], metadata: {} };
+    const answer = 'tok '.repeat(50).trim();
+    const row = () => {
+      const id = newId('resp');
+      const createdAt = new Date();
+      const output = [
+        {
+          id: newId('msg'),
+          type: 'message',
+          role: 'assistant',
+          status: 'completed',
+          content: [{ type: 'output_text', text: answer, annotations: [], logprobs: [] }],
+        },
+      ];
+      const usage = {
+        input_tokens: 10,
+        output_tokens: 50,
+        total_tokens: 60,
+        input_tokens_details: { cached_tokens: 0 },
+        output_tokens_details: { reasoning_tokens: 0 },
+      };
+      return {
+        id,
+        owner: 'default',
+        status: 'completed',
+        background: false,
+        model: 'bench',
+        previousResponseId: null,
+        attempt: 1,
+        request: { ...request, request_id: newId('req') },
+        response: buildResponse(id, createdAt, request, { status: 'completed', output, usage, completedAt: createdAt }),
+        createdAt,
+        completedAt: createdAt,
+        inputItems: [{ id: newId('msg'), type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Say hello.' }] }],
+      };
     };
-    const document = {
-      object: 'response',
-      model: 'bench',
-      output: [message],
-      usage: { input_tokens: 10, output_tokens: 50, total_tokens: 60 },
-      tools: [],
-      metadata: {},
-      text: { format: { type: 'text' } },
-    };
-
-    /** @param {boolean} named @param {number} count @returns {Promise<number>} µs of backend CPU per insert + update */
-    const run = async (named, count) => {
+    /** @param {number} count @returns {Promise<number>} µs of backend CPU per INSERT */
+    const run = async (count) => {
+      const pids = await db.backendPids(database.name);
       const before = pids.map((pid) => procs.cpuMs(pid));
+      let started = 0;
       await Promise.all(
-        clients.map(async (client) => {
-          for (let i = 0; i < count / clients.length; i++) {
-            const id = `resp_${hex(24)}`;
-            const items = [{ position: 0, item_id: input.id, item: input }];
-            await client.query({
-              ...(named ? { name: 'create-response' } : {}),
-              text: INSERT,
-              values: [
-                id,
-                'default',
-                'in_progress',
-                false,
-                'bench',
-                null,
-                1,
-                JSON.stringify(request),
-                JSON.stringify({ ...document, id, status: 'in_progress', output: [] }),
-                new Date(),
-                JSON.stringify(items),
-              ],
-            });
-            await client.query({
-              ...(named ? { name: 'finish-response' } : {}),
-              text: UPDATE,
-              values: ['completed', new Date(), JSON.stringify({ ...document, id, status: 'completed' }), id, 'in_progress', 1],
-            });
-          }
+        Array.from({ length: 8 }, async () => {
+          while (started++ < count) await store.create(row());
         }),
       );
       const after = pids.map((pid) => procs.cpuMs(pid));
       return (after.reduce((sum, ms, i) => sum + ms - before[i], 0) * 1000) / count;
     };
-    await run(false, 800); // warm-up, both ways
-    await run(true, 800);
-    const unnamed = [];
-    const prepared = [];
+    await run(1000); // warm-up: the pool's 8 connections open, the statements are prepared
+    const migrated = [];
+    const withKeys = [];
     for (let round = 0; round < 3; round++) {
-      unnamed.push(await run(false, 4000));
-      prepared.push(await run(true, 4000));
+      migrated.push(await run(4000));
+      for (const statement of FOREIGN_KEYS.add) await dataSource.query(statement);
+      withKeys.push(await run(4000));
+      for (const statement of FOREIGN_KEYS.drop) await dataSource.query(statement);
     }
+    const us = (/** @type {number[]} */ xs) => String(Math.round(median(xs))).padStart(5);
     process.stdout.write(
-      'Postgres backend CPU per stored response (INSERT + terminal UPDATE), median of 3 rounds of 4,000:\n' +
-        `  ${String(Math.round(median(unnamed))).padStart(5)} µs  unnamed statements (as the gateway first sent them)\n` +
-        `  ${String(Math.round(median(prepared))).padStart(5)} µs  named prepared statements\n`,
+      'Postgres backend CPU per stored synchronous response (its one INSERT), median of 3 interleaved rounds of 4,000:\n' +
+        `  ${us(withKeys)} µs  with the item tables' foreign keys (the schema before migration 1764001100000)\n` +
+        `  ${us(migrated)} µs  as migrated (no foreign keys; a delete trigger)\n`,
     );
   } finally {
-    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+    await dataSource.destroy().catch(() => undefined);
     await db.dropAll();
   }
 }

@@ -31,6 +31,7 @@ import { CreateFiles1764000700000 } from './database/migrations/1764000700000-Cr
 import { CreateVectorStores1764000800000 } from './database/migrations/1764000800000-CreateVectorStores';
 import { VectorColumn1764000900000 } from './database/migrations/1764000900000-VectorColumn';
 import { BackgroundScheduling1764001000000 } from './database/migrations/1764001000000-BackgroundScheduling';
+import { ItemsWithoutForeignKeys1764001100000 } from './database/migrations/1764001100000-ItemsWithoutForeignKeys';
 
 export const ENTITIES = [
   ResponseEntity,
@@ -63,6 +64,7 @@ export const MIGRATIONS = [
   CreateVectorStores1764000800000,
   VectorColumn1764000900000,
   BackgroundScheduling1764001000000,
+  ItemsWithoutForeignKeys1764001100000,
 ];
 
 export interface DatabaseSettings {

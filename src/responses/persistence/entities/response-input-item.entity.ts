@@ -1,7 +1,6 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { ResponseEntity } from './response.entity';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** The input items of a response, in order; paginated by `inputItems.list` and replayed by chains. */
+/** The input items of a response, in order; paginated by `inputItems.list` and replayed by chains. No foreign key to `responses` (migration 1764001100000): a trigger removes a deleted response's items. */
 @Entity({ name: 'response_input_items' })
 @Index('response_input_items_item_id', ['responseId', 'itemId'])
 @Index('response_input_items_by_item', ['itemId'])
@@ -17,8 +16,4 @@ export class ResponseInputItemEntity {
 
   @Column({ type: 'jsonb' })
   item!: object;
-
-  @ManyToOne(() => ResponseEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'response_id', foreignKeyConstraintName: 'response_input_items_response_id_fkey' })
-  response?: ResponseEntity;
 }

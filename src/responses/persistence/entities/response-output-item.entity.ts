@@ -1,7 +1,6 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { ResponseEntity } from './response.entity';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** The output items of a response, in order: the only copy of `output` (the stored document has none), replayed by chains and found by `item_reference`. */
+/** The output items of a response, in order: the only copy of `output` (the stored document has none), replayed by chains and found by `item_reference`. No foreign key, like the input items. */
 @Entity({ name: 'response_output_items' })
 @Index('response_output_items_by_item', ['itemId'])
 export class ResponseOutputItemEntity {
@@ -16,8 +15,4 @@ export class ResponseOutputItemEntity {
 
   @Column({ type: 'jsonb' })
   item!: object;
-
-  @ManyToOne(() => ResponseEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'response_id', foreignKeyConstraintName: 'response_output_items_response_id_fkey' })
-  response?: ResponseEntity;
 }
