@@ -3,6 +3,7 @@ import { CursorNotFoundError, type Page } from '../../src/database/page';
 import {
   ResponsesStore,
   type ChainHistory,
+  type ClaimedResponse,
   type ItemListOptions,
   type ListOptions,
   type NewResponse,
@@ -171,7 +172,7 @@ export class FakeResponsesStore extends ResponsesStore {
     return [...this.rows.values()].filter((r) => r.background && r.status === 'queued');
   }
 
-  async claimNext(token: string, attemptBelow: number, skipModels: readonly string[] = []): Promise<StoredResponse | null> {
+  async claimNext(token: string, attemptBelow: number, skipModels: readonly string[] = []): Promise<ClaimedResponse | null> {
     const next = [...this.rows.values()]
       .filter(
         (r) =>
@@ -181,7 +182,7 @@ export class FakeResponsesStore extends ResponsesStore {
     if (!next) return null;
     const claimed = await this.updateResponseObject(next.id, { status: 'in_progress', attempt: 'next', clearOutput: true }, { allowedStatuses: ['queued'] });
     next.runToken = token;
-    return claimed && { ...claimed };
+    return claimed && { ...claimed, input: structuredClone(next.inputItems) };
   }
 
   runningByModel(models: readonly string[]): Promise<Map<string, number>> {

@@ -179,6 +179,15 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
       expect(await claimOwners(6)).toEqual(['a', 'heavy', 'heavy', 'a', 'heavy', 'heavy']);
     });
 
+    it('hands over the claimed response with its own input items, in order', async () => {
+      const r = newResponse({ status: 'queued', background: true, attempt: 0, request: request({ background: true }), schedule: { class: 0, weight: 1 } });
+      r.inputItems = [message('first'), message('second'), message('third')];
+      await store.create(r);
+      const claimed = await store.claimNext('with-input', 3);
+      expect(claimed?.id).toBe(r.id);
+      expect(claimed?.input).toEqual(r.inputItems);
+    });
+
     it('never hands one row to two concurrent claims, and names the claiming job', async () => {
       const ids = await queuedFor('a', 12);
       const claims = await Promise.all(Array.from({ length: 16 }, (_, i) => store.claimNext(`concurrent-${i}`, 3)));
@@ -243,12 +252,18 @@ describe.each(storeBackends('store'))('ResponsesStore on $name', (backend) => {
   it('deletes a response and its items; a late write does not bring it back', async () => {
     const r = newResponse();
     await store.create(r);
+    const done = buildResponse(r.id, r.createdAt, r.request, { status: 'completed', output: [message('answer', 'assistant') as never] });
+    await store.updateResponseObject(r.id, { status: 'completed', response: done }, { allowedStatuses: ['in_progress'] });
     expect(await store.delete('team-b', r.id)).toBe(false);
     expect(await store.delete('team-a', r.id)).toBe(true);
     expect(await store.delete('team-a', r.id)).toBe(false);
     expect(await store.updateResponseObject(r.id, { status: 'completed' }, { allowedStatuses: ['in_progress'] })).toBeNull();
     expect(await store.getById(r.id)).toBeNull();
-    const rows: unknown[] = await dataSource.query('SELECT 1 FROM response_input_items WHERE response_id = $1', [r.id]);
+    // No foreign keys: a trigger removes the items of a deleted row (migration 1764001100000).
+    const rows: unknown[] = await dataSource.query(
+      'SELECT 1 FROM response_input_items WHERE response_id = $1 UNION ALL SELECT 1 FROM response_output_items WHERE response_id = $1',
+      [r.id],
+    );
     expect(rows).toHaveLength(0);
   });
 

@@ -6,7 +6,7 @@ import { isTerminal, type NormalizedRequest, type ResponseObject, type StoredIte
 import { AppConfig } from '../../config/app-config';
 import { ConversationsService } from '../../conversations/conversations.service';
 import { ModelRegistry, type ResolvedModel } from '../../inference/model-registry';
-import { ResponsesStore, type NewResponse, type StoredResponse } from '../persistence/responses.store';
+import { ResponsesStore, type ClaimedResponse, type NewResponse, type StoredResponse } from '../persistence/responses.store';
 import { mcpHeadersContext } from '../normalize-request';
 import { buildResponse } from '../response-object';
 import type { Execution, PreparedResponse, ResponseIdentity } from './execution';
@@ -146,11 +146,15 @@ export class ExecutionFactory {
     };
   }
 
-  /** The execution of a claimed row (its output was reset by the claim), or why it cannot run any more. */
-  async forClaim(row: StoredResponse): Promise<Execution | CannotRun> {
+  /**
+   * The execution of a claimed row (its output was reset by the claim), or why it cannot run any
+   * more. A row claimed with its input and no previous response needs no further read; otherwise
+   * its chain is read, which ends with its own input.
+   */
+  async forClaim(row: StoredResponse | ClaimedResponse): Promise<Execution | CannotRun> {
     const model = this.models.resolve(row.request.model);
-    // The chain ends with this response's own input.
-    const history = await this.store.chainHistory(row.owner, row.id, this.config.maxChainDepth + 1);
+    const history =
+      'input' in row && !row.previousResponseId ? { items: row.input } : await this.store.chainHistory(row.owner, row.id, this.config.maxChainDepth + 1);
     const own = history && !row.previousResponseId ? history.items : [];
     const conversation = row.request.conversation ? await this.conversations.contextItems(row.owner, row.request.conversation.id).catch(() => null) : [];
     if (!model || !history || !conversation) {

@@ -16,6 +16,11 @@ export interface StoredResponse {
   completedAt: Date | null;
 }
 
+/** A claimed background response, with its own input items (read by the claim: a run needs them). */
+export interface ClaimedResponse extends StoredResponse {
+  input: StoredItem[];
+}
+
 /** Where a queued background response waits (docs/background.md#scheduling). */
 export interface Schedule {
   /** 0: `soonest`; 1: a completion window (claimed only when no `soonest` response waits). */
@@ -160,9 +165,10 @@ export abstract class ResponsesStore {
    * tag, then oldest; never one whose completion window has ended — for job `token`: `queued → in_progress`, attempt + 1, output emptied,
    * `run_token = token`, within the attempt budget. One statement; concurrent claims never take
    * the same row (`FOR UPDATE SKIP LOCKED`). Responses of `skipModels` (at their concurrency
-   * limit) are passed over.
+   * limit) are passed over. The claimed row comes with its input items, so that a response
+   * without a previous_response_id needs no second read to run.
    */
-  abstract claimNext(token: string, attemptBelow: number, skipModels?: readonly string[]): Promise<StoredResponse | null>;
+  abstract claimNext(token: string, attemptBelow: number, skipModels?: readonly string[]): Promise<ClaimedResponse | null>;
 
   /** How many responses of each of these models are in progress (stored ones, background or not). */
   abstract runningByModel(models: readonly string[]): Promise<Map<string, number>>;

@@ -9,6 +9,7 @@ import type { IncompleteReason } from '../../agents/agent-runner';
 import { buildResponse } from '../response-object';
 import {
   ChainHistory,
+  ClaimedResponse,
   ItemListOptions,
   ListOptions,
   NewResponse,
@@ -331,10 +332,10 @@ export class TypeOrmResponsesStore extends ResponsesStore {
     return rows.map((r) => r.id);
   }
 
-  async claimNext(token: string, attemptBelow: number, skipModels: readonly string[] = []): Promise<StoredResponse | null> {
+  async claimNext(token: string, attemptBelow: number, skipModels: readonly string[] = []): Promise<ClaimedResponse | null> {
     // The row lock of the subquery lasts the statement: a concurrent claim skips the row and
     // takes the next one instead of waiting for it and then finding it taken.
-    const rows: ResponseRow[] = await this.sql.query(
+    const rows: Array<ResponseRow & { input: StoredItem[] | string }> = await this.sql.query(
       `WITH updated AS (
          UPDATE responses SET status = 'in_progress', attempt = attempt + 1, run_token = $1, updated_at = now()
          WHERE id = (
@@ -344,10 +345,12 @@ export class TypeOrmResponsesStore extends ResponsesStore {
          ) AND status = 'queued'
          RETURNING ${ROW_COLUMNS}
        )${REPLACE_OUTPUT('updated', `'[]'`, '0')}
-       SELECT r.*, '[]'::jsonb AS output FROM updated r`,
+       SELECT r.*, '[]'::jsonb AS output,
+         coalesce((SELECT jsonb_agg(i.item ORDER BY i.position) FROM response_input_items i WHERE i.response_id = r.id), '[]'::jsonb) AS input
+       FROM updated r`,
       [token, attemptBelow, skipModels],
     );
-    return rows.length ? toStored(rows[0]) : null;
+    return rows.length ? { ...toStored(rows[0]), input: json(rows[0].input) } : null;
   }
 
   async runningByModel(models: readonly string[]): Promise<Map<string, number>> {
