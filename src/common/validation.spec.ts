@@ -1,4 +1,5 @@
-import { checkJsonInput, MAX_JSON_DEPTH } from './validation';
+import { getMetadataStorage, IsDefined, IsInt, IsOptional, IsString, validate } from 'class-validator';
+import { cacheValidationMetadata, checkJsonInput, MAX_JSON_DEPTH } from './validation';
 
 describe('checkJsonInput', () => {
   const nest = (depth: number): unknown => {
@@ -26,5 +27,30 @@ describe('checkJsonInput', () => {
     expect(checkJsonInput({ metadata: { 'k\udfff': 'v' } }, null)?.toBody().error.param).toBe('metadata');
     expect(checkJsonInput('resp_\u0000', 'id')?.toBody().error.param).toBe('id');
     expect(checkJsonInput({ metadata: { 'odd key': 'v\ud83d' } }, null)?.toBody().error.param).toBe('metadata["odd key"]');
+  });
+});
+
+describe('cacheValidationMetadata', () => {
+  class Base {
+    @IsString()
+    name!: unknown;
+  }
+  class Child extends Base {
+    @IsOptional()
+    @IsInt()
+    count?: unknown;
+  }
+  const failing = async (target: object) => (await validate(target)).map((e) => e.property).sort();
+
+  it('keeps each class its own and inherited rules, and learns rules added after it', async () => {
+    cacheValidationMetadata();
+    const storage = getMetadataStorage();
+    const rules = () => storage.getTargetValidationMetadatas(Child, '', false, false);
+    expect(rules()).toBe(rules()); // worked out once
+    expect(await failing(Object.assign(new Child(), { name: 1, count: 'x' }))).toEqual(['count', 'name']);
+    expect(await failing(Object.assign(new Child(), { name: 'a' }))).toEqual([]);
+    // A rule added to a class whose rules are cached already (a decorator applied late).
+    IsDefined()(Child.prototype, 'late');
+    expect(await failing(Object.assign(new Child(), { name: 'a' }))).toEqual(['late']);
   });
 });
