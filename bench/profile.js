@@ -25,6 +25,27 @@ function shortUrl(url) {
   return relativeFile.replace(/^bench\/results\/dist-\d+\.tmp\//, 'dist/');
 }
 
+/**
+ * The stages of a request, by the function that runs them (matched on "functionName url"); the
+ * first match from the innermost frame out wins.
+ * @type {Array<[string, RegExp]>}
+ */
+const STAGES = [
+  ['validation (ValidationPipe: class-transformer, class-validator)', /^transform .*@nestjs\/common\/pipes\/validation\.pipe/],
+  ['guards (auth, rate limit)', /^canActivate /],
+  ['store statements (pg: build and send)', /^\S+ dist\/(responses\/persistence|database)\//],
+  ['upstream call (node:http, parsing its reply)', /^\S+ dist\/inference\/(upstream-http|openai-chat-backend)/],
+  ['queue (Bull add)', /^\S+ .*node_modules\/bull\//],
+  ['event log (Redis)', /^\S+ dist\/responses\/events\//],
+  ['SSE events (build, serialize, write)', /^\S+ dist\/(common\/sse|responses\/event-sequencer)/],
+  ['prepare (normalize the request, checks, history)', /^prepare dist\/responses\/response-creation/],
+  ['run (agent loop, output building)', /^\S+ dist\/(agents|responses\/(response-executor|response-creation|lifecycle))/],
+  ['reply (Fastify: serialize, write)', /^Reply\.send .*fastify/],
+  ['metrics (prom-client)', /^\S+ .*node_modules\/prom-client\//],
+  ['HTTP server (Fastify routing, body parsing, Nest router)', /^\S+ .*node_modules\/(fastify|@nestjs\/core|find-my-way|avvio|@fastify)\//],
+  ['garbage collector', /^\(garbage collector\)/],
+];
+
 /** @param {ProfileNode['callFrame']} frame */
 function categoryOf(frame) {
   const url = shortUrl(frame.url);
@@ -45,12 +66,13 @@ function categoryOf(frame) {
 
 /**
  * @param {string} file
- * @param {{ top?: number, fromUs?: number, toUs?: number }} [options]
+ * @param {{ top?: number, fromUs?: number, toUs?: number, requests?: number }} [options]
+ *   requests: the requests served in the window, for the stages' µs per request.
  *   fromUs/toUs: only samples in this window of the monotonic clock (`process.hrtime` in µs, which
  *   is also the profile's clock on Linux), so start-up and shutdown do not count.
  */
 function summarize(file, options = {}) {
-  const { top = 20, fromUs = -Infinity, toUs = Infinity } = options;
+  const { top = 20, fromUs = -Infinity, toUs = Infinity, requests = 0 } = options;
   const profile = /** @type {Profile} */ (parseJson(readFileSync(file, 'utf8')));
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   /** @type {Map<number, number>} */
@@ -114,6 +136,30 @@ function summarize(file, options = {}) {
     callers.set(caller, (callers.get(caller) ?? 0) + us);
   }
   const busy = total - idle;
+  // Stages: each sample is charged to the innermost stage on its stack. Stacks stop at an await,
+  // so a stage's continuations (pg parsing a reply, a resolved promise) land in "other".
+  /** @type {Map<string, number>} */
+  const stageUs = new Map();
+  /** @type {Map<number, string>} */
+  const stageOfNode = new Map();
+  /** @param {number} id @returns {string} */
+  const stageOf = (id) => {
+    const known = stageOfNode.get(id);
+    if (known !== undefined) return known;
+    const frame = /** @type {ProfileNode} */ (byId.get(id)).callFrame;
+    const label = `${frame.functionName} ${shortUrl(frame.url)}`;
+    const own = STAGES.find(([, pattern]) => pattern.test(label))?.[0];
+    const parent = parentOf.get(id);
+    const stage = own ?? (parent !== undefined ? stageOf(parent) : 'other');
+    stageOfNode.set(id, stage);
+    return stage;
+  };
+  for (const [id, us] of self) {
+    const node = byId.get(id);
+    if (!node || node.callFrame.functionName === '(idle)') continue;
+    const stage = node.callFrame.functionName === 'writev' || node.callFrame.functionName === 'writeBuffer' ? 'socket writes (writev)' : stageOf(id);
+    stageUs.set(stage, (stageUs.get(stage) ?? 0) + us);
+  }
   const pct = (/** @type {number} */ us) => Math.round((1000 * us) / Math.max(1, busy)) / 10;
   return {
     file: shortUrl(file),
@@ -128,6 +174,9 @@ function summarize(file, options = {}) {
       .sort((a, b) => b[1] - a[1])
       .slice(0, 15)
       .map(([category, us]) => ({ package: category, selfMs: Math.round(us / 100) / 10, pctOfBusy: pct(us) })),
+    byStage: [...stageUs.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([stage, us]) => ({ stage, ms: Math.round(us / 100) / 10, pctOfBusy: pct(us), usPerRequest: requests ? Math.round(us / requests) : null })),
     byCallingPackage: [...callers.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 15)

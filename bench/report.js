@@ -9,7 +9,8 @@
  * @typedef {{ description: string } & Record<string, number | string>} Flat
  * @typedef {{
  *   '1'?: { description: string, runs: Record<string, Run> },
- *   '2'?: { description: string, runs: Record<string, Run>, ttftConcurrency1: { direct: Ttft, gateway: Ttft, unstored?: Ttft, pairs: number } },
+ *   '2'?: { description: string, runs: Record<string, Run>, ttftConcurrency1: { direct: Ttft, gateway: Ttft, unstored?: Ttft, commitP50Ms?: number, pairs: number },
+ *     perChunk?: { gatewayUs: number, directUpstreamUs: number } },
  *   '3'?: Flat & { createP50Ms: number, createP99Ms: number, liveP50Ms: number, liveP99Ms: number, apiAloneCreateP50Ms?: number, apiAloneCreateP99Ms?: number, apiAloneLiveP50Ms?: number, apiAloneLiveP99Ms?: number },
  *   '4'?: { description: string, sync: Run, oneWorker: Batch, twoWorkers: Batch },
  *   '5'?: Flat, '6'?: Flat, '8'?: Flat,
@@ -99,9 +100,15 @@ function markdown(results) {
           ['direct', t.direct.p50Ms, t.direct.p99Ms, t.direct.streamP50Ms],
           ['gateway', t.gateway.p50Ms, t.gateway.p99Ms, t.gateway.streamP50Ms],
           ...(t.unstored ? [['gateway, store:false', t.unstored.p50Ms, t.unstored.p99Ms, t.unstored.streamP50Ms]] : []),
+          ...(t.commitP50Ms !== undefined ? [['one Postgres commit (a one-row INSERT)', t.commitP50Ms, '', '']] : []),
         ],
       ),
     );
+    if (two.perChunk)
+      out.push(
+        '',
+        `CPU per further chunk (50-chunk minus 1-chunk streams, / 49): gateway ${two.perChunk.gatewayUs} µs, the direct upstream ${two.perChunk.directUpstreamUs} µs.`,
+      );
   }
   const three = f['3'];
   if (three) {
@@ -255,6 +262,7 @@ function markdown(results) {
   }
   const what = /** @type {Record<string, string>} */ ({
     sync: 'ROLE=all, synchronous creates at concurrency 32',
+    'sync-unstored': 'ROLE=all, synchronous creates with `store: false` at concurrency 32',
     stream: 'ROLE=all, streaming creates at concurrency 32',
     'background-api': 'ROLE=api, background creates (32 concurrent submitters)',
     'background-worker': 'ROLE=worker, running those background responses',
@@ -280,6 +288,15 @@ function markdown(results) {
         p.byCallingPackage.slice(0, 10).map((r) => [r.package, r.ms, r.pctOfBusy]),
       ),
     );
+    if (p.byStage?.length) {
+      out.push('');
+      out.push(
+        table(
+          ['stage (innermost on the stack; continuations after an await count as "other")', 'µs per response', '% of busy'],
+          p.byStage.map((r) => [r.stage, r.usPerRequest ?? '', r.pctOfBusy]),
+        ),
+      );
+    }
     out.push('');
     out.push(
       table(

@@ -12,9 +12,9 @@ module.exports = {
   uses: ['background'],
   redis: true,
   targets: [
-    { key: 'busyP50', metric: 'p50, background create / health (worker busy)', unit: '×', op: '<=', limit: 3 },
+    { key: 'busyP50', metric: 'p50, background create / health (worker busy)', unit: '×', op: '<=', limit: 2 },
     { key: 'busyP99', metric: 'p99, background create / health (worker busy)', unit: '×', op: '<=', limit: 3 },
-    { key: 'aloneP50', metric: 'p50, background create / health (API alone)', unit: '×', op: '<=', limit: 3 },
+    { key: 'aloneP50', metric: 'p50, background create / health (API alone)', unit: '×', op: '<=', limit: 2 },
     { key: 'aloneP99', metric: 'p99, background create / health (API alone)', unit: '×', op: '<=', limit: 3 },
   ],
   async run(ctx) {

@@ -44,7 +44,7 @@ module.exports = {
         ctx.profiles[`background-${kind}`] = {
           requests: S.bgJobs,
           rpsUnderProfiler: round(S.bgJobs / seconds, 1),
-          ...summarize(file, { fromUs, toUs, top: 15 }),
+          ...summarize(file, { fromUs, toUs, top: 15, requests: S.bgJobs }),
         };
       }
     } catch (error) {

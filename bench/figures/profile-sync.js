@@ -19,6 +19,7 @@ module.exports = {
     const database = await ctx.syncDatabase();
     for (const [kind, body] of /** @type {Array<[string, unknown]>} */ ([
       ['sync', bodies.SYNC_BODY],
+      ['sync-unstored', { ...bodies.SYNC_BODY, store: false }],
       ['stream', bodies.STREAM_BODY],
     ])) {
       const name = `gateway-${kind}.cpuprofile`;
@@ -37,7 +38,7 @@ module.exports = {
         const r = await load({ url, method: 'POST', body, connections: 32, durationS: S.profileS });
         const toUs = Number(process.hrtime.bigint() / 1000n);
         await gw.stop('SIGTERM', 15_000); // the profile is written at exit
-        ctx.profiles[kind] = { requests: r.requests, rpsUnderProfiler: round(r.rps, 1), ...summarize(file, { fromUs, toUs, top: 15 }) };
+        ctx.profiles[kind] = { requests: r.requests, rpsUnderProfiler: round(r.rps, 1), ...summarize(file, { fromUs, toUs, top: 15, requests: r.requests }) };
       } catch (error) {
         ctx.errors[`profile-${kind}`] = messageOf(error);
       } finally {
