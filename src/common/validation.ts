@@ -81,9 +81,10 @@ let metadataCached = false;
  * of a create request's validation, and growing with the number of DTOs (docs/performance.md).
  * The answer only changes when rules are added, so it is kept until then. Once per process.
  */
-export function cacheValidationMetadata(storage: MetadataStorage = getMetadataStorage()): void {
+export function cacheValidationMetadata(): void {
   if (metadataCached) return;
   metadataCached = true;
+  const storage = getMetadataStorage();
   let rules = new WeakMap<object, Map<string, Rules>>();
   let groupings = new WeakMap<Rules, Grouped>();
   const targetRules = storage.getTargetValidationMetadatas.bind(storage);

@@ -2,8 +2,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * The item tables lose their foreign keys to `responses`: the key's check ran a query per item row
- * inserted (a stored response's INSERT costs Postgres 343 → 270 µs without them,
- * docs/performance.md). Every item row is written by a statement that writes or reads its response
+ * inserted (`node bench/postgres-statements.js`; docs/performance.md, second round). Every item row is written by a statement that writes or reads its response
  * row in the same statement, so no item can name a missing response; what the keys' ON DELETE
  * CASCADE did, a trigger does, run after the row is gone — with a snapshot of its own, so it also
  * removes items a concurrent update committed while the delete waited for the row.

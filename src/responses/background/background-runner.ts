@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { ResponseOutputItem } from 'openai/resources/responses/responses';
 import { AppConfig } from '../../config/app-config';
 import { Metrics } from '../../metrics/metrics';
-import { ResponsesStore, type ClaimedResponse, type StoredResponse } from '../persistence/responses.store';
+import { ResponsesStore, type StoredResponse } from '../persistence/responses.store';
 import { EventSequencer } from '../event-sequencer';
 import { ResponseEventLog } from '../events/response-event-log';
 import { ExecutionFactory, storedIdentity } from '../lifecycle/execution-factory';
@@ -71,7 +71,7 @@ export class BackgroundRunner {
    * writes), output emptied (an attempt never continues another's partial output), within the
    * attempt budget. The latest claim wins.
    */
-  private async claim(token: string): Promise<StoredResponse | ClaimedResponse | null> {
+  private async claim(token: string): Promise<StoredResponse | null> {
     const max = this.config.backgroundMaxAttempts;
     const resumed = await this.store.findRunOf(token);
     // This process runs it already (a job that Bull thought stalled): nothing to resume.
@@ -103,7 +103,7 @@ export class BackgroundRunner {
   }
 
   /** Runs a claimed response; returns how the run ended. */
-  private async execute(claimed: StoredResponse | ClaimedResponse, controller: AbortController): Promise<string | undefined> {
+  private async execute(claimed: StoredResponse, controller: AbortController): Promise<string | undefined> {
     const { id, attempt } = claimed;
     const row = claimed;
     this.logger.log({ msg: 'background run started', responseId: id, requestId: row.request.request_id, owner: row.owner, attempt });
